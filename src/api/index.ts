@@ -1,0 +1,22 @@
+/** What users import: `import { defineJob, sum, type Job } from 'torpedo'`. */
+import type { Job } from './job.ts';
+
+export type {
+  Emit,
+  EmitBytes,
+  Job,
+  MapBytesFn,
+  MapContext,
+  MapFn,
+  PartitionFn,
+  ReduceFn,
+  SetupContext,
+  TaskContext,
+} from './job.ts';
+export { sum } from './sum.ts';
+export { compareKeys } from '../shuffle/key-order.ts';
+
+/** Identity function that gives a job object its types: `export default defineJob({...})`. */
+export function defineJob<V = unknown, O = unknown>(job: Job<V, O>): Job<V, O> {
+  return job;
+}

@@ -1,0 +1,110 @@
+/**
+ * The job API: what a user's job module exports as its default export.
+ *
+ * Who calls what, and how often (the engine may run any task more than once, on another worker,
+ * after a failure or as a backup, so every function here must be a pure function of its inputs
+ * and `ctx`; side effects other than `emit` and `ctx.count` are not undone when an attempt loses):
+ *
+ * | function    | called by                  | how often                                                  |
+ * |-------------|----------------------------|------------------------------------------------------------|
+ * | `setup`     | one worker, before any map | once per job (again if that attempt fails)                 |
+ * | `map`       | map tasks                  | once per input record per attempt                          |
+ * | `mapBytes`  | map tasks, instead of map  | once per chunk of whole lines per attempt                  |
+ * | `combine`   | map tasks                  | zero or more times per key, on any subset of its values    |
+ * | `partition` | map tasks                  | at least once per distinct key per attempt                 |
+ * | `reduce`    | reduce tasks               | once per distinct key of its partition per attempt         |
+ *
+ * @example
+ * ```ts
+ * import { defineJob, sum } from 'torpedo';
+ * export default defineJob({
+ *   map(line, emit) { for (const w of line.split(/\s+/)) if (w) emit(w, 1); },
+ *   combine: sum,
+ *   reduce: sum,
+ * });
+ * ```
+ */
+export interface Job<V = unknown, O = unknown> {
+  /** Called for each input record: for text, one line without `\n` and without a trailing `\r`. */
+  readonly map: MapFn<V>;
+  /** Called once per distinct key with a lazy iterable of all its values (may exceed memory). */
+  readonly reduce: ReduceFn<V, O>;
+  /**
+   * Optional map-side pre-aggregation with the shape of `reduce`. It may run zero or more times
+   * on any subset of a key's values, and its output may be combined again, so it must be
+   * associative and commutative, and emit only the key it was given.
+   */
+  readonly combine?: ReduceFn<V, V>;
+  /** Optional; must return an integer in [0, R). Default: a stable hash of the key's UTF-8 bytes. */
+  readonly partition?: PartitionFn;
+  /**
+   * Optional; runs once before the map phase (on a worker), e.g. to sample the input for a range
+   * partitioner. Its JSON-serialisable result is `ctx.setup` in every task.
+   */
+  readonly setup?: (ctx: SetupContext) => unknown;
+  /**
+   * Optional fast path that replaces `map` on the engine: called with a buffer holding whole
+   * input lines (each ending in `\n`, except possibly the last line of a file; `\r` not removed).
+   * See docs/job-api.md. `map` must still be given and must produce the same pairs: the
+   * sequential oracle and tools that need records use it.
+   */
+  readonly mapBytes?: MapBytesFn<V>;
+}
+
+export type Emit<V> = (key: string, value: V) => void;
+
+export type MapFn<V> = (value: string, emit: Emit<V>, ctx: MapContext) => void | Promise<void>;
+
+export type ReduceFn<V, O> = (
+  key: string,
+  values: Iterable<V>,
+  emit: Emit<O>,
+  ctx: TaskContext,
+) => void | Promise<void>;
+
+export type PartitionFn = (key: string, reducers: number, ctx: TaskContext) => number;
+
+/**
+ * Fast-path emitter: the key is `buf[start, end)` as UTF-8 bytes. The bytes are copied before the
+ * call returns (or aggregated in place, with the `sum` combiner), so the buffer may be reused.
+ */
+export type EmitBytes<V> = (buf: Uint8Array, start: number, end: number, value: V) => void;
+
+export type MapBytesFn<V> = (
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  emit: EmitBytes<V>,
+  ctx: MapContext,
+) => void;
+
+export interface TaskContext {
+  /** e.g. `map-00003` or `reduce-00001`; the same for every attempt of the task. */
+  readonly taskId: string;
+  /** 0 for the first attempt of a task, 1 for the first retry or backup, … */
+  readonly attempt: number;
+  /** `--param key=value` pairs. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Number of reduce tasks (R). */
+  readonly reducers: number;
+  /** The result of the job's `setup`, or `undefined` without one. */
+  readonly setup: unknown;
+  /** Adds `n` to a user counter; counters are summed over successful attempts only. */
+  count(name: string, n?: number): void;
+}
+
+export interface MapContext extends TaskContext {
+  /** The input file of the current record, as the user named it (directories expanded). */
+  readonly file: string;
+  /** Byte offset in `file` of the current record's first byte (of the chunk, for mapBytes). */
+  readonly offset: number;
+}
+
+export interface SetupContext {
+  readonly params: Readonly<Record<string, string>>;
+  readonly reducers: number;
+  /** The input files, as the user named them. */
+  readonly files: readonly string[];
+  /** About `n` records sampled from evenly spaced places in the input (TeraSort's sampler). */
+  sample(n: number): Promise<string[]>;
+}

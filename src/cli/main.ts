@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { registerRunCommand } from './run-command.ts';
+import { registerWorkerCommand } from './worker-command.ts';
+
+/** The `torpedo` command: parses arguments and hands over to one subcommand. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = new Command('torpedo')
+    .description('torpedo — MapReduce on one machine or a Kubernetes cluster')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`torpedo: ${text}`) });
+  registerRunCommand(program);
+  registerWorkerCommand(program);
+  program.exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+  await program.parseAsync([...argv]);
+}

@@ -1,0 +1,56 @@
+import cliProgress from 'cli-progress';
+import type { Master, Phase } from '../master/master.ts';
+
+/**
+ * The progress bar of `torpedo run`: phase, tasks done/total, MB/s of map input. On a terminal it
+ * redraws in place; otherwise it prints one line per phase change.
+ */
+export class ProgressDisplay {
+  readonly #out: NodeJS.WriteStream;
+  #bar: cliProgress.SingleBar | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastPhase: Phase | undefined;
+
+  constructor(out: NodeJS.WriteStream) {
+    this.#out = out;
+  }
+
+  watch(master: Master): void {
+    const started = Date.now();
+    const tty = this.#out.isTTY === true;
+    if (tty) {
+      this.#bar = new cliProgress.SingleBar(
+        {
+          stream: this.#out,
+          format: '{phase} |{bar}| {value}/{total} tasks | {mbps} MB/s | {elapsed}s',
+          barsize: 30,
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.#bar.start(1, 0, { phase: 'start ', mbps: '0.0', elapsed: '0.0' });
+    }
+    const tick = (): void => {
+      const p = master.progress();
+      const secs = (Date.now() - started) / 1000;
+      const mbps = secs > 0 ? (p.mapBytes / 1e6 / secs).toFixed(1) : '0.0';
+      if (this.#bar) {
+        this.#bar.setTotal(Math.max(1, p.total));
+        this.#bar.update(p.done, { phase: p.phase.padEnd(6), mbps, elapsed: secs.toFixed(1) });
+      } else if (p.phase !== this.#lastPhase) {
+        this.#out.write(`torpedo: ${p.phase} (${p.total} tasks) at ${secs.toFixed(1)}s\n`);
+      }
+      this.#lastPhase = p.phase;
+    };
+    this.#timer = setInterval(tick, 200);
+    this.#timer.unref();
+    tick();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#bar?.stop();
+    this.#bar = undefined;
+  }
+}

@@ -1,0 +1,91 @@
+import { availableParallelism } from 'node:os';
+import { Option, type Command } from 'commander';
+import { isTorpedoError } from '../errors.ts';
+import { runLocalJob } from '../job/run-local-job.ts';
+import type { JobSummary } from '../master/job-summary.ts';
+import { parseParam, parsePositiveInt, parseSize } from './parse.ts';
+import { ProgressDisplay } from './progress-display.ts';
+import { formatSummary } from './summary-format.ts';
+
+interface RunFlags {
+  input: string[];
+  output: string;
+  reducers: number;
+  splitSize?: number;
+  maps?: number;
+  workers: number;
+  memory: number;
+  param: Record<string, string>;
+  force: boolean;
+  json: boolean;
+  typecheck: boolean;
+  maxAttempts: number;
+  leaseTimeout: number;
+  progress: boolean;
+}
+
+/** `torpedo run <job>`: runs a job on this machine with a local master and worker processes. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a MapReduce job on this machine')
+    .argument('<job>', 'a built-in example (wordcount, grep, inverted-index, sort) or a job module (.ts/.js/.mjs)')
+    .requiredOption('-i, --input <paths...>', 'input files or directories (directories are read recursively)')
+    .requiredOption('-o, --output <dir>', 'output directory (must not exist unless --force)')
+    .option('-r, --reducers <n>', 'number of reduce tasks and part files (R)', parsePositiveInt, 1)
+    .addOption(new Option('--split-size <size>', 'bytes per map task (default 64MB)').argParser(parseSize).conflicts('maps'))
+    .addOption(new Option('--maps <n>', 'number of map tasks (instead of --split-size)').argParser(parsePositiveInt))
+    .option('-w, --workers <n>', 'number of worker processes', parsePositiveInt, availableParallelism())
+    .option('--memory <size>', 'buffer budget per task before spilling to disk', parseSize, 256e6)
+    .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
+    .option('--force', 'replace the output directory if it exists', false)
+    .option('--json', 'print one JSON summary on stdout at the end', false)
+    .option('--no-typecheck', 'skip type-checking a TypeScript job file')
+    .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
+    .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
+    .option('--no-progress', 'do not show the progress bar')
+    .action(async (job: string, flags: RunFlags) => {
+      process.exitCode = await run(job, flags);
+    });
+}
+
+async function run(job: string, flags: RunFlags): Promise<number> {
+  const display = flags.progress && !flags.json ? new ProgressDisplay(process.stderr) : undefined;
+  let summary: JobSummary;
+  try {
+    summary = await runLocalJob({
+      job,
+      inputs: flags.input,
+      output: flags.output,
+      reducers: flags.reducers,
+      ...(flags.splitSize !== undefined ? { splitSize: flags.splitSize } : {}),
+      ...(flags.maps !== undefined ? { maps: flags.maps } : {}),
+      workers: flags.workers,
+      memoryBytes: flags.memory,
+      params: flags.param,
+      force: flags.force,
+      typecheck: flags.typecheck,
+      maxAttempts: flags.maxAttempts,
+      heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
+      leaseTimeoutMs: flags.leaseTimeout,
+      onStart: (master) => display?.watch(master),
+    });
+  } catch (e) {
+    display?.stop();
+    if (!isTorpedoError(e)) throw e;
+    if (flags.json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code: e.code, message: e.message } })}\n`);
+    process.stderr.write(`torpedo: error ${e.code}: ${e.message}\n`);
+    return 2;
+  }
+  display?.stop();
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(formatSummary(summary));
+  if (summary.status !== 'succeeded') {
+    const err = summary.error;
+    process.stderr.write(`torpedo: job failed: ${err?.code ?? ''} ${err?.message ?? ''}\n`);
+    if (err?.stack) process.stderr.write(`${err.stack.replace(/^/gm, '    ')}\n`);
+    process.stderr.write(`torpedo: worker logs are in ${summary.output}/_temporary/logs/\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,89 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { TorpedoError } from '../errors.ts';
+import type { Split } from './splits.ts';
+
+/** A run of whole lines: `buf[0, length)` starts at byte `offset` of the file. */
+export interface LineChunk {
+  readonly buf: Buffer;
+  readonly length: number;
+  readonly offset: number;
+}
+
+const NL = 10;
+
+/**
+ * Reads the records of a split as chunks of whole lines. A record belongs to the split holding
+ * its first byte: a split that starts mid-line skips to the next line, and the last line that
+ * starts inside the split is read to its end even past the split (Hadoop's LineRecordReader).
+ * The chunk buffer is reused: consumers must not keep it past the next iteration.
+ */
+export async function* readSplit(
+  split: Split,
+  chunkBytes = 1 << 20,
+  maxRecordBytes = 256 << 20,
+): AsyncGenerator<LineChunk> {
+  const fh = await open(split.file, 'r');
+  try {
+    const first = await firstLineStart(fh, split.start, chunkBytes);
+    if (first === -1 || first >= split.end) return;
+    let buf = Buffer.allocUnsafe(chunkBytes);
+    let len = 0; // valid bytes in buf
+    let base = first; // file offset of buf[0]
+    let eof = false;
+    let done = false;
+    while (!done) {
+      if (len === buf.length) {
+        if (buf.length >= maxRecordBytes) {
+          throw new TorpedoError(
+            'TORPEDO_ERR_RECORD_TOO_LARGE',
+            `${split.file}:${base}: a line longer than the maximum record size (${maxRecordBytes} bytes)`,
+            { file: split.file, offset: base },
+          );
+        }
+        const bigger = Buffer.allocUnsafe(Math.min(maxRecordBytes, buf.length * 2));
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const { bytesRead } = await fh.read(buf, len, buf.length - len, base + len);
+      if (bytesRead === 0) eof = true;
+      len += bytesRead;
+      // Lines start inside the split while their first byte is before split.end.
+      const limit = split.end - base; // index in buf of split.end
+      let cut: number;
+      if (limit <= len) {
+        const nl = limit > 0 ? buf.indexOf(NL, limit - 1) : -1;
+        if (limit <= 0) cut = 0;
+        else if (nl !== -1 && nl < len) cut = nl + 1;
+        else if (eof) cut = len;
+        else continue; // the last line of the split goes on past what we have read
+        done = true;
+      } else if (eof) {
+        cut = len;
+        done = true;
+      } else {
+        cut = buf.lastIndexOf(NL, len - 1) + 1;
+        if (cut === 0) continue; // no complete line yet: read more
+      }
+      if (cut > 0) yield { buf, length: cut, offset: base };
+      buf.copy(buf, 0, cut, len);
+      len -= cut;
+      base += cut;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Offset of the first line that starts at or after `start`, or -1 if none does. */
+async function firstLineStart(fh: FileHandle, start: number, chunkBytes: number): Promise<number> {
+  if (start === 0) return 0;
+  const buf = Buffer.allocUnsafe(Math.min(chunkBytes, 64 << 10));
+  let pos = start - 1; // the byte before the split: a newline there means a line starts at `start`
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) return -1;
+    const nl = buf.subarray(0, bytesRead).indexOf(NL);
+    if (nl !== -1) return pos + nl + 1;
+    pos += bytesRead;
+  }
+}

@@ -1,0 +1,29 @@
+import type { InputFile } from './input-files.ts';
+
+/** A byte range of one file; the lines that start inside it are its records. */
+export interface Split {
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Cuts files into byte ranges of at most `splitSize` bytes (the last one of a file may be
+ * shorter). Ranges are not aligned here: the reader of a split aligns them to lines (Hadoop's
+ * LineRecordReader rule), so planning reads no input. Empty files get no split.
+ */
+export function planSplits(files: readonly InputFile[], splitSize: number): Split[] {
+  const splits: Split[] = [];
+  for (const f of files) {
+    for (let start = 0; start < f.size; start += splitSize) {
+      splits.push({ file: f.path, start, end: Math.min(f.size, start + splitSize) });
+    }
+  }
+  return splits;
+}
+
+/** The split size that gives about `maps` splits over these files. */
+export function splitSizeForMaps(files: readonly InputFile[], maps: number): number {
+  const total = files.reduce((s, f) => s + f.size, 0);
+  return Math.max(1, Math.ceil(total / maps));
+}

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { EXAMPLES } from '../../examples/index.ts';
+import { TorpedoError } from '../errors.ts';
+import { listInputFiles } from '../input/input-files.ts';
+import { planSplits, splitSizeForMaps } from '../input/splits.ts';
+import { LocalLauncher } from '../launcher/local-launcher.ts';
+import { layoutForOutput } from '../master/job-layout.ts';
+import type { JobSummary } from '../master/job-summary.ts';
+import { Master } from '../master/master.ts';
+import { loadJob } from '../worker/load-job.ts';
+import { compileJob } from './compile-job.ts';
+
+export interface RunJobOptions {
+  /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs). */
+  readonly job: string;
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly reducers: number;
+  readonly splitSize?: number;
+  readonly maps?: number;
+  readonly workers: number;
+  readonly memoryBytes: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly force: boolean;
+  readonly typecheck: boolean;
+  readonly maxAttempts: number;
+  readonly heartbeatMs: number;
+  readonly leaseTimeoutMs: number;
+  /** Extra Node flags for worker processes. */
+  readonly workerNodeArgs?: readonly string[];
+  /** Called once the master exists, e.g. to show progress. */
+  readonly onStart?: (master: Master) => void;
+}
+
+export const DEFAULT_SPLIT_SIZE = 64e6;
+
+/**
+ * `torpedo run`: checks everything that can be checked before touching the output (job compiles
+ * and has map/reduce, inputs readable, output free), then runs a master in this process with
+ * local worker processes.
+ */
+export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
+  const builtin = EXAMPLES[o.job];
+  const jobPath = builtin ?? o.job;
+  if (builtin === undefined && !existsSync(o.job)) {
+    throw new TorpedoError(
+      'TORPEDO_ERR_JOB_NOT_FOUND',
+      `${JSON.stringify(o.job)} is neither a job file nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`,
+    );
+  }
+  const files = listInputFiles(o.inputs);
+  const output = resolve(o.output);
+  checkOutput(output, o.inputs, o.force);
+
+  const compiled = await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
+  // Import once here so that a module without map/reduce fails before any output is touched.
+  const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
+  let hasSetup: boolean;
+  try {
+    const probe = join(scratch, 'job.mjs');
+    writeFileSync(probe, compiled.code);
+    hasSetup = (await loadJob(probe, compiled.name)).setup !== undefined;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const splitSize = o.maps !== undefined ? splitSizeForMaps(files, o.maps) : (o.splitSize ?? DEFAULT_SPLIT_SIZE);
+  const splits = planSplits(files, splitSize);
+  if (o.force) rmSync(output, { recursive: true, force: true });
+  const layout = layoutForOutput(output);
+  for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
+  writeFileSync(layout.bundle, compiled.code);
+  const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  writeFileSync(
+    layout.spec,
+    JSON.stringify({ jobId, job: o.job, inputs: o.inputs, reducers: o.reducers, splitSize, workers: o.workers, memoryBytes: o.memoryBytes, params: o.params }, null, 2),
+  );
+
+  const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs: o.workerNodeArgs ?? [] });
+  const master = new Master(
+    {
+      jobId,
+      jobName: compiled.name,
+      layout,
+      splits,
+      reducers: o.reducers,
+      workers: o.workers,
+      memoryBytes: o.memoryBytes,
+      params: o.params,
+      hasSetup,
+      maxAttempts: o.maxAttempts,
+      heartbeatMs: o.heartbeatMs,
+      leaseTimeoutMs: o.leaseTimeoutMs,
+    },
+    launcher,
+  );
+  o.onStart?.(master);
+  return master.run();
+}
+
+function checkOutput(output: string, inputs: readonly string[], force: boolean): void {
+  const out = canonical(output);
+  for (const input of inputs) {
+    const inp = canonical(resolve(input));
+    if (out === inp || isInside(out, inp) || isInside(inp, out)) {
+      throw new TorpedoError(
+        'TORPEDO_ERR_OUTPUT_OVERLAPS_INPUT',
+        `output ${JSON.stringify(output)} overlaps input ${JSON.stringify(input)}; choose an output directory outside the inputs`,
+      );
+    }
+  }
+  if (existsSync(output) && !force) {
+    throw new TorpedoError('TORPEDO_ERR_OUTPUT_EXISTS', `output directory ${JSON.stringify(output)} exists; pass --force to replace it`);
+  }
+}
+
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+function canonical(p: string): string {
+  if (existsSync(p)) return realpathSync(p);
+  const parent = resolve(p, '..');
+  if (parent === p) return p;
+  return join(canonical(parent), relative(parent, p));
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}

@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Launcher, WorkerExit } from './launcher.ts';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'torpedo');
+const TAIL_BYTES = 8 << 10;
+
+export interface LocalLauncherOptions {
+  /** Directory for one log file per worker (its stdout and stderr). */
+  readonly logDir: string;
+  /** Extra Node flags for workers, e.g. a heap limit. */
+  readonly nodeArgs?: readonly string[];
+}
+
+/**
+ * Workers as child processes of this process: `node bin/torpedo worker --master URL`, so that
+ * `ps` shows `torpedo worker`. The token travels in the environment, not on the command line.
+ */
+export class LocalLauncher implements Launcher {
+  onExit: (workerId: string, info: WorkerExit) => void = () => {};
+  readonly #opts: LocalLauncherOptions;
+  readonly #children = new Map<string, ChildProcess>();
+
+  constructor(opts: LocalLauncherOptions) {
+    this.#opts = opts;
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  startWorker(workerId: string, masterUrl: string, token: string): void {
+    const args = [...(this.#opts.nodeArgs ?? []), '--enable-source-maps', BIN, 'worker', '--master', masterUrl, '--id', workerId];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, TORPEDO_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.#children.set(workerId, child);
+    const log: WriteStream = createWriteStream(join(this.#opts.logDir, `${workerId}.log`), { flags: 'a' });
+    log.on('error', () => {}); // the log directory goes away at job commit
+    let tail = '';
+    child.stdout?.on('data', (d: Buffer) => log.write(d));
+    child.stderr?.on('data', (d: Buffer) => {
+      log.write(d);
+      tail = (tail + d.toString('utf8')).slice(-TAIL_BYTES);
+    });
+    child.on('error', (e) => {
+      tail += `\nspawn failed: ${e.message}`;
+    });
+    child.on('close', (code, signal) => {
+      this.#children.delete(workerId);
+      log.end();
+      this.onExit(workerId, { code, signal, stderrTail: tail });
+    });
+  }
+
+  async stopAll(graceMs = 1000): Promise<void> {
+    const waits = [...this.#children.values()].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const kill = setTimeout(() => c.kill('SIGKILL'), graceMs);
+          c.once('close', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+        }),
+    );
+    await Promise.all(waits);
+  }
+
+  /** Process ids of the live workers, for tests and fault injection. */
+  pids(): number[] {
+    return [...this.#children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+  }
+}

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+
+/**
+ * Where a job keeps its state on shared storage, under `OUTPUT/_temporary/` (Hadoop's convention),
+ * removed when the job commits:
+ *
+ *   job.json          the job's spec
+ *   job.mjs           the bundled job module every worker imports
+ *   setup.json        the result of the job's `setup`, if it has one
+ *   attempts/<id>/    an attempt's private scratch space (spills, unpublished output)
+ *   map/map-NNNNN.run the committed output of map task N (R sorted segments and an index)
+ *   reduce/part-r-NNNNN the committed output of reduce task N, moved to OUTPUT/ at job commit
+ *   logs/             worker logs
+ */
+export interface JobLayout {
+  readonly output: string;
+  readonly workDir: string;
+  readonly spec: string;
+  readonly bundle: string;
+  readonly setup: string;
+  readonly attempts: string;
+  readonly map: string;
+  readonly reduce: string;
+  readonly logs: string;
+}
+
+export function jobLayout(workDir: string): JobLayout {
+  return {
+    output: join(workDir, '..'),
+    workDir,
+    spec: join(workDir, 'job.json'),
+    bundle: join(workDir, 'job.mjs'),
+    setup: join(workDir, 'setup.json'),
+    attempts: join(workDir, 'attempts'),
+    map: join(workDir, 'map'),
+    reduce: join(workDir, 'reduce'),
+    logs: join(workDir, 'logs'),
+  };
+}
+
+export function layoutForOutput(output: string): JobLayout {
+  return jobLayout(join(output, '_temporary'));
+}
+
+export function partName(r: number): string {
+  return `part-r-${String(r).padStart(5, '0')}`;
+}
+
+export function mapOutputPath(layout: JobLayout, m: number): string {
+  return join(layout.map, `map-${String(m).padStart(5, '0')}.run`);
+}
+
+export function reducePartPath(layout: JobLayout, r: number): string {
+  return join(layout.reduce, partName(r));
+}

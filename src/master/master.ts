@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import type { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
+import type { Split } from '../input/splits.ts';
+import type { Launcher } from '../launcher/launcher.ts';
+import {
+  PROTOCOL_VERSION,
+  type DoneRequestSchema,
+  type ErrorReport,
+  type FailedRequestSchema,
+  type HeartbeatRequestSchema,
+  type JobInfo,
+  type NextResponse,
+  type TaskKind,
+} from '../protocol/messages.ts';
+import { commitJob } from './commit-job.ts';
+import type { JobLayout } from './job-layout.ts';
+import { MasterServer, type ProtocolHandlers } from './master-server.ts';
+import { TaskTable, type TaskRecord } from './task-table.ts';
+import { summarize, type JobSummary } from './job-summary.ts';
+
+export interface MasterOptions {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly layout: JobLayout;
+  readonly splits: readonly Split[];
+  readonly reducers: number;
+  readonly workers: number;
+  readonly memoryBytes: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly hasSetup: boolean;
+  readonly maxAttempts: number;
+  readonly heartbeatMs: number;
+  readonly leaseTimeoutMs: number;
+  /** Address to listen on; loopback by default. */
+  readonly listenHost?: string;
+}
+
+export type Phase = 'setup' | 'map' | 'reduce' | 'commit' | 'succeeded' | 'failed';
+
+export interface Progress {
+  readonly phase: Phase;
+  readonly done: number;
+  readonly total: number;
+  /** Input bytes read by map attempts, finished and running. */
+  readonly mapBytes: number;
+  readonly inputBytes: number;
+}
+
+const LONG_POLL_MS = 1000;
+
+/**
+ * One job's coordinator: hands out tasks phase by phase (setup → map → reduce), re-runs failed
+ * and lost attempts, replaces dead workers, and commits the job when every task has committed.
+ */
+export class Master implements ProtocolHandlers {
+  readonly #o: MasterOptions;
+  readonly #launcher: Launcher;
+  readonly #token = randomBytes(24).toString('base64url');
+  readonly #server: MasterServer;
+  readonly #tables: Record<TaskKind, TaskTable<unknown>>;
+  readonly #counters: Record<string, number> = {};
+  readonly #userCounters: Record<string, number> = {};
+  readonly #workerRss = new Map<string, number>();
+  readonly #waiters = new Set<() => void>();
+  #phase: Phase;
+  #url = '';
+  #error: ErrorReport | undefined;
+  #workerSeq = 0;
+  #workerDeaths = 0;
+  readonly #live = new Set<string>();
+  #finished: (() => void) | undefined;
+  readonly #startedAt = Date.now();
+
+  constructor(options: MasterOptions, launcher: Launcher) {
+    this.#o = options;
+    this.#launcher = launcher;
+    this.#server = new MasterServer(this.#token, this);
+    this.#tables = {
+      setup: new TaskTable<unknown>('setup', options.hasSetup ? [options.splits] : []),
+      map: new TaskTable<unknown>('map', options.splits),
+      reduce: new TaskTable<unknown>('reduce', Array.from({ length: options.reducers }, () => null)),
+    };
+    this.#phase = options.hasSetup ? 'setup' : 'map';
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  progress(): Progress {
+    const phase = this.#phase;
+    const table = phase === 'setup' || phase === 'map' || phase === 'reduce' ? this.#tables[phase] : this.#tables.reduce;
+    let mapBytes = 0;
+    for (const t of this.#tables.map.tasks) {
+      const split = t.payload as Split;
+      if (t.state === 'done') mapBytes += split.end - split.start;
+      else for (const a of t.attempts) if (a.state === 'running') mapBytes += Math.min(a.bytes, split.end - split.start);
+    }
+    const inputBytes = this.#o.splits.reduce((s, x) => s + x.end - x.start, 0);
+    return { phase, done: table.done, total: table.tasks.length, mapBytes, inputBytes };
+  }
+
+  /** Runs the job to the end; resolves with its summary whether it succeeded or failed. */
+  async run(): Promise<JobSummary> {
+    this.#url = await this.#server.listen(this.#o.listenHost);
+    const finished = new Promise<void>((resolve) => (this.#finished = resolve));
+    this.#launcher.onExit = (id, info) => this.#onWorkerExit(id, info.code, info.signal, info.stderrTail);
+    const lease = setInterval(() => this.#expireLeases(), Math.min(1000, this.#o.leaseTimeoutMs / 2));
+    try {
+      this.#advance();
+      for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
+      await finished;
+    } finally {
+      clearInterval(lease);
+      this.#wake();
+      await this.#launcher.stopAll(2000);
+      await this.#server.close();
+    }
+    return summarize({
+      jobId: this.#o.jobId,
+      jobName: this.#o.jobName,
+      status: this.#phase === 'succeeded' ? 'succeeded' : 'failed',
+      wallMs: Date.now() - this.#startedAt,
+      inputBytes: this.progress().inputBytes,
+      output: this.#o.layout.output,
+      tables: this.#tables,
+      counters: this.#counters,
+      userCounters: this.#userCounters,
+      workerRss: this.#workerRss,
+      ...(this.#error ? { error: this.#error } : {}),
+    });
+  }
+
+  // ── protocol handlers ────────────────────────────────────────────────────────────────────────
+
+  register(): JobInfo {
+    return {
+      protocol: PROTOCOL_VERSION,
+      jobId: this.#o.jobId,
+      jobName: this.#o.jobName,
+      bundle: this.#o.layout.bundle,
+      workDir: this.#o.layout.workDir,
+      reducers: this.#o.reducers,
+      maps: this.#o.splits.length,
+      params: { ...this.#o.params },
+      memoryBytes: this.#o.memoryBytes,
+      heartbeatMs: this.#o.heartbeatMs,
+    };
+  }
+
+  async next(req: { workerId: string }): Promise<NextResponse> {
+    const deadline = Date.now() + LONG_POLL_MS;
+    for (;;) {
+      if (this.#phase === 'succeeded' || this.#phase === 'failed' || this.#phase === 'commit') return { type: 'exit' };
+      const table = this.#tables[this.#phase];
+      const task = table.nextPending();
+      if (task !== undefined) {
+        const attempt = table.assign(task, req.workerId, Date.now());
+        return {
+          type: 'task',
+          task: {
+            attemptId: attempt.id,
+            kind: task.kind,
+            index: task.index,
+            attempt: attempt.number,
+            ...(task.kind === 'map' ? { split: task.payload as Split } : {}),
+            ...(task.kind === 'setup' ? { splits: task.payload as Split[] } : {}),
+          },
+        };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return { type: 'wait' };
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.add(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  heartbeat(req: z.infer<typeof HeartbeatRequestSchema>): { abort: boolean } {
+    const found = this.#find(req.attemptId);
+    if (found === undefined || found.attempt.state !== 'running' || found.attempt.workerId !== req.workerId) {
+      return { abort: true };
+    }
+    found.attempt.lastHeartbeat = Date.now();
+    found.attempt.bytes = req.bytes;
+    return { abort: false };
+  }
+
+  done(req: z.infer<typeof DoneRequestSchema>): { ok: true } {
+    this.#workerRss.set(req.workerId, Math.max(this.#workerRss.get(req.workerId) ?? 0, req.maxRssBytes));
+    const found = this.#find(req.attemptId);
+    // A late report from an attempt already declared lost is ignored: its task was re-queued.
+    if (found === undefined || found.attempt.state !== 'running' || found.task.state !== 'running') return { ok: true };
+    const { task, attempt } = found;
+    if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null));
+    this.#tables[task.kind].succeed(task, attempt, Date.now());
+    addInto(this.#counters, req.counters);
+    addInto(this.#userCounters, req.userCounters);
+    this.#advance();
+    return { ok: true };
+  }
+
+  failed(req: z.infer<typeof FailedRequestSchema>): { ok: true } {
+    this.#workerRss.set(req.workerId, Math.max(this.#workerRss.get(req.workerId) ?? 0, req.maxRssBytes));
+    const found = this.#find(req.attemptId);
+    if (found === undefined || found.attempt.state !== 'running') return { ok: true };
+    const { task, attempt } = found;
+    const table = this.#tables[task.kind];
+    table.fail(task, attempt, Date.now(), req.error.message, this.#o.maxAttempts);
+    if (task.state === 'failed') {
+      const tries = task.failures;
+      this.#fail({ ...req.error, message: `${taskName(task)} failed ${tries} time${tries === 1 ? '' : 's'}; last error: ${req.error.message}` });
+    } else {
+      this.#wake();
+    }
+    return { ok: true };
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────────
+
+  #find(attemptId: string): ReturnType<TaskTable<unknown>['lookup']> {
+    for (const t of Object.values(this.#tables)) {
+      const f = t.lookup(attemptId);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+
+  /** Moves to the next phase when the current one is complete; commits the job at the end. */
+  #advance(): void {
+    while ((this.#phase === 'setup' || this.#phase === 'map' || this.#phase === 'reduce') && this.#tables[this.#phase].finished) {
+      this.#phase = this.#phase === 'setup' ? 'map' : this.#phase === 'map' ? 'reduce' : 'commit';
+    }
+    this.#wake();
+    if (this.#phase === 'commit') {
+      try {
+        commitJob(this.#o.layout, this.#o.reducers);
+        this.#phase = 'succeeded';
+      } catch (e) {
+        this.#fail({ code: 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(e as Error).message}` });
+      }
+      this.#wake();
+      this.#finished?.();
+    }
+  }
+
+  #fail(error: ErrorReport): void {
+    if (this.#phase === 'failed' || this.#phase === 'succeeded') return;
+    this.#error = error;
+    this.#phase = 'failed';
+    this.#wake();
+    this.#finished?.();
+  }
+
+  #wake(): void {
+    const ws = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of ws) w();
+  }
+
+  #startWorker(): void {
+    const id = `w${++this.#workerSeq}`;
+    this.#live.add(id);
+    this.#launcher.startWorker(id, this.#url, this.#token);
+  }
+
+  #onWorkerExit(workerId: string, code: number | null, signal: string | null, stderrTail: string): void {
+    this.#live.delete(workerId);
+    if (this.#phase === 'succeeded' || this.#phase === 'failed') return;
+    const why = `worker ${workerId} exited (${signal ?? `code ${code}`})`;
+    this.#loseAttemptsOf(workerId, why);
+    // A worker that dies before running anything usually cannot start at all: stop retrying
+    // once deaths far outnumber the work, and say why.
+    this.#workerDeaths++;
+    const budget = 3 * this.#o.workers + this.#o.splits.length + this.#o.reducers;
+    if (this.#workerDeaths > budget) {
+      this.#fail({ code: 'TORPEDO_ERR_WORKER_LOST' satisfies ErrorCode, message: `${why}; workers keep dying:\n${lastLines(stderrTail, 15)}` });
+      return;
+    }
+    if (this.#live.size < this.#o.workers) this.#startWorker();
+  }
+
+  #loseAttemptsOf(workerId: string, why: string): void {
+    const now = Date.now();
+    for (const table of Object.values(this.#tables)) {
+      for (const task of table.tasks) {
+        for (const a of task.attempts) if (a.state === 'running' && a.workerId === workerId) table.lose(task, a, now, why);
+      }
+    }
+    this.#wake();
+  }
+
+  #expireLeases(): void {
+    const now = Date.now();
+    for (const table of Object.values(this.#tables)) {
+      for (const task of table.tasks) {
+        for (const a of task.attempts) {
+          if (a.state === 'running' && now - a.lastHeartbeat > this.#o.leaseTimeoutMs) {
+            table.lose(task, a, now, `no heartbeat from ${a.workerId} for ${this.#o.leaseTimeoutMs} ms`);
+            this.#wake();
+          }
+        }
+      }
+    }
+  }
+}
+
+function taskName(task: TaskRecord<unknown>): string {
+  return `${task.kind}-${String(task.index).padStart(5, '0')}`;
+}
+
+function addInto(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}

@@ -1,0 +1,124 @@
+import type { TaskKind } from '../protocol/messages.ts';
+
+/**
+ * The master's record of every task and attempt of one job. All state changes go through
+ * `transition`, which follows one table; an impossible transition throws with a diagnostic.
+ *
+ *   task:    pending ──assign──► running ──succeed──► done
+ *                                  │ ├──fail (attempts left)────► pending
+ *                                  │ ├──fail (no attempts left)─► failed
+ *                                  │ └──lose (worker died or lease expired)──► pending
+ *   attempt: running ──► succeeded | failed | lost
+ */
+export type TaskState = 'pending' | 'running' | 'done' | 'failed';
+export type AttemptState = 'running' | 'succeeded' | 'failed' | 'lost';
+export type TaskEvent = 'assign' | 'succeed' | 'fail' | 'lose';
+
+const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, readonly TaskState[]>>>> = {
+  pending: { assign: ['running'] },
+  running: { succeed: ['done'], fail: ['pending', 'failed'], lose: ['pending'] },
+  done: {},
+  failed: {},
+};
+
+export interface Attempt {
+  readonly id: string;
+  readonly number: number;
+  readonly workerId: string;
+  readonly startedAt: number;
+  state: AttemptState;
+  lastHeartbeat: number;
+  bytes: number;
+  endedAt?: number;
+  error?: string;
+}
+
+export interface TaskRecord<P = unknown> {
+  readonly kind: TaskKind;
+  readonly index: number;
+  readonly payload: P;
+  state: TaskState;
+  readonly attempts: Attempt[];
+  failures: number;
+}
+
+export class TaskTable<P = unknown> {
+  readonly tasks: TaskRecord<P>[];
+  readonly #byAttempt = new Map<string, { task: TaskRecord<P>; attempt: Attempt }>();
+
+  constructor(kind: TaskKind, payloads: readonly P[]) {
+    this.tasks = payloads.map((payload, index) => ({ kind, index, payload, state: 'pending', attempts: [], failures: 0 }));
+  }
+
+  get done(): number {
+    return this.tasks.filter((t) => t.state === 'done').length;
+  }
+
+  get finished(): boolean {
+    return this.tasks.every((t) => t.state === 'done');
+  }
+
+  get failedTask(): TaskRecord<P> | undefined {
+    return this.tasks.find((t) => t.state === 'failed');
+  }
+
+  nextPending(): TaskRecord<P> | undefined {
+    return this.tasks.find((t) => t.state === 'pending');
+  }
+
+  lookup(attemptId: string): { task: TaskRecord<P>; attempt: Attempt } | undefined {
+    return this.#byAttempt.get(attemptId);
+  }
+
+  /** pending → running, with a new attempt on `workerId`. */
+  assign(task: TaskRecord<P>, workerId: string, now: number): Attempt {
+    this.#transition(task, 'assign', 'running');
+    const number = task.attempts.length;
+    const attempt: Attempt = {
+      id: `${task.kind}-${String(task.index).padStart(5, '0')}-a${number}`,
+      number,
+      workerId,
+      startedAt: now,
+      state: 'running',
+      lastHeartbeat: now,
+      bytes: 0,
+    };
+    task.attempts.push(attempt);
+    this.#byAttempt.set(attempt.id, { task, attempt });
+    return attempt;
+  }
+
+  succeed(task: TaskRecord<P>, attempt: Attempt, now: number): void {
+    this.#end(attempt, 'succeeded', now);
+    this.#transition(task, 'succeed', 'done');
+  }
+
+  fail(task: TaskRecord<P>, attempt: Attempt, now: number, error: string, maxFailures: number): void {
+    this.#end(attempt, 'failed', now);
+    attempt.error = error;
+    task.failures++;
+    this.#transition(task, 'fail', task.failures >= maxFailures ? 'failed' : 'pending');
+  }
+
+  lose(task: TaskRecord<P>, attempt: Attempt, now: number, why: string): void {
+    this.#end(attempt, 'lost', now);
+    attempt.error = why;
+    this.#transition(task, 'lose', 'pending');
+  }
+
+  #end(attempt: Attempt, state: AttemptState, now: number): void {
+    if (attempt.state !== 'running') {
+      throw new Error(`attempt ${attempt.id}: cannot end as ${state}, it is already ${attempt.state}`);
+    }
+    attempt.state = state;
+    attempt.endedAt = now;
+  }
+
+  #transition(task: TaskRecord<P>, event: TaskEvent, to: TaskState): void {
+    const allowed = TRANSITIONS[task.state][event];
+    if (allowed === undefined || !allowed.includes(to)) {
+      throw new Error(`task ${task.kind}-${task.index}: no transition '${event}' from ${task.state} to ${to}`);
+    }
+    task.state = to;
+  }
+}

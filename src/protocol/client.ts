@@ -1,0 +1,74 @@
+import type { z } from 'zod';
+import { TorpedoError } from '../errors.ts';
+import {
+  AckSchema,
+  HeartbeatResponseSchema,
+  JobInfoSchema,
+  NextResponseSchema,
+  type ErrorReport,
+  type JobInfo,
+  type NextResponse,
+} from './messages.ts';
+import { withRetries } from './retry.ts';
+
+/** The worker's side of the task protocol. Transient network errors are retried in `withRetries`. */
+export class MasterClient {
+  readonly #url: string;
+  readonly #token: string;
+  readonly #giveUpMs: number;
+
+  /** `giveUpMs`: how long the master may stay unreachable before calls fail for good. */
+  constructor(url: string, token: string, giveUpMs = 30_000) {
+    this.#url = url.replace(/\/+$/, '');
+    this.#token = token;
+    this.#giveUpMs = giveUpMs;
+  }
+
+  register(workerId: string): Promise<JobInfo> {
+    return this.#post('/v1/register', { workerId, pid: process.pid }, JobInfoSchema);
+  }
+
+  next(workerId: string): Promise<NextResponse> {
+    return this.#post('/v1/next', { workerId }, NextResponseSchema);
+  }
+
+  heartbeat(workerId: string, attemptId: string, bytes: number): Promise<{ abort: boolean }> {
+    return this.#post('/v1/heartbeat', { workerId, attemptId, bytes }, HeartbeatResponseSchema);
+  }
+
+  async done(body: {
+    workerId: string;
+    attemptId: string;
+    counters: Record<string, number>;
+    userCounters: Record<string, number>;
+    committed: boolean;
+    maxRssBytes: number;
+    setup?: unknown;
+  }): Promise<void> {
+    await this.#post('/v1/done', body, AckSchema);
+  }
+
+  async failed(body: { workerId: string; attemptId: string; error: ErrorReport; maxRssBytes: number }): Promise<void> {
+    await this.#post('/v1/failed', body, AckSchema);
+  }
+
+  #post<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+    return withRetries(
+      async () => {
+        const res = await fetch(this.#url + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#token}` },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(15_000),
+        });
+        const text = await res.text();
+        if (res.status >= 500) throw new Error(`master answered ${res.status} to ${path}: ${text.slice(0, 200)}`);
+        if (!res.ok) {
+          throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `master refused ${path} (${res.status}): ${text.slice(0, 300)}`);
+        }
+        return schema.parse(JSON.parse(text)) as z.infer<S>;
+      },
+      { giveUpMs: this.#giveUpMs, what: `POST ${path}` },
+    );
+  }
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * The task protocol between a job's master and its workers: JSON over HTTP, every request a POST
+ * carrying `Authorization: Bearer <per-job token>`. The same messages run on loopback and across
+ * a pod network. docs/protocol.md describes the exchange.
+ *
+ *   POST /v1/register  RegisterRequest  → JobInfo        once per worker process
+ *   POST /v1/next      NextRequest      → NextResponse   long poll; one task at a time
+ *   POST /v1/heartbeat HeartbeatRequest → HeartbeatResponse   every heartbeat interval while busy
+ *   POST /v1/done      DoneRequest      → Ack            after the attempt committed its output
+ *   POST /v1/failed    FailedRequest    → Ack            after the attempt failed
+ */
+export const PROTOCOL_VERSION = 1;
+
+export const SplitSchema = z.object({
+  file: z.string(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+});
+
+export const JobInfoSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  jobId: z.string(),
+  /** How errors name the job: the user's job file, or the built-in example's name. */
+  jobName: z.string(),
+  /** The bundled job module (an ES module file on shared storage). */
+  bundle: z.string(),
+  /** The job's working directory on shared storage (OUTPUT/_temporary). */
+  workDir: z.string(),
+  reducers: z.number().int().positive(),
+  maps: z.number().int().nonnegative(),
+  params: z.record(z.string(), z.string()),
+  memoryBytes: z.number().int().positive(),
+  heartbeatMs: z.number().int().positive(),
+});
+export type JobInfo = z.infer<typeof JobInfoSchema>;
+
+export const TaskKindSchema = z.enum(['setup', 'map', 'reduce']);
+export type TaskKind = z.infer<typeof TaskKindSchema>;
+
+export const TaskSchema = z.object({
+  attemptId: z.string(),
+  kind: TaskKindSchema,
+  /** Task number within its kind (map-00003 → 3). */
+  index: z.number().int().nonnegative(),
+  /** 0 for a task's first attempt. */
+  attempt: z.number().int().nonnegative(),
+  split: SplitSchema.optional(),
+  /** setup tasks: how many samples the master's planner asks for is up to the job; splits to sample. */
+  splits: z.array(SplitSchema).optional(),
+});
+export type Task = z.infer<typeof TaskSchema>;
+
+export const RegisterRequestSchema = z.object({ workerId: z.string(), pid: z.number().int() });
+export const NextRequestSchema = z.object({ workerId: z.string() });
+export const NextResponseSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('task'), task: TaskSchema }),
+  z.object({ type: z.literal('wait') }),
+  z.object({ type: z.literal('exit') }),
+]);
+export type NextResponse = z.infer<typeof NextResponseSchema>;
+
+export const HeartbeatRequestSchema = z.object({
+  workerId: z.string(),
+  attemptId: z.string(),
+  /** Input bytes consumed so far by this attempt. */
+  bytes: z.number().nonnegative(),
+});
+export const HeartbeatResponseSchema = z.object({ abort: z.boolean() });
+
+export const CountersSchema = z.record(z.string(), z.number());
+export type Counters = z.infer<typeof CountersSchema>;
+
+export const DoneRequestSchema = z.object({
+  workerId: z.string(),
+  attemptId: z.string(),
+  /** Engine counters (`map input records` …). */
+  counters: CountersSchema,
+  /** The job's own `ctx.count` counters. */
+  userCounters: CountersSchema,
+  /** False if another attempt of the task had already committed (this one's output was dropped). */
+  committed: z.boolean(),
+  maxRssBytes: z.number().nonnegative(),
+  /** Setup tasks: the job's setup result. */
+  setup: z.unknown().optional(),
+});
+
+export const ErrorReportSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  file: z.string().optional(),
+  offset: z.number().optional(),
+});
+export type ErrorReport = z.infer<typeof ErrorReportSchema>;
+
+export const FailedRequestSchema = z.object({
+  workerId: z.string(),
+  attemptId: z.string(),
+  error: ErrorReportSchema,
+  maxRssBytes: z.number().nonnegative(),
+});
+
+export const AckSchema = z.object({ ok: z.literal(true) });

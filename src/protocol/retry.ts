@@ -1,0 +1,24 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TorpedoError } from '../errors.ts';
+
+/**
+ * The one place transient failures are retried: calls `fn` until it succeeds, it throws a
+ * TorpedoError (a definite answer, never retried), or `giveUpMs` has passed. Backoff doubles from
+ * 50 ms up to 2 s.
+ */
+export async function withRetries<T>(fn: () => Promise<T>, opts: { giveUpMs: number; what: string }): Promise<T> {
+  const deadline = Date.now() + opts.giveUpMs;
+  let delay = 50;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof TorpedoError || Date.now() + delay > deadline) {
+        if (e instanceof TorpedoError) throw e;
+        throw new Error(`${opts.what} failed for ${opts.giveUpMs} ms, giving up: ${(e as Error).message}`);
+      }
+      await sleep(delay);
+      delay = Math.min(2000, delay * 2);
+    }
+  }
+}

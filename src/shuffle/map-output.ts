@@ -1,0 +1,259 @@
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TorpedoError } from '../errors.ts';
+import { ByteTable } from './byte-table.ts';
+import { compareAsciiOrder, compareKeys, hasHighUnits } from './key-order.ts';
+import { Merger } from './merge.ts';
+import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
+
+/** How the map side pre-aggregates: not at all, with the user's combiner, or by numeric addition. */
+export type CombineMode =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sum' }
+  | { readonly kind: 'function'; readonly combine: (key: string, values: unknown[]) => unknown[] };
+
+export interface MapOutputOptions {
+  readonly reducers: number;
+  /** Returns the partition of a key; must throw on an out-of-range result. */
+  readonly partition: (key: string) => number;
+  readonly combine: CombineMode;
+  /** Bytes of buffered pairs after which a sorted run is spilled to disk. */
+  readonly budgetBytes: number;
+  /** A directory private to this attempt, for spill files. */
+  readonly spillDir: string;
+}
+
+export interface MapOutputStats {
+  outputPairs: number;
+  spills: number;
+  spilledPairs: number;
+}
+
+/** One buffered pair ready for sorting: key, partition, value as JSON text (null for null). */
+interface Pair {
+  readonly key: string;
+  readonly part: number;
+  readonly value: string | null;
+}
+
+/** Below this many buffered values, a key's values wait for more before the combiner runs. */
+const COMBINE_BATCH = 64;
+/** Rough per-entry overhead of a JS string key in a Map or array, for the memory budget. */
+const ENTRY_OVERHEAD = 64;
+
+/**
+ * The map side of the shuffle: buffers emitted pairs within a memory budget, and when it is full
+ * partitions, sorts, combines and spills them; `finish` merges the spills into one run file.
+ */
+export class MapOutput {
+  readonly stats: MapOutputStats = { outputPairs: 0, spills: 0, spilledPairs: 0 };
+  readonly #o: MapOutputOptions;
+  #bytes = 0;
+  // 'none'
+  #keys: string[] = [];
+  #values: (string | null)[] = [];
+  // 'sum'
+  #sums = new Map<string, number>();
+  #table: ByteTable | undefined;
+  // 'function'
+  #groups = new Map<string, unknown[]>();
+  readonly #spills: string[] = [];
+
+  constructor(options: MapOutputOptions) {
+    this.#o = options;
+  }
+
+  readonly emit = (key: string, value: unknown): void => {
+    if (typeof key !== 'string') {
+      throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
+    }
+    this.stats.outputPairs++;
+    const mode = this.#o.combine.kind;
+    if (mode === 'none') {
+      const text = encodeValue(value);
+      this.#keys.push(key);
+      this.#values.push(text);
+      this.#bytes += 2 * key.length + (text === null ? 0 : 2 * text.length) + ENTRY_OVERHEAD;
+    } else if (mode === 'sum') {
+      if (typeof value !== 'number') throw badSum(value);
+      const old = this.#sums.get(key);
+      if (old === undefined) this.#bytes += 2 * key.length + ENTRY_OVERHEAD;
+      this.#sums.set(key, (old ?? 0) + value);
+    } else {
+      this.#emitToGroup(key, value);
+    }
+    if (this.#bytes >= this.#o.budgetBytes) this.#spill();
+  };
+
+  readonly emitBytes = (buf: Uint8Array, start: number, end: number, value: unknown): void => {
+    if (this.#o.combine.kind !== 'sum') {
+      this.emit(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'), value);
+      return;
+    }
+    if (typeof value !== 'number') throw badSum(value);
+    this.stats.outputPairs++;
+    const table = (this.#table ??= new ByteTable());
+    const before = table.bytes;
+    table.add(buf, start, end, value);
+    this.#bytes += table.bytes - before;
+    if (this.#bytes >= this.#o.budgetBytes) this.#spill();
+  };
+
+  /** Writes the task's output run to `path` (which must not exist) and removes the spills. */
+  finish(path: string): RunFooter {
+    if (this.#spills.length === 0) return this.#writeRun(path, this.#drain());
+    this.#spill();
+    const footer = this.#mergeSpills(path);
+    for (const s of this.#spills) rmSync(s, { force: true });
+    return footer;
+  }
+
+  #emitToGroup(key: string, value: unknown): void {
+    const group = this.#groups.get(key);
+    this.#bytes += estimateBytes(value);
+    if (group === undefined) {
+      this.#groups.set(key, [value]);
+      this.#bytes += 2 * key.length + ENTRY_OVERHEAD;
+      return;
+    }
+    group.push(value);
+    if (group.length >= COMBINE_BATCH) {
+      const combined = this.#combineGroup(key, group);
+      for (const v of group) this.#bytes -= estimateBytes(v);
+      for (const v of combined) this.#bytes += estimateBytes(v);
+      this.#groups.set(key, combined);
+    }
+  }
+
+  #combineGroup(key: string, values: unknown[]): unknown[] {
+    return (this.#o.combine as Extract<CombineMode, { kind: 'function' }>).combine(key, values);
+  }
+
+  #spill(): void {
+    const path = join(this.#o.spillDir, `spill-${this.#spills.length}`);
+    const pairs = this.#drain();
+    this.#writeRun(path, pairs);
+    this.#spills.push(path);
+    this.stats.spills++;
+    this.stats.spilledPairs += pairs.length;
+  }
+
+  /** Empties the buffer into a list of pairs, combined, in emission order. */
+  #drain(): Pair[] {
+    const pairs: Pair[] = [];
+    const part = this.#o.partition;
+    const mode = this.#o.combine.kind;
+    if (mode === 'none') {
+      const keys = this.#keys;
+      const values = this.#values;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        pairs.push({ key, part: part(key), value: values[i] ?? null });
+      }
+      this.#keys = [];
+      this.#values = [];
+    } else if (mode === 'sum') {
+      const add = (key: string, n: number): void => {
+        pairs.push({ key, part: part(key), value: encodeValue(n) });
+      };
+      this.#sums.forEach((n, key) => add(key, n));
+      this.#table?.forEach(add);
+      this.#sums = new Map();
+      this.#table = undefined;
+    } else {
+      for (const [key, values] of this.#groups) {
+        for (const v of this.#combineGroup(key, values)) pairs.push({ key, part: part(key), value: encodeValue(v) });
+      }
+      this.#groups = new Map();
+    }
+    this.#bytes = 0;
+    return pairs;
+  }
+
+  #writeRun(path: string, pairs: Pair[]): RunFooter {
+    const R = this.#o.reducers;
+    const byPart: Pair[][] = Array.from({ length: R }, () => []);
+    let high = false;
+    for (const p of pairs) {
+      (byPart[p.part] as Pair[]).push(p);
+      if (!high && hasHighUnits(p.key)) high = true;
+    }
+    const cmp = high ? compareKeys : compareAsciiOrder;
+    const writer = new RunWriter(path);
+    for (const list of byPart) {
+      list.sort((a, b) => cmp(a.key, b.key)); // stable: equal keys keep emission order
+      for (const p of list) writer.write(p.key, p.value, high);
+      writer.endSegment();
+    }
+    return writer.close();
+  }
+
+  #mergeSpills(path: string): RunFooter {
+    const fds = this.#spills.map((s) => openSync(s, 'r'));
+    try {
+      const footers = this.#spills.map((s) => readFooter(s));
+      const writer = new RunWriter(path);
+      const bufferBytes = Math.max(1 << 16, Math.floor(this.#o.budgetBytes / 4 / Math.max(1, fds.length)));
+      for (let r = 0; r < this.#o.reducers; r++) {
+        const readers = fds.map((fd, i) => {
+          const seg = footers[i]?.segments[r];
+          if (seg === undefined) throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${this.#spills[i]}: missing segment ${r}`);
+          return new SegmentReader(fd, this.#spills[i] as string, seg, bufferBytes);
+        });
+        const high = readers.some((x) => x.highKeys);
+        this.#mergeSegment(new Merger(readers), writer, high);
+        writer.endSegment();
+      }
+      return writer.close();
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  }
+
+  #mergeSegment(m: Merger, writer: RunWriter, high: boolean): void {
+    const mode = this.#o.combine.kind;
+    let has = m.next();
+    while (has) {
+      const key = m.key;
+      if (mode === 'none') {
+        writer.write(key, m.valueText(), high);
+        has = m.next();
+        continue;
+      }
+      const values: unknown[] = [m.value()];
+      while (m.nextHasKey(key)) {
+        m.next();
+        values.push(m.value());
+      }
+      if (mode === 'sum') {
+        let total = 0;
+        for (const v of values) total += v as number;
+        writer.write(key, encodeValue(total), high);
+      } else {
+        for (const v of this.#combineGroup(key, values)) writer.write(key, encodeValue(v), high);
+      }
+      has = m.next();
+    }
+  }
+}
+
+/** JSON text of a value, or null for null/undefined (written as the key alone on output). */
+export function encodeValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: a ${typeof value} value cannot be encoded as JSON`);
+  }
+  return text;
+}
+
+function estimateBytes(v: unknown): number {
+  if (typeof v === 'string') return 2 * v.length + 16;
+  if (typeof v === 'object' && v !== null) return 2 * (JSON.stringify(v)?.length ?? 0) + 32;
+  return 16;
+}
+
+function badSum(value: unknown): TorpedoError {
+  return new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the sum combiner needs numeric values, got ${typeof value}`);
+}

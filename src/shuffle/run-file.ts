@@ -1,0 +1,235 @@
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { TorpedoError } from '../errors.ts';
+
+/**
+ * The on-disk format of a sorted run: a spill, or a map task's final output.
+ *
+ *   [segment 0][segment 1]…[segment R-1][footer JSON][footer length: u32 LE][magic "TPDORUN1"]
+ *
+ * Segment r holds the pairs of partition r, sorted by key bytes (ties in emission order). A pair is
+ * `varint(keyBytes) key varint(valueBytes) value`, the value as JSON text; length 0 means null.
+ * The footer lists each segment's offset, length and pair count, and whether any key has code
+ * units ≥ U+D800 (then readers must use the exact UTF-8 comparison).
+ */
+export interface Segment {
+  readonly offset: number;
+  readonly length: number;
+  readonly pairs: number;
+  readonly highKeys: boolean;
+}
+
+export interface RunFooter {
+  readonly segments: readonly Segment[];
+}
+
+const MAGIC = Buffer.from('TPDORUN1');
+const TAIL = 4 + MAGIC.length;
+
+export class RunWriter {
+  readonly #fd: number;
+  #buf: Buffer;
+  #pos = 0;
+  #written = 0;
+  #segStart = 0;
+  #segPairs = 0;
+  #segHigh = false;
+  readonly #segments: Segment[] = [];
+
+  constructor(path: string, bufferBytes = 1 << 20) {
+    this.#fd = openSync(path, 'wx');
+    this.#buf = Buffer.allocUnsafe(bufferBytes);
+  }
+
+  /** Offset of the next byte to be written, counting buffered bytes. */
+  get #offset(): number {
+    return this.#written + this.#pos;
+  }
+
+  /** Writes one pair to the current segment. `value` is JSON text, or null. */
+  write(key: string, value: string | null, highKey: boolean): void {
+    this.#writeText(key);
+    if (value === null) {
+      this.#ensure(1);
+      this.#buf[this.#pos++] = 0;
+    } else {
+      this.#writeText(value);
+    }
+    this.#segPairs++;
+    if (highKey) this.#segHigh = true;
+  }
+
+  /** Ends the current segment; call exactly R times, in partition order. */
+  endSegment(): void {
+    const end = this.#offset;
+    this.#segments.push({ offset: this.#segStart, length: end - this.#segStart, pairs: this.#segPairs, highKeys: this.#segHigh });
+    this.#segStart = end;
+    this.#segPairs = 0;
+    this.#segHigh = false;
+  }
+
+  close(): RunFooter {
+    const footer: RunFooter = { segments: this.#segments };
+    const json = Buffer.from(JSON.stringify(footer));
+    const tail = Buffer.alloc(TAIL);
+    tail.writeUInt32LE(json.length, 0);
+    MAGIC.copy(tail, 4);
+    this.#flush();
+    writeSync(this.#fd, json);
+    writeSync(this.#fd, tail);
+    closeSync(this.#fd);
+    return footer;
+  }
+
+  #writeText(text: string): void {
+    const max = text.length * 3;
+    if (max < 128) {
+      this.#ensure(max + 1);
+      const n = this.#buf.write(text, this.#pos + 1);
+      this.#buf[this.#pos] = n;
+      this.#pos += n + 1;
+      return;
+    }
+    const n = Buffer.byteLength(text);
+    this.#ensure(n + 5);
+    this.#pos = writeVarint(this.#buf, this.#pos, n);
+    this.#pos += this.#buf.write(text, this.#pos);
+  }
+
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    this.#flush();
+    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
+  }
+
+  #flush(): void {
+    let off = 0;
+    while (off < this.#pos) off += writeSync(this.#fd, this.#buf, off, this.#pos - off);
+    this.#written += this.#pos;
+    this.#pos = 0;
+  }
+}
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+/** Reads a run's footer. Who calls: map tasks merging spills, reduce tasks opening map outputs. */
+export function readFooter(path: string): RunFooter {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(TAIL);
+    if (size < TAIL || readSync(fd, tail, 0, TAIL, size - TAIL) !== TAIL || !tail.subarray(4).equals(MAGIC)) {
+      throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path}: not a complete torpedo run file`);
+    }
+    const len = tail.readUInt32LE(0);
+    const json = Buffer.alloc(len);
+    readSync(fd, json, 0, len, size - TAIL - len);
+    return JSON.parse(json.toString('utf8')) as RunFooter;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Streams the pairs of one segment with synchronous reads into a bounded buffer. Usage:
+ * `while (r.next()) use(r.key, r.value())`; `value()` is only valid until the next `next()`.
+ */
+export class SegmentReader {
+  key = '';
+  /** Tie-break rank among merged sources, set by Merger. */
+  order = 0;
+  readonly highKeys: boolean;
+  readonly #fd: number;
+  readonly #path: string;
+  #buf: Buffer;
+  #start = 0; // first unread byte in #buf
+  #end = 0; // end of valid bytes in #buf
+  #filePos: number; // file offset of #buf[#end]
+  readonly #fileEnd: number;
+  #valStart = 0;
+  #valEnd = 0;
+  #pairsLeft: number;
+
+  constructor(fd: number, path: string, segment: Segment, bufferBytes: number) {
+    this.#fd = fd;
+    this.#path = path;
+    this.#filePos = segment.offset;
+    this.#fileEnd = segment.offset + segment.length;
+    this.#pairsLeft = segment.pairs;
+    this.highKeys = segment.highKeys;
+    this.#buf = Buffer.allocUnsafe(Math.max(64, Math.min(bufferBytes, segment.length)));
+  }
+
+  next(): boolean {
+    if (this.#pairsLeft === 0) return false;
+    this.#pairsLeft--;
+    const keyLen = this.#readLength();
+    this.#fill(keyLen);
+    this.key = this.#buf.toString("utf8", this.#start, this.#start + keyLen);
+    this.#start += keyLen;
+    const valLen = this.#readLength();
+    this.#fill(valLen);
+    this.#valStart = this.#start;
+    this.#valEnd = this.#start + valLen;
+    this.#start += valLen;
+    return true;
+  }
+
+  /** The current pair's value, parsed from JSON. */
+  value(): unknown {
+    if (this.#valStart === this.#valEnd) return null;
+    return JSON.parse(this.#buf.toString("utf8", this.#valStart, this.#valEnd));
+  }
+
+  /** The current pair's value as JSON text, or null; for copying without parsing. */
+  valueText(): string | null {
+    if (this.#valStart === this.#valEnd) return null;
+    return this.#buf.toString("utf8", this.#valStart, this.#valEnd);
+  }
+
+  #readLength(): number {
+    let n = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      this.#fill(1);
+      const b = this.#buf[this.#start++] as number;
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 128;
+    }
+    throw this.#corrupt('bad length prefix');
+  }
+
+  /** Makes sure `n` unread bytes are in the buffer. */
+  #fill(n: number): void {
+    if (this.#end - this.#start >= n) return;
+    const have = this.#end - this.#start;
+    if (n > this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(n, this.#buf.length * 2));
+      this.#buf.copy(bigger, 0, this.#start, this.#end);
+      this.#buf = bigger;
+    } else {
+      this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+    }
+    this.#start = 0;
+    this.#end = have;
+    while (this.#end < n) {
+      const want = Math.min(this.#buf.length - this.#end, this.#fileEnd - this.#filePos);
+      if (want <= 0) throw this.#corrupt('segment ends inside a pair');
+      const got = readSync(this.#fd, this.#buf, this.#end, want, this.#filePos);
+      if (got === 0) throw this.#corrupt('file ends inside a segment');
+      this.#end += got;
+      this.#filePos += got;
+    }
+  }
+
+  #corrupt(what: string): TorpedoError {
+    return new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${this.#path}: ${what}`);
+  }
+}

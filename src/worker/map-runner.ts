@@ -1,0 +1,150 @@
+import { isAscii } from 'node:buffer';
+import type { Job, ReduceFn } from '../api/job.ts';
+import { isSum } from '../api/sum.ts';
+import { TorpedoError } from '../errors.ts';
+import { readSplit } from '../input/split-reader.ts';
+import type { Split } from '../input/splits.ts';
+import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
+import { defaultPartition } from '../shuffle/partition.ts';
+import { userError, type AttemptContext } from './task-context.ts';
+
+export interface MapRun {
+  readonly job: Job;
+  readonly jobName: string;
+  readonly split: Split;
+  readonly ctx: AttemptContext;
+  readonly reducers: number;
+  readonly memoryBytes: number;
+  /** Private directory of this attempt (spills). */
+  readonly attemptDir: string;
+  /** Where to write the task's output run (inside attemptDir); committed by the caller. */
+  readonly outputPath: string;
+  /** Called after each chunk with the input bytes consumed so far. */
+  readonly onProgress: (bytes: number) => void;
+}
+
+export interface MapResult {
+  readonly counters: Record<string, number>;
+}
+
+const CR = 13;
+const NL = 10;
+
+/** Runs one map attempt: reads the split, calls the job's map, writes a partitioned sorted run. */
+export async function runMap(run: MapRun): Promise<MapResult> {
+  const { job, ctx, split, jobName } = run;
+  ctx.file = split.file;
+  const output = new MapOutput({
+    reducers: run.reducers,
+    partition: makePartitioner(run),
+    combine: combineMode(job.combine, run),
+    budgetBytes: run.memoryBytes,
+    spillDir: run.attemptDir,
+  });
+  let records = 0;
+  let bytes = 0;
+  const map = job.map;
+  const emit = output.emit;
+  for await (const chunk of readSplit(split)) {
+    const { buf, length, offset } = chunk;
+    if (job.mapBytes !== undefined) {
+      ctx.offset = offset;
+      try {
+        job.mapBytes(buf, 0, length, output.emitBytes, ctx);
+      } catch (e) {
+        throw userError(e, jobName, 'mapBytes', split.file, offset);
+      }
+      records += countLines(buf, length);
+    } else {
+      const text = buf.toString('utf8', 0, length);
+      // Character index = byte index in ASCII text; otherwise track byte offsets by newlines.
+      const ascii = isAscii(buf.subarray(0, length));
+      let pos = 0;
+      let bytePos = 0;
+      while (pos < text.length) {
+        let nl = text.indexOf('\n', pos);
+        if (nl === -1) nl = text.length;
+        let lineEnd = nl;
+        if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+        ctx.offset = offset + (ascii ? pos : bytePos);
+        const line = text.slice(pos, lineEnd);
+        try {
+          const r = map(line, emit, ctx);
+          if (r !== undefined) await r;
+        } catch (e) {
+          throw userError(e, jobName, 'map', split.file, ctx.offset);
+        }
+        records++;
+        pos = nl + 1;
+        if (!ascii) bytePos = buf.indexOf(NL, bytePos) + 1 || length;
+      }
+    }
+    bytes += length;
+    run.onProgress(bytes);
+  }
+  output.finish(run.outputPath);
+  return {
+    counters: {
+      'map input records': records,
+      'map input bytes': bytes,
+      'map output pairs': output.stats.outputPairs,
+      'spilled runs': output.stats.spills,
+    },
+  };
+}
+
+function countLines(buf: Buffer, length: number): number {
+  let n = 0;
+  let i = buf.indexOf(NL);
+  while (i !== -1 && i < length) {
+    n++;
+    i = buf.indexOf(NL, i + 1);
+  }
+  return buf[length - 1] === NL ? n : n + 1;
+}
+
+function makePartitioner(run: MapRun): (key: string) => number {
+  const R = run.reducers;
+  const user = run.job.partition;
+  if (user === undefined) return (key) => defaultPartition(key, R);
+  return (key) => {
+    let p: unknown;
+    try {
+      p = user(key, R, run.ctx);
+    } catch (e) {
+      throw userError(e, run.jobName, 'partition', run.split.file, run.ctx.offset);
+    }
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= R) {
+      throw new TorpedoError(
+        'TORPEDO_ERR_PARTITION_RANGE',
+        `${run.jobName}: partition(${JSON.stringify(key.slice(0, 80))}, ${R}) returned ${String(p)}; it must be an integer in [0, ${R})`,
+      );
+    }
+    return p;
+  };
+}
+
+function combineMode(combine: ReduceFn<unknown, unknown> | undefined, run: MapRun): CombineMode {
+  if (combine === undefined) return { kind: 'none' };
+  if (isSum(combine)) return { kind: 'sum' };
+  return {
+    kind: 'function',
+    combine: (key, values) => {
+      const out: unknown[] = [];
+      try {
+        const r = combine(key, values, (k, v) => {
+          if (k !== key) {
+            throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `combine must emit only the key it was given (${JSON.stringify(key)}), got ${JSON.stringify(k)}`);
+          }
+          out.push(v);
+        }, run.ctx);
+        if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+          throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${run.jobName}: combine must be synchronous`);
+        }
+      } catch (e) {
+        throw userError(e, run.jobName, 'combine', run.split.file, run.ctx.offset);
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { closeSync, openSync } from 'node:fs';
+import type { Job } from '../api/job.ts';
+import { TorpedoError } from '../errors.ts';
+import { Merger } from '../shuffle/merge.ts';
+import { OutputWriter } from '../shuffle/output-writer.ts';
+import { readFooter, SegmentReader } from '../shuffle/run-file.ts';
+import { userError, type AttemptContext } from './task-context.ts';
+
+export interface ReduceRun {
+  readonly job: Job;
+  readonly jobName: string;
+  readonly partition: number;
+  /** Committed map outputs, in map task order. */
+  readonly mapOutputs: readonly string[];
+  readonly ctx: AttemptContext;
+  readonly memoryBytes: number;
+  /** Where to write the part file; committed by the caller. */
+  readonly outputPath: string;
+  readonly onProgress: (bytes: number) => void;
+}
+
+/**
+ * Runs one reduce attempt: k-way merges segment r of every map output and calls `reduce` once per
+ * key with a lazy iterator over its values, writing `key<TAB>value` lines.
+ */
+export async function runReduce(run: ReduceRun): Promise<{ counters: Record<string, number> }> {
+  const { job, ctx, jobName } = run;
+  const fds: number[] = [];
+  try {
+    const readers: SegmentReader[] = [];
+    let inputBytes = 0;
+    const perSource = Math.max(1 << 14, Math.min(1 << 20, Math.floor(run.memoryBytes / 4 / Math.max(1, run.mapOutputs.length))));
+    for (const path of run.mapOutputs) {
+      const seg = readFooter(path).segments[run.partition];
+      if (seg === undefined) throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path}: has no segment ${run.partition}`);
+      const fd = openSync(path, 'r');
+      fds.push(fd);
+      readers.push(new SegmentReader(fd, path, seg, perSource));
+      inputBytes += seg.length;
+    }
+    const merger = new Merger(readers);
+    const out = new OutputWriter(run.outputPath);
+    let groups = 0;
+    let inputPairs = 0;
+    const emit = (key: string, value: unknown): void => {
+      if (typeof key !== 'string') {
+        throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
+      }
+      out.write(key, value);
+    };
+    let has = merger.next();
+    let lastYield = performance.now();
+    while (has) {
+      const key = merger.key;
+      let first = true;
+      const values: Iterable<unknown> = {
+        *[Symbol.iterator]() {
+          if (first) {
+            first = false;
+            inputPairs++;
+            yield merger.value();
+          }
+          while (merger.nextHasKey(key)) {
+            merger.next();
+            inputPairs++;
+            yield merger.value();
+          }
+        },
+      };
+      try {
+        const r = job.reduce(key, values, emit, ctx);
+        if (r !== undefined) await r;
+      } catch (e) {
+        throw userError(e, jobName, `reduce (key ${JSON.stringify(key.slice(0, 80))})`);
+      }
+      if (first) inputPairs++;
+      while (merger.nextHasKey(key)) {
+        merger.next();
+        inputPairs++;
+      }
+      has = merger.next();
+      // Reading is synchronous: give heartbeats a turn of the event loop every ~50 ms.
+      if ((++groups & 63) === 0 && performance.now() - lastYield > 50) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    out.close();
+    run.onProgress(inputBytes);
+    return {
+      counters: {
+        'reduce input groups': groups,
+        'reduce input pairs': inputPairs,
+        'reduce output lines': out.lines,
+        'reduce shuffle bytes': inputBytes,
+      },
+    };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}

@@ -1,0 +1,154 @@
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job } from '../api/job.ts';
+import { TorpedoError } from '../errors.ts';
+import { MasterClient } from '../protocol/client.ts';
+import type { ErrorReport, JobInfo, Task } from '../protocol/messages.ts';
+import { jobLayout, mapOutputPath, reducePartPath } from '../master/job-layout.ts';
+import { loadJob } from './load-job.ts';
+import { runMap } from './map-runner.ts';
+import { runReduce } from './reduce-runner.ts';
+import { runSetup } from './setup-runner.ts';
+import { AttemptContext } from './task-context.ts';
+
+export interface WorkerOptions {
+  readonly masterUrl: string;
+  readonly token: string;
+  readonly workerId: string;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * A worker process: registers with the master, then pulls one task at a time, runs it, commits
+ * its output with an atomic link (the first attempt to commit wins) and reports. Returns when the
+ * master says the job is over.
+ */
+export async function runWorker(opts: WorkerOptions): Promise<void> {
+  const client = new MasterClient(opts.masterUrl, opts.token);
+  const info = await client.register(opts.workerId);
+  const job = await loadJob(info.bundle, info.jobName);
+  const state: WorkerState = { info, job, setup: undefined, setupLoaded: false };
+  opts.log(`registered for job ${info.jobId}`);
+  for (;;) {
+    const next = await client.next(opts.workerId);
+    if (next.type === 'exit') return;
+    if (next.type === 'wait') continue;
+    await runTask(client, opts, state, next.task);
+  }
+}
+
+interface WorkerState {
+  readonly info: JobInfo;
+  readonly job: Job;
+  setup: unknown;
+  setupLoaded: boolean;
+}
+
+async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerState, task: Task): Promise<void> {
+  const { info, job } = state;
+  const layout = jobLayout(info.workDir);
+  const attemptDir = join(layout.attempts, task.attemptId);
+  rmSync(attemptDir, { recursive: true, force: true });
+  mkdirSync(attemptDir, { recursive: true });
+  let bytes = 0;
+  const beat = setInterval(() => {
+    client.heartbeat(opts.workerId, task.attemptId, bytes).catch(() => {
+      // a missed heartbeat is the master's to judge (lease expiry); the next one may get through
+    });
+  }, info.heartbeatMs);
+  beat.unref();
+  try {
+    if (task.kind !== 'setup' && !state.setupLoaded) {
+      state.setup = existsSync(layout.setup) ? (JSON.parse(readFileSync(layout.setup, 'utf8')) as unknown) : undefined;
+      state.setupLoaded = true;
+    }
+    const taskId = `${task.kind}-${String(task.index).padStart(5, '0')}`;
+    const ctx = new AttemptContext({ taskId, attempt: task.attempt, params: info.params, reducers: info.reducers, setup: state.setup });
+    let counters: Record<string, number> = {};
+    let committed = true;
+    let setupResult: unknown;
+    if (task.kind === 'setup') {
+      setupResult = await runSetup({ job, jobName: info.jobName, params: info.params, reducers: info.reducers, splits: task.splits ?? [] });
+    } else if (task.kind === 'map') {
+      if (task.split === undefined) throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `map task ${task.attemptId} has no split`);
+      const outputPath = join(attemptDir, 'output.run');
+      ({ counters } = await runMap({
+        job,
+        jobName: info.jobName,
+        split: task.split,
+        ctx,
+        reducers: info.reducers,
+        memoryBytes: info.memoryBytes,
+        attemptDir,
+        outputPath,
+        onProgress: (b) => (bytes = b),
+      }));
+      committed = commit(outputPath, mapOutputPath(layout, task.index));
+    } else {
+      const outputPath = join(attemptDir, 'part');
+      const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
+      ({ counters } = await runReduce({
+        job,
+        jobName: info.jobName,
+        partition: task.index,
+        mapOutputs,
+        ctx,
+        memoryBytes: info.memoryBytes,
+        outputPath,
+        onProgress: (b) => (bytes = b),
+      }));
+      committed = commit(outputPath, reducePartPath(layout, task.index));
+    }
+    clearInterval(beat);
+    await client.done({
+      workerId: opts.workerId,
+      attemptId: task.attemptId,
+      counters,
+      userCounters: ctx.counters,
+      committed,
+      maxRssBytes: maxRss(),
+      ...(task.kind === 'setup' ? { setup: setupResult } : {}),
+    });
+  } catch (e) {
+    clearInterval(beat);
+    const error = toReport(e);
+    opts.log(`${task.attemptId} failed: ${error.message}`);
+    await client.failed({ workerId: opts.workerId, attemptId: task.attemptId, error, maxRssBytes: maxRss() });
+  } finally {
+    rmSync(attemptDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Publishes an attempt's output with one atomic link: the first attempt to commit wins; a later
+ * one finds the name taken and drops its copy. Returns whether this attempt won.
+ */
+function commit(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(from);
+  }
+}
+
+function maxRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+function toReport(e: unknown): ErrorReport {
+  if (e instanceof TorpedoError) {
+    return {
+      code: e.code,
+      message: e.message,
+      stack: e.details.userStack ?? e.stack,
+      ...(e.details.file !== undefined ? { file: e.details.file } : {}),
+      ...(e.details.offset !== undefined ? { offset: e.details.offset } : {}),
+    };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { code: 'TORPEDO_ERR_TASK_FAILED', message: err.message, stack: err.stack };
+}
