@@ -1,12 +1,10 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
+import { join } from 'node:path';
+import { EXAMPLES_DIR } from '../src/paths.ts';
 
 /** The built-in jobs `torpedo run <name>` knows, by name → module path. */
 export const EXAMPLES: Readonly<Record<string, string>> = {
-  wordcount: join(HERE, 'wordcount.ts'),
-  grep: join(HERE, 'grep.ts'),
-  'inverted-index': join(HERE, 'inverted-index.ts'),
-  sort: join(HERE, 'sort.ts'),
+  wordcount: join(EXAMPLES_DIR, 'wordcount.ts'),
+  grep: join(EXAMPLES_DIR, 'grep.ts'),
+  'inverted-index': join(EXAMPLES_DIR, 'inverted-index.ts'),
+  sort: join(EXAMPLES_DIR, 'sort.ts'),
 };

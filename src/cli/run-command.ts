@@ -1,11 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { isTorpedoError } from '../errors.ts';
-import { runLocalJob } from '../job/run-local-job.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { parseParam, parsePositiveInt, parseSize } from './parse.ts';
-import { ProgressDisplay } from './progress-display.ts';
-import { formatSummary } from './summary-format.ts';
 
 interface RunFlags {
   input: string[];
@@ -22,6 +19,7 @@ interface RunFlags {
   maxAttempts: number;
   leaseTimeout: number;
   progress: boolean;
+  verbose: boolean;
 }
 
 /** `torpedo run <job>`: runs a job on this machine with a local master and worker processes. */
@@ -44,12 +42,19 @@ export function registerRunCommand(program: Command): void {
     .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
     .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
     .option('--no-progress', 'do not show the progress bar')
+    .option('-v, --verbose', "copy the workers' logs to stderr", false)
     .action(async (job: string, flags: RunFlags) => {
       process.exitCode = await run(job, flags);
     });
 }
 
 async function run(job: string, flags: RunFlags): Promise<number> {
+  // Imported here, not at the top: worker processes share this bundle and need none of it.
+  const [{ runLocalJob }, { ProgressDisplay }, { formatSummary }] = await Promise.all([
+    import('../job/run-local-job.ts'),
+    import('./progress-display.ts'),
+    import('./summary-format.ts'),
+  ]);
   const display = flags.progress && !flags.json ? new ProgressDisplay(process.stderr) : undefined;
   let summary: JobSummary;
   try {
@@ -68,6 +73,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       maxAttempts: flags.maxAttempts,
       heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
       leaseTimeoutMs: flags.leaseTimeout,
+      verbose: flags.verbose,
       onStart: (master) => display?.watch(master),
     });
   } catch (e) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runWorker } from '../worker/worker.ts';
 
 /** `torpedo worker`: one worker process of one job; started by a launcher, or by hand. */
 export function registerWorkerCommand(program: Command): void {
@@ -19,6 +18,7 @@ export function registerWorkerCommand(program: Command): void {
         process.stderr.write(`${new Date().toISOString()} worker ${opts.id}: ${line}\n`);
       };
       try {
+        const { runWorker } = await import('../worker/worker.ts');
         await runWorker({ masterUrl: opts.master, token, workerId: opts.id, log });
         process.exit(0);
       } catch (e) {

@@ -1,11 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative, resolve } from 'node:path';
 import { build, type Message } from 'esbuild';
 import { TorpedoError } from '../errors.ts';
-
-const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
-const API_ENTRY = join(SRC, 'api', 'index.ts');
+import { API_ENTRY } from '../paths.ts';
 
 export interface CompiledJob {
   /** The bundled ES module, with an inline source map pointing at the user's files. */

@@ -29,6 +29,8 @@ export interface RunJobOptions {
   readonly maxAttempts: number;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
+  /** Copy worker logs to stderr. */
+  readonly verbose?: boolean;
   /** Extra Node flags for worker processes. */
   readonly workerNodeArgs?: readonly string[];
   /** Called once the master exists, e.g. to show progress. */
@@ -79,7 +81,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
     JSON.stringify({ jobId, job: o.job, inputs: o.inputs, reducers: o.reducers, splitSize, workers: o.workers, memoryBytes: o.memoryBytes, params: o.params }, null, 2),
   );
 
-  const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs: o.workerNodeArgs ?? [] });
+  const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs: o.workerNodeArgs ?? [], echo: o.verbose === true });
   const master = new Master(
     {
       jobId,

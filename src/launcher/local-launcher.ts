@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { BIN } from '../paths.ts';
 import type { Launcher, WorkerExit } from './launcher.ts';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'torpedo');
 const TAIL_BYTES = 8 << 10;
 
 export interface LocalLauncherOptions {
@@ -12,6 +11,8 @@ export interface LocalLauncherOptions {
   readonly logDir: string;
   /** Extra Node flags for workers, e.g. a heap limit. */
   readonly nodeArgs?: readonly string[];
+  /** Also copy workers' stderr to this process's stderr. */
+  readonly echo?: boolean;
 }
 
 /**
@@ -41,6 +42,7 @@ export class LocalLauncher implements Launcher {
     child.stdout?.on('data', (d: Buffer) => log.write(d));
     child.stderr?.on('data', (d: Buffer) => {
       log.write(d);
+      if (this.#opts.echo) process.stderr.write(d);
       tail = (tail + d.toString('utf8')).slice(-TAIL_BYTES);
     });
     child.on('error', (e) => {

@@ -49,6 +49,8 @@ export interface Progress {
 }
 
 const LONG_POLL_MS = 1000;
+/** At the end of a job, how long workers get to leave on their own before they are killed. */
+const STOP_GRACE_MS = 300;
 
 /**
  * One job's coordinator: hands out tasks phase by phase (setup → map → reduce), re-runs failed
@@ -115,7 +117,7 @@ export class Master implements ProtocolHandlers {
     } finally {
       clearInterval(lease);
       this.#wake();
-      await this.#launcher.stopAll(2000);
+      await this.#launcher.stopAll(STOP_GRACE_MS);
       await this.#server.close();
     }
     return summarize({

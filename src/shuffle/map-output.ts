@@ -46,7 +46,7 @@ const ENTRY_OVERHEAD = 64;
  * partitions, sorts, combines and spills them; `finish` merges the spills into one run file.
  */
 export class MapOutput {
-  readonly stats: MapOutputStats = { outputPairs: 0, spills: 0, spilledPairs: 0 };
+  readonly #stats: MapOutputStats = { outputPairs: 0, spills: 0, spilledPairs: 0 };
   readonly #o: MapOutputOptions;
   #bytes = 0;
   // 'none'
@@ -54,20 +54,29 @@ export class MapOutput {
   #values: (string | null)[] = [];
   // 'sum'
   #sums = new Map<string, number>();
+  /** Present exactly in 'sum' mode. */
   #table: ByteTable | undefined;
+  #bytePairs = 0;
+  readonly #budget: number;
   // 'function'
   #groups = new Map<string, unknown[]>();
   readonly #spills: string[] = [];
 
   constructor(options: MapOutputOptions) {
     this.#o = options;
+    this.#budget = options.budgetBytes;
+    if (options.combine.kind === 'sum') this.#table = new ByteTable();
+  }
+
+  get stats(): MapOutputStats {
+    return { ...this.#stats, outputPairs: this.#stats.outputPairs + this.#bytePairs };
   }
 
   readonly emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') {
       throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
     }
-    this.stats.outputPairs++;
+    this.#stats.outputPairs++;
     const mode = this.#o.combine.kind;
     if (mode === 'none') {
       const text = encodeValue(value);
@@ -86,17 +95,18 @@ export class MapOutput {
   };
 
   readonly emitBytes = (buf: Uint8Array, start: number, end: number, value: unknown): void => {
-    if (this.#o.combine.kind !== 'sum') {
+    const table = this.#table;
+    if (table === undefined) {
       this.emit(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'), value);
       return;
     }
     if (typeof value !== 'number') throw badSum(value);
-    this.stats.outputPairs++;
-    const table = (this.#table ??= new ByteTable());
-    const before = table.bytes;
-    table.add(buf, start, end, value);
-    this.#bytes += table.bytes - before;
-    if (this.#bytes >= this.#o.budgetBytes) this.#spill();
+    this.#bytePairs++;
+    const grew = table.add(buf, start, end, value);
+    if (grew !== 0) {
+      this.#bytes += grew;
+      if (this.#bytes >= this.#budget) this.#spill();
+    }
   };
 
   /** Writes the task's output run to `path` (which must not exist) and removes the spills. */
@@ -134,8 +144,8 @@ export class MapOutput {
     const pairs = this.#drain();
     this.#writeRun(path, pairs);
     this.#spills.push(path);
-    this.stats.spills++;
-    this.stats.spilledPairs += pairs.length;
+    this.#stats.spills++;
+    this.#stats.spilledPairs += pairs.length;
   }
 
   /** Empties the buffer into a list of pairs, combined, in emission order. */
@@ -159,7 +169,7 @@ export class MapOutput {
       this.#sums.forEach((n, key) => add(key, n));
       this.#table?.forEach(add);
       this.#sums = new Map();
-      this.#table = undefined;
+      this.#table = new ByteTable();
     } else {
       for (const [key, values] of this.#groups) {
         for (const v of this.#combineGroup(key, values)) pairs.push({ key, part: part(key), value: encodeValue(v) });

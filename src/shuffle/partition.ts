@@ -3,7 +3,7 @@
  * output contract (which key lands in which part file), so it must never change.
  */
 export function hashString(key: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < key.length; i++) {
     let c = key.charCodeAt(i);
     if (c < 0x80) {
@@ -35,7 +35,7 @@ export function hashString(key: string): number {
 
 /** FNV-1a over `buf[start, end)`; equals `hashString` of the same text. */
 export function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 | 0;
   for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
   return h >>> 0;
 }

@@ -26,31 +26,33 @@ export interface WorkerOptions {
 export async function runWorker(opts: WorkerOptions): Promise<void> {
   const client = new MasterClient(opts.masterUrl, opts.token);
   const info = await client.register(opts.workerId);
-  const job = await loadJob(info.bundle, info.jobName);
-  const state: WorkerState = { info, job, setup: undefined, setupLoaded: false };
+  const state: WorkerState = { info, job: undefined, setup: undefined, setupLoaded: false };
   opts.log(`registered for job ${info.jobId}`);
   for (;;) {
     const next = await client.next(opts.workerId);
     if (next.type === 'exit') return;
     if (next.type === 'wait') continue;
-    await runTask(client, opts, state, next.task);
+    // Loaded at the first task, not at start: a worker that starts late may find the job over.
+    state.job ??= await loadJob(info.bundle, info.jobName);
+    await runTask(client, opts, state as WorkerState & { job: Job }, next.task);
   }
 }
 
 interface WorkerState {
   readonly info: JobInfo;
-  readonly job: Job;
+  job: Job | undefined;
   setup: unknown;
   setupLoaded: boolean;
 }
 
-async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerState, task: Task): Promise<void> {
+async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerState & { job: Job }, task: Task): Promise<void> {
   const { info, job } = state;
   const layout = jobLayout(info.workDir);
   const attemptDir = join(layout.attempts, task.attemptId);
   rmSync(attemptDir, { recursive: true, force: true });
   mkdirSync(attemptDir, { recursive: true });
   let bytes = 0;
+  const started = performance.now();
   const beat = setInterval(() => {
     client.heartbeat(opts.workerId, task.attemptId, bytes).catch(() => {
       // a missed heartbeat is the master's to judge (lease expiry); the next one may get through
@@ -100,6 +102,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       committed = commit(outputPath, reducePartPath(layout, task.index));
     }
     clearInterval(beat);
+    opts.log(`${task.attemptId} done in ${(performance.now() - started).toFixed(0)} ms`);
     await client.done({
       workerId: opts.workerId,
       attemptId: task.attemptId,
