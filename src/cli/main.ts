@@ -8,10 +8,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     .description('torpedo — MapReduce on one machine or a Kubernetes cluster')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`torpedo: ${text}`) });
-  registerRunCommand(program);
-  registerWorkerCommand(program);
+  // Usage errors exit with 2, like other Unix tools; set before the subcommands inherit it.
   program.exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
+  registerRunCommand(program);
+  registerWorkerCommand(program);
   await program.parseAsync([...argv]);
 }

@@ -80,7 +80,7 @@ export class Master implements ProtocolHandlers {
     this.#launcher = launcher;
     this.#server = new MasterServer(this.#token, this);
     this.#tables = {
-      setup: new TaskTable<unknown>('setup', options.hasSetup ? [options.splits] : []),
+      setup: new TaskTable<unknown>('setup', options.hasSetup ? [wholeFiles(options.splits)] : []),
       map: new TaskTable<unknown>('map', options.splits),
       reduce: new TaskTable<unknown>('reduce', Array.from({ length: options.reducers }, () => null)),
     };
@@ -311,6 +311,13 @@ export class Master implements ProtocolHandlers {
       }
     }
   }
+}
+
+/** One range per input file, covering it whole: what the setup task samples from. */
+function wholeFiles(splits: readonly Split[]): Split[] {
+  const ends = new Map<string, number>();
+  for (const s of splits) ends.set(s.file, Math.max(ends.get(s.file) ?? 0, s.end));
+  return [...ends].map(([file, end]) => ({ file, start: 0, end }));
 }
 
 function taskName(task: TaskRecord<unknown>): string {

@@ -47,7 +47,7 @@ export const TaskSchema = z.object({
   /** 0 for a task's first attempt. */
   attempt: z.number().int().nonnegative(),
   split: SplitSchema.optional(),
-  /** setup tasks: how many samples the master's planner asks for is up to the job; splits to sample. */
+  /** Setup tasks: the input files, one whole-file range each, for sampling. */
   splits: z.array(SplitSchema).optional(),
 });
 export type Task = z.infer<typeof TaskSchema>;

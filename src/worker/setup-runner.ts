@@ -8,22 +8,22 @@ export interface SetupRun {
   readonly jobName: string;
   readonly params: Readonly<Record<string, string>>;
   readonly reducers: number;
-  /** All the job's splits; the sampler reads from up to `SAMPLED_SPLITS` evenly spaced ones. */
-  readonly splits: readonly Split[];
+  /** The job's input files, each as one whole-file range. */
+  readonly files: readonly Split[];
 }
 
-const SAMPLED_SPLITS = 10;
+/** How many evenly spaced places of the input the sampler reads from. */
+const SAMPLE_PLACES = 10;
 
 /** Runs the job's `setup` (if any) and returns its result, which must survive JSON. */
 export async function runSetup(run: SetupRun): Promise<unknown> {
   const setup = run.job.setup;
   if (setup === undefined) return null;
-  const files = [...new Set(run.splits.map((s) => s.file))];
   const ctx: SetupContext = {
     params: run.params,
     reducers: run.reducers,
-    files,
-    sample: (n) => sample(run.splits, n),
+    files: run.files.map((f) => f.file),
+    sample: (n) => sampleInput(run.files, n),
   };
   try {
     const result = await setup(ctx);
@@ -33,23 +33,34 @@ export async function runSetup(run: SetupRun): Promise<unknown> {
   }
 }
 
-/** TeraSort's sampler: the first n/k records of k evenly spaced splits. */
-async function sample(splits: readonly Split[], n: number): Promise<string[]> {
-  const k = Math.min(SAMPLED_SPLITS, splits.length);
-  if (k === 0 || n <= 0) return [];
-  const perSplit = Math.ceil(n / k);
+/**
+ * TeraSort's sampler, made independent of how the input is split (so that a range partitioner
+ * built on it gives the same part files whatever --split-size): about n/k records from each of k
+ * evenly spaced byte positions of the concatenated input, starting at the first line that starts
+ * at or after each position. Part of the job contract: the sequential oracle uses it too.
+ */
+export async function sampleInput(files: readonly Split[], n: number): Promise<string[]> {
+  const total = files.reduce((s, f) => s + f.end - f.start, 0);
+  if (total === 0 || n <= 0) return [];
+  const k = Math.min(SAMPLE_PLACES, n);
+  const perPlace = Math.ceil(n / k);
   const out: string[] = [];
   for (let i = 0; i < k; i++) {
-    const split = splits[Math.floor((i * splits.length) / k)] as Split;
+    let pos = Math.floor((i * total) / k);
+    const file = files.find((f) => {
+      if (pos < f.end - f.start) return true;
+      pos -= f.end - f.start;
+      return false;
+    }) as Split;
     let taken = 0;
-    for await (const chunk of readSplit(split, 1 << 16)) {
+    for await (const chunk of readSplit({ file: file.file, start: file.start + pos, end: file.end }, 1 << 16)) {
       const lines = chunk.buf.toString('utf8', 0, chunk.length).split('\n');
       if (lines[lines.length - 1] === '') lines.pop();
       for (const line of lines) {
-        if (taken++ >= perSplit) break;
+        if (taken++ >= perPlace) break;
         out.push(line.endsWith('\r') ? line.slice(0, -1) : line);
       }
-      if (taken >= perSplit) break;
+      if (taken >= perPlace) break;
     }
   }
   return out;

@@ -70,7 +70,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     let committed = true;
     let setupResult: unknown;
     if (task.kind === 'setup') {
-      setupResult = await runSetup({ job, jobName: info.jobName, params: info.params, reducers: info.reducers, splits: task.splits ?? [] });
+      setupResult = await runSetup({ job, jobName: info.jobName, params: info.params, reducers: info.reducers, files: task.splits ?? [] });
     } else if (task.kind === 'map') {
       if (task.split === undefined) throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `map task ${task.attemptId} has no split`);
       const outputPath = join(attemptDir, 'output.run');

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { prng, randomText } from '../../test/prng.ts';
+import { planSplits } from './splits.ts';
+import { readSplit } from './split-reader.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'torpedo-splits-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** All records of a file read split by split, each with its byte offset. */
+async function readAll(path: string, size: number, splitSize: number, chunk: number): Promise<[number, string][]> {
+  const out: [number, string][] = [];
+  for (const split of planSplits([{ path, size }], splitSize)) {
+    for await (const c of readSplit(split, chunk)) {
+      let pos = 0;
+      while (pos < c.length) {
+        let nl = c.buf.indexOf(10, pos);
+        if (nl === -1 || nl >= c.length) nl = c.length;
+        out.push([c.offset + pos, c.buf.toString('utf8', pos, nl)]);
+        pos = nl + 1;
+      }
+    }
+  }
+  return out;
+}
+
+/** The records of a file by the definition: lines, the last one possibly without `\n`. */
+function expected(data: Buffer): [number, string][] {
+  const out: [number, string][] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    let nl = data.indexOf(10, pos);
+    if (nl === -1) nl = data.length;
+    out.push([pos, data.toString('utf8', pos, nl)]);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+describe('splits and record boundaries', () => {
+  it('every record is read exactly once, whatever the split and chunk sizes (randomized)', async () => {
+    const rand = prng(42);
+    for (let round = 0; round < 40; round++) {
+      const lines: string[] = [];
+      const n = Math.floor(rand() * 30);
+      for (let i = 0; i < n; i++) lines.push(randomText(rand, 12) + (rand() < 0.2 ? '\r' : ''));
+      let text = lines.join('\n');
+      if (rand() < 0.5 && text.length > 0) text += '\n';
+      const data = Buffer.from(text);
+      const path = join(dir, `f${round}`);
+      writeFileSync(path, data);
+      const want = expected(data);
+      for (const splitSize of [1, 2, 3, 7, 16, 100, 1 << 20]) {
+        for (const chunk of [8, 64, 1 << 16]) {
+          assert.deepEqual(await readAll(path, data.length, splitSize, chunk), want, `round ${round}, split ${splitSize}, chunk ${chunk}`);
+        }
+      }
+    }
+  });
+
+  it('a line much longer than the split size belongs to the split where it starts', async () => {
+    const long = 'y'.repeat(100_000);
+    const data = Buffer.from(`a\n${long}\nb\n`);
+    const path = join(dir, 'long');
+    writeFileSync(path, data);
+    const got = await readAll(path, data.length, 1000, 4096);
+    assert.deepEqual(got, [[0, 'a'], [2, long], [100_003, 'b']]);
+  });
+
+  it('an empty file has no splits and no records', async () => {
+    const path = join(dir, 'empty');
+    writeFileSync(path, '');
+    assert.deepEqual(planSplits([{ path, size: 0 }], 10), []);
+  });
+
+  it('a line longer than the maximum record size is a clear error with file:offset', async () => {
+    const path = join(dir, 'huge');
+    writeFileSync(path, `ok\n${'z'.repeat(5000)}\n`);
+    await assert.rejects(
+      async () => {
+        for await (const _ of readSplit({ file: path, start: 0, end: 5004 }, 256, 1024)) void _;
+      },
+      (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_RECORD_TOO_LARGE' && /huge:3: a line longer than/.test(e.message),
+    );
+  });
+});

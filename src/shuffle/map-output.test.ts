@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { prng, randomText } from '../../test/prng.ts';
+import { compareKeys } from './key-order.ts';
+import { MapOutput, type CombineMode } from './map-output.ts';
+import { Merger } from './merge.ts';
+import { hashString } from './partition.ts';
+import { readFooter, SegmentReader } from './run-file.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'torpedo-shuffle-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+function readRun(path: string): [string, unknown][][] {
+  const fd = openSync(path, 'r');
+  try {
+    return readFooter(path).segments.map((seg) => {
+      const r = new SegmentReader(fd, path, seg, 64);
+      const pairs: [string, unknown][] = [];
+      while (r.next()) pairs.push([r.key, r.value()]);
+      return pairs;
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Emits the same random pairs into a MapOutput with the given budget; returns its segments. */
+function run(mode: CombineMode, budget: number, bytes: boolean): { parts: [string, unknown][][]; spills: number } {
+  const dir = join(root, `t${n++}`);
+  mkdirSync(dir);
+  const R = 3;
+  const out = new MapOutput({ reducers: R, partition: (k) => hashString(k) % R, combine: mode, budgetBytes: budget, spillDir: dir });
+  const rand = prng(11);
+  for (let i = 0; i < 5000; i++) {
+    const key = randomText(rand, 3);
+    if (bytes) {
+      const b = Buffer.from(`#${key}#`);
+      out.emitBytes(b, 1, b.length - 1, 1);
+    } else {
+      out.emit(key, mode.kind === 'none' ? { i } : 1);
+    }
+  }
+  out.finish(join(dir, 'final.run'));
+  assert.deepEqual(readdirSync(dir), ['final.run'], 'spills are removed');
+  return { parts: readRun(join(dir, 'final.run')), spills: out.stats.spills };
+}
+
+const sum: CombineMode = { kind: 'sum' };
+const userSum: CombineMode = { kind: 'function', combine: (_k, vs) => [vs.reduce((a: number, b) => a + (b as number), 0)] };
+
+describe('map side: buffer, partition, sort, combine, spill, merge', () => {
+  for (const [name, mode, bytes] of [
+    ['no combiner', { kind: 'none' } as CombineMode, false],
+    ['sum combiner', sum, false],
+    ['sum combiner, byte keys', sum, true],
+    ['user combiner', userSum, false],
+  ] as const) {
+    it(`${name}: spilling many times gives the same result as no spill`, () => {
+      const whole = run(mode, 1 << 30, bytes);
+      const spilled = run(mode, 2000, bytes);
+      assert.equal(whole.spills, 0);
+      assert.ok(spilled.spills > 5, `spilled ${spilled.spills} times`);
+      for (const [r, seg] of spilled.parts.entries()) {
+        const keys = seg.map(([k]) => k);
+        assert.deepEqual([...keys].sort(compareKeys), keys, `segment ${r} sorted by key bytes`);
+        for (const k of keys) assert.equal(hashString(k) % 3, r, 'pair in its partition');
+      }
+      if (mode.kind === 'none') {
+        assert.deepEqual(spilled.parts, whole.parts, 'same pairs, ties in emission order');
+      } else {
+        const total = (parts: [string, unknown][][]): Map<string, number> => {
+          const m = new Map<string, number>();
+          for (const seg of parts) for (const [k, v] of seg) m.set(k, (m.get(k) ?? 0) + (v as number));
+          return m;
+        };
+        assert.deepEqual(total(spilled.parts), total(whole.parts));
+        for (const seg of whole.parts) assert.equal(new Set(seg.map(([k]) => k)).size, seg.length, 'combined: one pair per key');
+      }
+    });
+  }
+
+  it('the merger streams equal keys from several runs in source order', () => {
+    const dir = join(root, 'merge');
+    mkdirSync(dir);
+    const paths = [0, 1, 2].map((i) => {
+      const o = new MapOutput({ reducers: 1, partition: () => 0, combine: { kind: 'none' }, budgetBytes: 1 << 30, spillDir: dir });
+      for (const k of ['b', 'a', 'c', 'a']) o.emit(k, `${k}${i}`);
+      const p = join(dir, `run${i}`);
+      o.finish(p);
+      return p;
+    });
+    const fds = paths.map((p) => openSync(p, 'r'));
+    const m = new Merger(paths.map((p, i) => new SegmentReader(fds[i] as number, p, readFooter(p).segments[0]!, 16)));
+    const got: string[] = [];
+    while (m.next()) got.push(`${m.key}=${String(m.value())}`);
+    fds.forEach((fd) => closeSync(fd));
+    assert.deepEqual(got, ['a=a0', 'a=a0', 'a=a1', 'a=a1', 'a=a2', 'a=a2', 'b=b0', 'b=b1', 'b=b2', 'c=c0', 'c=c1', 'c=c2']);
+  });
+});

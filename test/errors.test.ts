@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { jsonSummary, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+
+/** Every error a user can make gets a clear message, a non-zero exit, and touches nothing stored. */
+let dir: string;
+let input: string;
+let out: string;
+const JOBS = join(ROOT, 'test', 'jobs');
+
+before(() => {
+  dir = tempDir();
+  input = join(dir, 'in.txt');
+  writeFileSync(input, 'alpha beta\nPOISON here\ngamma\n');
+  out = join(dir, 'existing-output');
+  mkdirSync(out);
+  writeFileSync(join(out, 'precious.txt'), 'keep me');
+});
+after(() => removeDir(dir));
+
+/** Runs the CLI expecting failure before any task; checks code, message, and that `out` is intact. */
+async function expectRefusal(args: string[], code: string, pattern: RegExp): Promise<string> {
+  const r = await runCli(args);
+  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+  assert.match(r.stderr, new RegExp(code));
+  assert.match(r.stderr, pattern);
+  assert.equal(readFileSync(join(out, 'precious.txt'), 'utf8'), 'keep me', 'nothing overwritten');
+  return r.stderr;
+}
+
+describe('refused before any task runs', () => {
+  it('a job file that does not exist', async () => {
+    await expectRefusal(['run', join(dir, 'nope.ts'), '--input', input, '--output', out, '--force'], 'TORPEDO_ERR_JOB_NOT_FOUND', /nope\.ts/);
+  });
+  it('a name that is no example', async () => {
+    await expectRefusal(['run', 'wordcont', '--input', input, '--output', out, '--force'], 'TORPEDO_ERR_JOB_NOT_FOUND', /wordcount, grep/);
+  });
+  it('a syntax error, with file:line', async () => {
+    await expectRefusal(['run', join(JOBS, 'syntax-error.ts'), '--input', input, '--output', out, '--force'], 'TORPEDO_ERR_JOB_SYNTAX', /syntax-error\.ts:5:\d+/);
+  });
+  it('a type error, with file:line', async () => {
+    await expectRefusal(['run', join(JOBS, 'type-error.ts'), '--input', input, '--output', out, '--force'], 'TORPEDO_ERR_JOB_SYNTAX', /type-error\.ts:5:\d+: error TS2345/);
+  });
+  it('a module without reduce', async () => {
+    await expectRefusal(['run', join(JOBS, 'no-reduce.mjs'), '--input', input, '--output', out, '--force'], 'TORPEDO_ERR_JOB_SHAPE', /no `reduce` function/);
+  });
+  it('an input that does not exist', async () => {
+    await expectRefusal(['run', 'wordcount', '--input', join(dir, 'missing'), '--output', out, '--force'], 'TORPEDO_ERR_INPUT_NOT_FOUND', /missing.*does not exist/);
+  });
+  it('an output that exists, without --force', async () => {
+    await expectRefusal(['run', 'wordcount', '--input', input, '--output', out], 'TORPEDO_ERR_OUTPUT_EXISTS', /--force/);
+  });
+  it('an output inside the input, even with --force', async () => {
+    await expectRefusal(['run', 'wordcount', '--input', dir, '--output', join(out, 'x'), '--force'], 'TORPEDO_ERR_OUTPUT_OVERLAPS_INPUT', /overlaps/);
+    await expectRefusal(['run', 'wordcount', '--input', input, '--output', input, '--force'], 'TORPEDO_ERR_OUTPUT_OVERLAPS_INPUT', /overlaps/);
+  });
+  for (const [flag, value, pattern] of [
+    ['--reducers', '0', /not a positive integer/],
+    ['--reducers', 'four', /not a positive integer/],
+    ['--workers', '-1', /not a positive integer/],
+    ['--split-size', '12 parsecs', /not a size/],
+    ['--memory', '0', /at least 1 byte|not a size/],
+    ['--param', 'novalue', /not key=value/],
+  ] as const) {
+    it(`${flag} ${value}`, async () => {
+      const r = await runCli(['run', 'wordcount', '--input', input, '--output', out, '--force', flag, value]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, pattern);
+      assert.equal(readFileSync(join(out, 'precious.txt'), 'utf8'), 'keep me');
+    });
+  }
+  it('--split-size and --maps together', async () => {
+    const r = await runCli(['run', 'wordcount', '--input', input, '--output', out, '--force', '--maps', '2', '--split-size', '1MB']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot be used with/);
+  });
+});
+
+describe('failures while running', () => {
+  it('user code that throws: the job fails naming the job file, the message, the stack and file:offset', async () => {
+    const o = join(dir, 'throws-out');
+    const r = await runCli(['run', join(JOBS, 'throws.mjs'), '--input', input, '--output', o, '--json', '--max-attempts', '2']);
+    assert.equal(r.code, 1);
+    const s = jsonSummary(r);
+    assert.equal(s['status'], 'failed');
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_USER_CODE');
+    assert.match(s['error']['message'], /throws\.mjs: map threw at .*in\.txt:11: poisoned record: POISON here/);
+    assert.match(s['error']['message'], /failed 2 times/);
+    assert.match(s['error']['stack'], /throws\.mjs:\d+/);
+    assert.equal(s['error']['file'], input);
+    assert.equal(s['error']['offset'], 11);
+    assert.equal(s['phases']['map']['failedAttempts'], 2);
+    assert.ok(!existsSync(join(o, '_SUCCESS')));
+    assert.match(r.stderr, /job failed/);
+  });
+  it('partition returning an out-of-range number', async () => {
+    const o = join(dir, 'partition-out');
+    const r = await runCli(['run', join(JOBS, 'bad-partition.mjs'), '--input', input, '--output', o, '--json', '--reducers', '3']);
+    assert.equal(r.code, 1);
+    const s = jsonSummary(r);
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_PARTITION_RANGE');
+    assert.match(s['error']['message'], /returned 7; it must be an integer in \[0, 3\)/);
+  });
+  it('grep without its pattern parameter', async () => {
+    const o = join(dir, 'grep-out');
+    const r = await runCli(['run', 'grep', '--input', input, '--output', o, '--json', '--max-attempts', '1']);
+    assert.equal(r.code, 1);
+    assert.match(jsonSummary(r)['error']['message'], /grep needs --param pattern=REGEX/);
+  });
+});
