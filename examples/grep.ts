@@ -1,4 +1,4 @@
-import { defineJob } from 'torpedo';
+import { defineJob, identity } from 'torpedo';
 
 /**
  * Distributed grep: `--param pattern=REGEX` (JavaScript syntax, `--param flags=i` for flags).
@@ -27,7 +27,5 @@ export default defineJob<string, string>({
   map(line, emit, ctx) {
     if (patternOf(ctx.params).test(line)) emit(`${ctx.file}:${ctx.offset}`, line);
   },
-  reduce(key, lines, emit) {
-    for (const line of lines) emit(key, line);
-  },
+  reduce: identity,
 });

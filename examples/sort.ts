@@ -1,11 +1,11 @@
-import { compareKeys, defineJob } from 'torpedo';
+import { compareKeys, defineJob, identity } from 'torpedo';
 
 /**
  * Total-order sort of lines (TeraSort): `setup` samples the input and picks R-1 cut points, the
  * partitioner sends each line to the range it falls in, and each reducer's part is sorted, so the
  * part files concatenated in order equal `LC_ALL=C sort` of the input.
  */
-const SAMPLES = 100_000;
+const SAMPLES = 20_000;
 
 interface Cuts {
   readonly cuts: readonly string[];
@@ -36,7 +36,16 @@ export default defineJob<null, null>({
   map(line, emit) {
     emit(line, null);
   },
-  reduce(line, copies, emit) {
-    for (const _ of copies) emit(line, null);
+  // The same as map, without a string per line: each line's bytes are the key.
+  mapBytes(buf, start, end, emit) {
+    let i = start;
+    while (i < end) {
+      let nl = buf.indexOf(10, i);
+      if (nl === -1 || nl >= end) nl = end;
+      const lineEnd = nl > i && buf[nl - 1] === 13 ? nl - 1 : nl;
+      emit(buf, i, lineEnd, null);
+      i = nl + 1;
+    }
   },
+  reduce: identity,
 });

@@ -40,7 +40,8 @@ describe('larger than memory', () => {
     );
     assert.equal(r.code, 0, r.stderr);
     const s = jsonSummary(r);
-    assert.ok(s['counters']['spilled runs'] >= 3 * 8, `spilled ${s['counters']['spilled runs']} runs`);
+    // ~24 MB through 2 MB buffers: at least 24/2 - 3 (one unspilled remainder per map task).
+    assert.ok(s['counters']['spilled runs'] >= 9, `spilled ${s['counters']['spilled runs']} runs`);
     const expected = execFileSync('sort', [input], { env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 1 << 28 }).toString();
     assert.ok(readParts(out).join('') === expected, 'output equals LC_ALL=C sort');
     const peak = Math.max(...(s['workers'] as { maxRssBytes: number }[]).map((w) => w.maxRssBytes));

@@ -13,7 +13,7 @@ export type {
   SetupContext,
   TaskContext,
 } from './job.ts';
-export { sum } from './sum.ts';
+export { identity, sum } from './builtin-functions.ts';
 export { compareKeys } from '../shuffle/key-order.ts';
 
 /** Identity function that gives a job object its types: `export default defineJob({...})`. */

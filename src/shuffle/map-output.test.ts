@@ -96,7 +96,7 @@ describe('map side: buffer, partition, sort, combine, spill, merge', () => {
     const fds = paths.map((p) => openSync(p, 'r'));
     const m = new Merger(paths.map((p, i) => new SegmentReader(fds[i] as number, p, readFooter(p).segments[0]!, 16)));
     const got: string[] = [];
-    while (m.next()) got.push(`${m.key}=${String(m.value())}`);
+    while (m.next()) got.push(`${m.current.key}=${String(m.current.value())}`);
     fds.forEach((fd) => closeSync(fd));
     assert.deepEqual(got, ['a=a0', 'a=a0', 'a=a1', 'a=a1', 'a=a2', 'a=a2', 'b=b0', 'b=b1', 'b=b2', 'c=c0', 'c=c1', 'c=c2']);
   });

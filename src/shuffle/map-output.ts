@@ -4,6 +4,7 @@ import { TorpedoError } from '../errors.ts';
 import { ByteTable } from './byte-table.ts';
 import { compareAsciiOrder, compareKeys, hasHighUnits } from './key-order.ts';
 import { Merger } from './merge.ts';
+import { PairArena } from './pair-arena.ts';
 import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
 
 /** How the map side pre-aggregates: not at all, with the user's combiner, or by numeric addition. */
@@ -16,6 +17,8 @@ export interface MapOutputOptions {
   readonly reducers: number;
   /** Returns the partition of a key; must throw on an out-of-range result. */
   readonly partition: (key: string) => number;
+  /** The same for a key given as UTF-8 bytes, if it can be computed without decoding. */
+  readonly partitionBytes?: (buf: Uint8Array, start: number, end: number) => number;
   readonly combine: CombineMode;
   /** Bytes of buffered pairs after which a sorted run is spilled to disk. */
   readonly budgetBytes: number;
@@ -50,8 +53,7 @@ export class MapOutput {
   readonly #o: MapOutputOptions;
   #bytes = 0;
   // 'none'
-  #keys: string[] = [];
-  #values: (string | null)[] = [];
+  #pairs = new PairArena();
   // 'sum'
   #sums = new Map<string, number>();
   /** Present exactly in 'sum' mode. */
@@ -79,10 +81,9 @@ export class MapOutput {
     this.#stats.outputPairs++;
     const mode = this.#o.combine.kind;
     if (mode === 'none') {
-      const text = encodeValue(value);
-      this.#keys.push(key);
-      this.#values.push(text);
-      this.#bytes += 2 * key.length + (text === null ? 0 : 2 * text.length) + ENTRY_OVERHEAD;
+      const before = this.#pairs.bytes;
+      this.#pairs.addString(this.#o.partition(key), key, encodeValue(value));
+      this.#bytes += this.#pairs.bytes - before;
     } else if (mode === 'sum') {
       if (typeof value !== 'number') throw badSum(value);
       const old = this.#sums.get(key);
@@ -97,7 +98,17 @@ export class MapOutput {
   readonly emitBytes = (buf: Uint8Array, start: number, end: number, value: unknown): void => {
     const table = this.#table;
     if (table === undefined) {
-      this.emit(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'), value);
+      if (this.#o.combine.kind !== 'none') {
+        this.emit(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'), value);
+        return;
+      }
+      const o = this.#o;
+      const part = o.partitionBytes ? o.partitionBytes(buf, start, end) : o.partition(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
+      const before = this.#pairs.bytes;
+      this.#pairs.addBytes(part, buf, start, end, encodeValue(value));
+      this.#stats.outputPairs++;
+      this.#bytes += this.#pairs.bytes - before;
+      if (this.#bytes >= this.#budget) this.#spill();
       return;
     }
     if (typeof value !== 'number') throw badSum(value);
@@ -111,7 +122,7 @@ export class MapOutput {
 
   /** Writes the task's output run to `path` (which must not exist) and removes the spills. */
   finish(path: string): RunFooter {
-    if (this.#spills.length === 0) return this.#writeRun(path, this.#drain());
+    if (this.#spills.length === 0) return this.#writeBuffered(path);
     this.#spill();
     const footer = this.#mergeSpills(path);
     for (const s of this.#spills) rmSync(s, { force: true });
@@ -141,28 +152,31 @@ export class MapOutput {
 
   #spill(): void {
     const path = join(this.#o.spillDir, `spill-${this.#spills.length}`);
-    const pairs = this.#drain();
-    this.#writeRun(path, pairs);
+    this.#writeBuffered(path);
     this.#spills.push(path);
     this.#stats.spills++;
-    this.#stats.spilledPairs += pairs.length;
   }
 
-  /** Empties the buffer into a list of pairs, combined, in emission order. */
+  /** Writes what is buffered as one sorted run and empties the buffer. */
+  #writeBuffered(path: string): RunFooter {
+    this.#bytes = 0;
+    if (this.#o.combine.kind === 'none') {
+      const writer = new RunWriter(path);
+      this.#stats.spilledPairs += this.#pairs.size;
+      this.#pairs.writeSorted(writer, this.#o.reducers);
+      this.#pairs = new PairArena();
+      return writer.close();
+    }
+    const pairs = this.#drain();
+    this.#stats.spilledPairs += pairs.length;
+    return this.#writeRun(path, pairs);
+  }
+
+  /** Empties a combining buffer into a list of pairs, combined, in emission order. */
   #drain(): Pair[] {
     const pairs: Pair[] = [];
     const part = this.#o.partition;
-    const mode = this.#o.combine.kind;
-    if (mode === 'none') {
-      const keys = this.#keys;
-      const values = this.#values;
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i] as string;
-        pairs.push({ key, part: part(key), value: values[i] ?? null });
-      }
-      this.#keys = [];
-      this.#values = [];
-    } else if (mode === 'sum') {
+    if (this.#o.combine.kind === 'sum') {
       const add = (key: string, n: number): void => {
         pairs.push({ key, part: part(key), value: encodeValue(n) });
       };
@@ -192,7 +206,7 @@ export class MapOutput {
     const writer = new RunWriter(path);
     for (const list of byPart) {
       list.sort((a, b) => cmp(a.key, b.key)); // stable: equal keys keep emission order
-      for (const p of list) writer.write(p.key, p.value, high);
+      for (const p of list) writer.write(p.key, p.value);
       writer.endSegment();
     }
     return writer.close();
@@ -210,8 +224,7 @@ export class MapOutput {
           if (seg === undefined) throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${this.#spills[i]}: missing segment ${r}`);
           return new SegmentReader(fd, this.#spills[i] as string, seg, bufferBytes);
         });
-        const high = readers.some((x) => x.highKeys);
-        this.#mergeSegment(new Merger(readers), writer, high);
+        this.#mergeSegment(new Merger(readers), writer);
         writer.endSegment();
       }
       return writer.close();
@@ -220,29 +233,25 @@ export class MapOutput {
     }
   }
 
-  #mergeSegment(m: Merger, writer: RunWriter, high: boolean): void {
+  #mergeSegment(m: Merger, writer: RunWriter): void {
     const mode = this.#o.combine.kind;
-    let has = m.next();
-    while (has) {
-      const key = m.key;
+    while (m.next()) {
+      const c = m.current;
       if (mode === 'none') {
-        writer.write(key, m.valueText(), high);
-        has = m.next();
+        writer.writeRaw(c.buf, c.keyStart, c.keyEnd, c.buf, c.valueStart, c.valueEnd);
         continue;
       }
-      const values: unknown[] = [m.value()];
-      while (m.nextHasKey(key)) {
-        m.next();
-        values.push(m.value());
-      }
+      m.startGroup();
+      const key = c.key;
       if (mode === 'sum') {
-        let total = 0;
-        for (const v of values) total += v as number;
-        writer.write(key, encodeValue(total), high);
+        let total = c.value() as number;
+        while (m.nextInGroup()) total += m.current.value() as number;
+        writer.write(key, encodeValue(total));
       } else {
-        for (const v of this.#combineGroup(key, values)) writer.write(key, encodeValue(v), high);
+        const values: unknown[] = [c.value()];
+        while (m.nextInGroup()) values.push(m.current.value());
+        for (const v of this.#combineGroup(key, values)) writer.write(key, encodeValue(v));
       }
-      has = m.next();
     }
   }
 }

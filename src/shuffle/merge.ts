@@ -1,56 +1,68 @@
-import { compareAsciiOrder, compareKeys } from './key-order.ts';
 import type { SegmentReader } from './run-file.ts';
 
 /**
- * K-way merge of sorted segments by key bytes; among equal keys, sources come in the order given
- * (map task order, or spill order), so values reach `reduce` in input order and output stays
- * deterministic. Usage mirrors SegmentReader: `while (m.next()) use(m.key, m.value())`.
+ * K-way merge of sorted segments by key bytes (compared raw, never decoded); among equal keys,
+ * sources come in the order given (map task order, or spill order), so values reach `reduce` in
+ * input order and output stays deterministic.
+ *
+ *   while (m.next()) {            // the first pair of a group
+ *     m.startGroup();
+ *     use(m.current.key, m.current.value());
+ *     while (m.nextInGroup()) use(m.current.value());
+ *   }
  */
 export class Merger {
-  key = '';
   readonly #heap: SegmentReader[] = [];
-  readonly #cmp: (a: string, b: string) => number;
   #current: SegmentReader | undefined;
+  /** The current pair is already the next one to return: nextInGroup stepped onto it. */
+  #pending = false;
+  #group: Buffer = Buffer.allocUnsafe(256);
+  #groupLen = 0;
 
   constructor(sources: readonly SegmentReader[]) {
-    this.#cmp = sources.some((s) => s.highKeys) ? compareKeys : compareAsciiOrder;
     sources.forEach((s, i) => (s.order = i));
     for (const s of sources) if (s.next()) this.#push(s);
   }
 
+  /** The reader positioned on the current pair; valid after next() returned true. */
+  get current(): SegmentReader {
+    return this.#current as SegmentReader;
+  }
+
+  /** Steps to the next pair; false at the end. */
   next(): boolean {
-    if (this.#current !== undefined) {
-      if (this.#current.next()) this.#push(this.#current);
-      this.#current = undefined;
+    if (this.#pending) {
+      this.#pending = false;
+      return this.#current !== undefined;
     }
-    const top = this.#pop();
-    if (top === undefined) return false;
-    this.#current = top;
-    this.key = top.key;
-    return true;
+    return this.#advance();
   }
 
-  value(): unknown {
-    return (this.#current as SegmentReader).value();
+  /** Remembers the current key as the group's, for nextInGroup. */
+  startGroup(): void {
+    const c = this.current;
+    const len = c.keyEnd - c.keyStart;
+    if (len > this.#group.length) this.#group = Buffer.allocUnsafe(Math.max(len, this.#group.length * 2));
+    c.buf.copy(this.#group, 0, c.keyStart, c.keyEnd);
+    this.#groupLen = len;
   }
 
-  valueText(): string | null {
-    return (this.#current as SegmentReader).valueText();
-  }
-
-  /** True if the next pair (after the current one) has this key; for grouping without reading ahead. */
-  nextHasKey(key: string): boolean {
-    if (this.#current !== undefined) {
-      if (this.#current.next()) this.#push(this.#current);
-      this.#current = undefined;
+  /** Steps to the next pair if it has the group's key; otherwise leaves it for next(). */
+  nextInGroup(): boolean {
+    if (this.#pending) return false;
+    if (this.#advance()) {
+      const c = this.current;
+      if (c.keyEnd - c.keyStart === this.#groupLen && equalBytes(c.buf, c.keyStart, this.#group, this.#groupLen)) return true;
     }
-    const top = this.#heap[0];
-    return top !== undefined && top.key === key;
+    this.#pending = true;
+    return false;
   }
 
-  #less(a: SegmentReader, b: SegmentReader): boolean {
-    const c = this.#cmp(a.key, b.key);
-    return c < 0 || (c === 0 && a.order < b.order);
+  #advance(): boolean {
+    const c = this.#current;
+    if (c !== undefined && c.next()) this.#push(c);
+    this.#current = this.#pop();
+    return this.#current !== undefined;
   }
 
   #push(s: SegmentReader): void {
@@ -60,7 +72,7 @@ export class Merger {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p] as SegmentReader;
-      if (!this.#less(s, parent)) break;
+      if (!less(s, parent)) break;
       h[i] = parent;
       i = p;
     }
@@ -79,12 +91,33 @@ export class Merger {
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && this.#less(h[r] as SegmentReader, h[l] as SegmentReader)) c = r;
-      if (!this.#less(h[c] as SegmentReader, last)) break;
+      if (r < n && less(h[r] as SegmentReader, h[l] as SegmentReader)) c = r;
+      if (!less(h[c] as SegmentReader, last)) break;
       h[i] = h[c] as SegmentReader;
       i = c;
     }
     h[i] = last;
     return top;
   }
+}
+
+function less(a: SegmentReader, b: SegmentReader): boolean {
+  const c = compareBytes(a.buf, a.keyStart, a.keyEnd, b.buf, b.keyStart, b.keyEnd);
+  return c < 0 || (c === 0 && a.order < b.order);
+}
+
+/** Compares `a[as, ae)` with `b[bs, be)` as unsigned bytes: the order of `LC_ALL=C sort`. */
+export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let i = 0; i < n; i++) {
+    const x = a[as + i] as number;
+    const y = b[bs + i] as number;
+    if (x !== y) return x - y;
+  }
+  return ae - as - (be - bs);
+}
+
+function equalBytes(a: Uint8Array, as: number, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[as + i] !== b[i]) return false;
+  return true;
 }

@@ -1,6 +1,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { encodeValue } from './map-output.ts';
 
+const TAB = 9;
+const NL = 10;
+const QUOTE = 34;
+
 /**
  * Writes a part file: one `key<TAB>value` line per pair, the value raw if it is a string, else
  * as JSON; a null or undefined value writes the key alone.
@@ -8,20 +12,44 @@ import { encodeValue } from './map-output.ts';
 export class OutputWriter {
   lines = 0;
   readonly #fd: number;
-  #pending: string[] = [];
-  #pendingChars = 0;
+  #buf = Buffer.allocUnsafe(1 << 20);
+  #pos = 0;
 
   constructor(path: string) {
     this.#fd = openSync(path, 'wx');
   }
 
   write(key: string, value: unknown): void {
-    const line =
-      typeof value === 'string' ? `${key}\t${value}\n` : value === null || value === undefined ? `${key}\n` : `${key}\t${encodeValue(value)}\n`;
-    this.#pending.push(line);
-    this.#pendingChars += line.length;
+    const text = typeof value === 'string' ? value : encodeValue(value);
+    this.#ensure(3 * (key.length + (text === null ? 0 : text.length)) + 2);
+    const buf = this.#buf;
+    this.#pos += buf.write(key, this.#pos);
+    if (text !== null) {
+      buf[this.#pos++] = TAB;
+      this.#pos += buf.write(text, this.#pos);
+    }
+    buf[this.#pos++] = NL;
     this.lines++;
-    if (this.#pendingChars >= 1 << 19) this.#flush();
+  }
+
+  /** Writes a pair straight from shuffle bytes: key `kb[ks, ke)`, JSON value `vb[vs, ve)` (empty: null). */
+  writeRaw(kb: Uint8Array, ks: number, ke: number, vb: Buffer, vs: number, ve: number): void {
+    if (ve > vs && vb[vs] === QUOTE) {
+      // A JSON string is written raw: decode its escapes.
+      this.write(Buffer.from(kb.buffer, kb.byteOffset + ks, ke - ks).toString('utf8'), JSON.parse(vb.toString('utf8', vs, ve)));
+      return;
+    }
+    this.#ensure(ke - ks + ve - vs + 2);
+    const buf = this.#buf;
+    buf.set(kb.subarray(ks, ke), this.#pos);
+    this.#pos += ke - ks;
+    if (ve > vs) {
+      buf[this.#pos++] = TAB;
+      buf.set(vb.subarray(vs, ve), this.#pos);
+      this.#pos += ve - vs;
+    }
+    buf[this.#pos++] = NL;
+    this.lines++;
   }
 
   close(): void {
@@ -29,12 +57,15 @@ export class OutputWriter {
     closeSync(this.#fd);
   }
 
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    this.#flush();
+    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
+  }
+
   #flush(): void {
-    if (this.#pending.length === 0) return;
-    const bytes = Buffer.from(this.#pending.join(''));
     let off = 0;
-    while (off < bytes.length) off += writeSync(this.#fd, bytes, off, bytes.length - off);
-    this.#pending = [];
-    this.#pendingChars = 0;
+    while (off < this.#pos) off += writeSync(this.#fd, this.#buf, off, this.#pos - off);
+    this.#pos = 0;
   }
 }

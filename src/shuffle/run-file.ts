@@ -8,14 +8,12 @@ import { TorpedoError } from '../errors.ts';
  *
  * Segment r holds the pairs of partition r, sorted by key bytes (ties in emission order). A pair is
  * `varint(keyBytes) key varint(valueBytes) value`, the value as JSON text; length 0 means null.
- * The footer lists each segment's offset, length and pair count, and whether any key has code
- * units ≥ U+D800 (then readers must use the exact UTF-8 comparison).
+ * The footer lists each segment's offset, length and pair count.
  */
 export interface Segment {
   readonly offset: number;
   readonly length: number;
   readonly pairs: number;
-  readonly highKeys: boolean;
 }
 
 export interface RunFooter {
@@ -32,7 +30,6 @@ export class RunWriter {
   #written = 0;
   #segStart = 0;
   #segPairs = 0;
-  #segHigh = false;
   readonly #segments: Segment[] = [];
 
   constructor(path: string, bufferBytes = 1 << 20) {
@@ -46,7 +43,7 @@ export class RunWriter {
   }
 
   /** Writes one pair to the current segment. `value` is JSON text, or null. */
-  write(key: string, value: string | null, highKey: boolean): void {
+  write(key: string, value: string | null): void {
     this.#writeText(key);
     if (value === null) {
       this.#ensure(1);
@@ -55,16 +52,27 @@ export class RunWriter {
       this.#writeText(value);
     }
     this.#segPairs++;
-    if (highKey) this.#segHigh = true;
+  }
+
+  /** Writes one pair from raw bytes: key `kb[ks, ke)`, value JSON text `vb[vs, ve)` (empty: null). */
+  writeRaw(kb: Uint8Array, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number): void {
+    this.#ensure(ke - ks + ve - vs + 10);
+    const buf = this.#buf;
+    let pos = writeVarint(buf, this.#pos, ke - ks);
+    buf.set(kb.subarray(ks, ke), pos);
+    pos += ke - ks;
+    pos = writeVarint(buf, pos, ve - vs);
+    if (ve > vs) buf.set(vb.subarray(vs, ve), pos);
+    this.#pos = pos + ve - vs;
+    this.#segPairs++;
   }
 
   /** Ends the current segment; call exactly R times, in partition order. */
   endSegment(): void {
     const end = this.#offset;
-    this.#segments.push({ offset: this.#segStart, length: end - this.#segStart, pairs: this.#segPairs, highKeys: this.#segHigh });
+    this.#segments.push({ offset: this.#segStart, length: end - this.#segStart, pairs: this.#segPairs });
     this.#segStart = end;
     this.#segPairs = 0;
-    this.#segHigh = false;
   }
 
   close(): RunFooter {
@@ -138,23 +146,26 @@ export function readFooter(path: string): RunFooter {
 
 /**
  * Streams the pairs of one segment with synchronous reads into a bounded buffer. Usage:
- * `while (r.next()) use(r.key, r.value())`; `value()` is only valid until the next `next()`.
+ * `while (r.next()) use(r.key, r.value())`. The current pair's bytes are `buf[keyStart, keyEnd)`
+ * and `buf[valueStart, valueEnd)` (empty value: null), valid until the next `next()`.
  */
 export class SegmentReader {
-  key = '';
   /** Tie-break rank among merged sources, set by Merger. */
   order = 0;
-  readonly highKeys: boolean;
+  buf: Buffer;
+  keyStart = 0;
+  keyEnd = 0;
+  valueStart = 0;
+  valueEnd = 0;
   readonly #fd: number;
   readonly #path: string;
-  #buf: Buffer;
-  #start = 0; // first unread byte in #buf
-  #end = 0; // end of valid bytes in #buf
-  #filePos: number; // file offset of #buf[#end]
+  #mark = 0; // first byte of the current pair in buf
+  #start = 0; // first unread byte in buf
+  #end = 0; // end of valid bytes in buf
+  #filePos: number; // file offset of buf[#end]
   readonly #fileEnd: number;
-  #valStart = 0;
-  #valEnd = 0;
   #pairsLeft: number;
+  #key: string | undefined;
 
   constructor(fd: number, path: string, segment: Segment, bufferBytes: number) {
     this.#fd = fd;
@@ -162,35 +173,36 @@ export class SegmentReader {
     this.#filePos = segment.offset;
     this.#fileEnd = segment.offset + segment.length;
     this.#pairsLeft = segment.pairs;
-    this.highKeys = segment.highKeys;
-    this.#buf = Buffer.allocUnsafe(Math.max(64, Math.min(bufferBytes, segment.length)));
+    this.buf = Buffer.allocUnsafe(Math.max(64, Math.min(bufferBytes, segment.length)));
   }
 
   next(): boolean {
     if (this.#pairsLeft === 0) return false;
     this.#pairsLeft--;
+    this.#key = undefined;
+    this.#mark = this.#start;
     const keyLen = this.#readLength();
     this.#fill(keyLen);
-    this.key = this.#buf.toString("utf8", this.#start, this.#start + keyLen);
+    this.keyStart = this.#start;
     this.#start += keyLen;
+    this.keyEnd = this.#start;
     const valLen = this.#readLength();
     this.#fill(valLen);
-    this.#valStart = this.#start;
-    this.#valEnd = this.#start + valLen;
+    this.valueStart = this.#start;
     this.#start += valLen;
+    this.valueEnd = this.#start;
     return true;
+  }
+
+  /** The current pair's key, decoded once. */
+  get key(): string {
+    return (this.#key ??= this.buf.toString('utf8', this.keyStart, this.keyEnd));
   }
 
   /** The current pair's value, parsed from JSON. */
   value(): unknown {
-    if (this.#valStart === this.#valEnd) return null;
-    return JSON.parse(this.#buf.toString("utf8", this.#valStart, this.#valEnd));
-  }
-
-  /** The current pair's value as JSON text, or null; for copying without parsing. */
-  valueText(): string | null {
-    if (this.#valStart === this.#valEnd) return null;
-    return this.#buf.toString("utf8", this.#valStart, this.#valEnd);
+    if (this.valueStart === this.valueEnd) return null;
+    return JSON.parse(this.buf.toString('utf8', this.valueStart, this.valueEnd));
   }
 
   #readLength(): number {
@@ -198,7 +210,7 @@ export class SegmentReader {
     let scale = 1;
     for (let i = 0; i < 8; i++) {
       this.#fill(1);
-      const b = this.#buf[this.#start++] as number;
+      const b = this.buf[this.#start++] as number;
       n += (b & 0x7f) * scale;
       if (b < 0x80) return n;
       scale *= 128;
@@ -206,23 +218,31 @@ export class SegmentReader {
     throw this.#corrupt('bad length prefix');
   }
 
-  /** Makes sure `n` unread bytes are in the buffer. */
+  /**
+   * Makes sure `n` unread bytes are in the buffer. When it must read more, it first moves the
+   * current pair's bytes (from #mark) to the front, so keyStart/keyEnd stay valid.
+   */
   #fill(n: number): void {
     if (this.#end - this.#start >= n) return;
-    const have = this.#end - this.#start;
-    if (n > this.#buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(n, this.#buf.length * 2));
-      this.#buf.copy(bigger, 0, this.#start, this.#end);
-      this.#buf = bigger;
-    } else {
-      this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+    const shift = this.#mark;
+    const keep = this.#end - shift;
+    const need = this.#start - shift + n;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, shift, this.#end);
+      this.buf = bigger;
+    } else if (shift > 0) {
+      this.buf.copy(this.buf, 0, shift, this.#end);
     }
-    this.#start = 0;
-    this.#end = have;
-    while (this.#end < n) {
-      const want = Math.min(this.#buf.length - this.#end, this.#fileEnd - this.#filePos);
+    this.#start -= shift;
+    this.#mark = 0;
+    this.keyStart -= shift;
+    this.keyEnd -= shift;
+    this.#end = keep;
+    while (this.#end - this.#start < n) {
+      const want = Math.min(this.buf.length - this.#end, this.#fileEnd - this.#filePos);
       if (want <= 0) throw this.#corrupt('segment ends inside a pair');
-      const got = readSync(this.#fd, this.#buf, this.#end, want, this.#filePos);
+      const got = readSync(this.#fd, this.buf, this.#end, want, this.#filePos);
       if (got === 0) throw this.#corrupt('file ends inside a segment');
       this.#end += got;
       this.#filePos += got;

@@ -1,11 +1,11 @@
 import { isAscii } from 'node:buffer';
 import type { Job, ReduceFn } from '../api/job.ts';
-import { isSum } from '../api/sum.ts';
+import { isSum } from '../api/builtin-functions.ts';
 import { TorpedoError } from '../errors.ts';
 import { readSplit } from '../input/split-reader.ts';
 import type { Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
-import { defaultPartition } from '../shuffle/partition.ts';
+import { defaultPartition, hashBytes } from '../shuffle/partition.ts';
 import { userError, type AttemptContext } from './task-context.ts';
 
 export interface MapRun {
@@ -37,6 +37,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   const output = new MapOutput({
     reducers: run.reducers,
     partition: makePartitioner(run),
+    ...(job.partition === undefined ? { partitionBytes: (b: Uint8Array, s: number, e: number) => (run.reducers === 1 ? 0 : hashBytes(b, s, e) % run.reducers) } : {}),
     combine: combineMode(job.combine, run),
     budgetBytes: run.memoryBytes,
     spillDir: run.attemptDir,

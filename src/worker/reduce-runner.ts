@@ -4,6 +4,7 @@ import { TorpedoError } from '../errors.ts';
 import { Merger } from '../shuffle/merge.ts';
 import { OutputWriter } from '../shuffle/output-writer.ts';
 import { readFooter, SegmentReader } from '../shuffle/run-file.ts';
+import { isIdentity } from '../api/builtin-functions.ts';
 import { userError, type AttemptContext } from './task-context.ts';
 
 export interface ReduceRun {
@@ -48,39 +49,33 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
       }
       out.write(key, value);
     };
-    let has = merger.next();
     let lastYield = performance.now();
-    while (has) {
-      const key = merger.key;
-      let first = true;
-      const values: Iterable<unknown> = {
-        *[Symbol.iterator]() {
-          if (first) {
-            first = false;
-            inputPairs++;
-            yield merger.value();
-          }
-          while (merger.nextHasKey(key)) {
-            merger.next();
-            inputPairs++;
-            yield merger.value();
-          }
-        },
-      };
-      try {
-        const r = job.reduce(key, values, emit, ctx);
-        if (r !== undefined) await r;
-      } catch (e) {
-        throw userError(e, jobName, `reduce (key ${JSON.stringify(key.slice(0, 80))})`);
+    const identity = isIdentity(job.reduce);
+    const values = new GroupValues(merger);
+    while (merger.next()) {
+      groups++;
+      if (identity) {
+        // Hadoop's IdentityReducer: copy the merged pairs' bytes, no JavaScript per pair.
+        merger.startGroup();
+        do {
+          const c = merger.current;
+          out.writeRaw(c.buf, c.keyStart, c.keyEnd, c.buf, c.valueStart, c.valueEnd);
+          inputPairs++;
+        } while (merger.nextInGroup());
+      } else {
+        merger.startGroup();
+        const key = merger.current.key;
+        values.reset();
+        try {
+          const r = job.reduce(key, values, emit, ctx);
+          if (r !== undefined) await r;
+        } catch (e) {
+          throw userError(e, jobName, `reduce (key ${JSON.stringify(key.slice(0, 80))})`);
+        }
+        inputPairs += values.drain();
       }
-      if (first) inputPairs++;
-      while (merger.nextHasKey(key)) {
-        merger.next();
-        inputPairs++;
-      }
-      has = merger.next();
       // Reading is synchronous: give heartbeats a turn of the event loop every ~50 ms.
-      if ((++groups & 63) === 0 && performance.now() - lastYield > 50) {
+      if ((groups & 1023) === 0 && performance.now() - lastYield > 50) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
       }
@@ -97,5 +92,55 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
     };
   } finally {
     for (const fd of fds) closeSync(fd);
+  }
+}
+
+/**
+ * The `values` of one reduce call: a lazy, single-pass iterator over the merger's current group
+ * (a plain iterator object: faster than a generator, and reused across groups).
+ */
+class GroupValues implements Iterable<unknown>, Iterator<unknown> {
+  readonly #m: Merger;
+  #first = true;
+  #done = false;
+  #read = 0;
+
+  constructor(m: Merger) {
+    this.#m = m;
+  }
+
+  reset(): void {
+    this.#first = true;
+    this.#done = false;
+    this.#read = 0;
+  }
+
+  [Symbol.iterator](): Iterator<unknown> {
+    return this;
+  }
+
+  next(): IteratorResult<unknown> {
+    if (this.#first) {
+      this.#first = false;
+      this.#read++;
+      return { done: false, value: this.#m.current.value() };
+    }
+    if (!this.#done && this.#m.nextInGroup()) {
+      this.#read++;
+      return { done: false, value: this.#m.current.value() };
+    }
+    this.#done = true;
+    return { done: true, value: undefined };
+  }
+
+  /** Skips the values the reduce did not read; returns how many the group had. */
+  drain(): number {
+    if (this.#first) {
+      this.#first = false;
+      this.#read++;
+    }
+    if (!this.#done) while (this.#m.nextInGroup()) this.#read++;
+    this.#done = true;
+    return this.#read;
   }
 }

@@ -22,3 +22,22 @@ export const sum = Object.assign(
 export function isSum(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as { [SUM_TAG]?: boolean })[SUM_TAG] === true;
 }
+
+/** Marks a reducer that the engine may replace by copying pairs straight to the output. */
+export const IDENTITY_TAG: unique symbol = Symbol.for('torpedo.identity');
+
+/**
+ * The identity reducer: writes every pair as it arrives, `reduce: identity` (Hadoop's
+ * IdentityReducer). The engine recognises it and copies the merged pairs' bytes to the part file
+ * without calling JavaScript per pair — what a sort or a grep needs.
+ */
+export const identity = Object.assign(
+  function identity<V>(key: string, values: Iterable<V>, emit: Emit<V>): void {
+    for (const v of values) emit(key, v);
+  },
+  { [IDENTITY_TAG]: true as const },
+);
+
+export function isIdentity(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as { [IDENTITY_TAG]?: boolean })[IDENTITY_TAG] === true;
+}
