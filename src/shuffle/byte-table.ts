@@ -28,6 +28,13 @@ export class ByteTable {
     return this.#count;
   }
 
+  /** Empties the table, keeping its memory for reuse. */
+  clear(): void {
+    this.#slots.fill(0);
+    this.#arenaPos = 0;
+    this.#count = 0;
+  }
+
   /** Adds `value` to the key's total; returns the bytes of memory the table grew by. */
   add(buf: Uint8Array, start: number, end: number, value: number): number {
     let h = 0x811c9dc5 | 0; // FNV-1a, inlined: this is the hottest loop of word-count-like jobs
