@@ -5,6 +5,7 @@ import { ByteTable } from './byte-table.ts';
 import { compareAsciiOrder, compareKeys, hasHighUnits } from './key-order.ts';
 import { Merger } from './merge.ts';
 import { PairArena } from './pair-arena.ts';
+import { STRING_ENTRY_BYTES, StringTable } from './string-table.ts';
 import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
 
 /** How the map side pre-aggregates: not at all, with the user's combiner, or by numeric addition. */
@@ -41,8 +42,6 @@ interface Pair {
 
 /** Below this many buffered values, a key's values wait for more before the combiner runs. */
 const COMBINE_BATCH = 64;
-/** Rough per-entry overhead of a JS string key in a Map or array, for the memory budget. */
-const ENTRY_OVERHEAD = 64;
 
 /**
  * The map side of the shuffle: buffers emitted pairs within a memory budget, and when it is full
@@ -55,13 +54,14 @@ export class MapOutput {
   // 'none'
   #pairs = new PairArena();
   // 'sum'
-  #sums = new Map<string, number>();
+  #strings = new StringTable();
+  #sums: Float64Array = new Float64Array(1024);
   /** Present exactly in 'sum' mode. */
   #table: ByteTable | undefined;
   readonly #bytePairs = { n: 0 };
   readonly #budget: number;
   // 'function'
-  #groups = new Map<string, unknown[]>();
+  #groups: unknown[][] = [];
   readonly #spills: string[] = [];
 
   constructor(options: MapOutputOptions) {
@@ -91,9 +91,14 @@ export class MapOutput {
       this.#bytes += this.#pairs.bytes - before;
     } else if (mode === 'sum') {
       if (typeof value !== 'number') throw badSum(value);
-      const old = this.#sums.get(key);
-      if (old === undefined) this.#bytes += 2 * key.length + ENTRY_OVERHEAD;
-      this.#sums.set(key, (old ?? 0) + value);
+      const idx = this.#strings.lookup(key);
+      if (this.#strings.isNew) {
+        this.#bytes += 2 * key.length + STRING_ENTRY_BYTES;
+        if (idx === this.#sums.length) this.#sums = grow(this.#sums);
+        this.#sums[idx] = value;
+      } else {
+        (this.#sums[idx] as number) += value;
+      }
     } else {
       this.#emitToGroup(key, value);
     }
@@ -144,19 +149,20 @@ export class MapOutput {
   }
 
   #emitToGroup(key: string, value: unknown): void {
-    const group = this.#groups.get(key);
+    const idx = this.#strings.lookup(key);
     this.#bytes += estimateBytes(value);
-    if (group === undefined) {
-      this.#groups.set(key, [value]);
-      this.#bytes += 2 * key.length + ENTRY_OVERHEAD;
+    if (this.#strings.isNew) {
+      this.#groups.push([value]);
+      this.#bytes += 2 * key.length + STRING_ENTRY_BYTES;
       return;
     }
+    const group = this.#groups[idx] as unknown[];
     group.push(value);
     if (group.length >= COMBINE_BATCH) {
       const combined = this.#combineGroup(key, group);
       for (const v of group) this.#bytes -= estimateBytes(v);
       for (const v of combined) this.#bytes += estimateBytes(v);
-      this.#groups.set(key, combined);
+      this.#groups[idx] = combined;
     }
   }
 
@@ -194,15 +200,18 @@ export class MapOutput {
       const add = (key: string, n: number): void => {
         pairs.push({ key, part: part(key), value: encodeValue(n) });
       };
-      this.#sums.forEach((n, key) => add(key, n));
+      this.#strings.keys.forEach((key, i) => add(key, this.#sums[i] as number));
       this.#table?.forEach(add);
       this.#table?.clear();
-      this.#sums = new Map();
+      this.#strings.clear();
     } else {
-      for (const [key, values] of this.#groups) {
+      const keys = this.#strings.keys;
+      for (const [i, values] of this.#groups.entries()) {
+        const key = keys[i] as string;
         for (const v of this.#combineGroup(key, values)) pairs.push({ key, part: part(key), value: encodeValue(v) });
       }
-      this.#groups = new Map();
+      this.#groups = [];
+      this.#strings.clear();
     }
     this.#bytes = 0;
     return pairs;
@@ -289,4 +298,10 @@ function estimateBytes(v: unknown): number {
 
 function badSum(value: unknown): TorpedoError {
   return new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the sum combiner needs numeric values, got ${typeof value}`);
+}
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
