@@ -1,7 +1,7 @@
+import { doubleSlots, SLOT } from './open-slots.ts';
+
 /** Memory per entry beyond its key bytes: a 16-byte slot at load ≤ 0.5, plus its value. */
 const ENTRY_BYTES = 2 * 16 + 8;
-/** Int32s per slot: hash, entry index + 1 (0: empty), key start in the arena, key length. */
-const SLOT = 4;
 
 /**
  * An open-addressing hash table from byte-string keys to numbers, adding values in place: the
@@ -103,17 +103,7 @@ export class ByteTable {
   }
 
   #grow(): void {
-    const old = this.#slots;
-    const n = (this.#mask + 1) * 2;
-    const slots = new Int32Array(n * SLOT);
-    const mask = n - 1;
-    for (let s = 0; s < old.length; s += SLOT) {
-      if (old[s + 1] === 0) continue;
-      let i = (old[s] as number) & mask;
-      while (slots[i * SLOT + 1] !== 0) i = (i + 1) & mask;
-      slots.set(old.subarray(s, s + SLOT), i * SLOT);
-    }
-    this.#slots = slots;
-    this.#mask = mask;
+    this.#slots = doubleSlots(this.#slots);
+    this.#mask = this.#slots.length / SLOT - 1;
   }
 }

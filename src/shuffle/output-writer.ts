@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { BufferedFileWriter } from './buffered-file-writer.ts';
 import { encodeValue } from './map-output.ts';
 
 const TAB = 9;
@@ -9,26 +9,19 @@ const QUOTE = 34;
  * Writes a part file: one `key<TAB>value` line per pair, the value raw if it is a string, else
  * as JSON; a null or undefined value writes the key alone.
  */
-export class OutputWriter {
+export class OutputWriter extends BufferedFileWriter {
   lines = 0;
-  readonly #fd: number;
-  #buf = Buffer.allocUnsafe(1 << 20);
-  #pos = 0;
-
-  constructor(path: string) {
-    this.#fd = openSync(path, 'wx');
-  }
 
   write(key: string, value: unknown): void {
     const text = typeof value === 'string' ? value : encodeValue(value);
-    this.#ensure(3 * (key.length + (text === null ? 0 : text.length)) + 2);
-    const buf = this.#buf;
-    this.#pos += buf.write(key, this.#pos);
+    this.ensure(3 * (key.length + (text === null ? 0 : text.length)) + 2);
+    const buf = this.buf;
+    this.pos += buf.write(key, this.pos);
     if (text !== null) {
-      buf[this.#pos++] = TAB;
-      this.#pos += buf.write(text, this.#pos);
+      buf[this.pos++] = TAB;
+      this.pos += buf.write(text, this.pos);
     }
-    buf[this.#pos++] = NL;
+    buf[this.pos++] = NL;
     this.lines++;
   }
 
@@ -39,33 +32,20 @@ export class OutputWriter {
       this.write(Buffer.from(kb.buffer, kb.byteOffset + ks, ke - ks).toString('utf8'), JSON.parse(vb.toString('utf8', vs, ve)));
       return;
     }
-    this.#ensure(ke - ks + ve - vs + 2);
-    const buf = this.#buf;
-    buf.set(kb.subarray(ks, ke), this.#pos);
-    this.#pos += ke - ks;
+    this.ensure(ke - ks + ve - vs + 2);
+    const buf = this.buf;
+    buf.set(kb.subarray(ks, ke), this.pos);
+    this.pos += ke - ks;
     if (ve > vs) {
-      buf[this.#pos++] = TAB;
-      buf.set(vb.subarray(vs, ve), this.#pos);
-      this.#pos += ve - vs;
+      buf[this.pos++] = TAB;
+      buf.set(vb.subarray(vs, ve), this.pos);
+      this.pos += ve - vs;
     }
-    buf[this.#pos++] = NL;
+    buf[this.pos++] = NL;
     this.lines++;
   }
 
   close(): void {
-    this.#flush();
-    closeSync(this.#fd);
-  }
-
-  #ensure(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
-    this.#flush();
-    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
-  }
-
-  #flush(): void {
-    let off = 0;
-    while (off < this.#pos) off += writeSync(this.#fd, this.#buf, off, this.#pos - off);
-    this.#pos = 0;
+    this.finish();
   }
 }

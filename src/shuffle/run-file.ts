@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { BufferedFileWriter } from './buffered-file-writer.ts';
 import { TorpedoError } from '../errors.ts';
 
 /**
@@ -23,31 +24,22 @@ export interface RunFooter {
 const MAGIC = Buffer.from('TPDORUN1');
 const TAIL = 4 + MAGIC.length;
 
-export class RunWriter {
-  readonly #fd: number;
-  #buf: Buffer;
-  #pos = 0;
-  #written = 0;
+export class RunWriter extends BufferedFileWriter {
   #segStart = 0;
   #segPairs = 0;
   readonly #segments: Segment[] = [];
 
-  constructor(path: string, bufferBytes = 1 << 20) {
-    this.#fd = openSync(path, 'wx');
-    this.#buf = Buffer.allocUnsafe(bufferBytes);
-  }
-
   /** Offset of the next byte to be written, counting buffered bytes. */
   get #offset(): number {
-    return this.#written + this.#pos;
+    return this.written + this.pos;
   }
 
   /** Writes one pair to the current segment. `value` is JSON text, or null. */
   write(key: string, value: string | null): void {
     this.#writeText(key);
     if (value === null) {
-      this.#ensure(1);
-      this.#buf[this.#pos++] = 0;
+      this.ensure(1);
+      this.buf[this.pos++] = 0;
     } else {
       this.#writeText(value);
     }
@@ -56,14 +48,14 @@ export class RunWriter {
 
   /** Writes one pair from raw bytes: key `kb[ks, ke)`, value JSON text `vb[vs, ve)` (empty: null). */
   writeRaw(kb: Uint8Array, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number): void {
-    this.#ensure(ke - ks + ve - vs + 10);
-    const buf = this.#buf;
-    let pos = writeVarint(buf, this.#pos, ke - ks);
+    this.ensure(ke - ks + ve - vs + 10);
+    const buf = this.buf;
+    let pos = writeVarint(buf, this.pos, ke - ks);
     buf.set(kb.subarray(ks, ke), pos);
     pos += ke - ks;
     pos = writeVarint(buf, pos, ve - vs);
     if (ve > vs) buf.set(vb.subarray(vs, ve), pos);
-    this.#pos = pos + ve - vs;
+    this.pos = pos + ve - vs;
     this.#segPairs++;
   }
 
@@ -81,39 +73,23 @@ export class RunWriter {
     const tail = Buffer.alloc(TAIL);
     tail.writeUInt32LE(json.length, 0);
     MAGIC.copy(tail, 4);
-    this.#flush();
-    writeSync(this.#fd, json);
-    writeSync(this.#fd, tail);
-    closeSync(this.#fd);
+    this.finish(json, tail);
     return footer;
   }
 
   #writeText(text: string): void {
     const max = text.length * 3;
     if (max < 128) {
-      this.#ensure(max + 1);
-      const n = this.#buf.write(text, this.#pos + 1);
-      this.#buf[this.#pos] = n;
-      this.#pos += n + 1;
+      this.ensure(max + 1);
+      const n = this.buf.write(text, this.pos + 1);
+      this.buf[this.pos] = n;
+      this.pos += n + 1;
       return;
     }
     const n = Buffer.byteLength(text);
-    this.#ensure(n + 5);
-    this.#pos = writeVarint(this.#buf, this.#pos, n);
-    this.#pos += this.#buf.write(text, this.#pos);
-  }
-
-  #ensure(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
-    this.#flush();
-    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
-  }
-
-  #flush(): void {
-    let off = 0;
-    while (off < this.#pos) off += writeSync(this.#fd, this.#buf, off, this.#pos - off);
-    this.#written += this.#pos;
-    this.#pos = 0;
+    this.ensure(n + 5);
+    this.pos = writeVarint(this.buf, this.pos, n);
+    this.pos += this.buf.write(text, this.pos);
   }
 }
 

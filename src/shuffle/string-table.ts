@@ -1,5 +1,5 @@
-/** Int32s per slot: hash, entry index + 1 (0: empty), key start in the arena, key length. */
-const SLOT = 4;
+import { doubleSlots, SLOT } from './open-slots.ts';
+
 /** Memory per entry beyond its key: a 16-byte slot at load ≤ 0.5, the key kept as a JS string. */
 export const STRING_ENTRY_BYTES = 2 * 16 + 48;
 
@@ -88,17 +88,7 @@ export class StringTable {
   }
 
   #grow(): void {
-    const old = this.#slots;
-    const n = (this.#mask + 1) * 2;
-    const slots = new Int32Array(n * SLOT);
-    const mask = n - 1;
-    for (let s = 0; s < old.length; s += SLOT) {
-      if (old[s + 1] === 0) continue;
-      let i = (old[s] as number) & mask;
-      while (slots[i * SLOT + 1] !== 0) i = (i + 1) & mask;
-      slots.set(old.subarray(s, s + SLOT), i * SLOT);
-    }
-    this.#slots = slots;
-    this.#mask = mask;
+    this.#slots = doubleSlots(this.#slots);
+    this.#mask = this.#slots.length / SLOT - 1;
   }
 }
