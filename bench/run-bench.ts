@@ -1,0 +1,101 @@
+import type { BenchCase } from './bench-case.ts';
+import type { BenchOptions } from './bench-options.ts';
+import { buildCWordcount } from './c-wordcount-build.ts';
+import { logTail, runCaseOnce, type RunResult } from './case-runner.ts';
+import { summarize } from './case-summary.ts';
+import { ensureDask } from './dask-setup.ts';
+import { ensureRecordsFile, ensureTextFile } from './data-cache.ts';
+import { logToStderr } from './log.ts';
+import { collectMachineInfo } from './machine-info.ts';
+import { warmPageCache } from './page-cache.ts';
+import { shown } from './paths.ts';
+import { writeResultsFile } from './results-file.ts';
+import { renderTable } from './results-table.ts';
+import { sortBaseline, torpedoSortCase } from './sort-cases.ts';
+import { ensureSortReference } from './sort-reference.ts';
+import { TINY_INPUT_BYTES, torpedoTinyCase } from './tiny-case.ts';
+import { torpedoWordcountCases, wordcountBaselines, type WordcountInput } from './wordcount-cases.ts';
+import { WordcountOracle } from './wordcount-oracle.ts';
+
+const log = logToStderr;
+
+/**
+ * Prepares inputs, references and tools for the selected cases, runs every case `runs` times
+ * (interleaved), prints the table and writes RESULTS.md. Returns the process exit code:
+ * 1 if any case failed or produced a wrong output.
+ */
+export async function runBench(options: BenchOptions): Promise<number> {
+  const started = new Date();
+  const { only, sizeBytes, seed } = options;
+  // "baselines" means the baselines of the selected workloads (wordcount, sort), or of both
+  // when neither is selected: --only sort,baselines should not spend minutes on word counts.
+  const workloadChosen = only.has('wordcount') || only.has('sort');
+  const baselinesFor = (workload: 'wordcount' | 'sort'): boolean => only.has('baselines') && (!workloadChosen || only.has(workload));
+
+  const cases: BenchCase[] = [];
+  let daskVersion: string | undefined;
+  if (only.has('wordcount') || baselinesFor('wordcount')) {
+    const input = await wordcountInput(sizeBytes, seed);
+    if (baselinesFor('wordcount')) {
+      daskVersion = options.dask ? ensureDask(log) : undefined;
+      cases.push(...wordcountBaselines(input, { cBinary: buildCWordcount(log), dask: daskVersion !== undefined }));
+    }
+    if (only.has('wordcount')) cases.push(...torpedoWordcountCases(input));
+  }
+  if (only.has('sort') || baselinesFor('sort')) {
+    const { file, bytes } = ensureRecordsFile(sizeBytes, seed, log);
+    const sortInput = { file, bytes, reference: await ensureSortReference(file, log) };
+    warmPageCache(file);
+    if (baselinesFor('sort')) cases.push(sortBaseline(sortInput));
+    if (only.has('sort')) cases.push(torpedoSortCase(sortInput));
+  }
+  if (only.has('tiny')) cases.push(torpedoTinyCase(await wordcountInput(TINY_INPUT_BYTES, seed)));
+
+  const runs = new Map<BenchCase, RunResult[]>(cases.map((c) => [c, []]));
+  const failures = new Map<BenchCase, string>();
+  // Interleaved (every case once, then again) rather than case by case, so a noisy minute on
+  // this shared machine spreads over all cases instead of sinking one.
+  for (let run = 1; run <= options.runs; run++) {
+    for (const benchCase of cases) {
+      if (failures.has(benchCase)) continue;
+      const prefix = `run ${run}/${options.runs} ${benchCase.label}`;
+      log(`${prefix} …`);
+      const result = await runCaseOnce(benchCase, run, options.timeoutMs);
+      if ('failure' in result) {
+        failures.set(benchCase, result.failure);
+        log(`${prefix}: FAILED (${result.failure}); log ${shown(result.logFile)}:\n${indent(logTail(result.logFile))}`);
+        continue;
+      }
+      runs.get(benchCase)?.push(result);
+      log(`${prefix}: ${describe(benchCase, result)}`);
+    }
+  }
+
+  const summaries = summarize(cases.map((c) => ({ benchCase: c, runs: runs.get(c) ?? [], failure: failures.get(c) })));
+  process.stdout.write(`${renderTable(summaries)}\n`);
+  writeResultsFile(options.resultsFile, { started, options, machine: collectMachineInfo(daskVersion), summaries });
+  log(`wrote ${shown(options.resultsFile)}`);
+  const bad = summaries.filter((s) => s.failure !== undefined || s.check.startsWith('MISMATCH'));
+  return bad.length > 0 ? 1 : 0;
+}
+
+async function wordcountInput(bytes: number, seed: number): Promise<WordcountInput> {
+  const { file } = ensureTextFile(bytes, seed, log);
+  const oracle = await WordcountOracle.forInput(file, log);
+  warmPageCache(file);
+  return { file, bytes, oracle };
+}
+
+function describe(benchCase: BenchCase, result: RunResult): string {
+  const seconds = result.wallMs / 1000;
+  const parts = [`${seconds.toFixed(2)} s`];
+  if (benchCase.throughput) parts.push(`${(benchCase.inputBytes / 1e6 / seconds).toFixed(1)} MB/s`);
+  if (result.reportedWallMs !== undefined) parts.push(`torpedo says ${(result.reportedWallMs / 1000).toFixed(2)} s`);
+  if (result.peakRssBytes !== undefined) parts.push(`peak RSS ${Math.round(result.peakRssBytes / 2 ** 20)} MB`);
+  parts.push(result.check);
+  return parts.join(', ');
+}
+
+function indent(text: string): string {
+  return text === '' ? '    (no output)' : text.replace(/^/gm, '    ');
+}
