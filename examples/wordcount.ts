@@ -49,17 +49,19 @@ export default defineJob<number, number>({
       const wordStart = i;
       let n = 0;
       let high = false;
+      let h = 0x811c9dc5 | 0; // FNV-1a of the lower-cased word, handed to emit
       while (i < end) {
-        const c = buf[i] as number;
+        let c = buf[i] as number;
         const cls = CLASS[c];
         if (cls === SEPARATOR) break;
-        if (cls === WORD_BYTE) out[n++] = c;
-        else if (cls === UPPER) out[n++] = c | 0x20;
-        else high = true;
+        if (cls === UPPER) c |= 0x20;
+        else if (cls === HIGH) high = true;
+        out[n++] = c;
+        h = Math.imul(h ^ c, 0x01000193);
         i++;
       }
       if (high) emitUnicodeWords(buf, wordStart, i, emit);
-      else emit(out, 0, n, 1);
+      else emit(out, 0, n, 1, h);
     }
   },
 

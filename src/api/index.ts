@@ -15,6 +15,7 @@ export type {
 } from './job.ts';
 export { identity, sum } from './builtin-functions.ts';
 export { compareKeys } from '../shuffle/key-order.ts';
+export { hashBytes } from '../shuffle/partition.ts';
 
 /** Identity function that gives a job object its types: `export default defineJob({...})`. */
 export function defineJob<V = unknown, O = unknown>(job: Job<V, O>): Job<V, O> {

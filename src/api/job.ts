@@ -67,8 +67,11 @@ export type PartitionFn = (key: string, reducers: number, ctx: TaskContext) => n
 /**
  * Fast-path emitter: the key is `buf[start, end)` as UTF-8 bytes. The bytes are copied before the
  * call returns (or aggregated in place, with the `sum` combiner), so the buffer may be reused.
+ * `hash`, optional, is the 32-bit FNV-1a of the key bytes (`hashBytes`), for a scanner that
+ * computes it anyway: it saves the engine a pass over the key. A wrong hash costs speed, not
+ * correctness.
  */
-export type EmitBytes<V> = (buf: Uint8Array, start: number, end: number, value: V) => void;
+export type EmitBytes<V> = (buf: Uint8Array, start: number, end: number, value: V, hash?: number) => void;
 
 export type MapBytesFn<V> = (
   buf: Uint8Array,

@@ -30,7 +30,9 @@ export class LocalLauncher implements Launcher {
   }
 
   startWorker(workerId: string, masterUrl: string, token: string): void {
-    const args = [...(this.#opts.nodeArgs ?? []), '--enable-source-maps', BIN, 'worker', '--master', masterUrl, '--id', workerId];
+    // TORPEDO_WORKER_NODE_ARGS: extra Node flags for debugging workers, e.g. "--cpu-prof".
+    const debugArgs = (process.env['TORPEDO_WORKER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+    const args = [...(this.#opts.nodeArgs ?? []), ...debugArgs, '--enable-source-maps', BIN, 'worker', '--master', masterUrl, '--id', workerId];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, TORPEDO_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],

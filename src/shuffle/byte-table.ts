@@ -35,10 +35,19 @@ export class ByteTable {
     this.#count = 0;
   }
 
-  /** Adds `value` to the key's total; returns the bytes of memory the table grew by. */
-  add(buf: Uint8Array, start: number, end: number, value: number): number {
-    let h = 0x811c9dc5 | 0; // FNV-1a, inlined: this is the hottest loop of word-count-like jobs
-    for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+  /**
+   * Adds `value` to the key's total; returns the bytes of memory the table grew by. `hash` is the
+   * key's FNV-1a if the caller computed it while scanning; a wrong one only costs a duplicate
+   * entry (combined later like any other pair), never a wrong total.
+   */
+  add(buf: Uint8Array, start: number, end: number, value: number, hash?: number): number {
+    let h: number;
+    if (hash === undefined) {
+      h = 0x811c9dc5 | 0; // FNV-1a, inlined: this is the hottest loop of word-count-like jobs
+      for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    } else {
+      h = hash | 0;
+    }
     const len = end - start;
     const slots = this.#slots;
     const arena = this.#arena;
@@ -75,6 +84,24 @@ export class ByteTable {
       }
     }
     for (let idx = 0; idx < this.#count; idx++) fn(keys[idx] as string, this.#values[idx] as number);
+  }
+
+  /** Every entry as [arena, key start, key end, value], in insertion order; the arena is shared. */
+  *entries(): Generator<[Buffer, number, number, number]> {
+    const slots = this.#slots;
+    const starts = new Int32Array(this.#count);
+    const lens = new Int32Array(this.#count);
+    for (let s = 0; s < slots.length; s += SLOT) {
+      const e = slots[s + 1] as number;
+      if (e !== 0) {
+        starts[e - 1] = slots[s + 2] as number;
+        lens[e - 1] = slots[s + 3] as number;
+      }
+    }
+    for (let idx = 0; idx < this.#count; idx++) {
+      const a = starts[idx] as number;
+      yield [this.#arena, a, a + (lens[idx] as number), this.#values[idx] as number];
+    }
   }
 
   #insert(slot: number, h: number, buf: Uint8Array, start: number, len: number, value: number): void {

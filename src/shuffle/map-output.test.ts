@@ -7,7 +7,7 @@ import { prng, randomText } from '../../test/prng.ts';
 import { compareKeys } from './key-order.ts';
 import { MapOutput, type CombineMode } from './map-output.ts';
 import { Merger } from './merge.ts';
-import { hashString } from './partition.ts';
+import { hashBytes, hashString } from './partition.ts';
 import { readFooter, SegmentReader } from './run-file.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'torpedo-shuffle-'));
@@ -29,7 +29,7 @@ function readRun(path: string): [string, unknown][][] {
 }
 
 /** Emits the same random pairs into a MapOutput with the given budget; returns its segments. */
-function run(mode: CombineMode, budget: number, bytes: boolean): { parts: [string, unknown][][]; spills: number } {
+function run(mode: CombineMode, budget: number, bytes: boolean, hash?: (b: Buffer) => number): { parts: [string, unknown][][]; spills: number } {
   const dir = join(root, `t${n++}`);
   mkdirSync(dir);
   const R = 3;
@@ -39,7 +39,7 @@ function run(mode: CombineMode, budget: number, bytes: boolean): { parts: [strin
     const key = randomText(rand, 3);
     if (bytes) {
       const b = Buffer.from(`#${key}#`);
-      out.emitBytes(b, 1, b.length - 1, 1);
+      out.emitBytes(b, 1, b.length - 1, 1, hash?.(b.subarray(1, b.length - 1)));
     } else {
       out.emit(key, mode.kind === 'none' ? { i } : 1);
     }
@@ -82,6 +82,19 @@ describe('map side: buffer, partition, sort, combine, spill, merge', () => {
       }
     });
   }
+
+  it('sum with byte keys: a caller-supplied hash, right or wrong, gives the same totals', () => {
+    const totals = (parts: [string, unknown][][]): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const seg of parts) for (const [k, v] of seg) m.set(k, (m.get(k) ?? 0) + (v as number));
+      return m;
+    };
+    const plain = run(sum, 1 << 30, true);
+    const right = run(sum, 1 << 30, true, (b) => hashBytes(b, 0, b.length));
+    const wrong = run(sum, 3000, true, (b) => b.length);
+    assert.deepEqual(right.parts, plain.parts);
+    assert.deepEqual(totals(wrong.parts), totals(plain.parts));
+  });
 
   it('the merger streams equal keys from several runs in source order', () => {
     const dir = join(root, 'merge');

@@ -106,16 +106,16 @@ export class MapOutput {
   };
 
   /** Fast-path emit of a key given as UTF-8 bytes (see the job API's `mapBytes`). */
-  readonly emitBytes: (buf: Uint8Array, start: number, end: number, value: unknown) => void;
+  readonly emitBytes: (buf: Uint8Array, start: number, end: number, value: unknown, hash?: number) => void;
 
   /** emitBytes for the sum combiner: a closure over the table, the hottest call of word count. */
-  #sumBytesEmitter(table: ByteTable): (buf: Uint8Array, start: number, end: number, value: unknown) => void {
+  #sumBytesEmitter(table: ByteTable): (buf: Uint8Array, start: number, end: number, value: unknown, hash?: number) => void {
     const counter = this.#bytePairs;
     const budget = this.#budget;
-    return (buf, start, end, value) => {
+    return (buf, start, end, value, hash) => {
       if (typeof value !== 'number') throw badSum(value);
       counter.n++;
-      const grew = table.add(buf, start, end, value);
+      const grew = table.add(buf, start, end, value, hash);
       if (grew !== 0) {
         this.#bytes += grew;
         if (this.#bytes >= budget) this.#spill();
@@ -129,14 +129,19 @@ export class MapOutput {
       this.emit(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'), value);
       return;
     }
-    const part = o.partitionBytes
-      ? o.partitionBytes(buf, start, end)
-      : o.partition(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
     const before = this.#pairs.bytes;
-    this.#pairs.addBytes(part, buf, start, end, encodeValue(value));
+    this.#addPairBytes(buf, start, end, encodeValue(value));
     this.#stats.outputPairs++;
     this.#bytes += this.#pairs.bytes - before;
     if (this.#bytes >= this.#budget) this.#spill();
+  }
+
+  #addPairBytes(buf: Uint8Array, start: number, end: number, value: string | null): void {
+    const o = this.#o;
+    const part = o.partitionBytes
+      ? o.partitionBytes(buf, start, end)
+      : o.partition(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
+    this.#pairs.addBytes(part, buf, start, end, value);
   }
 
   /** Writes the task's output run to `path` (which must not exist) and removes the spills. */
@@ -180,7 +185,13 @@ export class MapOutput {
   /** Writes what is buffered as one sorted run and empties the buffer. */
   #writeBuffered(path: string): RunFooter {
     this.#bytes = 0;
-    if (this.#o.combine.kind === 'none') {
+    const table = this.#table;
+    if (table !== undefined && this.#strings.size === 0) {
+      // Only byte keys: sort them as bytes too, without a string per key.
+      for (const [buf, start, end, value] of table.entries()) this.#addPairBytes(buf, start, end, encodeValue(value));
+      table.clear();
+    }
+    if (this.#o.combine.kind === 'none' || this.#pairs.size > 0) {
       const writer = new RunWriter(path);
       this.#stats.spilledPairs += this.#pairs.size;
       this.#pairs.writeSorted(writer, this.#o.reducers);
