@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +68,9 @@ export function readParts(dir: string): string[] {
 export function makeEdgeInputs(dir: string): string {
   const input = join(dir, 'input');
   mkdirSync(join(input, 'sub'), { recursive: true });
-  for (const f of readdirSync(SEED_DIR)) writeFileSync(join(input, f), readFileSync(join(SEED_DIR, f)));
+  // The original system's samples sit beside the repository (shared/); a bare clone has ours.
+  const seeds = existsSync(SEED_DIR) ? SEED_DIR : join(ROOT, 'examples', 'data');
+  for (const f of readdirSync(seeds)) writeFileSync(join(input, f), readFileSync(join(seeds, f)));
   writeFileSync(join(input, 'crlf.txt'), 'Hello World\r\nhello\r\n\r\nWORLD wide web\r\n');
   writeFileSync(join(input, 'no-final-newline.txt'), 'last line without newline\nand then THE end');
   writeFileSync(join(input, 'utf8.txt'), 'Café naïve ÉCOLE\n日本語 テキスト 😀 emoji 𝒳𝒴 \uE000private\n\u00e9t\u00e9 straße STRASSE\n');
