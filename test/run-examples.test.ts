@@ -25,6 +25,7 @@ const JOBS: readonly { name: string; job: string; params?: Record<string, string
   { name: 'sort', job: 'sort' },
   { name: 'user TypeScript job', job: join(ROOT, 'test', 'jobs', 'user-wordcount.ts') },
   { name: 'plain .mjs job', job: join(ROOT, 'test', 'jobs', 'line-lengths.mjs') },
+  { name: 'sum of fractions', job: join(ROOT, 'test', 'jobs', 'fractions.ts') },
 ];
 
 let dir: string;

@@ -4,7 +4,7 @@ import type { JobSummary } from '../master/job-summary.ts';
 export function formatSummary(s: JobSummary): string {
   const lines: string[] = [];
   const secs = (s.wallMs / 1000).toFixed(2);
-  lines.push(`job ${s.jobId} (${s.job}) ${s.status} in ${secs} s — ${(s.inputBytes / 1e6).toFixed(1)} MB in, ${s.mbPerSecond.toFixed(1)} MB/s`);
+  lines.push(`job ${s.jobId} (${s.job}) ${s.status} in ${secs} s — ${formatBytes(s.inputBytes)} in, ${s.mbPerSecond.toFixed(1)} MB/s`);
   lines.push(`output: ${s.output}`);
   lines.push('');
   lines.push('phase    tasks  attempts  failed  lost  backup  reused');
@@ -32,4 +32,11 @@ export function formatSummary(s: JobSummary): string {
 
 function pad(n: number, w: number): string {
   return String(n).padStart(w);
+}
+
+function formatBytes(n: number): string {
+  if (n < 1e3) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${(n / 1e9).toFixed(2)} GB`;
 }

@@ -38,6 +38,15 @@ export class Merger {
     return this.#advance();
   }
 
+  /** The current group's key bytes: `groupKey[0, groupKeyLength)`, valid until the next startGroup. */
+  get groupKey(): Buffer {
+    return this.#group;
+  }
+
+  get groupKeyLength(): number {
+    return this.#groupLen;
+  }
+
   /** Remembers the current key as the group's, for nextInGroup. */
   startGroup(): void {
     const c = this.current;

@@ -45,6 +45,18 @@ export class OutputWriter extends BufferedFileWriter {
     this.lines++;
   }
 
+  /** Writes `key<TAB>text` with the key given as UTF-8 bytes `kb[ks, ke)`. */
+  writeRawKey(kb: Uint8Array, ks: number, ke: number, text: string): void {
+    this.ensure(ke - ks + 3 * text.length + 2);
+    const buf = this.buf;
+    buf.set(kb.subarray(ks, ke), this.pos);
+    this.pos += ke - ks;
+    buf[this.pos++] = TAB;
+    this.pos += buf.write(text, this.pos);
+    buf[this.pos++] = NL;
+    this.lines++;
+  }
+
   close(): void {
     this.finish();
   }

@@ -2,9 +2,10 @@ import { closeSync, openSync } from 'node:fs';
 import type { Job } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
 import { Merger } from '../shuffle/merge.ts';
+import { encodeValue } from '../shuffle/map-output.ts';
 import { OutputWriter } from '../shuffle/output-writer.ts';
 import { readFooter, SegmentReader } from '../shuffle/run-file.ts';
-import { isIdentity } from '../api/builtin-functions.ts';
+import { isIdentity, isSum } from '../api/builtin-functions.ts';
 import { userError, type AttemptContext } from './task-context.ts';
 
 export interface ReduceRun {
@@ -51,6 +52,7 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
     };
     let lastYield = performance.now();
     const identity = isIdentity(job.reduce);
+    const summing = isSum(job.reduce);
     const values = new GroupValues(merger);
     while (merger.next()) {
       groups++;
@@ -62,6 +64,18 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
           out.writeRaw(c.buf, c.keyStart, c.keyEnd, c.buf, c.valueStart, c.valueEnd);
           inputPairs++;
         } while (merger.nextInGroup());
+      } else if (summing) {
+        // reduce: sum — add the values as they stream by and write the key's bytes as they are.
+        merger.startGroup();
+        let total = 0;
+        let n = 0;
+        do {
+          const v = merger.current;
+          total += parseNumber(v.buf, v.valueStart, v.valueEnd);
+          n++;
+        } while (merger.nextInGroup());
+        inputPairs += n;
+        out.writeRawKey(merger.groupKey, 0, merger.groupKeyLength, encodeValue(total) as string);
       } else {
         merger.startGroup();
         const key = merger.current.key;
@@ -143,4 +157,27 @@ class GroupValues implements Iterable<unknown>, Iterator<unknown> {
     this.#done = true;
     return this.#read;
   }
+}
+
+/** A JSON number from bytes: plain integers are read directly, anything else through JSON.parse. */
+function parseNumber(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  let i = start;
+  const negative = buf[i] === 0x2d;
+  if (negative) i++;
+  if (i === end || end - i > 15) return slowNumber(buf, start, end);
+  for (; i < end; i++) {
+    const d = (buf[i] as number) - 0x30;
+    if (d < 0 || d > 9) return slowNumber(buf, start, end);
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
+function slowNumber(buf: Buffer, start: number, end: number): number {
+  const v: unknown = start === end ? null : JSON.parse(buf.toString('utf8', start, end));
+  if (typeof v !== 'number') {
+    throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `reduce: sum needs numeric values, got ${JSON.stringify(v)}`);
+  }
+  return v;
 }
