@@ -49,6 +49,9 @@ describe('refused before any task runs', () => {
   it('an input that does not exist', async () => {
     await expectRefusal(['run', 'wordcount', '--input', join(dir, 'missing'), '--output', out, '--force'], 'TORPEDO_ERR_INPUT_NOT_FOUND', /missing.*does not exist/);
   });
+  it('an input that is not a regular file', async () => {
+    await expectRefusal(['run', 'wordcount', '--input', '/dev/null', '--output', out, '--force'], 'TORPEDO_ERR_INPUT_NOT_FOUND', /not a regular file/);
+  });
   it('an output that exists, without --force', async () => {
     await expectRefusal(['run', 'wordcount', '--input', input, '--output', out], 'TORPEDO_ERR_OUTPUT_EXISTS', /--force/);
   });
@@ -102,6 +105,24 @@ describe('failures while running', () => {
     const s = jsonSummary(r);
     assert.equal(s['error']['code'], 'TORPEDO_ERR_PARTITION_RANGE');
     assert.match(s['error']['message'], /returned 7; it must be an integer in \[0, 3\)/);
+  });
+  it('user code that hangs its worker: the worker is replaced, and after 4 lost attempts the job fails (no hang)', async () => {
+    const inp = join(dir, 'hang.txt');
+    writeFileSync(inp, 'fine\nHANG here\nfine too\n');
+    const r = await runCli(['run', join(JOBS, 'hangs.mjs'), '--input', inp, '--output', join(dir, 'hang-out'), '--json', '--lease-timeout', '800', '--workers', '2'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    const s = jsonSummary(r);
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_WORKER_LOST');
+    assert.match(s['error']['message'], /map-00000 lost its worker 4 times \(last: no heartbeat from w\d+ for 800 ms\)/);
+  });
+  it('user code that calls process.exit(): after 4 lost attempts the job fails with the reason', async () => {
+    const inp = join(dir, 'exit.txt');
+    writeFileSync(inp, 'fine\nEXIT here\n');
+    const r = await runCli(['run', join(JOBS, 'exits.mjs'), '--input', inp, '--output', join(dir, 'exit-out'), '--json'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    const s = jsonSummary(r);
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_WORKER_LOST');
+    assert.match(s['error']['message'], /map-00000 lost its worker 4 times \(last: worker w\d+ exited \(code 3\)\)/);
   });
   it('grep without its pattern parameter', async () => {
     const o = join(dir, 'grep-out');

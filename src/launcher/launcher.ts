@@ -10,6 +10,11 @@ export interface Launcher {
    */
   startWorker(workerId: string, masterUrl: string, token: string): void;
   /**
+   * Stops one worker (it stopped heartbeating); `onExit` follows when it is gone. Idempotent;
+   * an unknown or finished worker is ignored.
+   */
+  stopWorker(workerId: string): void;
+  /**
    * Waits up to `graceMs` for every worker this launcher started to leave on its own (they do once
    * the master answers `exit`), then kills the rest. Idempotent.
    */

@@ -57,6 +57,10 @@ export class LocalLauncher implements Launcher {
     });
   }
 
+  stopWorker(workerId: string): void {
+    this.#children.get(workerId)?.kill('SIGKILL');
+  }
+
   async stopAll(graceMs = 1000): Promise<void> {
     const waits = [...this.#children.values()].map(
       (c) =>

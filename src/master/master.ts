@@ -49,6 +49,8 @@ export interface Progress {
 }
 
 const LONG_POLL_MS = 1000;
+/** Attempts of one task lost to dead or silent workers before the job fails. */
+const LOST_ATTEMPTS_LIMIT = 4;
 /** At the end of a job, how long workers get to leave on their own before they are killed. */
 const STOP_GRACE_MS = 300;
 
@@ -292,10 +294,26 @@ export class Master implements ProtocolHandlers {
     const now = Date.now();
     for (const table of Object.values(this.#tables)) {
       for (const task of table.tasks) {
-        for (const a of task.attempts) if (a.state === 'running' && a.workerId === workerId) table.lose(task, a, now, why);
+        for (const a of task.attempts) {
+          if (a.state === 'running' && a.workerId === workerId) {
+            table.lose(task, a, now, why);
+            this.#checkLostTooOften(task);
+          }
+        }
       }
     }
     this.#wake();
+  }
+
+  /** A task whose attempts keep getting lost (it kills or hangs its worker) fails the job. */
+  #checkLostTooOften(task: TaskRecord<unknown>): void {
+    const lost = task.attempts.filter((a) => a.state === 'lost');
+    if (lost.length < LOST_ATTEMPTS_LIMIT) return;
+    const last = lost[lost.length - 1]?.error ?? '';
+    this.#fail({
+      code: 'TORPEDO_ERR_WORKER_LOST',
+      message: `${taskName(task)} lost its worker ${lost.length} times (last: ${last}); it may crash or hang the worker`,
+    });
   }
 
   #expireLeases(): void {
@@ -305,6 +323,10 @@ export class Master implements ProtocolHandlers {
         for (const a of task.attempts) {
           if (a.state === 'running' && now - a.lastHeartbeat > this.#o.leaseTimeoutMs) {
             table.lose(task, a, now, `no heartbeat from ${a.workerId} for ${this.#o.leaseTimeoutMs} ms`);
+            // A worker that stopped heartbeating is stuck (or cut off): replace it, so that a hung
+            // task cannot take the pool down one worker at a time. Its exit is counted as a death.
+            this.#launcher.stopWorker(a.workerId);
+            this.#checkLostTooOften(task);
             this.#wake();
           }
         }
