@@ -20,6 +20,7 @@ interface RunFlags {
   leaseTimeout: number;
   progress: boolean;
   verbose: boolean;
+  sandbox: boolean;
 }
 
 /** `torpedo run <job>`: runs a job on this machine with a local master and worker processes. */
@@ -43,6 +44,7 @@ export function registerRunCommand(program: Command): void {
     .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
     .option('--no-progress', 'do not show the progress bar')
     .option('-v, --verbose', "copy the workers' logs to stderr", false)
+    .option('--no-sandbox', "do not confine workers with Node's permission model (they can then read and write any file)")
     .action(async (job: string, flags: RunFlags) => {
       process.exitCode = await run(job, flags);
     });
@@ -74,6 +76,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
       leaseTimeoutMs: flags.leaseTimeout,
       verbose: flags.verbose,
+      sandbox: flags.sandbox,
       onStart: (master) => display?.watch(master),
     });
   } catch (e) {

@@ -7,6 +7,7 @@ import { TorpedoError } from '../errors.ts';
 import { listInputFiles } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
+import { sandboxArgs } from '../launcher/sandbox-args.ts';
 import { layoutForOutput } from '../master/job-layout.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
@@ -31,6 +32,8 @@ export interface RunJobOptions {
   readonly leaseTimeoutMs: number;
   /** Copy worker logs to stderr. */
   readonly verbose?: boolean;
+  /** Confine workers with Node's permission model (default true). */
+  readonly sandbox?: boolean;
   /** Extra Node flags for worker processes. */
   readonly workerNodeArgs?: readonly string[];
   /** Called once the master exists, e.g. to show progress. */
@@ -81,7 +84,10 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
     JSON.stringify({ jobId, job: o.job, inputs: o.inputs, reducers: o.reducers, splitSize, workers: o.workers, memoryBytes: o.memoryBytes, params: o.params }, null, 2),
   );
 
-  const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs: o.workerNodeArgs ?? [], echo: o.verbose === true });
+  // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
+  const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
+  const nodeArgs = [...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir }) : []), ...(o.workerNodeArgs ?? [])];
+  const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs, echo: o.verbose === true });
   const master = new Master(
     {
       jobId,
