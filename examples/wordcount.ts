@@ -10,16 +10,12 @@ import { defineJob, sum, type EmitBytes } from 'torpedo';
  */
 const WORD = /[\p{L}\p{Nd}_']+/gu;
 
-const SEPARATOR = 0;
-const WORD_BYTE = 1;
-const UPPER = 2;
-const HIGH = 3;
-const CLASS = new Uint8Array(256);
+// FOLD[b]: 0 for a separator byte, else the byte lower-cased (ASCII) or as is (bytes ≥ 0x80).
+const FOLD = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
-  if (c >= 0x80) CLASS[c] = HIGH;
-  else if (c >= 0x41 && c <= 0x5a) CLASS[c] = UPPER;
-  else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x27) CLASS[c] = WORD_BYTE;
-  else CLASS[c] = SEPARATOR;
+  if (c >= 0x80) FOLD[c] = c;
+  else if (c >= 0x41 && c <= 0x5a) FOLD[c] = c | 0x20;
+  else if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x27) FOLD[c] = c;
 }
 
 let scratch = new Uint8Array(1 << 16);
@@ -42,25 +38,22 @@ export default defineJob<number, number>({
     const out = scratch;
     let i = start;
     while (i < end) {
-      if (CLASS[buf[i] as number] === SEPARATOR) {
+      if (FOLD[buf[i] as number] === 0) {
         i++;
         continue;
       }
       const wordStart = i;
       let n = 0;
-      let high = false;
+      let high = 0;
       let h = 0x811c9dc5 | 0; // FNV-1a of the lower-cased word, handed to emit
-      while (i < end) {
-        let c = buf[i] as number;
-        const cls = CLASS[c];
-        if (cls === SEPARATOR) break;
-        if (cls === UPPER) c |= 0x20;
-        else if (cls === HIGH) high = true;
+      for (; i < end; i++) {
+        const c = FOLD[buf[i] as number] as number;
+        if (c === 0) break;
+        high |= c;
         out[n++] = c;
         h = Math.imul(h ^ c, 0x01000193);
-        i++;
       }
-      if (high) emitUnicodeWords(buf, wordStart, i, emit);
+      if (high & 0x80) emitUnicodeWords(buf, wordStart, i, emit);
       else emit(out, 0, n, 1, h);
     }
   },
