@@ -124,6 +124,17 @@ describe('failures while running', () => {
     assert.equal(s['error']['code'], 'TORPEDO_ERR_WORKER_LOST');
     assert.match(s['error']['message'], /map-00000 lost its worker 4 times \(last: worker w\d+ exited \(code 3\)\)/);
   });
+  it('a line longer than --max-record-size fails with file:offset', async () => {
+    const inp = join(dir, 'long.txt');
+    writeFileSync(inp, `short\n${'x'.repeat(5000)}\nshort\n`);
+    const r = await runCli(['run', 'wordcount', '--input', inp, '--output', join(dir, 'long-out'), '--json', '--max-record-size', '4KiB', '--max-attempts', '1']);
+    assert.equal(r.code, 1);
+    const s = jsonSummary(r);
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_RECORD_TOO_LARGE');
+    assert.match(s['error']['message'], /long\.txt:6: a line longer than the maximum record size \(4096 bytes\)/);
+    const ok = await runCli(['run', 'wordcount', '--input', inp, '--output', join(dir, 'long-ok'), '--max-record-size', '8KiB']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
   it('grep without its pattern parameter', async () => {
     const o = join(dir, 'grep-out');
     const r = await runCli(['run', 'grep', '--input', input, '--output', o, '--json', '--max-attempts', '1']);

@@ -12,6 +12,7 @@ interface RunFlags {
   maps?: number;
   workers: number;
   memory: number;
+  maxRecordSize: number;
   param: Record<string, string>;
   force: boolean;
   json: boolean;
@@ -36,6 +37,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--maps <n>', 'number of map tasks (instead of --split-size)').argParser(parsePositiveInt))
     .option('-w, --workers <n>', 'number of worker processes', parsePositiveInt, availableParallelism())
     .option('--memory <size>', 'buffer budget per task before spilling to disk', parseSize, 256e6)
+    .option('--max-record-size <size>', 'longest input line accepted (a longer one fails its task)', parseSize, 256 * 1024 * 1024)
     .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
     .option('--force', 'replace the output directory if it exists', false)
     .option('--json', 'print one JSON summary on stdout at the end', false)
@@ -69,6 +71,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       ...(flags.maps !== undefined ? { maps: flags.maps } : {}),
       workers: flags.workers,
       memoryBytes: flags.memory,
+      maxRecordBytes: flags.maxRecordSize,
       params: flags.param,
       force: flags.force,
       typecheck: flags.typecheck,

@@ -24,6 +24,8 @@ export interface RunJobOptions {
   readonly maps?: number;
   readonly workers: number;
   readonly memoryBytes: number;
+  /** The longest input line accepted; a longer one fails its map task (default 256 MB). */
+  readonly maxRecordBytes?: number;
   readonly params: Readonly<Record<string, string>>;
   readonly force: boolean;
   readonly typecheck: boolean;
@@ -41,6 +43,7 @@ export interface RunJobOptions {
 }
 
 export const DEFAULT_SPLIT_SIZE = 64e6;
+export const DEFAULT_MAX_RECORD_BYTES = 256 << 20;
 
 /**
  * `torpedo run`: checks everything that can be checked before touching the output (job compiles
@@ -97,6 +100,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
       reducers: o.reducers,
       workers: o.workers,
       memoryBytes: o.memoryBytes,
+      maxRecordBytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       params: o.params,
       hasSetup,
       maxAttempts: o.maxAttempts,

@@ -28,6 +28,7 @@ export interface MasterOptions {
   readonly reducers: number;
   readonly workers: number;
   readonly memoryBytes: number;
+  readonly maxRecordBytes: number;
   readonly params: Readonly<Record<string, string>>;
   readonly hasSetup: boolean;
   readonly maxAttempts: number;
@@ -150,6 +151,7 @@ export class Master implements ProtocolHandlers {
       maps: this.#o.splits.length,
       params: { ...this.#o.params },
       memoryBytes: this.#o.memoryBytes,
+      maxRecordBytes: this.#o.maxRecordBytes,
       heartbeatMs: this.#o.heartbeatMs,
     };
   }

@@ -32,6 +32,8 @@ export const JobInfoSchema = z.object({
   maps: z.number().int().nonnegative(),
   params: z.record(z.string(), z.string()),
   memoryBytes: z.number().int().positive(),
+  /** The longest input line a map task accepts. */
+  maxRecordBytes: z.number().int().positive(),
   heartbeatMs: z.number().int().positive(),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;

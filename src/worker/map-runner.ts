@@ -15,6 +15,7 @@ export interface MapRun {
   readonly ctx: AttemptContext;
   readonly reducers: number;
   readonly memoryBytes: number;
+  readonly maxRecordBytes: number;
   /** Private directory of this attempt (spills). */
   readonly attemptDir: string;
   /** Where to write the task's output run (inside attemptDir); committed by the caller. */
@@ -27,6 +28,8 @@ export interface MapResult {
   readonly counters: Record<string, number>;
 }
 
+/** Bytes read at a time: large enough to amortise the read, small enough to stay in cache. */
+const CHUNK_BYTES = 1 << 20;
 const CR = 13;
 const NL = 10;
 
@@ -46,7 +49,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   let bytes = 0;
   const map = job.map;
   const emit = output.emit;
-  for await (const chunk of readSplit(split)) {
+  for await (const chunk of readSplit(split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
     const { buf, length, offset } = chunk;
     if (job.mapBytes !== undefined) {
       ctx.offset = offset;

@@ -81,6 +81,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         ctx,
         reducers: info.reducers,
         memoryBytes: info.memoryBytes,
+        maxRecordBytes: info.maxRecordBytes,
         attemptDir,
         outputPath,
         onProgress: (b) => (bytes = b),
