@@ -51,17 +51,16 @@ export class MapOutput {
   readonly #stats: MapOutputStats = { outputPairs: 0, spills: 0, spilledPairs: 0 };
   readonly #o: MapOutputOptions;
   #bytes = 0;
-  // 'none'
+  readonly #budget: number;
+  /** Uncombined pairs ('none'), and byte-keyed sums on their way to disk. */
   #pairs = new PairArena();
-  // 'sum'
+  /** String keys of 'sum' and 'function' mode, each with a dense index into #sums or #groups. */
   #strings = new StringTable();
   #sums: Float64Array = new Float64Array(1024);
-  /** Present exactly in 'sum' mode. */
+  #groups: unknown[][] = [];
+  /** Byte-keyed sums: present exactly in 'sum' mode. */
   #table: ByteTable | undefined;
   readonly #bytePairs = { n: 0 };
-  readonly #budget: number;
-  // 'function'
-  #groups: unknown[][] = [];
   readonly #spills: string[] = [];
 
   constructor(options: MapOutputOptions) {
