@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): type-check, lint, then every test file with node's test runner.
+# The test command (`npm test`): type-check, lint, check for import cycles, then every test file
+# with node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc --noEmit -p .
 npx eslint .
+node scripts/check-cycles.mjs
 # Let the shell expand the list: node 20's --test does not expand a quoted glob for .ts files.
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"
