@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job } from '../src/api/job.ts';
@@ -71,6 +71,18 @@ describe('contracts on the output', () => {
     const text = files.map((f) => readFileSync(f, 'utf8').replace(/\r\n/g, '\n').replace(/([^\n])$/, '$1\n')).join('');
     const expected = execFileSync('sort', { input: text, env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 1 << 28 }).toString();
     assert.equal(readParts(out).join(''), expected);
+  });
+
+  it('empty input files give R empty part files and _SUCCESS', async () => {
+    const empty = join(dir, 'empty-input');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'a.txt'), '');
+    const out = join(dir, 'empty-out');
+    const r = await runCli(['run', 'sort', '--input', empty, '--output', out, '--reducers', '3', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(jsonSummary(r)['phases']['map']['tasks'], 0);
+    assert.deepEqual(readParts(out), ['', '', '']);
+    assert.ok(existsSync(join(out, '_SUCCESS')));
   });
 
   it('is deterministic: identical bytes whatever the split size and number of workers', async () => {
