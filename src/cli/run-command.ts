@@ -18,6 +18,7 @@ interface RunFlags {
   json: boolean;
   typecheck: boolean;
   maxAttempts: number;
+  skipBadRecords: boolean;
   leaseTimeout: number;
   progress: boolean;
   verbose: boolean;
@@ -43,6 +44,7 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print one JSON summary on stdout at the end', false)
     .option('--no-typecheck', 'skip type-checking a TypeScript job file')
     .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
+    .option('--skip-bad-records', 'skip an input record after it made map throw twice, and count it', false)
     .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
     .option('--no-progress', 'do not show the progress bar')
     .option('-v, --verbose', "copy the workers' logs to stderr", false)
@@ -76,6 +78,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       force: flags.force,
       typecheck: flags.typecheck,
       maxAttempts: flags.maxAttempts,
+      skipBadRecords: flags.skipBadRecords,
       heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
       leaseTimeoutMs: flags.leaseTimeout,
       verbose: flags.verbose,

@@ -30,6 +30,7 @@ export interface RunJobOptions {
   readonly force: boolean;
   readonly typecheck: boolean;
   readonly maxAttempts: number;
+  readonly skipBadRecords?: boolean;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
   /** Copy worker logs to stderr. */
@@ -104,6 +105,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
       params: o.params,
       hasSetup,
       maxAttempts: o.maxAttempts,
+      skipBadRecords: o.skipBadRecords === true,
       heartbeatMs: o.heartbeatMs,
       leaseTimeoutMs: o.leaseTimeoutMs,
     },

@@ -32,6 +32,8 @@ export interface MasterOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly hasSetup: boolean;
   readonly maxAttempts: number;
+  /** Skip a map record after it made user code throw twice (the paper's section 4.6). */
+  readonly skipBadRecords?: boolean;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
   /** Address to listen on; loopback by default. */
@@ -50,6 +52,8 @@ export interface Progress {
 }
 
 const LONG_POLL_MS = 1000;
+/** Skip mode: how many bad records one map task may skip. */
+const MAX_BAD_RECORDS = 100;
 /** Attempts of one task lost to dead or silent workers before the job fails. */
 const LOST_ATTEMPTS_LIMIT = 4;
 /** At the end of a job, how long workers get to leave on their own before they are killed. */
@@ -69,6 +73,8 @@ export class Master implements ProtocolHandlers {
   readonly #userCounters: Record<string, number> = {};
   readonly #workerRss = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
+  /** Skip mode: per map task, failures per record offset. */
+  readonly #badRecords = new Map<number, Map<number, number>>();
   #phase: Phase;
   #url = '';
   #error: ErrorReport | undefined;
@@ -171,7 +177,7 @@ export class Master implements ProtocolHandlers {
             kind: task.kind,
             index: task.index,
             attempt: attempt.number,
-            ...(task.kind === 'map' ? { split: task.payload as Split } : {}),
+            ...(task.kind === 'map' ? { split: task.payload as Split, ...this.#skipList(task) } : {}),
             ...(task.kind === 'setup' ? { splits: task.payload as Split[] } : {}),
           },
         };
@@ -218,7 +224,7 @@ export class Master implements ProtocolHandlers {
     if (found === undefined || found.attempt.state !== 'running') return { ok: true };
     const { task, attempt } = found;
     const table = this.#tables[task.kind];
-    table.fail(task, attempt, Date.now(), req.error.message, this.#o.maxAttempts);
+    table.fail(task, attempt, Date.now(), req.error.message, this.#o.maxAttempts + this.#recordFailureAllowance(task, req.error));
     if (task.state === 'failed') {
       const tries = task.failures;
       this.#fail({ ...req.error, message: `${taskName(task)} failed ${tries} time${tries === 1 ? '' : 's'}; last error: ${req.error.message}` });
@@ -226,6 +232,29 @@ export class Master implements ProtocolHandlers {
       this.#wake();
     }
     return { ok: true };
+  }
+
+  /**
+   * In skip mode, a failure that names a map record is charged to that record: each bad record
+   * may fail twice (then it is skipped) on top of the task's own attempts, for up to
+   * MAX_BAD_RECORDS records per task. Returns the extra failures the task may have.
+   */
+  #recordFailureAllowance(task: TaskRecord<unknown>, error: ErrorReport): number {
+    if (this.#o.skipBadRecords !== true || task.kind !== 'map') return 0;
+    let bad = this.#badRecords.get(task.index);
+    if (bad === undefined) this.#badRecords.set(task.index, (bad = new Map()));
+    if (error.code === 'TORPEDO_ERR_USER_CODE' && error.offset !== undefined) bad.set(error.offset, (bad.get(error.offset) ?? 0) + 1);
+    let allowance = 0;
+    for (const failures of [...bad.values()].slice(0, MAX_BAD_RECORDS)) allowance += Math.min(failures, 2);
+    return allowance;
+  }
+
+  /** The records of a map task that failed twice: its next attempt skips them. */
+  #skipList(task: TaskRecord<unknown>): { skip?: number[] } {
+    const bad = this.#badRecords.get(task.index);
+    if (bad === undefined) return {};
+    const skip = [...bad].filter(([, failures]) => failures >= 2).map(([offset]) => offset);
+    return skip.length > 0 ? { skip } : {};
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────

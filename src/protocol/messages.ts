@@ -49,6 +49,8 @@ export const TaskSchema = z.object({
   /** 0 for a task's first attempt. */
   attempt: z.number().int().nonnegative(),
   split: SplitSchema.optional(),
+  /** Map tasks in skip mode: byte offsets of records in the split not to give to `map`. */
+  skip: z.array(z.number().int().nonnegative()).optional(),
   /** Setup tasks: the input files, one whole-file range each, for sampling. */
   splits: z.array(SplitSchema).optional(),
 });

@@ -16,6 +16,8 @@ export interface MapRun {
   readonly reducers: number;
   readonly memoryBytes: number;
   readonly maxRecordBytes: number;
+  /** Byte offsets of records not to give to `map` (skip mode). */
+  readonly skip: ReadonlySet<number>;
   /** Private directory of this attempt (spills). */
   readonly attemptDir: string;
   /** Where to write the task's output run (inside attemptDir); committed by the caller. */
@@ -46,17 +48,21 @@ export async function runMap(run: MapRun): Promise<MapResult> {
     spillDir: run.attemptDir,
   });
   let records = 0;
+  let skipped = 0;
   let bytes = 0;
+  const skip = run.skip;
+  // Records can only be skipped one by one: an attempt that skips any uses `map`, not `mapBytes`.
+  const mapBytes = skip.size === 0 ? job.mapBytes : undefined;
   const map = job.map;
   const emit = output.emit;
   for await (const chunk of readSplit(split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
     const { buf, length, offset } = chunk;
-    if (job.mapBytes !== undefined) {
+    if (mapBytes !== undefined) {
       ctx.offset = offset;
       try {
-        job.mapBytes(buf, 0, length, output.emitBytes, ctx);
+        mapBytes(buf, 0, length, output.emitBytes, ctx);
       } catch (e) {
-        throw userError(e, jobName, 'mapBytes', split.file, offset);
+        throw await locateRecord(run, buf, length, offset, e);
       }
       records += countLines(buf, length);
     } else {
@@ -72,11 +78,15 @@ export async function runMap(run: MapRun): Promise<MapResult> {
         if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
         ctx.offset = offset + (ascii ? pos : bytePos);
         const line = text.slice(pos, lineEnd);
-        try {
-          const r = map(line, emit, ctx);
-          if (r !== undefined) await r;
-        } catch (e) {
-          throw userError(e, jobName, 'map', split.file, ctx.offset);
+        if (skip.size > 0 && skip.has(ctx.offset)) {
+          skipped++;
+        } else {
+          try {
+            const r = map(line, emit, ctx);
+            if (r !== undefined) await r;
+          } catch (e) {
+            throw userError(e, jobName, 'map', split.file, ctx.offset);
+          }
         }
         records++;
         pos = nl + 1;
@@ -93,8 +103,34 @@ export async function runMap(run: MapRun): Promise<MapResult> {
       'map input bytes': bytes,
       'map output pairs': output.stats.outputPairs,
       'spilled runs': output.stats.spills,
+      ...(skipped > 0 ? { 'skipped records': skipped } : {}),
     },
   };
+}
+
+/**
+ * mapBytes threw somewhere in a chunk: replay the chunk's lines through `map` (same pairs, by the
+ * job contract; the attempt fails anyway, so they are discarded) to name the record that throws.
+ * That makes the error point at a record, and lets --skip-bad-records skip just that record.
+ */
+async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: number, original: unknown): Promise<Error> {
+  const { ctx, split } = run;
+  const discard = (): void => {};
+  let pos = 0;
+  while (pos < length) {
+    let nl = buf.indexOf(NL, pos);
+    if (nl === -1 || nl >= length) nl = length;
+    const end = nl > pos && buf[nl - 1] === CR ? nl - 1 : nl;
+    ctx.offset = offset + pos;
+    try {
+      const r = run.job.map(buf.toString('utf8', pos, end), discard, ctx);
+      if (r !== undefined) await r;
+    } catch (e) {
+      return userError(e, run.jobName, 'map', split.file, ctx.offset);
+    }
+    pos = nl + 1;
+  }
+  return userError(original, run.jobName, 'mapBytes (map did not throw on the same lines)', split.file, offset);
 }
 
 function countLines(buf: Buffer, length: number): number {

@@ -82,6 +82,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         reducers: info.reducers,
         memoryBytes: info.memoryBytes,
         maxRecordBytes: info.maxRecordBytes,
+        skip: new Set(task.skip ?? []),
         attemptDir,
         outputPath,
         onProgress: (b) => (bytes = b),
