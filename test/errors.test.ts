@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { jsonSummary, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+import { jsonSummary, readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
 
 /** Every error a user can make gets a clear message, a non-zero exit, and touches nothing stored. */
 let dir: string;
@@ -123,6 +123,28 @@ describe('failures while running', () => {
     const s = jsonSummary(r);
     assert.equal(s['error']['code'], 'TORPEDO_ERR_WORKER_LOST');
     assert.match(s['error']['message'], /map-00000 lost its worker 4 times \(last: worker w\d+ exited \(code 3\)\)/);
+  });
+  it('an attempt that runs longer than --task-timeout is stopped and retried, then the job fails (no hang)', async () => {
+    const inp = join(dir, 'sleep.txt');
+    writeFileSync(inp, 'fine\nSLEEP here\n');
+    const started = Date.now();
+    const r = await runCli(['run', join(JOBS, 'sleeps.mjs'), '--input', inp, '--output', join(dir, 'sleep-out'), '--json', '--task-timeout', '700', '--max-attempts', '2'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 1);
+    assert.ok(Date.now() - started < 15_000, 'bounded by the timeout, not by the sleep');
+    const s = jsonSummary(r);
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_TASK_TIMEOUT');
+    assert.match(s['error']['message'], /map-00000 failed 2 times; last error: map-00000 attempt 1 ran longer than the task timeout \(700 ms\)/);
+    assert.equal(s['phases']['map']['failedAttempts'], 2);
+  });
+  it('a timed-out attempt is retried, and the retry completes the job', async () => {
+    const inp = join(dir, 'sleep-once.txt');
+    writeFileSync(inp, 'fine\nSLEEP here\n');
+    const o = join(dir, 'sleep-once-out');
+    const r = await runCli(['run', join(JOBS, 'sleeps-first-attempt.mjs'), '--input', inp, '--output', o, '--json', '--task-timeout', '700'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const s = jsonSummary(r);
+    assert.equal(s['phases']['map']['failedAttempts'], 1);
+    assert.deepEqual(readParts(o), ['SLEEP here\nfine\n']);
   });
   it('a line longer than --max-record-size fails with file:offset', async () => {
     const inp = join(dir, 'long.txt');

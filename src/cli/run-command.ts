@@ -20,6 +20,7 @@ interface RunFlags {
   maxAttempts: number;
   skipBadRecords: boolean;
   leaseTimeout: number;
+  taskTimeout?: number;
   progress: boolean;
   verbose: boolean;
   sandbox: boolean;
@@ -46,6 +47,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
     .option('--skip-bad-records', 'skip an input record after it made map throw twice, and count it', false)
     .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
+    .option('--task-timeout <ms>', 'ms an attempt may run before it is stopped and retried (default: no limit)', parsePositiveInt)
     .option('--no-progress', 'do not show the progress bar')
     .option('-v, --verbose', "copy the workers' logs to stderr", false)
     .option('--no-sandbox', "do not confine workers with Node's permission model (they can then read and write any file)")
@@ -81,6 +83,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       skipBadRecords: flags.skipBadRecords,
       heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
       leaseTimeoutMs: flags.leaseTimeout,
+      ...(flags.taskTimeout !== undefined ? { taskTimeoutMs: flags.taskTimeout } : {}),
       verbose: flags.verbose,
       sandbox: flags.sandbox,
       onStart: (master) => display?.watch(master),

@@ -33,6 +33,7 @@ export interface RunJobOptions {
   readonly skipBadRecords?: boolean;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
+  readonly taskTimeoutMs?: number;
   /** Copy worker logs to stderr. */
   readonly verbose?: boolean;
   /** Confine workers with Node's permission model (default true). */
@@ -108,6 +109,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
       skipBadRecords: o.skipBadRecords === true,
       heartbeatMs: o.heartbeatMs,
       leaseTimeoutMs: o.leaseTimeoutMs,
+      taskTimeoutMs: o.taskTimeoutMs ?? 0,
     },
     launcher,
   );

@@ -36,6 +36,8 @@ export interface MasterOptions {
   readonly skipBadRecords?: boolean;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
+  /** An attempt running longer than this is failed and its worker replaced (0: no limit). */
+  readonly taskTimeoutMs?: number;
   /** Address to listen on; loopback by default. */
   readonly listenHost?: string;
 }
@@ -118,7 +120,8 @@ export class Master implements ProtocolHandlers {
     this.#url = await this.#server.listen(this.#o.listenHost);
     const finished = new Promise<void>((resolve) => (this.#finished = resolve));
     this.#launcher.onExit = (id, info) => this.#onWorkerExit(id, info.code, info.signal, info.stderrTail);
-    const lease = setInterval(() => this.#expireLeases(), Math.min(1000, this.#o.leaseTimeoutMs / 2));
+    const checkMs = Math.min(1000, this.#o.leaseTimeoutMs / 2, (this.#o.taskTimeoutMs ?? 0) > 0 ? (this.#o.taskTimeoutMs as number) / 2 : Infinity);
+    const lease = setInterval(() => this.#expireLeases(), checkMs);
     try {
       this.#advance();
       for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
@@ -349,9 +352,18 @@ export class Master implements ProtocolHandlers {
 
   #expireLeases(): void {
     const now = Date.now();
+    const timeout = this.#o.taskTimeoutMs ?? 0;
     for (const table of Object.values(this.#tables)) {
       for (const task of table.tasks) {
         for (const a of task.attempts) {
+          if (a.state === 'running' && timeout > 0 && now - a.startedAt > timeout) {
+            // The worker is busy in user code that cannot be interrupted: fail the attempt (it
+            // counts towards --max-attempts) and replace the worker.
+            const message = `${taskName(task)} attempt ${a.number} ran longer than the task timeout (${timeout} ms) on ${a.workerId}`;
+            this.failed({ workerId: a.workerId, attemptId: a.id, maxRssBytes: 0, error: { code: 'TORPEDO_ERR_TASK_TIMEOUT', message } });
+            this.#launcher.stopWorker(a.workerId);
+            continue;
+          }
           if (a.state === 'running' && now - a.lastHeartbeat > this.#o.leaseTimeoutMs) {
             table.lose(task, a, now, `no heartbeat from ${a.workerId} for ${this.#o.leaseTimeoutMs} ms`);
             // A worker that stopped heartbeating is stuck (or cut off): replace it, so that a hung
