@@ -19,6 +19,7 @@ interface RunFlags {
   typecheck: boolean;
   maxAttempts: number;
   skipBadRecords: boolean;
+  backupTasks: boolean;
   leaseTimeout: number;
   taskTimeout?: number;
   progress: boolean;
@@ -45,6 +46,7 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print one JSON summary on stdout at the end', false)
     .option('--no-typecheck', 'skip type-checking a TypeScript job file')
     .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
+    .option('--no-backup-tasks', 'do not start backup attempts of stragglers at the end of a phase')
     .option('--skip-bad-records', 'skip an input record after it made map throw twice, and count it', false)
     .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
     .option('--task-timeout <ms>', 'ms an attempt may run before it is stopped and retried (default: no limit)', parsePositiveInt)
@@ -81,6 +83,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       typecheck: flags.typecheck,
       maxAttempts: flags.maxAttempts,
       skipBadRecords: flags.skipBadRecords,
+      backupTasks: flags.backupTasks,
       heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
       leaseTimeoutMs: flags.leaseTimeout,
       ...(flags.taskTimeout !== undefined ? { taskTimeoutMs: flags.taskTimeout } : {}),

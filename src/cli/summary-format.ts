@@ -7,11 +7,11 @@ export function formatSummary(s: JobSummary): string {
   lines.push(`job ${s.jobId} (${s.job}) ${s.status} in ${secs} s — ${formatBytes(s.inputBytes)} in, ${s.mbPerSecond.toFixed(1)} MB/s`);
   lines.push(`output: ${s.output}`);
   lines.push('');
-  lines.push('phase    tasks  attempts  failed  lost  backup  reused');
+  lines.push('phase    tasks  attempts  failed  lost  killed  backup  reused');
   for (const [name, p] of Object.entries(s.phases)) {
     if (p.tasks === 0) continue;
     lines.push(
-      `${name.padEnd(8)} ${pad(p.tasks, 5)}  ${pad(p.attempts, 8)}  ${pad(p.failedAttempts, 6)}  ${pad(p.lostAttempts, 4)}  ${pad(p.backupAttempts, 6)}  ${pad(p.reusedTasks, 6)}`,
+      `${name.padEnd(8)} ${pad(p.tasks, 5)}  ${pad(p.attempts, 8)}  ${pad(p.failedAttempts, 6)}  ${pad(p.lostAttempts, 4)}  ${pad(p.killedAttempts, 6)}  ${pad(p.backupAttempts, 6)}  ${pad(p.reusedTasks, 6)}`,
     );
   }
   const counters = Object.entries(s.counters);

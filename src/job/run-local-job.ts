@@ -31,6 +31,7 @@ export interface RunJobOptions {
   readonly typecheck: boolean;
   readonly maxAttempts: number;
   readonly skipBadRecords?: boolean;
+  readonly backupTasks?: boolean;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
   readonly taskTimeoutMs?: number;
@@ -107,6 +108,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
       hasSetup,
       maxAttempts: o.maxAttempts,
       skipBadRecords: o.skipBadRecords === true,
+      backupTasks: o.backupTasks !== false,
       heartbeatMs: o.heartbeatMs,
       leaseTimeoutMs: o.leaseTimeoutMs,
       taskTimeoutMs: o.taskTimeoutMs ?? 0,

@@ -7,6 +7,8 @@ export interface PhaseSummary {
   readonly failedAttempts: number;
   /** Attempts whose worker died or stopped heartbeating. */
   readonly lostAttempts: number;
+  /** Attempts stopped because another attempt of their task committed first. */
+  readonly killedAttempts: number;
   readonly backupAttempts: number;
   /** Tasks whose committed output was reused from an earlier run (`--resume`). */
   readonly reusedTasks: number;
@@ -48,7 +50,8 @@ export function summarize(s: {
       attempts: attempts.length,
       failedAttempts: attempts.filter((a) => a.state === 'failed').length,
       lostAttempts: attempts.filter((a) => a.state === 'lost').length,
-      backupAttempts: 0,
+      killedAttempts: attempts.filter((a) => a.state === 'killed').length,
+      backupAttempts: attempts.filter((a) => a.backup).length,
       reusedTasks: 0,
     };
   };

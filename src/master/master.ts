@@ -32,6 +32,8 @@ export interface MasterOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly hasSetup: boolean;
   readonly maxAttempts: number;
+  /** Start backup attempts of stragglers when a phase has nothing left to hand out (default true). */
+  readonly backupTasks?: boolean;
   /** Skip a map record after it made user code throw twice (the paper's section 4.6). */
   readonly skipBadRecords?: boolean;
   readonly heartbeatMs: number;
@@ -54,6 +56,8 @@ export interface Progress {
 }
 
 const LONG_POLL_MS = 1000;
+/** A task is not backed up before it has run this long, however quick its peers were. */
+const MIN_BACKUP_AFTER_MS = 1000;
 /** Skip mode: how many bad records one map task may skip. */
 const MAX_BAD_RECORDS = 100;
 /** Attempts of one task lost to dead or silent workers before the job fails. */
@@ -109,7 +113,7 @@ export class Master implements ProtocolHandlers {
     for (const t of this.#tables.map.tasks) {
       const split = t.payload as Split;
       if (t.state === 'done') mapBytes += split.end - split.start;
-      else for (const a of t.attempts) if (a.state === 'running') mapBytes += Math.min(a.bytes, split.end - split.start);
+      else mapBytes += Math.min(split.end - split.start, Math.max(0, ...t.attempts.filter((a) => a.state === 'running').map((a) => a.bytes)));
     }
     const inputBytes = this.#o.splits.reduce((s, x) => s + x.end - x.start, 0);
     return { phase, done: table.done, total: table.tasks.length, mapBytes, inputBytes };
@@ -170,7 +174,7 @@ export class Master implements ProtocolHandlers {
     for (;;) {
       if (this.#phase === 'succeeded' || this.#phase === 'failed' || this.#phase === 'commit') return { type: 'exit' };
       const table = this.#tables[this.#phase];
-      const task = table.nextPending();
+      const task = table.nextPending() ?? this.#straggler(table, req.workerId);
       if (task !== undefined) {
         const attempt = table.assign(task, req.workerId, Date.now());
         return {
@@ -214,7 +218,8 @@ export class Master implements ProtocolHandlers {
     if (found === undefined || found.attempt.state !== 'running' || found.task.state !== 'running') return { ok: true };
     const { task, attempt } = found;
     if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null));
-    this.#tables[task.kind].succeed(task, attempt, Date.now());
+    // The first attempt to commit wins; the others (backups or originals) are stopped.
+    for (const loser of this.#tables[task.kind].succeed(task, attempt, Date.now())) this.#launcher.stopWorker(loser.workerId);
     addInto(this.#counters, req.counters);
     addInto(this.#userCounters, req.userCounters);
     this.#advance();
@@ -250,6 +255,37 @@ export class Master implements ProtocolHandlers {
     let allowance = 0;
     for (const failures of [...bad.values()].slice(0, MAX_BAD_RECORDS)) allowance += Math.min(failures, 2);
     return allowance;
+  }
+
+  /**
+   * A task worth a backup attempt on `workerId`: it runs on one attempt only, elsewhere, for
+   * longer than twice the median time its finished peers took (and at least a second). The
+   * longest-running one is chosen. Asked only when the phase has no pending task left.
+   */
+  #straggler(table: TaskTable<unknown>, workerId: string): TaskRecord<unknown> | undefined {
+    if (this.#o.backupTasks === false || this.#phase === 'setup') return undefined;
+    const durations = table.tasks
+      .flatMap((t) => t.attempts)
+      .filter((a) => a.state === 'succeeded')
+      .map((a) => (a.endedAt as number) - a.startedAt)
+      .sort((a, b) => a - b);
+    if (durations.length === 0) return undefined;
+    const median = durations[Math.floor(durations.length / 2)] as number;
+    const now = Date.now();
+    let best: TaskRecord<unknown> | undefined;
+    let longest = Math.max(2 * median, MIN_BACKUP_AFTER_MS);
+    for (const t of table.tasks) {
+      if (t.state !== 'running') continue;
+      const running = table.running(t);
+      const only = running[0];
+      if (running.length !== 1 || only === undefined || only.workerId === workerId) continue;
+      const elapsed = now - only.startedAt;
+      if (elapsed > longest) {
+        longest = elapsed;
+        best = t;
+      }
+    }
+    return best;
   }
 
   /** The records of a map task that failed twice: its next attempt skips them. */

@@ -4,19 +4,21 @@ import type { TaskKind } from '../protocol/messages.ts';
  * The master's record of every task and attempt of one job. All state changes go through
  * `transition`, which follows one table; an impossible transition throws with a diagnostic.
  *
- *   task:    pending ──assign──► running ──succeed──► done
+ *   task:    pending ──assign──► running ──succeed──► done (other running attempts: killed)
+ *                                  │ ├──backup (a second attempt)──────────────► running
+ *                                  │ ├──fail/lose (another attempt still runs)──► running
  *                                  │ ├──fail (attempts left)────► pending
  *                                  │ ├──fail (no attempts left)─► failed
  *                                  │ └──lose (worker died or lease expired)──► pending
- *   attempt: running ──► succeeded | failed | lost
+ *   attempt: running ──► succeeded | failed | lost | killed
  */
 export type TaskState = 'pending' | 'running' | 'done' | 'failed';
-export type AttemptState = 'running' | 'succeeded' | 'failed' | 'lost';
-export type TaskEvent = 'assign' | 'succeed' | 'fail' | 'lose';
+export type AttemptState = 'running' | 'succeeded' | 'failed' | 'lost' | 'killed';
+export type TaskEvent = 'assign' | 'backup' | 'succeed' | 'fail' | 'lose';
 
 const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, readonly TaskState[]>>>> = {
   pending: { assign: ['running'] },
-  running: { succeed: ['done'], fail: ['pending', 'failed'], lose: ['pending'] },
+  running: { backup: ['running'], succeed: ['done'], fail: ['running', 'pending', 'failed'], lose: ['running', 'pending'] },
   done: {},
   failed: {},
 };
@@ -26,6 +28,8 @@ export interface Attempt {
   readonly number: number;
   readonly workerId: string;
   readonly startedAt: number;
+  /** A second attempt started for a straggler (the paper's backup task). */
+  readonly backup: boolean;
   state: AttemptState;
   lastHeartbeat: number;
   bytes: number;
@@ -70,15 +74,17 @@ export class TaskTable<P = unknown> {
     return this.#byAttempt.get(attemptId);
   }
 
-  /** pending → running, with a new attempt on `workerId`. */
+  /** pending → running, with a new attempt on `workerId`; or, for a running task, a backup attempt. */
   assign(task: TaskRecord<P>, workerId: string, now: number): Attempt {
-    this.#transition(task, 'assign', 'running');
+    const backup = task.state === 'running';
+    this.#transition(task, backup ? 'backup' : 'assign', 'running');
     const number = task.attempts.length;
     const attempt: Attempt = {
       id: `${task.kind}-${String(task.index).padStart(5, '0')}-a${number}`,
       number,
       workerId,
       startedAt: now,
+      backup,
       state: 'running',
       lastHeartbeat: now,
       bytes: 0,
@@ -88,22 +94,32 @@ export class TaskTable<P = unknown> {
     return attempt;
   }
 
-  succeed(task: TaskRecord<P>, attempt: Attempt, now: number): void {
+  /** The attempt committed: the task is done. Returns its other attempts that were running, now killed. */
+  succeed(task: TaskRecord<P>, attempt: Attempt, now: number): Attempt[] {
     this.#end(attempt, 'succeeded', now);
     this.#transition(task, 'succeed', 'done');
+    const losers = task.attempts.filter((a) => a.state === 'running');
+    for (const a of losers) this.#end(a, 'killed', now);
+    return losers;
+  }
+
+  /** Running attempts of a task, for backups. */
+  running(task: TaskRecord<P>): Attempt[] {
+    return task.attempts.filter((a) => a.state === 'running');
   }
 
   fail(task: TaskRecord<P>, attempt: Attempt, now: number, error: string, maxFailures: number): void {
     this.#end(attempt, 'failed', now);
     attempt.error = error;
     task.failures++;
-    this.#transition(task, 'fail', task.failures >= maxFailures ? 'failed' : 'pending');
+    const others = this.running(task).length > 0;
+    this.#transition(task, 'fail', task.failures >= maxFailures ? 'failed' : others ? 'running' : 'pending');
   }
 
   lose(task: TaskRecord<P>, attempt: Attempt, now: number, why: string): void {
     this.#end(attempt, 'lost', now);
     attempt.error = why;
-    this.#transition(task, 'lose', 'pending');
+    this.#transition(task, 'lose', this.running(task).length > 0 ? 'running' : 'pending');
   }
 
   #end(attempt: Attempt, state: AttemptState, now: number): void {
