@@ -146,6 +146,24 @@ describe('failures while running', () => {
     assert.equal(s['phases']['map']['failedAttempts'], 1);
     assert.deepEqual(readParts(o), ['SLEEP here\nfine\n']);
   });
+  it('a task that exceeds --worker-memory fails with the reason, is retried, and the job ends', async () => {
+    const inp = join(dir, 'hoard.txt');
+    writeFileSync(inp, 'fine\nHOARD\n');
+    const r = await runCli(['run', join(JOBS, 'hoards.mjs'), '--input', inp, '--output', join(dir, 'hoard-out'), '--json', '--worker-memory', '64MB', '--max-attempts', '2'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    const s = jsonSummary(r);
+    assert.equal(s['error']['code'], 'TORPEDO_ERR_OUT_OF_MEMORY');
+    assert.match(s['error']['message'], /map-00000 failed 2 times; last error: worker w\d+ ran out of memory/);
+  });
+  it('user code writing to stdout and stderr changes nothing', async () => {
+    const inp = join(dir, 'chatty.txt');
+    writeFileSync(inp, 'b\na\nccc\n');
+    const o = join(dir, 'chatty-out');
+    const r = await runCli(['run', join(JOBS, 'chatty.mjs'), '--input', inp, '--output', o, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(jsonSummary(r)['status'], 'succeeded');
+    assert.deepEqual(readParts(o), ['a\t1\nb\t1\nccc\t3\n']);
+  });
   it('a line longer than --max-record-size fails with file:offset', async () => {
     const inp = join(dir, 'long.txt');
     writeFileSync(inp, `short\n${'x'.repeat(5000)}\nshort\n`);

@@ -13,6 +13,7 @@ interface RunFlags {
   workers: number;
   memory: number;
   maxRecordSize: number;
+  workerMemory?: number;
   param: Record<string, string>;
   force: boolean;
   json: boolean;
@@ -40,6 +41,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--maps <n>', 'number of map tasks (instead of --split-size)').argParser(parsePositiveInt))
     .option('-w, --workers <n>', 'number of worker processes', parsePositiveInt, availableParallelism())
     .option('--memory <size>', 'buffer budget per task before spilling to disk', parseSize, 256e6)
+    .option('--worker-memory <size>', 'heap limit of each worker process; a task that exceeds it fails and is retried', parseSize)
     .option('--max-record-size <size>', 'longest input line accepted (a longer one fails its task)', parseSize, 256 * 1024 * 1024)
     .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
     .option('--force', 'replace the output directory if it exists', false)
@@ -78,6 +80,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       workers: flags.workers,
       memoryBytes: flags.memory,
       maxRecordBytes: flags.maxRecordSize,
+      ...(flags.workerMemory !== undefined ? { workerMemoryBytes: flags.workerMemory } : {}),
       params: flags.param,
       force: flags.force,
       typecheck: flags.typecheck,

@@ -32,6 +32,8 @@ export interface RunJobOptions {
   readonly maxAttempts: number;
   readonly skipBadRecords?: boolean;
   readonly backupTasks?: boolean;
+  /** Heap limit of each worker process in bytes (Node's --max-old-space-size); default Node's own. */
+  readonly workerMemoryBytes?: number;
   readonly heartbeatMs: number;
   readonly leaseTimeoutMs: number;
   readonly taskTimeoutMs?: number;
@@ -92,7 +94,11 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
 
   // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
   const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
-  const nodeArgs = [...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir }) : []), ...(o.workerNodeArgs ?? [])];
+  const nodeArgs = [
+    ...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir }) : []),
+    ...(o.workerMemoryBytes !== undefined ? [`--max-old-space-size=${Math.max(16, Math.floor(o.workerMemoryBytes / 2 ** 20))}`] : []),
+    ...(o.workerNodeArgs ?? []),
+  ];
   const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs, echo: o.verbose === true });
   const master = new Master(
     {

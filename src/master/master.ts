@@ -348,6 +348,13 @@ export class Master implements ProtocolHandlers {
     this.#live.delete(workerId);
     if (this.#phase === 'succeeded' || this.#phase === 'failed') return;
     const why = `worker ${workerId} exited (${signal ?? `code ${code}`})`;
+    if (/heap out of memory|Allocation failed/.test(stderrTail)) {
+      // Out of memory is the task's doing, not the worker's: fail (and retry) its attempts.
+      this.#failAttemptsOf(workerId, {
+        code: 'TORPEDO_ERR_OUT_OF_MEMORY',
+        message: `worker ${workerId} ran out of memory (JavaScript heap limit reached) and was stopped`,
+      });
+    }
     this.#loseAttemptsOf(workerId, why);
     // A worker that dies before running anything usually cannot start at all: stop retrying
     // once deaths far outnumber the work, and say why.
@@ -358,6 +365,16 @@ export class Master implements ProtocolHandlers {
       return;
     }
     if (this.#live.size < this.#o.workers) this.#startWorker();
+  }
+
+  #failAttemptsOf(workerId: string, error: ErrorReport): void {
+    for (const table of Object.values(this.#tables)) {
+      for (const task of table.tasks) {
+        for (const a of task.attempts) {
+          if (a.state === 'running' && a.workerId === workerId) this.failed({ workerId, attemptId: a.id, maxRssBytes: 0, error });
+        }
+      }
+    }
   }
 
   #loseAttemptsOf(workerId: string, why: string): void {
