@@ -355,7 +355,9 @@ export class Master implements ProtocolHandlers {
         message: `worker ${workerId} ran out of memory (JavaScript heap limit reached) and was stopped`,
       });
     }
-    this.#loseAttemptsOf(workerId, why);
+    // A SIGKILL comes from outside (an operator, the OOM killer, a node going away), not from the
+    // task: it does not count towards the task's limit of lost attempts.
+    this.#loseAttemptsOf(workerId, why, signal !== 'SIGKILL');
     // A worker that dies before running anything usually cannot start at all: stop retrying
     // once deaths far outnumber the work, and say why.
     this.#workerDeaths++;
@@ -377,14 +379,14 @@ export class Master implements ProtocolHandlers {
     }
   }
 
-  #loseAttemptsOf(workerId: string, why: string): void {
+  #loseAttemptsOf(workerId: string, why: string, taskMayBeAtFault: boolean): void {
     const now = Date.now();
     for (const table of Object.values(this.#tables)) {
       for (const task of table.tasks) {
         for (const a of task.attempts) {
           if (a.state === 'running' && a.workerId === workerId) {
             table.lose(task, a, now, why);
-            this.#checkLostTooOften(task);
+            if (taskMayBeAtFault) this.#checkLostTooOften(task);
           }
         }
       }
@@ -394,7 +396,7 @@ export class Master implements ProtocolHandlers {
 
   /** A task whose attempts keep getting lost (it kills or hangs its worker) fails the job. */
   #checkLostTooOften(task: TaskRecord<unknown>): void {
-    const lost = task.attempts.filter((a) => a.state === 'lost');
+    const lost = task.attempts.filter((a) => a.state === 'lost' && !(a.error ?? '').endsWith('(SIGKILL)'));
     if (lost.length < LOST_ATTEMPTS_LIMIT) return;
     const last = lost[lost.length - 1]?.error ?? '';
     this.#fail({
