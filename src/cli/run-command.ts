@@ -16,6 +16,7 @@ interface RunFlags {
   workerMemory?: number;
   param: Record<string, string>;
   force: boolean;
+  resume: boolean;
   json: boolean;
   typecheck: boolean;
   maxAttempts: number;
@@ -45,6 +46,7 @@ export function registerRunCommand(program: Command): void {
     .option('--max-record-size <size>', 'longest input line accepted (a longer one fails its task)', parseSize, 256 * 1024 * 1024)
     .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
     .option('--force', 'replace the output directory if it exists', false)
+    .option('--resume', 'continue an interrupted run of the same command: committed tasks are not run again', false)
     .option('--json', 'print one JSON summary on stdout at the end', false)
     .option('--no-typecheck', 'skip type-checking a TypeScript job file')
     .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
@@ -83,6 +85,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       ...(flags.workerMemory !== undefined ? { workerMemoryBytes: flags.workerMemory } : {}),
       params: flags.param,
       force: flags.force,
+      resume: flags.resume,
       typecheck: flags.typecheck,
       maxAttempts: flags.maxAttempts,
       skipBadRecords: flags.skipBadRecords,

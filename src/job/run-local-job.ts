@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
@@ -28,6 +28,8 @@ export interface RunJobOptions {
   readonly maxRecordBytes?: number;
   readonly params: Readonly<Record<string, string>>;
   readonly force: boolean;
+  /** Continue the job whose state is in OUTPUT/_temporary (after a crash): committed tasks are reused. */
+  readonly resume?: boolean;
   readonly typecheck: boolean;
   readonly maxAttempts: number;
   readonly skipBadRecords?: boolean;
@@ -66,7 +68,14 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   }
   const files = listInputFiles(o.inputs);
   const output = resolve(o.output);
-  checkOutput(output, o.inputs, o.force);
+  const layout = layoutForOutput(output);
+  const spec = { job: o.job, inputs: o.inputs, reducers: o.reducers, splitSize: o.splitSize ?? null, maps: o.maps ?? null, params: o.params };
+  const resuming = o.resume === true && existsSync(layout.spec);
+  if (o.resume === true && !resuming && existsSync(join(output, '_SUCCESS'))) {
+    return alreadyComplete(output, o.job);
+  }
+  if (resuming) checkResumable(layout.spec, spec);
+  checkOutput(output, o.inputs, o.force || resuming);
 
   const compiled = await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
   // Import once here so that a module without map/reduce fails before any output is touched.
@@ -82,15 +91,13 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
 
   const splitSize = o.maps !== undefined ? splitSizeForMaps(files, o.maps) : (o.splitSize ?? DEFAULT_SPLIT_SIZE);
   const splits = planSplits(files, splitSize);
-  if (o.force) rmSync(output, { recursive: true, force: true });
-  const layout = layoutForOutput(output);
+  if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
   for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
   writeFileSync(layout.bundle, compiled.code);
-  const jobId = `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  writeFileSync(
-    layout.spec,
-    JSON.stringify({ jobId, job: o.job, inputs: o.inputs, reducers: o.reducers, splitSize, workers: o.workers, memoryBytes: o.memoryBytes, params: o.params }, null, 2),
-  );
+  const jobId = resuming
+    ? (JSON.parse(readFileSync(layout.spec, 'utf8')) as { jobId: string }).jobId
+    : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  if (!resuming) writeFileSync(layout.spec, JSON.stringify({ jobId, ...spec }, null, 2));
 
   // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
   const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
@@ -123,6 +130,37 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   );
   o.onStart?.(master);
   return master.run();
+}
+
+/** `--resume` must repeat the command it continues: the same job, inputs, R, splits and params. */
+function checkResumable(specPath: string, spec: Record<string, unknown>): void {
+  const saved = JSON.parse(readFileSync(specPath, 'utf8')) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(spec)) {
+    if (JSON.stringify(saved[key] ?? null) !== JSON.stringify(value)) {
+      throw new TorpedoError(
+        'TORPEDO_ERR_BAD_FLAG',
+        `--resume: ${key} is ${JSON.stringify(value)} but the interrupted job had ${JSON.stringify(saved[key] ?? null)}; repeat its command`,
+      );
+    }
+  }
+}
+
+/** `--resume` of a job whose output is complete: nothing to do. */
+function alreadyComplete(output: string, job: string): JobSummary {
+  const none = { tasks: 0, attempts: 0, failedAttempts: 0, lostAttempts: 0, killedAttempts: 0, backupAttempts: 0, reusedTasks: 0 };
+  return {
+    status: 'succeeded',
+    jobId: '',
+    job,
+    output,
+    wallMs: 0,
+    inputBytes: 0,
+    mbPerSecond: 0,
+    counters: {},
+    userCounters: {},
+    phases: { setup: none, map: none, reduce: none },
+    workers: [],
+  };
 }
 
 function checkOutput(output: string, inputs: readonly string[], force: boolean): void {

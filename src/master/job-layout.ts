@@ -11,6 +11,7 @@ import { join } from 'node:path';
  *   map/map-NNNNN.run the committed output of map task N (R sorted segments and an index)
  *   reduce/part-r-NNNNN the committed output of reduce task N, moved to OUTPUT/ at job commit
  *   logs/             worker logs
+ *   counters/<task>.json  the counters of each committed task, for a resumed master
  */
 export interface JobLayout {
   readonly output: string;
@@ -22,6 +23,7 @@ export interface JobLayout {
   readonly map: string;
   readonly reduce: string;
   readonly logs: string;
+  readonly counters: string;
 }
 
 export function jobLayout(workDir: string): JobLayout {
@@ -35,6 +37,7 @@ export function jobLayout(workDir: string): JobLayout {
     map: join(workDir, 'map'),
     reduce: join(workDir, 'reduce'),
     logs: join(workDir, 'logs'),
+    counters: join(workDir, 'counters'),
   };
 }
 

@@ -52,7 +52,7 @@ export function summarize(s: {
       lostAttempts: attempts.filter((a) => a.state === 'lost').length,
       killedAttempts: attempts.filter((a) => a.state === 'killed').length,
       backupAttempts: attempts.filter((a) => a.backup).length,
-      reusedTasks: 0,
+      reusedTasks: t.tasks.filter((x) => x.reused).length,
     };
   };
   return {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.ts';
 import type { Split } from '../input/splits.ts';
@@ -15,7 +16,7 @@ import {
   type TaskKind,
 } from '../protocol/messages.ts';
 import { commitJob } from './commit-job.ts';
-import type { JobLayout } from './job-layout.ts';
+import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-layout.ts';
 import { MasterServer, type ProtocolHandlers } from './master-server.ts';
 import { TaskTable, type TaskRecord } from './task-table.ts';
 import { summarize, type JobSummary } from './job-summary.ts';
@@ -127,6 +128,7 @@ export class Master implements ProtocolHandlers {
     const checkMs = Math.min(1000, this.#o.leaseTimeoutMs / 2, (this.#o.taskTimeoutMs ?? 0) > 0 ? (this.#o.taskTimeoutMs as number) / 2 : Infinity);
     const lease = setInterval(() => this.#expireLeases(), checkMs);
     try {
+      this.#adoptCommitted();
       this.#advance();
       for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
       await finished;
@@ -220,6 +222,7 @@ export class Master implements ProtocolHandlers {
     if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null));
     // The first attempt to commit wins; the others (backups or originals) are stopped.
     for (const loser of this.#tables[task.kind].succeed(task, attempt, Date.now())) this.#launcher.stopWorker(loser.workerId);
+    saveCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
     addInto(this.#counters, req.counters);
     addInto(this.#userCounters, req.userCounters);
     this.#advance();
@@ -255,6 +258,30 @@ export class Master implements ProtocolHandlers {
     let allowance = 0;
     for (const failures of [...bad.values()].slice(0, MAX_BAD_RECORDS)) allowance += Math.min(failures, 2);
     return allowance;
+  }
+
+  /**
+   * Restart logic (`--resume`, and a master restarted by Kubernetes): every task whose output an
+   * earlier master's attempt committed is done already; only the rest is scheduled. Its counters
+   * come from the file the earlier master wrote when it learned of the commit.
+   */
+  #adoptCommitted(): void {
+    const { layout } = this.#o;
+    const committed = (task: TaskRecord<unknown>): boolean => {
+      if (task.kind === 'setup') return existsSync(layout.setup);
+      if (task.kind === 'map') return existsSync(mapOutputPath(layout, task.index));
+      // A reduce part is committed in _temporary/reduce/, or already moved by a job commit.
+      return existsSync(reducePartPath(layout, task.index)) || existsSync(join(layout.output, partName(task.index)));
+    };
+    for (const table of Object.values(this.#tables)) {
+      for (const task of table.tasks) {
+        if (!committed(task)) continue;
+        table.reuse(task);
+        const saved = loadCounters(layout, taskName(task));
+        addInto(this.#counters, saved.counters);
+        addInto(this.#userCounters, saved.userCounters);
+      }
+    }
   }
 
   /**
@@ -438,6 +465,21 @@ function wholeFiles(splits: readonly Split[]): Split[] {
   const ends = new Map<string, number>();
   for (const s of splits) ends.set(s.file, Math.max(ends.get(s.file) ?? 0, s.end));
   return [...ends].map(([file, end]) => ({ file, start: 0, end }));
+}
+
+function saveCounters(layout: JobLayout, task: string, counters: Record<string, number>, userCounters: Record<string, number>): void {
+  mkdirSync(layout.counters, { recursive: true });
+  const path = join(layout.counters, `${task}.json`);
+  writeFileSync(`${path}.tmp`, JSON.stringify({ counters, userCounters }));
+  renameSync(`${path}.tmp`, path);
+}
+
+function loadCounters(layout: JobLayout, task: string): { counters: Record<string, number>; userCounters: Record<string, number> } {
+  try {
+    return JSON.parse(readFileSync(join(layout.counters, `${task}.json`), 'utf8')) as ReturnType<typeof loadCounters>;
+  } catch {
+    return { counters: {}, userCounters: {} }; // committed, but the earlier master died before noting it
+  }
 }
 
 function taskName(task: TaskRecord<unknown>): string {

@@ -4,7 +4,8 @@ import type { TaskKind } from '../protocol/messages.ts';
  * The master's record of every task and attempt of one job. All state changes go through
  * `transition`, which follows one table; an impossible transition throws with a diagnostic.
  *
- *   task:    pending ──assign──► running ──succeed──► done (other running attempts: killed)
+ *   task:    pending ──reuse (output committed by an earlier master)──► done
+ *            pending ──assign──► running ──succeed──► done (other running attempts: killed)
  *                                  │ ├──backup (a second attempt)──────────────► running
  *                                  │ ├──fail/lose (another attempt still runs)──► running
  *                                  │ ├──fail (attempts left)────► pending
@@ -14,10 +15,10 @@ import type { TaskKind } from '../protocol/messages.ts';
  */
 export type TaskState = 'pending' | 'running' | 'done' | 'failed';
 export type AttemptState = 'running' | 'succeeded' | 'failed' | 'lost' | 'killed';
-export type TaskEvent = 'assign' | 'backup' | 'succeed' | 'fail' | 'lose';
+export type TaskEvent = 'reuse' | 'assign' | 'backup' | 'succeed' | 'fail' | 'lose';
 
 const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, readonly TaskState[]>>>> = {
-  pending: { assign: ['running'] },
+  pending: { reuse: ['done'], assign: ['running'] },
   running: { backup: ['running'], succeed: ['done'], fail: ['running', 'pending', 'failed'], lose: ['running', 'pending'] },
   done: {},
   failed: {},
@@ -44,6 +45,8 @@ export interface TaskRecord<P = unknown> {
   state: TaskState;
   readonly attempts: Attempt[];
   failures: number;
+  /** Done from an earlier run's committed output (`--resume`), not by an attempt of this one. */
+  reused: boolean;
 }
 
 export class TaskTable<P = unknown> {
@@ -51,7 +54,7 @@ export class TaskTable<P = unknown> {
   readonly #byAttempt = new Map<string, { task: TaskRecord<P>; attempt: Attempt }>();
 
   constructor(kind: TaskKind, payloads: readonly P[]) {
-    this.tasks = payloads.map((payload, index) => ({ kind, index, payload, state: 'pending', attempts: [], failures: 0 }));
+    this.tasks = payloads.map((payload, index) => ({ kind, index, payload, state: 'pending', attempts: [], failures: 0, reused: false }));
   }
 
   get done(): number {
@@ -92,6 +95,12 @@ export class TaskTable<P = unknown> {
     task.attempts.push(attempt);
     this.#byAttempt.set(attempt.id, { task, attempt });
     return attempt;
+  }
+
+  /** pending → done: an earlier master's attempt committed this task's output. */
+  reuse(task: TaskRecord<P>): void {
+    this.#transition(task, 'reuse', 'done');
+    task.reused = true;
   }
 
   /** The attempt committed: the task is done. Returns its other attempts that were running, now killed. */

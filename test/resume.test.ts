@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import type { Job } from '../src/api/job.ts';
+import { BIN, jsonSummary, readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+import { runOracle } from './oracle.ts';
+import { prng } from './prng.ts';
+
+/** The whole `torpedo run` process tree killed at random points; `--resume` finishes the job. */
+let dir: string;
+let input: string;
+let expected: string[];
+const JOB = join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs');
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'épsilon', 'zeta'];
+
+before(async () => {
+  dir = tempDir();
+  input = join(dir, 'in.txt');
+  const rand = prng(11);
+  const lines: string[] = [];
+  for (let i = 0; i < 12_000; i++) lines.push(Array.from({ length: 6 }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' '));
+  writeFileSync(input, `${lines.join('\n')}\n`);
+  expected = await runOracle((await import(JOB)).default as Job, [input], 3);
+});
+after(() => removeDir(dir));
+
+const flags = (out: string): string[] => ['run', JOB, '--input', input, '--output', out, '--json', '--split-size', '24KB', '--reducers', '3', '--workers', '2'];
+
+describe('--resume after the master dies', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`seed ${seed}: kill the process group at a random moment, resume, same output, committed tasks reused`, async () => {
+      const out = join(dir, `out-${seed}`);
+      const rand = prng(seed);
+      const child = spawn(process.execPath, [BIN, ...flags(out)], { stdio: 'ignore', detached: true });
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      await sleep(200 + rand() * 2800);
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL'); // master and workers: a crash of the machine, in effect
+      } catch {
+        // it had already finished
+      }
+      await closed;
+      const mapDir = join(out, '_temporary', 'map');
+      const committedMaps = existsSync(mapDir) ? readdirSync(mapDir).filter((f) => f.endsWith('.run')).length : 0;
+      const r = await runCli([...flags(out), '--resume']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = jsonSummary(r);
+      assert.equal(s['status'], 'succeeded');
+      assert.deepEqual(readParts(out), expected);
+      assert.ok(!existsSync(join(out, '_temporary')));
+      if (s['jobId'] !== '') {
+        assert.equal(s['phases']['map']['reusedTasks'], committedMaps, 'every committed map output was reused, none run again');
+        assert.equal(s['phases']['map']['attempts'], s['phases']['map']['tasks'] - committedMaps);
+      }
+    });
+  }
+
+  it('refuses to resume with different flags, and a complete job resumes to success at once', async () => {
+    const out = join(dir, 'out-flags');
+    const first = await runCli(flags(out));
+    assert.equal(first.code, 0, first.stderr);
+    const again = await runCli([...flags(out), '--resume']);
+    assert.equal(again.code, 0);
+    assert.deepEqual(readParts(out), expected);
+    const out2 = join(dir, 'out-mismatch');
+    const child = spawn(process.execPath, [BIN, ...flags(out2)], { stdio: 'ignore', detached: true });
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    while (!existsSync(join(out2, '_temporary', 'job.json'))) await sleep(20);
+    process.kill(-(child.pid as number), 'SIGKILL');
+    await closed;
+    const bad = await runCli([...flags(out2).map((f) => (f === '3' ? '4' : f)), '--resume']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--resume: reducers is 4 but the interrupted job had 3/);
+  });
+});
