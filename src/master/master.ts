@@ -57,6 +57,8 @@ export interface Progress {
 }
 
 const LONG_POLL_MS = 1000;
+/** Hard cap on worker replacements, per worker of the pool, whatever killed them. */
+const MAX_DEATHS_PER_WORKER = 100;
 /** A task is not backed up before it has run this long, however quick its peers were. */
 const MIN_BACKUP_AFTER_MS = 1000;
 /** Skip mode: how many bad records one map task may skip. */
@@ -87,6 +89,8 @@ export class Master implements ProtocolHandlers {
   #error: ErrorReport | undefined;
   #workerSeq = 0;
   #workerDeaths = 0;
+  #allDeaths = 0;
+  readonly #registered = new Set<string>();
   readonly #live = new Set<string>();
   #finished: (() => void) | undefined;
   readonly #startedAt = Date.now();
@@ -155,7 +159,8 @@ export class Master implements ProtocolHandlers {
 
   // ── protocol handlers ────────────────────────────────────────────────────────────────────────
 
-  register(): JobInfo {
+  register(req: { workerId: string }): JobInfo {
+    this.#registered.add(req.workerId);
     return {
       protocol: PROTOCOL_VERSION,
       jobId: this.#o.jobId,
@@ -285,9 +290,11 @@ export class Master implements ProtocolHandlers {
   }
 
   /**
-   * A task worth a backup attempt on `workerId`: it runs on one attempt only, elsewhere, for
-   * longer than twice the median time its finished peers took (and at least a second). The
-   * longest-running one is chosen. Asked only when the phase has no pending task left.
+   * A task worth a backup attempt on `workerId`: it runs on one attempt only, elsewhere, has run
+   * for at least a second, and is projected to take more than twice the median time of the
+   * phase's finished attempts — projected from its progress (input bytes read, reported with
+   * heartbeats) for a map, from its elapsed time for a reduce. The one projected to end last is
+   * chosen. Asked only when the phase has no pending task left.
    */
   #straggler(table: TaskTable<unknown>, workerId: string): TaskRecord<unknown> | undefined {
     if (this.#o.backupTasks === false || this.#phase === 'setup') return undefined;
@@ -300,15 +307,23 @@ export class Master implements ProtocolHandlers {
     const median = durations[Math.floor(durations.length / 2)] as number;
     const now = Date.now();
     let best: TaskRecord<unknown> | undefined;
-    let longest = Math.max(2 * median, MIN_BACKUP_AFTER_MS);
+    let latest = 2 * median;
     for (const t of table.tasks) {
       if (t.state !== 'running') continue;
       const running = table.running(t);
       const only = running[0];
       if (running.length !== 1 || only === undefined || only.workerId === workerId) continue;
       const elapsed = now - only.startedAt;
-      if (elapsed > longest) {
-        longest = elapsed;
+      if (elapsed < Math.max(MIN_BACKUP_AFTER_MS, median / 2)) continue;
+      let projected = elapsed;
+      if (t.kind === 'map') {
+        const split = t.payload as Split;
+        const fraction = only.bytes / Math.max(1, split.end - split.start);
+        // No bytes yet: stuck if it has been silent for two heartbeats, else too early to tell.
+        projected = fraction > 0 ? elapsed / Math.min(1, fraction) : elapsed > 2 * this.#o.heartbeatMs ? Infinity : elapsed;
+      }
+      if (projected > latest) {
+        latest = projected;
         best = t;
       }
     }
@@ -385,11 +400,15 @@ export class Master implements ProtocolHandlers {
     // A SIGKILL comes from outside (an operator, the OOM killer, a node going away), not from the
     // task: it does not count towards the task's limit of lost attempts.
     this.#loseAttemptsOf(workerId, why, signal !== 'SIGKILL');
-    // A worker that dies before running anything usually cannot start at all: stop retrying
-    // once deaths far outnumber the work, and say why.
-    this.#workerDeaths++;
+    // Workers that keep dying on their own (they cannot start, or the job kills them) would be
+    // replaced forever: stop once such deaths far outnumber the work, and say why. A registered
+    // worker killed by SIGKILL was stopped from outside (or by this master) and does not count,
+    // but every death counts towards a hard cap.
+    const counts = signal !== 'SIGKILL' || !this.#registered.has(workerId);
+    if (counts) this.#workerDeaths++;
+    this.#allDeaths++;
     const budget = 3 * this.#o.workers + this.#o.splits.length + this.#o.reducers;
-    if (this.#workerDeaths > budget) {
+    if (this.#workerDeaths > budget || this.#allDeaths > MAX_DEATHS_PER_WORKER * this.#o.workers + budget) {
       this.#fail({ code: 'TORPEDO_ERR_WORKER_LOST' satisfies ErrorCode, message: `${why}; workers keep dying:\n${lastLines(stderrTail, 15)}` });
       return;
     }
