@@ -58,6 +58,30 @@ describe('--resume after the master dies', () => {
     });
   }
 
+  it('a crash in the middle of the job commit (1 of 3 parts moved): --resume finishes it', async () => {
+    const out = join(dir, 'out-commit');
+    const child = spawn(process.execPath, [BIN, ...flags(out)], {
+      stdio: 'ignore',
+      detached: true,
+      env: { ...process.env, TORPEDO_TEST_CRASH_IN_COMMIT: '0' },
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal === 'SIGKILL' ? -9 : c)));
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL'); // the workers it left behind
+    } catch {
+      // none left
+    }
+    assert.equal(code, -9, 'the master died in the commit');
+    assert.ok(existsSync(join(out, 'part-r-00000')) && !existsSync(join(out, 'part-r-00001')) && !existsSync(join(out, '_SUCCESS')));
+    const r = await runCli([...flags(out), '--resume']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = jsonSummary(r);
+    assert.equal(s['phases']['map']['attempts'], 0, 'nothing re-run');
+    assert.equal(s['phases']['reduce']['reusedTasks'], 3);
+    assert.deepEqual(readParts(out), expected);
+    assert.ok(existsSync(join(out, '_SUCCESS')) && !existsSync(join(out, '_temporary')));
+  });
+
   it('refuses to resume with different flags, and a complete job resumes to success at once', async () => {
     const out = join(dir, 'out-flags');
     const first = await runCli(flags(out));

@@ -14,6 +14,8 @@ export function commitJob(layout: JobLayout, reducers: number): void {
     const to = join(layout.output, partName(r));
     if (existsSync(from)) renameSync(from, to);
     else if (!existsSync(to)) throw new Error(`${from} is missing`);
+    // Fault injection for the tests: die in the middle of the job commit, as a crash would.
+    if (process.env['TORPEDO_TEST_CRASH_IN_COMMIT'] === String(r)) process.kill(process.pid, 'SIGKILL');
   }
   closeSync(openSync(join(layout.output, '_SUCCESS'), 'w'));
   rmSync(layout.workDir, { recursive: true, force: true });
