@@ -75,9 +75,4 @@ export class LocalLauncher implements Launcher {
     );
     await Promise.all(waits);
   }
-
-  /** Process ids of the live workers, for tests and fault injection. */
-  pids(): number[] {
-    return [...this.#children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
-  }
 }

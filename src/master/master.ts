@@ -219,7 +219,7 @@ export class Master implements ProtocolHandlers {
   }
 
   done(req: z.infer<typeof DoneRequestSchema>): { ok: true } {
-    this.#workerRss.set(req.workerId, Math.max(this.#workerRss.get(req.workerId) ?? 0, req.maxRssBytes));
+    this.#noteRss(req.workerId, req.maxRssBytes);
     const found = this.#find(req.attemptId);
     // A late report from an attempt already declared lost is ignored: its task was re-queued.
     if (found === undefined || found.attempt.state !== 'running' || found.task.state !== 'running') return { ok: true };
@@ -235,7 +235,7 @@ export class Master implements ProtocolHandlers {
   }
 
   failed(req: z.infer<typeof FailedRequestSchema>): { ok: true } {
-    this.#workerRss.set(req.workerId, Math.max(this.#workerRss.get(req.workerId) ?? 0, req.maxRssBytes));
+    this.#noteRss(req.workerId, req.maxRssBytes);
     const found = this.#find(req.attemptId);
     if (found === undefined || found.attempt.state !== 'running') return { ok: true };
     const { task, attempt } = found;
@@ -336,6 +336,10 @@ export class Master implements ProtocolHandlers {
     if (bad === undefined) return {};
     const skip = [...bad].filter(([, failures]) => failures >= 2).map(([offset]) => offset);
     return skip.length > 0 ? { skip } : {};
+  }
+
+  #noteRss(workerId: string, bytes: number): void {
+    this.#workerRss.set(workerId, Math.max(this.#workerRss.get(workerId) ?? 0, bytes));
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────

@@ -65,10 +65,6 @@ export class TaskTable<P = unknown> {
     return this.tasks.every((t) => t.state === 'done');
   }
 
-  get failedTask(): TaskRecord<P> | undefined {
-    return this.tasks.find((t) => t.state === 'failed');
-  }
-
   nextPending(): TaskRecord<P> | undefined {
     return this.tasks.find((t) => t.state === 'pending');
   }
