@@ -20,6 +20,17 @@ export const ERRORS = {
   TORPEDO_ERR_TASK_TIMEOUT: { status: 500, summary: 'A task attempt ran longer than --task-timeout; it was stopped and retried.' },
   TORPEDO_ERR_CORRUPT_DATA: { status: 500, summary: 'An intermediate file is truncated or malformed.' },
   TORPEDO_ERR_PROTOCOL: { status: 400, summary: 'A worker sent a malformed or unauthorised task-protocol message.' },
+  TORPEDO_ERR_BAD_REQUEST: { status: 400, summary: 'An API request is malformed: a missing or invalid field, name or query parameter.' },
+  TORPEDO_ERR_UNAUTHENTICATED: { status: 401, summary: 'No token, or a token that is forged, expired, revoked (logout) or belongs to a disabled user; or wrong credentials.' },
+  TORPEDO_ERR_FORBIDDEN: { status: 403, summary: 'The user lacks the role this request needs (or self-registration is disabled).' },
+  TORPEDO_ERR_NOT_FOUND: { status: 404, summary: "No such user, dataset, job or output part — or it belongs to another user." },
+  TORPEDO_ERR_CONFLICT: { status: 409, summary: 'The name is taken, or the job is not in a state that allows the request (e.g. cancelling an ended job).' },
+  TORPEDO_ERR_TOO_LARGE: { status: 413, summary: 'An upload or request body is over the configured limit; nothing of it was kept.' },
+  TORPEDO_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests (or failed logins) in a short time; retry after the Retry-After header.' },
+  TORPEDO_ERR_CANCELLED: { status: 409, summary: 'The job was cancelled by a user; its workers were stopped.' },
+  TORPEDO_ERR_CONFIG: { status: 500, summary: 'The manager refuses to start: a setting is missing or unsafe (e.g. the default JWT secret in production).' },
+  TORPEDO_ERR_NOT_READY: { status: 503, summary: 'The manager cannot serve yet: its database does not answer.' },
+  TORPEDO_ERR_INTERNAL: { status: 500, summary: 'An unexpected server error; the manager log has the details.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -30,6 +41,8 @@ export interface ErrorDetails {
   readonly offset?: number;
   /** The user's own stack trace, when user code threw. */
   readonly userStack?: string;
+  /** For TORPEDO_ERR_RATE_LIMITED: when to try again (the Retry-After header). */
+  readonly retryAfterSeconds?: number;
 }
 
 export class TorpedoError extends Error {

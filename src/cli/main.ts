@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { registerRunCommand } from './run-command.ts';
+import { registerInternalCommands } from './internal-commands.ts';
+import { registerManagerCommand } from './manager-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 
 /** The `torpedo` command: parses arguments and hands over to one subcommand. */
@@ -14,5 +16,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   registerRunCommand(program);
   registerWorkerCommand(program);
+  registerInternalCommands(program);
+  registerManagerCommand(program);
   await program.parseAsync([...argv]);
 }

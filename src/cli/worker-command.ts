@@ -27,3 +27,4 @@ export function registerWorkerCommand(program: Command): void {
       }
     });
 }
+

@@ -17,7 +17,8 @@ export interface CompiledJob {
  * specifier `torpedo` resolves to this package's API wherever the job file lives. TypeScript
  * files are also type-checked unless `typecheck` is false.
  */
-export async function compileJob(file: string, opts: { typecheck: boolean; name?: string }): Promise<CompiledJob> {
+export async function compileJob(file: string, opts: { typecheck: boolean; name?: string; relativeTo?: string }): Promise<CompiledJob> {
+  const relativeTo = opts.relativeTo ?? process.cwd();
   const path = resolve(file);
   const name = opts.name ?? file;
   if (!existsSync(path) || !statSync(path).isFile()) {
@@ -25,7 +26,7 @@ export async function compileJob(file: string, opts: { typecheck: boolean; name?
   }
   if (opts.typecheck && /\.(c|m)?tsx?$/.test(path)) {
     const { typecheckJob } = await import('./typecheck-job.ts');
-    typecheckJob(path, API_ENTRY);
+    typecheckJob(path, API_ENTRY, relativeTo);
   }
   let result;
   try {
@@ -45,20 +46,20 @@ export async function compileJob(file: string, opts: { typecheck: boolean; name?
     });
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors ?? [];
-    throw new TorpedoError('TORPEDO_ERR_JOB_SYNTAX', formatMessages(errors, (e as Error).message));
+    throw new TorpedoError('TORPEDO_ERR_JOB_SYNTAX', formatMessages(errors, (e as Error).message, relativeTo));
   }
   const out = result.outputFiles[0];
   if (out === undefined) throw new TorpedoError('TORPEDO_ERR_JOB_SYNTAX', `${name}: bundling produced no output`);
   return { code: out.text, name };
 }
 
-function formatMessages(errors: readonly Message[], fallback: string): string {
+function formatMessages(errors: readonly Message[], fallback: string, relativeTo: string): string {
   if (errors.length === 0) return fallback;
   return errors
     .slice(0, 5)
     .map((m) => {
       const loc = m.location;
-      const where = loc ? `${relative(process.cwd(), resolve(loc.file)) || loc.file}:${loc.line}:${loc.column + 1}` : '';
+      const where = loc ? `${relative(relativeTo, resolve(loc.file)) || loc.file}:${loc.line}:${loc.column + 1}` : '';
       return `${where ? `${where}: ` : ''}error: ${m.text}${loc?.lineText ? `\n    ${loc.lineText}` : ''}`;
     })
     .join('\n');

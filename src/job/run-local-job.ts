@@ -11,8 +11,8 @@ import { sandboxArgs } from '../launcher/sandbox-args.ts';
 import { layoutForOutput } from '../master/job-layout.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
-import { loadJob } from '../worker/load-job.ts';
 import { compileJob } from './compile-job.ts';
+import { probeJob } from './probe-job.ts';
 
 export interface RunJobOptions {
   /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs). */
@@ -78,13 +78,16 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   checkOutput(output, o.inputs, o.force || resuming);
 
   const compiled = await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
-  // Import once here so that a module without map/reduce fails before any output is touched.
+  // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
+  const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
+  // Load it once, in a sandboxed process, so that a module without map/reduce fails before any
+  // output is touched.
   const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
   let hasSetup: boolean;
   try {
     const probe = join(scratch, 'job.mjs');
     writeFileSync(probe, compiled.code);
-    hasSetup = (await loadJob(probe, compiled.name)).setup !== undefined;
+    hasSetup = (await probeJob(probe, compiled.name, sandbox)).hasSetup;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -99,8 +102,6 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
     : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   if (!resuming) writeFileSync(layout.spec, JSON.stringify({ jobId, ...spec }, null, 2));
 
-  // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
-  const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
   const nodeArgs = [
     ...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir }) : []),
     ...(o.workerMemoryBytes !== undefined ? [`--max-old-space-size=${Math.max(16, Math.floor(o.workerMemoryBytes / 2 ** 20))}`] : []),

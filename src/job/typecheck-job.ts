@@ -7,7 +7,7 @@ import { TorpedoError } from '../errors.ts';
  * TORPEDO_ERR_JOB_SYNTAX with file:line:column of the first errors. Costs about a second, once,
  * in the process that submits the job.
  */
-export function typecheckJob(path: string, apiEntry: string): void {
+export function typecheckJob(path: string, apiEntry: string, relativeTo = process.cwd()): void {
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ESNext,
@@ -36,7 +36,7 @@ export function typecheckJob(path: string, apiEntry: string): void {
       const msg = ts.flattenDiagnosticMessageText(d.messageText, '\n');
       if (d.file === undefined || d.start === undefined) return `error TS${d.code}: ${msg}`;
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-      return `${relative(process.cwd(), d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${msg}`;
+      return `${relative(relativeTo, d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${msg}`;
     })
     .join('\n');
   throw new TorpedoError('TORPEDO_ERR_JOB_SYNTAX', text);

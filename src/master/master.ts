@@ -18,7 +18,7 @@ import {
 import { commitJob } from './commit-job.ts';
 import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-layout.ts';
 import { MasterServer, type ProtocolHandlers } from './master-server.ts';
-import { TaskTable, type TaskRecord } from './task-table.ts';
+import { TaskTable, type AttemptState, type TaskRecord, type TaskState } from './task-table.ts';
 import { summarize, type JobSummary } from './job-summary.ts';
 
 export interface MasterOptions {
@@ -46,6 +46,32 @@ export interface MasterOptions {
 }
 
 export type Phase = 'setup' | 'map' | 'reduce' | 'commit' | 'succeeded' | 'failed';
+
+export interface TaskSnapshot {
+  readonly kind: TaskKind;
+  readonly index: number;
+  readonly state: TaskState;
+  readonly reused: boolean;
+  readonly attempts: readonly {
+    readonly id: string;
+    readonly worker: string;
+    readonly state: AttemptState;
+    readonly backup: boolean;
+    readonly startedAt: number;
+    readonly endedAt?: number;
+    readonly error?: string;
+  }[];
+}
+
+export interface JobSnapshot {
+  readonly phase: Phase;
+  readonly phases: Readonly<Record<TaskKind, { readonly done: number; readonly total: number }>>;
+  readonly mapBytes: number;
+  readonly inputBytes: number;
+  readonly tasks: readonly TaskSnapshot[];
+  readonly counters: Readonly<Record<string, number>>;
+  readonly userCounters: Readonly<Record<string, number>>;
+}
 
 export interface Progress {
   readonly phase: Phase;
@@ -122,6 +148,44 @@ export class Master implements ProtocolHandlers {
     }
     const inputBytes = this.#o.splits.reduce((s, x) => s + x.end - x.start, 0);
     return { phase, done: table.done, total: table.tasks.length, mapBytes, inputBytes };
+  }
+
+  /** Every task with its attempts, for a live task table (the manager's GET /jobs/:id). */
+  snapshot(): JobSnapshot {
+    const phases = {} as Record<TaskKind, { done: number; total: number }>;
+    const tasks: TaskSnapshot[] = [];
+    for (const kind of ['setup', 'map', 'reduce'] as const) {
+      const table = this.#tables[kind];
+      phases[kind] = { done: table.done, total: table.tasks.length };
+      for (const t of table.tasks) {
+        tasks.push({
+          kind,
+          index: t.index,
+          state: t.state,
+          reused: t.reused,
+          attempts: t.attempts.map((a) => ({
+            id: a.id,
+            worker: a.workerId,
+            state: a.state,
+            backup: a.backup,
+            startedAt: a.startedAt,
+            ...(a.endedAt !== undefined ? { endedAt: a.endedAt } : {}),
+            ...(a.error !== undefined ? { error: a.error } : {}),
+          })),
+        });
+      }
+    }
+    const p = this.progress();
+    return { phase: p.phase, phases, mapBytes: p.mapBytes, inputBytes: p.inputBytes, tasks, counters: { ...this.#counters }, userCounters: { ...this.#userCounters } };
+  }
+
+  /**
+   * Ends the job now, as failed with `error` (e.g. TORPEDO_ERR_CANCELLED); `run()` then stops the
+   * workers and resolves. Committed task outputs stay, so a later `--resume` can go on from them.
+   * Idempotent; ignored once the job has ended.
+   */
+  abort(error: ErrorReport): void {
+    this.#fail(error);
   }
 
   /** Runs the job to the end; resolves with its summary whether it succeeded or failed. */

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TorpedoError } from '../errors.ts';
+
+/** Everything the manager can be configured with; built once by `loadConfig`. */
+export interface ManagerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Storage root: datasets/, jobs/, and the embedded database in db/. */
+  readonly home: string;
+  /** postgres://… to use a PostgreSQL server; undefined for the embedded PGlite database. */
+  readonly databaseUrl: string | undefined;
+  readonly jwtSecret: string;
+  readonly tokenTtlSeconds: number;
+  readonly allowRegistration: boolean;
+  /** Password of the `admin` account created on first start; generated (and printed) if unset. */
+  readonly adminPassword: string | undefined;
+  readonly maxUploadBytes: number;
+  /** Jobs that run at once; the rest wait in the queue. */
+  readonly maxRunningJobs: number;
+  readonly maxWorkersPerJob: number;
+  /** Failed logins per username and client address within `loginWindowMs` before 429. */
+  readonly loginAttempts: number;
+  readonly loginWindowMs: number;
+  readonly production: boolean;
+}
+
+/** The secret that ships in docs and examples; refused in production. */
+export const DEFAULT_JWT_SECRET = 'torpedo-development-secret';
+
+type Flags = Partial<Record<'host' | 'port' | 'home' | 'databaseUrl', string>>;
+
+/**
+ * Reads the configuration from flags (which win) and TORPEDO_* environment variables. In
+ * production (NODE_ENV=production) a missing, short or default JWT secret is refused; elsewhere a
+ * random one is generated once and kept in HOME/jwt-secret (mode 0600) so tokens survive restarts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerConfig {
+  const production = env['NODE_ENV'] === 'production';
+  const home = resolve(flags.home ?? env['TORPEDO_HOME'] ?? '.torpedo');
+  let jwtSecret = env['TORPEDO_JWT_SECRET'];
+  if (production && (jwtSecret === undefined || jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.length < 32)) {
+    throw new TorpedoError(
+      'TORPEDO_ERR_CONFIG',
+      'NODE_ENV=production needs TORPEDO_JWT_SECRET: a random secret of at least 32 characters (e.g. `openssl rand -base64 48`), not the default',
+    );
+  }
+  jwtSecret ??= developmentSecret(home);
+  return {
+    host: flags.host ?? env['TORPEDO_HOST'] ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: integer('port', flags.port ?? env['TORPEDO_PORT'] ?? env['PORT'] ?? '7777', 0, 65535),
+    home,
+    databaseUrl: flags.databaseUrl ?? env['DATABASE_URL'] ?? undefined,
+    jwtSecret,
+    tokenTtlSeconds: integer('TORPEDO_TOKEN_TTL', env['TORPEDO_TOKEN_TTL'] ?? '3600', 10, 30 * 86400),
+    allowRegistration: (env['TORPEDO_ALLOW_REGISTRATION'] ?? 'true') !== 'false',
+    adminPassword: env['TORPEDO_ADMIN_PASSWORD'] || undefined,
+    maxUploadBytes: integer('TORPEDO_MAX_UPLOAD_BYTES', env['TORPEDO_MAX_UPLOAD_BYTES'] ?? String(10 * 2 ** 30), 1, Number.MAX_SAFE_INTEGER),
+    maxRunningJobs: integer('TORPEDO_MAX_RUNNING_JOBS', env['TORPEDO_MAX_RUNNING_JOBS'] ?? '2', 1, 1000),
+    maxWorkersPerJob: integer('TORPEDO_MAX_WORKERS_PER_JOB', env['TORPEDO_MAX_WORKERS_PER_JOB'] ?? '16', 1, 1024),
+    loginAttempts: integer('TORPEDO_LOGIN_ATTEMPTS', env['TORPEDO_LOGIN_ATTEMPTS'] ?? '10', 1, 1e6),
+    loginWindowMs: 60_000 * integer('TORPEDO_LOGIN_WINDOW_MINUTES', env['TORPEDO_LOGIN_WINDOW_MINUTES'] ?? '15', 1, 1440),
+    production,
+  };
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new TorpedoError('TORPEDO_ERR_CONFIG', `${name} must be an integer in [${min}, ${max}], not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function developmentSecret(home: string): string {
+  const file = join(home, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(home, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}

@@ -1,0 +1,122 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { and, asc, eq } from 'drizzle-orm';
+import { TorpedoError } from '../errors.ts';
+import type { Db } from './database/database.ts';
+import { datasets, users } from './database/schema.ts';
+
+export type DatasetRow = typeof datasets.$inferSelect;
+
+export interface DatasetView {
+  readonly name: string;
+  readonly owner: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly createdAt: string;
+}
+
+/**
+ * Datasets on the local storage directory: HOME/datasets/<owner id>/<name>, one file each, with
+ * a row per dataset in the database. Names are checked by the routes (`checkDatasetName`) before
+ * they reach here, and owner ids are numbers, so a path can never leave the owner's directory.
+ */
+export class DatasetStore {
+  readonly #root: string;
+  readonly #db: Db;
+
+  constructor(home: string, db: Db) {
+    this.#root = join(home, 'datasets');
+    this.#db = db;
+  }
+
+  pathOf(ownerId: number, name: string): string {
+    return join(this.#root, String(ownerId), name);
+  }
+
+  /**
+   * Streams `body` to a temporary file in the owner's directory, counting and hashing it, and
+   * publishes it under `name` only when it is complete and within `maxBytes`: an upload that is
+   * too large or breaks off leaves nothing behind, and a dataset it would replace stays intact
+   * until then. Without `overwrite` an existing name is a conflict (`link` refuses atomically).
+   */
+  async save(ownerId: number, name: string, body: Readable, o: { overwrite: boolean; maxBytes: number }): Promise<DatasetRow> {
+    const dir = join(this.#root, String(ownerId));
+    await mkdir(dir, { recursive: true });
+    const final = join(dir, name);
+    if (!o.overwrite && (await this.find(ownerId, name)) !== undefined) throw exists(name);
+    const tmp = join(dir, `.upload-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > o.maxBytes) return done(tooLarge(o.maxBytes));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      if (o.overwrite) {
+        await rename(tmp, final);
+      } else {
+        try {
+          await link(tmp, final);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw exists(name);
+          throw e;
+        }
+      }
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+    const row = { ownerId, name, size, sha256: hash.digest('hex'), createdAt: new Date() };
+    const saved = await this.#db
+      .insert(datasets)
+      .values(row)
+      .onConflictDoUpdate({ target: [datasets.ownerId, datasets.name], set: { size: row.size, sha256: row.sha256, createdAt: row.createdAt } })
+      .returning();
+    return saved[0] as DatasetRow;
+  }
+
+  async find(ownerId: number, name: string): Promise<DatasetRow | undefined> {
+    return (await this.#db.select().from(datasets).where(and(eq(datasets.ownerId, ownerId), eq(datasets.name, name))).limit(1))[0];
+  }
+
+  /** One owner's datasets, or everyone's (`ownerId` undefined), with owner names. */
+  async list(ownerId: number | undefined): Promise<DatasetView[]> {
+    const rows = await this.#db
+      .select({ d: datasets, owner: users.username })
+      .from(datasets)
+      .innerJoin(users, eq(users.id, datasets.ownerId))
+      .where(ownerId === undefined ? undefined : eq(datasets.ownerId, ownerId))
+      .orderBy(asc(users.username), asc(datasets.name));
+    return rows.map((r) => datasetView(r.d, r.owner));
+  }
+
+  async remove(ownerId: number, name: string): Promise<void> {
+    await this.#db.delete(datasets).where(and(eq(datasets.ownerId, ownerId), eq(datasets.name, name)));
+    await rm(this.pathOf(ownerId, name), { force: true });
+  }
+
+  /** Removes every file of a user being deleted (their rows go with the user). */
+  async removeOwner(ownerId: number): Promise<void> {
+    await rm(join(this.#root, String(ownerId)), { recursive: true, force: true });
+  }
+}
+
+export function datasetView(d: DatasetRow, owner: string): DatasetView {
+  return { name: d.name, owner, size: d.size, sha256: d.sha256, createdAt: d.createdAt.toISOString() };
+}
+
+function exists(name: string): TorpedoError {
+  return new TorpedoError('TORPEDO_ERR_CONFLICT', `a dataset named ${JSON.stringify(name)} exists; pass overwrite=true to replace it`);
+}
+
+export function tooLarge(maxBytes: number): TorpedoError {
+  return new TorpedoError('TORPEDO_ERR_TOO_LARGE', `the upload is over the limit of ${maxBytes} bytes; nothing was stored`);
+}

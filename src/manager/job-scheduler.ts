@@ -1,0 +1,361 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { EXAMPLES } from '../../examples/index.ts';
+import { TorpedoError, isTorpedoError } from '../errors.ts';
+import { compileJobInChild, probeJob } from '../job/probe-job.ts';
+import { runLocalJob } from '../job/run-local-job.ts';
+import type { JobSnapshot, Master } from '../master/master.ts';
+import type { JobSummary } from '../master/job-summary.ts';
+import type { ErrorReport } from '../protocol/messages.ts';
+import type { ManagerConfig } from './config.ts';
+import type { Db } from './database/database.ts';
+import { jobs, type JobStatus } from './database/schema.ts';
+import type { DatasetStore } from './dataset-store.ts';
+import type { ManagerMetrics } from './metrics.ts';
+
+export type JobRow = typeof jobs.$inferSelect;
+
+/** What `POST /jobs` accepts (already checked against its JSON Schema). */
+export interface SubmitRequest {
+  readonly example?: string;
+  readonly code?: string;
+  readonly language?: 'ts' | 'js';
+  readonly inputs: readonly string[];
+  readonly reducers?: number;
+  readonly splitSize?: number;
+  readonly maps?: number;
+  readonly workers?: number;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+/** The stored spec of a job: what it was submitted with, defaults filled in. */
+export interface JobSpec {
+  readonly inputs: readonly string[];
+  readonly reducers: number;
+  readonly workers: number;
+  readonly splitSize?: number;
+  readonly maps?: number;
+  readonly params: Readonly<Record<string, string>>;
+  readonly language?: 'ts' | 'js';
+}
+
+/** Progress mirrored into the database while a job runs (and kept after). */
+export type JobProgress = Pick<JobSnapshot, 'phase' | 'phases' | 'mapBytes' | 'inputBytes'>;
+
+export type JobEvent = { readonly type: 'progress'; readonly progress: JobProgress & { readonly status: JobStatus } } | { readonly type: 'end' };
+
+interface Running {
+  master: Master | undefined;
+  cancelReason: string | undefined;
+  readonly done: Promise<void>;
+}
+
+const PROGRESS_EVERY_MS = 250;
+const PERSIST_EVERY_MS = 2000;
+
+/**
+ * Runs submitted jobs on the engine with the local launcher: the master in this process, workers
+ * as child processes. At most `maxRunningJobs` run at once; the rest wait in the `queued` state,
+ * oldest first. The database row of each job is its durable state: a job that was running when
+ * the manager stopped is resumed from its committed tasks at the next `start()`.
+ */
+export class JobScheduler {
+  readonly #config: ManagerConfig;
+  readonly #db: Db;
+  readonly #datasets: DatasetStore;
+  readonly #metrics: ManagerMetrics;
+  readonly #log: (line: string) => void;
+  readonly #running = new Map<string, Running>();
+  readonly #listeners = new Map<string, Set<(e: JobEvent) => void>>();
+  readonly #lastSent = new Map<string, string>();
+  #ticker: NodeJS.Timeout | undefined;
+  #lastPersist = 0;
+  #kicking = false;
+  #kickAgain = false;
+  #stopping = false;
+
+  constructor(o: { config: ManagerConfig; db: Db; datasets: DatasetStore; metrics: ManagerMetrics; log: (line: string) => void }) {
+    this.#config = o.config;
+    this.#db = o.db;
+    this.#datasets = o.datasets;
+    this.#metrics = o.metrics;
+    this.#log = o.log;
+  }
+
+  jobDir(id: string): string {
+    return join(this.#config.home, 'jobs', id);
+  }
+
+  outputDir(id: string): string {
+    return join(this.jobDir(id), 'output');
+  }
+
+  /** Part files of a succeeded job, in order. */
+  outputParts(id: string): string[] {
+    const dir = this.outputDir(id);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => /^part-r-\d+$/.test(f))
+      .sort();
+  }
+
+  /**
+   * Checks and stores a job: inputs must be the owner's datasets; submitted code is bundled and
+   * type-checked in a child process and loaded once in a sandboxed one, so a syntax or type error
+   * (with file:line) or a module without map/reduce is refused here with 400, not at run time.
+   */
+  async submit(ownerId: number, req: SubmitRequest): Promise<string> {
+    if ((req.example === undefined) === (req.code === undefined)) {
+      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give exactly one of `example` (a built-in job) and `code` (a job module as text)');
+    }
+    if (req.example !== undefined && EXAMPLES[req.example] === undefined) {
+      throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `no built-in example ${JSON.stringify(req.example)}; there are ${Object.keys(EXAMPLES).join(', ')}`);
+    }
+    if (req.splitSize !== undefined && req.maps !== undefined) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give `splitSize` or `maps`, not both');
+    const workers = req.workers ?? 2;
+    if (workers > this.#config.maxWorkersPerJob) {
+      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `workers is ${workers}; this manager allows at most ${this.#config.maxWorkersPerJob} per job`);
+    }
+    const inputs = [...new Set(req.inputs)];
+    for (const name of inputs) {
+      if ((await this.#datasets.find(ownerId, name)) === undefined) {
+        throw new TorpedoError('TORPEDO_ERR_INPUT_NOT_FOUND', `you have no dataset ${JSON.stringify(name)} (GET /datasets lists yours)`);
+      }
+    }
+    const id = `job-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const dir = this.jobDir(id);
+    await mkdir(dir, { recursive: true });
+    try {
+      if (req.code !== undefined) {
+        const language = req.language ?? 'ts';
+        const source = join(dir, language === 'ts' ? 'job.ts' : 'job.mjs');
+        await writeFile(source, req.code);
+        const bundle = join(dir, 'bundle', 'job.mjs');
+        await mkdir(join(dir, 'bundle'));
+        await compileJobInChild(source, bundle, { typecheck: language === 'ts', name: language === 'ts' ? 'job.ts' : 'job.mjs', relativeTo: dir });
+        await probeJob(bundle, 'job', process.env['TORPEDO_NO_BUNDLE'] !== '1');
+      }
+      const spec: JobSpec = {
+        inputs,
+        reducers: req.reducers ?? 2,
+        workers,
+        ...(req.splitSize !== undefined ? { splitSize: req.splitSize } : {}),
+        ...(req.maps !== undefined ? { maps: req.maps } : {}),
+        params: req.params ?? {},
+        ...(req.code !== undefined ? { language: req.language ?? 'ts' } : {}),
+      };
+      await this.#db.insert(jobs).values({ id, ownerId, job: req.example ?? 'code', spec, status: 'queued' });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    this.#kick();
+    return id;
+  }
+
+  /** Resumes the jobs that were running when the manager last stopped, then starts queued ones. */
+  async start(): Promise<void> {
+    const interrupted = await this.#db.select().from(jobs).where(eq(jobs.status, 'running')).orderBy(asc(jobs.createdAt));
+    for (const row of interrupted) {
+      this.#log(`resuming job ${row.id}, interrupted when the manager stopped`);
+      this.#launch(row);
+    }
+    this.#ticker = setInterval(() => this.#tick(), PROGRESS_EVERY_MS);
+    this.#kick();
+  }
+
+  /**
+   * Stops every running job's workers without ending the jobs: their rows stay `running`, and the
+   * next start resumes them from their committed tasks. Called once, at shutdown.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#ticker);
+    for (const run of this.#running.values()) run.master?.abort({ code: 'TORPEDO_ERR_CANCELLED', message: 'the manager is stopping; the job resumes when it starts again' });
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  /** Live state of a job running here, or undefined. */
+  live(id: string): JobSnapshot | undefined {
+    return this.#running.get(id)?.master?.snapshot();
+  }
+
+  /** Calls `listener` on every progress change of job `id` and once at its end; returns an unsubscribe. */
+  subscribe(id: string, listener: (e: JobEvent) => void): () => void {
+    let set = this.#listeners.get(id);
+    if (set === undefined) this.#listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(id);
+    };
+  }
+
+  /** Cancels a queued or running job; 409 if it has ended. Resolves once its workers are stopped. */
+  async cancel(id: string, reason: string): Promise<void> {
+    const queued = await this.#db
+      .update(jobs)
+      .set({ status: 'cancelled', finishedAt: new Date(), error: cancelled(reason) })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
+      .returning({ id: jobs.id });
+    if (queued.length > 0) {
+      this.#emit(id, { type: 'end' });
+      return;
+    }
+    const run = this.#running.get(id);
+    if (run === undefined) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} has already ended`);
+    run.cancelReason = reason;
+    run.master?.abort(cancelled(reason));
+    await run.done;
+  }
+
+  async cancelAllOf(ownerId: number, reason: string): Promise<void> {
+    const active = await this.#db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.ownerId, ownerId), inArray(jobs.status, ['queued', 'running'])));
+    await Promise.all(active.map((j) => this.cancel(j.id, reason).catch(() => {})));
+  }
+
+  async removeFilesOf(ownerId: number): Promise<void> {
+    const all = await this.#db.select({ id: jobs.id }).from(jobs).where(eq(jobs.ownerId, ownerId));
+    await Promise.all(all.map((j) => rm(this.jobDir(j.id), { recursive: true, force: true })));
+  }
+
+  /** Jobs not yet ended that read the owner's dataset `name`. */
+  async activeJobsReading(ownerId: number, name: string): Promise<string[]> {
+    const rows = await this.#db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.ownerId, ownerId), inArray(jobs.status, ['queued', 'running']), sql`${jobs.spec}->'inputs' ? ${name}`));
+    return rows.map((r) => r.id);
+  }
+
+  /** Starts queued jobs, oldest first, while fewer than the cap run. */
+  #kick(): void {
+    if (this.#kicking) {
+      this.#kickAgain = true;
+      return;
+    }
+    this.#kicking = true;
+    void (async () => {
+      try {
+        do {
+          this.#kickAgain = false;
+          while (!this.#stopping && this.#running.size < this.#config.maxRunningJobs) {
+            const next = (await this.#db.select().from(jobs).where(eq(jobs.status, 'queued')).orderBy(asc(jobs.createdAt)).limit(1))[0];
+            if (next === undefined) break;
+            // Claim it atomically: another kick (or replica) may have taken it meanwhile.
+            const claimed = await this.#db
+              .update(jobs)
+              .set({ status: 'running', startedAt: new Date(), phase: 'starting' })
+              .where(and(eq(jobs.id, next.id), eq(jobs.status, 'queued')))
+              .returning();
+            if (claimed[0] !== undefined) this.#launch(claimed[0]);
+          }
+        } while (this.#kickAgain && !this.#stopping);
+      } catch (e) {
+        this.#log(`scheduling failed: ${(e as Error).stack ?? String(e)}`);
+      } finally {
+        this.#kicking = false;
+      }
+    })();
+  }
+
+  #launch(row: JobRow): void {
+    const run: Running = { master: undefined, cancelReason: undefined, done: Promise.resolve() };
+    (run as { done: Promise<void> }).done = this.#execute(row, run).finally(() => {
+      this.#running.delete(row.id);
+      this.#kick();
+    });
+    this.#running.set(row.id, run);
+  }
+
+  async #execute(row: JobRow, run: Running): Promise<void> {
+    const spec = row.spec as JobSpec;
+    let summary: JobSummary | undefined;
+    let error: ErrorReport | undefined;
+    try {
+      summary = await runLocalJob({
+        job: row.job === 'code' ? join(this.jobDir(row.id), 'bundle', 'job.mjs') : row.job,
+        inputs: spec.inputs.map((name) => this.#datasets.pathOf(row.ownerId, name)),
+        output: this.outputDir(row.id),
+        reducers: spec.reducers,
+        ...(spec.splitSize !== undefined ? { splitSize: spec.splitSize } : {}),
+        ...(spec.maps !== undefined ? { maps: spec.maps } : {}),
+        workers: spec.workers,
+        memoryBytes: 256e6,
+        params: spec.params,
+        force: true,
+        resume: true,
+        typecheck: false,
+        maxAttempts: 3,
+        heartbeatMs: 1000,
+        leaseTimeoutMs: 30_000,
+        onStart: (master) => {
+          run.master = master;
+          if (run.cancelReason !== undefined) master.abort(cancelled(run.cancelReason));
+          if (this.#stopping) master.abort({ code: 'TORPEDO_ERR_CANCELLED', message: 'the manager is stopping' });
+        },
+      });
+      error = summary.error;
+    } catch (e) {
+      error = isTorpedoError(e) ? { code: e.code, message: e.message } : { code: 'TORPEDO_ERR_INTERNAL', message: (e as Error).message };
+    }
+    if (this.#stopping && run.cancelReason === undefined) return; // stays `running`: resumed at the next start
+    const snapshot = run.master?.snapshot();
+    const status: JobStatus = run.cancelReason !== undefined ? 'cancelled' : summary?.status === 'succeeded' ? 'succeeded' : 'failed';
+    for (const t of snapshot?.tasks ?? []) for (const a of t.attempts) this.#metrics.tasks.inc({ kind: t.kind, outcome: a.state });
+    await this.#db
+      .update(jobs)
+      .set({
+        status,
+        phase: status,
+        finishedAt: new Date(),
+        ...(snapshot !== undefined ? { progress: progressOf(snapshot), tasks: snapshot.tasks } : {}),
+        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs } } : {}),
+        error: status === 'cancelled' ? cancelled(run.cancelReason ?? '') : status === 'failed' ? (error ?? null) : null,
+      })
+      .where(eq(jobs.id, row.id));
+    this.#log(`job ${row.id} ${status}${error !== undefined && status === 'failed' ? `: ${error.code}: ${error.message}` : ''}`);
+    this.#emit(row.id, { type: 'end' });
+  }
+
+  /** Sends progress to listeners when it changed; saves it to the database every few seconds. */
+  #tick(): void {
+    const persist = Date.now() - this.#lastPersist >= PERSIST_EVERY_MS;
+    if (persist) this.#lastPersist = Date.now();
+    for (const [id, run] of this.#running) {
+      if (run.master === undefined) continue;
+      const progress = progressOf(run.master.snapshot());
+      const text = JSON.stringify(progress);
+      if (this.#lastSent.get(id) !== text && this.#listeners.has(id)) {
+        this.#lastSent.set(id, text);
+        this.#emit(id, { type: 'progress', progress: { status: 'running', ...progress } });
+      }
+      if (persist) {
+        this.#db
+          .update(jobs)
+          .set({ progress, phase: progress.phase })
+          .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
+          .catch((e: unknown) => this.#log(`saving progress of ${id} failed: ${String(e)}`));
+      }
+    }
+  }
+
+  #emit(id: string, event: JobEvent): void {
+    if (event.type === 'end') this.#lastSent.delete(id);
+    for (const l of this.#listeners.get(id) ?? []) l(event);
+  }
+}
+
+export function progressOf(s: JobSnapshot): JobProgress {
+  return { phase: s.phase, phases: s.phases, mapBytes: s.mapBytes, inputBytes: s.inputBytes };
+}
+
+function cancelled(reason: string): ErrorReport {
+  return { code: 'TORPEDO_ERR_CANCELLED', message: reason === '' ? 'the job was cancelled' : reason };
+}

@@ -1,0 +1,76 @@
+import type { JobSnapshot, TaskSnapshot } from '../master/master.ts';
+import type { JobProgress, JobRow, JobSpec } from './job-scheduler.ts';
+
+/** One line of `GET /jobs`. */
+export interface JobSummaryView {
+  readonly id: string;
+  readonly owner: string;
+  readonly job: string;
+  readonly status: string;
+  readonly phase: string;
+  readonly progress: { readonly done: number; readonly total: number };
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+const NO_PROGRESS: JobProgress = {
+  phase: 'map',
+  phases: { setup: { done: 0, total: 0 }, map: { done: 0, total: 0 }, reduce: { done: 0, total: 0 } },
+  mapBytes: 0,
+  inputBytes: 0,
+};
+
+/** The job as `GET /jobs` shows it; `live` (a running master's snapshot) wins over the saved row. */
+export function jobSummaryView(row: JobRow, owner: string, live: JobSnapshot | undefined): JobSummaryView {
+  const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
+  const phase = row.status === 'running' ? (live?.phase ?? row.phase) : row.status;
+  const current = p.phase === 'setup' || p.phase === 'map' || p.phase === 'reduce' ? p.phases[p.phase] : p.phases.reduce;
+  return {
+    id: row.id,
+    owner,
+    job: row.job,
+    status: row.status,
+    phase,
+    progress: { done: current.done, total: current.total },
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** The job as `GET /jobs/:id` shows it: the summary plus spec, phases, tasks, counters, error, parts. */
+export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefined, outputParts: readonly string[]) {
+  const spec = row.spec as JobSpec;
+  const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
+  const saved = row.counters as { counters?: Record<string, number>; userCounters?: Record<string, number>; wallMs?: number } | null;
+  const tasks = (live?.tasks ?? (row.tasks as TaskSnapshot[] | null) ?? []).map((t) => ({
+    kind: t.kind,
+    index: t.index,
+    state: t.state,
+    reused: t.reused,
+    attempts: t.attempts.map((a) => ({
+      ...a,
+      startedAt: new Date(a.startedAt).toISOString(),
+      endedAt: a.endedAt !== undefined ? new Date(a.endedAt).toISOString() : null,
+    })),
+  }));
+  return {
+    ...jobSummaryView(row, owner, live),
+    inputs: spec.inputs,
+    reducers: spec.reducers,
+    workers: spec.workers,
+    splitSize: spec.splitSize ?? null,
+    maps: spec.maps ?? null,
+    params: spec.params,
+    phases: p.phases,
+    mapBytes: p.mapBytes,
+    inputBytes: p.inputBytes,
+    tasks,
+    counters: live?.counters ?? saved?.counters ?? {},
+    userCounters: live?.userCounters ?? saved?.userCounters ?? {},
+    wallMs: saved?.wallMs ?? null,
+    ...(row.status === 'failed' || row.status === 'cancelled' ? { error: row.error } : {}),
+    ...(row.status === 'succeeded' ? { outputParts } : {}),
+  };
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import { lt } from 'drizzle-orm';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { TorpedoError } from '../../errors.ts';
+import { authenticate, caller } from '../auth/authenticate.ts';
+import { burnPasswordCheck, checkPassword } from '../auth/passwords.ts';
+import type { ManagerContext } from '../context.ts';
+import { revokedTokens } from '../database/schema.ts';
+import { checkPasswordRule, checkUsername } from '../names.ts';
+import { DEFAULT_ROLES } from '../roles.ts';
+import { createUser, findUserByName } from '../users.ts';
+import { credentialsBody, errorResponses, tag } from './schemas.ts';
+
+/** POST /auth/register, /auth/login, /auth/logout; GET /auth/me. */
+export function authRoutes(ctx: ManagerContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const db = ctx.database.db;
+    // Brute force: failed logins count per (address, username) and per address; a success clears
+    // the first. Successful logins are never limited.
+    const perUser = new RateLimiterMemory({ points: ctx.config.loginAttempts, duration: ctx.config.loginWindowMs / 1000 });
+    const perAddress = new RateLimiterMemory({ points: ctx.config.loginAttempts * 10, duration: ctx.config.loginWindowMs / 1000 });
+
+    app.post('/auth/register', { schema: { ...tag('auth', 'Create an account with the default roles'), body: credentialsBody, response: errorResponses } }, async (request, reply) => {
+      if (!ctx.config.allowRegistration) throw new TorpedoError('TORPEDO_ERR_FORBIDDEN', 'self-registration is disabled here; ask an administrator for an account');
+      const body = request.body as Record<string, unknown>;
+      if (body['roles'] !== undefined) {
+        throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'roles cannot be chosen at registration; an administrator grants them');
+      }
+      const user = await createUser(db, { username: checkUsername(body['username']), password: checkPasswordRule(body['password']), roles: DEFAULT_ROLES });
+      return reply.code(201).send({ username: user.username, roles: user.roles });
+    });
+
+    app.post('/auth/login', { schema: { ...tag('auth', 'Exchange a username and password for a token'), body: credentialsBody, response: errorResponses } }, async (request) => {
+      const body = request.body as { username: string; password: string };
+      const userKey = `${request.ip}|${body.username}`;
+      await refuseIfLimited(perUser, userKey);
+      await refuseIfLimited(perAddress, request.ip);
+      const user = await findUserByName(db, body.username);
+      const ok = user !== undefined ? await checkPassword(user.passwordHash, body.password) : (await burnPasswordCheck(body.password), false);
+      if (!ok || user === undefined) {
+        await Promise.all([perUser.penalty(userKey), perAddress.penalty(request.ip)]);
+        throw new TorpedoError('TORPEDO_ERR_UNAUTHENTICATED', 'wrong username or password');
+      }
+      if (user.disabled) throw new TorpedoError('TORPEDO_ERR_UNAUTHENTICATED', `the user ${JSON.stringify(user.username)} is disabled`);
+      await perUser.delete(userKey);
+      const { token, claims } = await ctx.tokens.issue(user);
+      return { token, expiresAt: claims.expiresAt.toISOString() };
+    });
+
+    app.post('/auth/logout', { schema: tag('auth', 'Revoke the token of this request'), preHandler: authenticate(db, ctx.tokens) }, async (request, reply) => {
+      const me = caller(request);
+      await db.insert(revokedTokens).values({ jti: me.jti, expiresAt: me.expiresAt }).onConflictDoNothing();
+      // Revocations of tokens that have expired anyway are no longer needed.
+      await db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date()));
+      return reply.code(204).send();
+    });
+
+    app.get('/auth/me', { schema: tag('auth', 'Who the token belongs to'), preHandler: authenticate(db, ctx.tokens) }, async (request) => {
+      const me = caller(request);
+      return { username: me.username, roles: me.roles };
+    });
+  };
+}
+
+async function refuseIfLimited(limiter: RateLimiterMemory, key: string): Promise<void> {
+  const state = await limiter.get(key);
+  if (state !== null && state.consumedPoints >= limiter.points) throw tooMany(state);
+}
+
+function tooMany(state: RateLimiterRes): TorpedoError {
+  const seconds = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+  return new TorpedoError('TORPEDO_ERR_RATE_LIMITED', `too many failed logins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+}
+

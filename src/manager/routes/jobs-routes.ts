@@ -1,0 +1,154 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { desc, eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TorpedoError } from '../../errors.ts';
+import { authenticate, caller } from '../auth/authenticate.ts';
+import type { ManagerContext } from '../context.ts';
+import { jobs, users } from '../database/schema.ts';
+import { progressOf, type JobRow, type SubmitRequest } from '../job-scheduler.ts';
+import { jobSummaryView, jobView } from '../job-view.ts';
+import { checkDatasetName } from '../names.ts';
+import { idParam, tag } from './schemas.ts';
+
+const submitBody = {
+  type: 'object',
+  required: ['inputs'],
+  additionalProperties: false,
+  properties: {
+    example: { type: 'string', description: 'a built-in job: wordcount, grep, inverted-index, sort' },
+    code: { type: 'string', maxLength: 1_000_000, description: 'a job module (TypeScript or JavaScript) as text' },
+    language: { type: 'string', enum: ['ts', 'js'], default: 'ts' },
+    inputs: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 1000 },
+    reducers: { type: 'integer', minimum: 1, maximum: 1000 },
+    splitSize: { type: 'integer', minimum: 1024 },
+    maps: { type: 'integer', minimum: 1, maximum: 100_000 },
+    workers: { type: 'integer', minimum: 1, maximum: 1024 },
+    params: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 100 },
+  },
+} as const;
+
+/** Submit, list, inspect, follow, cancel jobs and read their output. */
+export function jobsRoutes(ctx: ManagerContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const db = ctx.database.db;
+    const tracker = authenticate(db, ctx.tokens, ['track_jobs']);
+    const submitter = authenticate(db, ctx.tokens, ['submit_jobs']);
+    const s = ctx.scheduler;
+
+    app.post('/jobs', { schema: { ...tag('jobs', 'Submit a job'), body: submitBody }, preHandler: submitter }, async (request, reply) => {
+      const body = request.body as SubmitRequest;
+      for (const name of body.inputs) checkDatasetName(name);
+      const id = await s.submit(caller(request).id, body);
+      return reply.code(201).send({ id });
+    });
+
+    app.get('/jobs', { schema: tag('jobs', 'List your jobs, newest first (admins: everyone’s)'), preHandler: tracker }, async (request) => {
+      const me = caller(request);
+      const rows = await db
+        .select({ j: jobs, owner: users.username })
+        .from(jobs)
+        .innerJoin(users, eq(users.id, jobs.ownerId))
+        .where(me.roles.includes('admin') ? undefined : eq(jobs.ownerId, me.id))
+        .orderBy(desc(jobs.createdAt))
+        .limit(1000);
+      return { jobs: rows.map((r) => jobSummaryView(r.j, r.owner, s.live(r.j.id))) };
+    });
+
+    app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error'), params: idParam }, preHandler: tracker }, async (request) => {
+      const { row, owner } = await visibleJob(request);
+      return jobView(row, owner, s.live(row.id), s.outputParts(row.id));
+    });
+
+    app.get(
+      '/jobs/:id/events',
+      { schema: { ...tag('jobs', 'Live progress as Server-Sent Events (also accepts ?token=)'), params: idParam }, preHandler: authenticate(db, ctx.tokens, ['track_jobs'], true) },
+      async (request, reply) => {
+        const { row, owner } = await visibleJob(request);
+        const stream = new PassThrough();
+        const send = (event: string, data: unknown): void => void stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        const full = async (): Promise<JobRow> => (await db.select().from(jobs).where(eq(jobs.id, row.id)))[0] ?? row;
+        const ended = (r: JobRow): boolean => r.status !== 'queued' && r.status !== 'running';
+        let unsubscribe = (): void => {};
+        let finished = false;
+        const finish = async (): Promise<void> => {
+          if (finished) return;
+          finished = true;
+          unsubscribe();
+          const last = await full();
+          send('job', jobView(last, owner, undefined, s.outputParts(last.id)));
+          stream.end();
+        };
+        unsubscribe = s.subscribe(row.id, (e) => {
+          if (e.type === 'progress') send('progress', e.progress);
+          else void finish();
+        });
+        request.raw.on('close', () => unsubscribe());
+        const now = await full();
+        const live = s.live(row.id);
+        send('job', jobView(now, owner, live, s.outputParts(row.id)));
+        if (ended(now)) void finish();
+        else if (live !== undefined) send('progress', { status: now.status, ...progressOf(live) });
+        // Comments keep proxies from closing an idle stream.
+        const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
+        stream.on('close', () => clearInterval(keepAlive));
+        request.raw.on('close', () => stream.destroy());
+        return reply
+          .header('content-type', 'text/event-stream; charset=utf-8')
+          .header('cache-control', 'no-cache')
+          .header('x-accel-buffering', 'no')
+          .send(stream);
+      },
+    );
+
+    app.delete('/jobs/:id', { schema: { ...tag('jobs', 'Cancel a queued or running job'), params: idParam }, preHandler: submitter }, async (request) => {
+      const { row, owner } = await visibleJob(request);
+      await s.cancel(row.id, `cancelled by ${caller(request).username}`);
+      const after = (await db.select().from(jobs).where(eq(jobs.id, row.id)))[0] ?? row;
+      return jobView(after, owner, undefined, []);
+    });
+
+    app.get('/jobs/:id/output', { schema: { ...tag('jobs', 'The output: all part files concatenated, in order'), params: idParam }, preHandler: tracker }, async (request, reply) => {
+      const { row } = await visibleJob(request);
+      const parts = succeededParts(row);
+      const out = new PassThrough();
+      void (async () => {
+        for (const part of parts) {
+          for await (const chunk of createReadStream(join(s.outputDir(row.id), part))) {
+            if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+          }
+        }
+        out.end();
+      })().catch((e: unknown) => out.destroy(e as Error));
+      return reply.type('text/plain; charset=utf-8').send(out);
+    });
+
+    app.get(
+      '/jobs/:id/output/:part',
+      { schema: { ...tag('jobs', 'One part file'), params: { type: 'object', properties: { id: { type: 'string' }, part: { type: 'string' } }, required: ['id', 'part'] } }, preHandler: tracker },
+      async (request, reply) => {
+        const { row } = await visibleJob(request);
+        const part = (request.params as { part: string }).part;
+        if (!succeededParts(row).includes(part)) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `job ${row.id} has no output part ${JSON.stringify(part)}`);
+        return reply.type('text/plain; charset=utf-8').send(createReadStream(join(s.outputDir(row.id), part)));
+      },
+    );
+
+    /** The job a request names, if the caller may see it; 404 for other users' jobs (admins see all). */
+    async function visibleJob(request: FastifyRequest): Promise<{ row: JobRow; owner: string }> {
+      const me = caller(request);
+      const id = (request.params as { id: string }).id;
+      const found = (await db.select({ j: jobs, owner: users.username }).from(jobs).innerJoin(users, eq(users.id, jobs.ownerId)).where(eq(jobs.id, id)).limit(1))[0];
+      if (found === undefined || (found.j.ownerId !== me.id && !me.roles.includes('admin'))) {
+        throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `no job ${JSON.stringify(id)}`);
+      }
+      return { row: found.j, owner: found.owner };
+    }
+
+    function succeededParts(row: JobRow): string[] {
+      if (row.status !== 'succeeded') throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${row.id} is ${row.status}; output exists once it has succeeded`);
+      return s.outputParts(row.id);
+    }
+  };
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { ERRORS, isTorpedoError, type TorpedoError } from '../errors.ts';
+import { TokenService } from './auth/token-service.ts';
+import type { ManagerConfig } from './config.ts';
+import type { ManagerContext } from './context.ts';
+import type { Database } from './database/database.ts';
+import { DatasetStore } from './dataset-store.ts';
+import { JobScheduler } from './job-scheduler.ts';
+import { ManagerMetrics } from './metrics.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { datasetsRoutes } from './routes/datasets-routes.ts';
+import { jobsRoutes } from './routes/jobs-routes.ts';
+import { countJobs, serviceRoutes } from './routes/service-routes.ts';
+import { usersRoutes } from './routes/users-routes.ts';
+import { createUser, findUserByName } from './users.ts';
+
+export interface Manager {
+  readonly app: FastifyInstance;
+  readonly context: ManagerContext;
+  /** Listens on the configured host and port; resolves with the URL. */
+  listen(): Promise<string>;
+  /** Stops taking requests, stops running jobs' workers (they resume at the next start), closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the manager service on an open database: the Fastify app with every route, the job
+ * scheduler, and the first admin account. Jobs interrupted by a previous stop are resumed.
+ */
+export async function createManager(config: ManagerConfig, database: Database, o: { logger?: boolean; log?: (line: string) => void } = {}): Promise<Manager> {
+  const log = o.log ?? (() => {});
+  const db = database.db;
+  const datasets = new DatasetStore(config.home, db);
+  const metrics = new ManagerMetrics(() => countJobs({ database }));
+  const scheduler = new JobScheduler({ config, db, datasets, metrics, log });
+  const context: ManagerContext = { config, database, tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds), datasets, scheduler, metrics };
+  await ensureAdmin(context, log);
+
+  const app = Fastify({ logger: o.logger === true ? { level: 'info' } : false, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
+  app.decorateRequest('user', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'TORPEDO_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  // A coarse per-address limit on everything, against floods; failed logins have a tighter one.
+  await app.register(rateLimit, {
+    max: 6000,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, c) => ({
+      statusCode: 429,
+      error: { code: 'TORPEDO_ERR_RATE_LIMITED', message: `too many requests; try again in ${Math.ceil(c.ttl / 1000)} s` },
+    }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'torpedo manager', version: '0.1.0', description: 'Accounts, datasets and MapReduce jobs. See docs/rest-api.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(serviceRoutes(context));
+  await app.register(authRoutes(context));
+  await app.register(usersRoutes(context));
+  await app.register(datasetsRoutes(context));
+  await app.register(jobsRoutes(context));
+  await app.ready();
+  await scheduler.start();
+
+  return {
+    app,
+    context,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    async close() {
+      await app.close();
+      await scheduler.stop();
+      await database.close();
+    },
+  };
+}
+
+/** On the first start (no users yet), creates `admin` with TORPEDO_ADMIN_PASSWORD or a printed random password. */
+async function ensureAdmin(ctx: ManagerContext, log: (line: string) => void): Promise<void> {
+  if ((await findUserByName(ctx.database.db, 'admin')) !== undefined) return;
+  const given = ctx.config.adminPassword;
+  const password = given ?? randomBytes(15).toString('base64url');
+  try {
+    await createUser(ctx.database.db, { username: 'admin', password, roles: ['admin'] });
+  } catch (e) {
+    if (isTorpedoError(e) && e.code === 'TORPEDO_ERR_CONFLICT') return; // another replica made it
+    throw e;
+  }
+  if (given === undefined) log(`created the account admin with password ${password} (shown once; change it with PATCH /users/admin)`);
+  else log('created the account admin with the password from TORPEDO_ADMIN_PASSWORD');
+}
+
+/** Every error leaves as `{error: {code, message}}` with the status of its code. */
+function errorHandler(error: FastifyError | TorpedoError | Error, request: { log: { error: (o: unknown, m: string) => void } }, reply: FastifyReply): void {
+  let code: keyof typeof ERRORS = 'TORPEDO_ERR_INTERNAL';
+  let message = error.message;
+  const fe = error as FastifyError & { statusCode?: number; error?: { code?: string } };
+  if (isTorpedoError(error)) {
+    code = error.code;
+    if (error.details.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.details.retryAfterSeconds));
+  } else if (fe.validation !== undefined) {
+    code = 'TORPEDO_ERR_BAD_REQUEST';
+  } else if (fe.statusCode === 429) {
+    code = 'TORPEDO_ERR_RATE_LIMITED';
+  } else if (fe.statusCode === 413 || fe.code === 'FST_REQ_FILE_TOO_LARGE') {
+    code = 'TORPEDO_ERR_TOO_LARGE';
+  } else if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+    code = fe.statusCode === 404 ? 'TORPEDO_ERR_NOT_FOUND' : fe.statusCode === 401 ? 'TORPEDO_ERR_UNAUTHENTICATED' : 'TORPEDO_ERR_BAD_REQUEST';
+  } else {
+    request.log.error({ err: error }, 'request failed');
+    message = 'internal error; see the manager log';
+  }
+  void reply.code(ERRORS[code].status).send({ error: { code, message } });
+}
+
+export const MANAGER_DB_DIR = (home: string): string => join(home, 'db');

@@ -1,0 +1,69 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import { TorpedoError } from '../errors.ts';
+import type { Db } from './database/database.ts';
+import { users } from './database/schema.ts';
+import { hashPassword } from './auth/passwords.ts';
+
+export type UserRow = typeof users.$inferSelect;
+
+/** What the API shows of a user. */
+export interface UserView {
+  readonly username: string;
+  readonly roles: readonly string[];
+  readonly disabled: boolean;
+  readonly createdAt: string;
+}
+
+export function userView(u: UserRow): UserView {
+  return { username: u.username, roles: u.roles, disabled: u.disabled, createdAt: u.createdAt.toISOString() };
+}
+
+export async function findUserByName(db: Db, username: string): Promise<UserRow | undefined> {
+  return (await db.select().from(users).where(eq(users.username, username)).limit(1))[0];
+}
+
+export async function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
+  return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0];
+}
+
+export async function listUsers(db: Db): Promise<UserRow[]> {
+  return db.select().from(users).orderBy(asc(users.username));
+}
+
+export async function createUser(db: Db, u: { username: string; password: string; roles: readonly string[] }): Promise<UserRow> {
+  const passwordHash = await hashPassword(u.password);
+  const rows = await db
+    .insert(users)
+    .values({ username: u.username, passwordHash, roles: [...u.roles] })
+    .onConflictDoNothing({ target: users.username })
+    .returning();
+  const row = rows[0];
+  if (row === undefined) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `the username ${JSON.stringify(u.username)} is taken`);
+  return row;
+}
+
+/** Changes roles, disabled or password; a new password or disabling bumps the token version (revoking tokens). */
+export async function updateUser(
+  db: Db,
+  id: number,
+  change: { roles?: readonly string[]; disabled?: boolean; password?: string },
+): Promise<UserRow> {
+  const revoke = change.password !== undefined || change.disabled === true;
+  const rows = await db
+    .update(users)
+    .set({
+      ...(change.roles !== undefined ? { roles: [...change.roles] } : {}),
+      ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+      ...(change.password !== undefined ? { passwordHash: await hashPassword(change.password) } : {}),
+      ...(revoke ? { tokenVersion: sql`${users.tokenVersion} + 1` } : {}),
+    })
+    .where(eq(users.id, id))
+    .returning();
+  const row = rows[0];
+  if (row === undefined) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', 'no such user');
+  return row;
+}
+
+export async function deleteUser(db: Db, id: number): Promise<void> {
+  await db.delete(users).where(eq(users.id, id));
+}
