@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type ErrorCode, TorpedoError } from '../errors.ts';
 import { BIN, ROOT } from '../paths.ts';
 
@@ -27,6 +28,7 @@ export async function compileJobInChild(source: string, out: string, o: { typech
 }
 
 async function internalCommand(args: readonly string[], timeoutMs: number, what: string): Promise<Record<string, unknown>> {
+  await ensureBundle();
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, args, { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, out, errOut) => {
       if (err !== null && out === '') {
@@ -40,4 +42,14 @@ async function internalCommand(args: readonly string[], timeoutMs: number, what:
   const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ok: boolean; code?: ErrorCode; message?: string } & Record<string, unknown>;
   if (!result.ok) throw new TorpedoError(result.code ?? 'TORPEDO_ERR_USER_CODE', result.message ?? `${what} failed`);
   return result;
+}
+
+/**
+ * Brings bin/torpedo's bundle of src/ up to date. Sandboxed processes (probes, workers) cannot
+ * write it, so whoever starts them builds it first.
+ */
+export async function ensureBundle(): Promise<void> {
+  if (process.env['TORPEDO_NO_BUNDLE'] === '1') return;
+  const bundler = (await import(pathToFileURL(join(ROOT, 'bin', 'bundle.mjs')).href)) as { ensureBundle(): Promise<string> };
+  await bundler.ensureBundle();
 }

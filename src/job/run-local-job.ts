@@ -17,6 +17,8 @@ import { probeJob } from './probe-job.ts';
 export interface RunJobOptions {
   /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs). */
   readonly job: string;
+  /** `job` is a bundle already made by compileJob (the manager compiles at submit): use it as is. */
+  readonly precompiled?: boolean;
   readonly inputs: readonly string[];
   readonly output: string;
   readonly reducers: number;
@@ -77,7 +79,8 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   if (resuming) checkResumable(layout.spec, spec);
   checkOutput(output, o.inputs, o.force || resuming);
 
-  const compiled = await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
+  const compiled =
+    o.precompiled === true ? { code: readFileSync(jobPath, 'utf8'), name: o.job } : await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
   // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
   const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
   // Load it once, in a sandboxed process, so that a module without map/reduce fails before any

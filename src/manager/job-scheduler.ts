@@ -281,6 +281,7 @@ export class JobScheduler {
     try {
       summary = await runLocalJob({
         job: row.job === 'code' ? join(this.jobDir(row.id), 'bundle', 'job.mjs') : row.job,
+        precompiled: row.job === 'code',
         inputs: spec.inputs.map((name) => this.#datasets.pathOf(row.ownerId, name)),
         output: this.outputDir(row.id),
         reducers: spec.reducers,
