@@ -22,7 +22,9 @@ export async function ensureBundle() {
   let built = 0;
   try {
     built = statSync(entry).mtimeMs;
-  } catch {}
+  } catch {
+    // Not built yet.
+  }
   const sources = Math.max(newest(join(root, 'src')), statSync(join(root, 'examples', 'index.ts')).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
   if (built < sources) {
     const { build } = await import('esbuild');
