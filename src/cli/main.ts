@@ -3,6 +3,7 @@ import { registerRunCommand } from './run-command.ts';
 import { registerInternalCommands } from './internal-commands.ts';
 import { registerManagerCommand } from './manager-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
+import { registerClientCommands } from './client/index.ts';
 
 /** The `torpedo` command: parses arguments and hands over to one subcommand. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -18,5 +19,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerWorkerCommand(program);
   registerInternalCommands(program);
   registerManagerCommand(program);
+  registerClientCommands(program);
   await program.parseAsync([...argv]);
 }

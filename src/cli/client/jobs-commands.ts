@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { TorpedoError } from '../../errors.ts';
+import type { Job, JobSummary } from './api-types.ts';
+import { clientAction, printJson, serverOptions, type JsonFlags, type ServerFlags } from './client-action.ts';
+import { formatBytes, formatTime, table } from './format.ts';
+import { saveBody } from './save-body.ts';
+import { openClient } from './session.ts';
+
+/** The part names the manager writes; anything else is refused before it becomes a file path. */
+const PART_NAME = /^part-r-\d{5,}$/;
+
+/** `torpedo jobs`, `status`, `cancel`, `output`: what happens to submitted jobs. */
+export function registerJobsCommands(program: Command): void {
+  serverOptions(program.command('jobs').description('list your jobs, newest first (admins: everyone’s)'), { json: true }).action(
+    clientAction(async (flags: JsonFlags) => {
+      const answer = await openClient(flags.server).json<{ jobs: JobSummary[] }>('GET', '/jobs');
+      if (flags.json) return printJson(answer);
+      const rows = answer.jobs.map((j) => [j.id, j.job, j.status, j.phase, `${j.progress.done}/${j.progress.total}`, formatTime(j.createdAt)]);
+      process.stdout.write(table(['ID', 'JOB', 'STATUS', 'PHASE', 'PROGRESS', 'CREATED'], rows));
+    }),
+  );
+
+  serverOptions(
+    program
+      .command('status')
+      .description("a job's status, phases, counters and error")
+      .argument('<id>', 'job id')
+      .option('--watch', 'follow the job with a progress bar until it ends; exit 0 if it succeeded, 1 if not', false),
+    { json: true },
+  ).action(
+    clientAction(async (id: string, flags: JsonFlags & { readonly watch: boolean }) => {
+      const client = openClient(flags.server);
+      let job: Job;
+      let code = 0;
+      if (flags.watch) {
+        const { watchJob, reportEnd } = await import('./watch-job.ts');
+        job = await watchJob(client, id);
+        if (!flags.json) code = reportEnd(job);
+        else code = job.status === 'succeeded' ? 0 : 1;
+      } else {
+        job = await client.json<Job>('GET', `/jobs/${encodeURIComponent(id)}`);
+      }
+      if (flags.json) printJson(job);
+      else process.stdout.write(describeJob(job));
+      return code;
+    }),
+  );
+
+  serverOptions(program.command('cancel').description('cancel a queued or running job').argument('<id>', 'job id'), { json: true }).action(
+    clientAction(async (id: string, flags: JsonFlags) => {
+      const job = await openClient(flags.server).json<Job>('DELETE', `/jobs/${encodeURIComponent(id)}`);
+      if (flags.json) printJson(job);
+      else process.stdout.write(`cancelled ${job.id}\n`);
+    }),
+  );
+
+  serverOptions(
+    program
+      .command('output')
+      .description("a succeeded job's output: all parts to stdout, or each part into a directory")
+      .argument('<id>', 'job id')
+      .option('--out <dir>', 'write each part file (part-r-00000 …) into this directory'),
+    { json: false },
+  ).action(clientAction(output));
+}
+
+async function output(id: string, flags: ServerFlags & { readonly out?: string }): Promise<void> {
+  const client = openClient(flags.server);
+  const path = `/jobs/${encodeURIComponent(id)}`;
+  if (flags.out === undefined) {
+    await saveBody(client, await client.request('GET', `${path}/output`), undefined);
+    return;
+  }
+  const job = await client.json<Job>('GET', path);
+  if (job.status !== 'succeeded' || job.outputParts === undefined) {
+    throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${job.id} is ${job.status}; output exists once it has succeeded`);
+  }
+  const bad = job.outputParts.find((p) => !PART_NAME.test(p));
+  if (bad !== undefined) throw new TorpedoError('TORPEDO_ERR_INTERNAL', `the manager named an output part ${JSON.stringify(bad)}; refusing to write it`);
+  mkdirSync(flags.out, { recursive: true });
+  for (const part of job.outputParts) {
+    await saveBody(client, await client.request('GET', `${path}/output/${part}`), join(flags.out, part));
+  }
+  process.stdout.write(`wrote ${job.outputParts.length} part file${job.outputParts.length === 1 ? '' : 's'} to ${flags.out}\n`);
+}
+
+/** The human-readable form of GET /jobs/:id. */
+export function describeJob(job: Job): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string): void => void lines.push(`${k.padEnd(10)}${v}`);
+  row('id', job.id);
+  row('job', `${job.job} (owner ${job.owner})`);
+  row('status', job.status === 'running' ? `running, phase ${job.phase}` : job.status);
+  row('inputs', `${job.inputs.join(', ')} (${formatBytes(job.inputBytes)})`);
+  row('times', `created ${formatTime(job.createdAt)}, started ${formatTime(job.startedAt)}, finished ${formatTime(job.finishedAt)}`);
+  row('phases', (['setup', 'map', 'reduce'] as const).map((p) => `${p} ${job.phases[p].done}/${job.phases[p].total}`).join(', '));
+  if (job.status === 'running' && job.inputBytes > 0) row('map input', `${formatBytes(job.mapBytes)} of ${formatBytes(job.inputBytes)} read`);
+  for (const [title, counters] of [
+    ['counters', job.counters],
+    ['user counters', job.userCounters],
+  ] as const) {
+    const entries = Object.entries(counters).sort(([a], [b]) => a.localeCompare(b));
+    if (entries.length === 0) continue;
+    lines.push(`${title}:`);
+    const width = Math.max(...entries.map(([k]) => k.length));
+    for (const [k, v] of entries) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  }
+  if (job.error) row('error', `${job.error.code}: ${job.error.message}`);
+  if (job.outputParts !== undefined) row('output', `${job.outputParts.join(', ') || 'no parts'} (torpedo output ${job.id})`);
+  return `${lines.join('\n')}\n`;
+}
