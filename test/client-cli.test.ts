@@ -23,8 +23,8 @@ let server: string;
 let books: string;
 
 /** Starts `torpedo manager --port 0` and resolves with the URL from its "listening on" line. */
-function startManager(home: string): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'manager', '--port', '0', '--home', home], {
+function startManager(home: string, port = '0'): Promise<string> {
+  const child = spawn(process.execPath, [BIN, 'manager', '--port', port, '--home', home], {
     cwd: ROOT,
     env: { ...process.env, TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_LOG: 'off', TORPEDO_MAX_UPLOAD_BYTES: String(MAX_UPLOAD), NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,12 +83,15 @@ before(async () => {
   server = await startManager(join(dir, 'home'));
 });
 
+async function stopManager(): Promise<void> {
+  if (manager === undefined || manager.exitCode !== null) return;
+  const exited = new Promise((resolve) => manager?.once('exit', resolve));
+  manager.kill('SIGTERM');
+  await exited;
+}
+
 after(async () => {
-  if (manager !== undefined && manager.exitCode === null) {
-    const exited = new Promise((resolve) => manager?.once('exit', resolve));
-    manager.kill('SIGTERM');
-    await exited;
-  }
+  await stopManager();
   removeDir(dir);
 });
 
@@ -221,6 +224,23 @@ describe('torpedo client commands against a real manager', () => {
     fails(await as('alice', ['whoami']), /TORPEDO_ERR_UNAUTHENTICATED/);
     ok(await as('alice', ['logout']));
     assert.equal(existsSync(file), false, 'logout of an already revoked token still forgets it');
+  });
+
+  it('status --watch reconnects when the manager restarts, and sees the resumed job end', async () => {
+    // About 2 s of map work (the job sleeps 20 ms every 100 lines), so it is running at the restart.
+    const lines = join(dir, 'lines.txt');
+    writeFileSync(lines, 'one two three\n'.repeat(10_000));
+    ok(await as('admin', ['datasets', 'upload', lines]));
+    const job = join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs');
+    const id = ok(await as('admin', ['submit', job, '--input', 'lines.txt', '--maps', '1', '--workers', '1'])).stdout.trim();
+    const watching = as('admin', ['status', id, '--watch']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stopManager();
+    assert.equal(await startManager(join(dir, 'home'), new URL(server).port), server);
+    const watched = ok(await watching);
+    assert.match(watched.stdout, /^status +succeeded$/m);
+    assert.match(watched.stderr, /cannot reach the manager at .*; reconnecting in/, 'the stream did break');
+    assert.equal(ok(await as('admin', ['output', id])).stdout, (await oracle(job, [lines], 2)).join(''));
   });
 
   // Needs a terminal: util-linux `script` gives the CLI one.

@@ -8,13 +8,19 @@ const MAX_RECONNECTS = 8;
 
 /**
  * Follows GET /jobs/:id/events until the job has ended and returns the final job. Every event
- * (the full job included) goes to `onProgress` as a ProgressEvent.
+ * (the full job included) goes to `onProgress` as a ProgressEvent; `onRetry` hears of each
+ * reconnection before its pause.
  *
  * The stream can break without the job ending (the manager restarts, a proxy times out). Since
  * the first event of every connection is the whole job, reconnecting loses nothing, so this is
  * the one place the client retries; API errors (401, 404) are not transient and are thrown.
  */
-export async function followJob(client: ApiClient, id: string, onProgress: (p: ProgressEvent) => void): Promise<Job> {
+export async function followJob(
+  client: ApiClient,
+  id: string,
+  onProgress: (p: ProgressEvent) => void,
+  onRetry: (reason: string, delayMs: number) => void = () => {},
+): Promise<Job> {
   let failures = 0;
   let lastError: ManagerUnreachableError | undefined;
   for (;;) {
@@ -39,6 +45,8 @@ export async function followJob(client: ApiClient, id: string, onProgress: (p: P
       lastError = broken;
     }
     if (++failures > MAX_RECONNECTS) throw lastError;
-    await sleep(Math.min(5000, 500 * failures));
+    const delay = Math.min(5000, 500 * failures);
+    onRetry(lastError.message, delay);
+    await sleep(delay);
   }
 }

@@ -16,7 +16,12 @@ export async function watchJob(client: ApiClient, id: string): Promise<Job> {
   };
   process.once('SIGINT', onInterrupt);
   try {
-    return await followJob(client, id, (p) => bar.update(p));
+    return await followJob(
+      client,
+      id,
+      (p) => bar.update(p),
+      (reason, delayMs) => void process.stderr.write(`\ntorpedo: ${reason}; reconnecting in ${(delayMs / 1000).toFixed(1)} s\n`),
+    );
   } finally {
     process.off('SIGINT', onInterrupt);
     bar.stop();
