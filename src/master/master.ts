@@ -196,9 +196,13 @@ export class Master implements ProtocolHandlers {
     const checkMs = Math.min(1000, this.#o.leaseTimeoutMs / 2, (this.#o.taskTimeoutMs ?? 0) > 0 ? (this.#o.taskTimeoutMs as number) / 2 : Infinity);
     const lease = setInterval(() => this.#expireLeases(), checkMs);
     try {
-      this.#adoptCommitted();
-      this.#advance();
-      for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
+      if (this.#phase === 'failed') {
+        this.#finished?.(); // aborted before it started
+      } else {
+        this.#adoptCommitted();
+        this.#advance();
+        for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
+      }
       await finished;
     } finally {
       clearInterval(lease);
