@@ -49,6 +49,7 @@ export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefine
     index: t.index,
     state: t.state,
     reused: t.reused,
+    ...(t.bytes !== undefined ? { bytes: t.bytes } : {}),
     attempts: t.attempts.map((a) => ({
       ...a,
       startedAt: new Date(a.startedAt).toISOString(),

@@ -52,6 +52,8 @@ export interface TaskSnapshot {
   readonly index: number;
   readonly state: TaskState;
   readonly reused: boolean;
+  /** Map tasks: the bytes of input the task reads. */
+  readonly bytes?: number;
   readonly attempts: readonly {
     readonly id: string;
     readonly worker: string;
@@ -163,6 +165,7 @@ export class Master implements ProtocolHandlers {
           index: t.index,
           state: t.state,
           reused: t.reused,
+          ...(kind === 'map' ? { bytes: (t.payload as Split).end - (t.payload as Split).start } : {}),
           attempts: t.attempts.map((a) => ({
             id: a.id,
             worker: a.workerId,
