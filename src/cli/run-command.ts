@@ -27,6 +27,10 @@ interface RunFlags {
   progress: boolean;
   verbose: boolean;
   sandbox: boolean;
+  mapper?: string;
+  reducer?: string;
+  combiner?: string;
+  file: string[];
 }
 
 /** `torpedo run <job>`: runs a job on this machine with a local master and worker processes. */
@@ -34,7 +38,7 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run a MapReduce job on this machine')
-    .argument('<job>', 'a built-in example (wordcount, grep, inverted-index, sort) or a job module (.ts/.js/.mjs)')
+    .argument('[job]', 'a built-in example (wordcount, grep, inverted-index, sort) or a job module (.ts/.js/.mjs); not with --mapper')
     .requiredOption('-i, --input <paths...>', 'input files or directories (directories are read recursively)')
     .requiredOption('-o, --output <dir>', 'output directory (must not exist unless --force)')
     .option('-r, --reducers <n>', 'number of reduce tasks and part files (R)', parsePositiveInt, 1)
@@ -57,9 +61,32 @@ export function registerRunCommand(program: Command): void {
     .option('--no-progress', 'do not show the progress bar')
     .option('-v, --verbose', "copy the workers' logs to stderr", false)
     .option('--no-sandbox', "do not confine workers with Node's permission model (they can then read and write any file)")
-    .action(async (job: string, flags: RunFlags) => {
-      process.exitCode = await run(job, flags);
+    .option('--mapper <command>', "streaming job: a command that reads input lines on stdin and writes key<TAB>value lines (e.g. 'python3 mapper.py')")
+    .option('--reducer <command>', "streaming job: a command that reads its partition's key<TAB>value lines, sorted by key, and writes output lines")
+    .option('--combiner <command>', 'streaming job: a command run on each map task\'s sorted output, per partition, like the reducer')
+    .option('--file <path>', 'streaming job: a file to put in each task\'s working directory, repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(async (job: string | undefined, flags: RunFlags) => {
+      const usage = streamingUsage(job, flags);
+      if (usage !== undefined) {
+        process.stderr.write(`torpedo run: ${usage}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await run(job ?? 'streaming', flags);
     });
+}
+
+/** What is wrong with the combination of a job argument and the streaming flags, if anything. */
+function streamingUsage(job: string | undefined, flags: RunFlags): string | undefined {
+  const streaming = flags.mapper !== undefined || flags.reducer !== undefined || flags.combiner !== undefined;
+  if (!streaming) {
+    if (job === undefined) return 'give a job (a built-in example or a job module), or --mapper and --reducer for a streaming job';
+    if (flags.file.length > 0) return '--file is for streaming jobs (--mapper/--reducer)';
+    return undefined;
+  }
+  if (job !== undefined) return `give either a job (${JSON.stringify(job)}) or --mapper/--reducer, not both`;
+  if (flags.mapper === undefined || flags.reducer === undefined) return 'a streaming job needs both --mapper and --reducer';
+  return undefined;
 }
 
 async function run(job: string, flags: RunFlags): Promise<number> {
@@ -74,6 +101,9 @@ async function run(job: string, flags: RunFlags): Promise<number> {
   try {
     summary = await runLocalJob({
       job,
+      ...(flags.mapper !== undefined && flags.reducer !== undefined
+        ? { streaming: { mapper: flags.mapper, reducer: flags.reducer, ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files: flags.file } }
+        : {}),
       inputs: flags.input,
       output: flags.output,
       reducers: flags.reducers,

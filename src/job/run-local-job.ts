@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError } from '../errors.ts';
 import { listInputFiles } from '../input/input-files.ts';
@@ -14,9 +14,19 @@ import { Master } from '../master/master.ts';
 import { compileJob } from './compile-job.ts';
 import { probeJob } from './probe-job.ts';
 
+/** A streaming job (`--mapper`, `--reducer`, `--combiner`, `--file`): commands instead of a module. */
+export interface StreamingCommands {
+  readonly mapper: string;
+  readonly reducer: string;
+  readonly combiner?: string;
+  /** Files copied into each task's working directory. */
+  readonly files: readonly string[];
+}
+
 export interface RunJobOptions {
-  /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs). */
+  /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs); ignored for streaming. */
   readonly job: string;
+  readonly streaming?: StreamingCommands;
   /** `job` is a bundle already made by compileJob (the manager compiles at submit): use it as is. */
   readonly precompiled?: boolean;
   readonly inputs: readonly string[];
@@ -62,7 +72,8 @@ export const DEFAULT_MAX_RECORD_BYTES = 256 << 20;
 export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   const builtin = EXAMPLES[o.job];
   const jobPath = builtin ?? o.job;
-  if (builtin === undefined && !existsSync(o.job)) {
+  if (o.streaming !== undefined) checkStreamingFiles(o.streaming.files);
+  else if (builtin === undefined && !existsSync(o.job)) {
     throw new TorpedoError(
       'TORPEDO_ERR_JOB_NOT_FOUND',
       `${JSON.stringify(o.job)} is neither a job file nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`,
@@ -71,7 +82,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   const files = listInputFiles(o.inputs);
   const output = resolve(o.output);
   const layout = layoutForOutput(output);
-  const spec = { job: o.job, inputs: o.inputs, reducers: o.reducers, splitSize: o.splitSize ?? null, maps: o.maps ?? null, params: o.params };
+  const spec = { job: o.job, ...(o.streaming !== undefined ? { streaming: o.streaming } : {}), inputs: o.inputs, reducers: o.reducers, splitSize: o.splitSize ?? null, maps: o.maps ?? null, params: o.params };
   const resuming = o.resume === true && existsSync(layout.spec);
   if (o.resume === true && !resuming && existsSync(join(output, '_SUCCESS'))) {
     return alreadyComplete(output, o.job);
@@ -79,20 +90,26 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   if (resuming) checkResumable(layout.spec, spec);
   checkOutput(output, o.inputs, o.force || resuming);
 
-  const compiled =
-    o.precompiled === true ? { code: readFileSync(jobPath, 'utf8'), name: o.job } : await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
   // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
   const sandbox = o.sandbox !== false && process.env['TORPEDO_NO_BUNDLE'] !== '1';
+  const compiled =
+    o.streaming !== undefined
+      ? { code: STREAMING_MODULE, name: `streaming job (mapper \`${o.streaming.mapper}\`)` }
+      : o.precompiled === true
+        ? { code: readFileSync(jobPath, 'utf8'), name: o.job }
+        : await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
   // Load it once, in a sandboxed process, so that a module without map/reduce fails before any
   // output is touched.
-  const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
-  let hasSetup: boolean;
-  try {
-    const probe = join(scratch, 'job.mjs');
-    writeFileSync(probe, compiled.code);
-    hasSetup = (await probeJob(probe, compiled.name, sandbox)).hasSetup;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
+  let hasSetup = false;
+  if (o.streaming === undefined) {
+    const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
+    try {
+      const probe = join(scratch, 'job.mjs');
+      writeFileSync(probe, compiled.code);
+      hasSetup = (await probeJob(probe, compiled.name, sandbox)).hasSetup;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
 
   const splitSize = o.maps !== undefined ? splitSizeForMaps(files, o.maps) : (o.splitSize ?? DEFAULT_SPLIT_SIZE);
@@ -100,13 +117,18 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
   for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
   writeFileSync(layout.bundle, compiled.code);
+  const filesDir = join(layout.workDir, 'files');
+  if (o.streaming !== undefined) {
+    mkdirSync(filesDir, { recursive: true });
+    for (const f of o.streaming.files) copyFileSync(f, join(filesDir, basename(f)));
+  }
   const jobId = resuming
     ? (JSON.parse(readFileSync(layout.spec, 'utf8')) as { jobId: string }).jobId
     : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   if (!resuming) writeFileSync(layout.spec, JSON.stringify({ jobId, ...spec }, null, 2));
 
   const nodeArgs = [
-    ...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir }) : []),
+    ...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir, streaming: o.streaming !== undefined }) : []),
     ...(o.workerMemoryBytes !== undefined ? [`--max-old-space-size=${Math.max(16, Math.floor(o.workerMemoryBytes / 2 ** 20))}`] : []),
     ...(o.workerNodeArgs ?? []),
   ];
@@ -129,11 +151,37 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
       heartbeatMs: o.heartbeatMs,
       leaseTimeoutMs: o.leaseTimeoutMs,
       taskTimeoutMs: o.taskTimeoutMs ?? 0,
+      ...(o.streaming !== undefined
+        ? {
+            streaming: {
+              mapper: o.streaming.mapper,
+              reducer: o.streaming.reducer,
+              ...(o.streaming.combiner !== undefined ? { combiner: o.streaming.combiner } : {}),
+              filesDir,
+              confine: o.sandbox !== false,
+              memoryLimitBytes: o.workerMemoryBytes ?? 0,
+            },
+          }
+        : {}),
     },
     launcher,
   );
   o.onStart?.(master);
   return master.run();
+}
+
+/** What a streaming job's workers are told to import: nothing runs it (they run the commands). */
+const STREAMING_MODULE = 'export default { map() {}, reduce() {} };\n';
+
+/** `--file` files must exist, be regular files, and have distinct names (they share one directory). */
+function checkStreamingFiles(files: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (!existsSync(f) || !statSync(f).isFile()) throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `--file ${JSON.stringify(f)}: no such file`);
+    const name = basename(f);
+    if (seen.has(name)) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `--file: two files are named ${JSON.stringify(name)}; they would overwrite each other in the task's directory`);
+    seen.add(name);
+  }
 }
 
 /** `--resume` must repeat the command it continues: the same job, inputs, R, splits and params. */

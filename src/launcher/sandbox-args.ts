@@ -1,5 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ROOT } from '../paths.ts';
 
 /**
@@ -8,7 +9,7 @@ import { ROOT } from '../paths.ts';
  * the job's working directory (OUTPUT/_temporary). Child processes, worker threads and native
  * addons are refused. The network is not restricted by Node 20 (the worker needs its master).
  */
-export function sandboxArgs(o: { inputs: readonly string[]; output: string; workDir: string }): string[] {
+export function sandboxArgs(o: { inputs: readonly string[]; output: string; workDir: string; streaming?: boolean }): string[] {
   const read = new Set<string>([ROOT, resolve(o.output)]);
   for (const input of o.inputs) {
     read.add(resolve(input));
@@ -20,5 +21,10 @@ export function sandboxArgs(o: { inputs: readonly string[]; output: string; work
     '--disable-warning=ExperimentalWarning',
     ...[...read].map((p) => `--allow-fs-read=${p}`),
     `--allow-fs-write=${resolve(o.workDir)}`,
+    // A streaming job's worker starts the user's commands (confined by other means: see
+    // src/streaming/confine.ts) in fresh directories under the system's temporary directory.
+    ...(o.streaming === true
+      ? ['--allow-child-process', `--allow-fs-read=${join(tmpdir(), 'torpedo-stream-*')}`, `--allow-fs-write=${join(tmpdir(), 'torpedo-stream-*')}`]
+      : []),
   ];
 }

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { ErrorCode } from '../errors.ts';
 import type { Split } from '../input/splits.ts';
 import type { Launcher } from '../launcher/launcher.ts';
+import type { StreamingSpec } from '../streaming/streaming-spec.ts';
 import {
   PROTOCOL_VERSION,
   type DoneRequestSchema,
@@ -41,6 +42,8 @@ export interface MasterOptions {
   readonly leaseTimeoutMs: number;
   /** An attempt running longer than this is failed and its worker replaced (0: no limit). */
   readonly taskTimeoutMs?: number;
+  /** A streaming job's commands (Hadoop Streaming); workers run them instead of the bundle. */
+  readonly streaming?: StreamingSpec;
   /** Address to listen on; loopback by default. */
   readonly listenHost?: string;
 }
@@ -244,6 +247,7 @@ export class Master implements ProtocolHandlers {
       memoryBytes: this.#o.memoryBytes,
       maxRecordBytes: this.#o.maxRecordBytes,
       heartbeatMs: this.#o.heartbeatMs,
+      ...(this.#o.streaming !== undefined ? { streaming: this.#o.streaming } : {}),
     };
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
 
 /**
  * The task protocol between a job's master and its workers: JSON over HTTP, every request a POST
@@ -35,6 +36,8 @@ export const JobInfoSchema = z.object({
   /** The longest input line a map task accepts. */
   maxRecordBytes: z.number().int().positive(),
   heartbeatMs: z.number().int().positive(),
+  /** Set for a streaming job: its commands replace the bundle's functions. */
+  streaming: StreamingSpecSchema.optional(),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;
 

@@ -57,6 +57,15 @@ export class OutputWriter extends BufferedFileWriter {
     this.lines++;
   }
 
+  /** Writes `buf[start, end)` and a newline: a line of a streaming reducer's output, as it is. */
+  writeLine(buf: Uint8Array, start: number, end: number): void {
+    this.ensure(end - start + 1);
+    this.buf.set(buf.subarray(start, end), this.pos);
+    this.pos += end - start;
+    this.buf[this.pos++] = NL;
+    this.lines++;
+  }
+
   close(): void {
     this.finish();
   }

@@ -10,6 +10,18 @@ import { runMap } from './map-runner.ts';
 import { runReduce } from './reduce-runner.ts';
 import { runSetup } from './setup-runner.ts';
 import { AttemptContext } from './task-context.ts';
+import { runStreamingMap } from '../streaming/streaming-map.ts';
+import { runStreamingReduce } from '../streaming/streaming-reduce.ts';
+
+/** Stands in for the job module of a streaming job, whose tasks never call it. */
+const STREAMING_PLACEHOLDER: Job = {
+  map: () => {
+    throw new Error('a streaming job has no map function');
+  },
+  reduce: () => {
+    throw new Error('a streaming job has no reduce function');
+  },
+};
 
 export interface WorkerOptions {
   readonly masterUrl: string;
@@ -33,7 +45,8 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     if (next.type === 'exit') return;
     if (next.type === 'wait') continue;
     // Loaded at the first task, not at start: a worker that starts late may find the job over.
-    state.job ??= await loadJob(info.bundle, info.jobName);
+    // A streaming job has no module: its commands are in `info.streaming`.
+    state.job ??= info.streaming !== undefined ? STREAMING_PLACEHOLDER : await loadJob(info.bundle, info.jobName);
     await runTask(client, opts, state as WorkerState & { job: Job }, next.task);
   }
 }
@@ -74,24 +87,36 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     } else if (task.kind === 'map') {
       if (task.split === undefined) throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `map task ${task.attemptId} has no split`);
       const outputPath = join(attemptDir, 'output.run');
-      ({ counters } = await runMap({
-        job,
-        jobName: info.jobName,
+      const common = {
         split: task.split,
         ctx,
         reducers: info.reducers,
         memoryBytes: info.memoryBytes,
         maxRecordBytes: info.maxRecordBytes,
-        skip: new Set(task.skip ?? []),
         attemptDir,
         outputPath,
-        onProgress: (b) => (bytes = b),
-      }));
+        onProgress: (b: number) => (bytes = b),
+      };
+      ({ counters } =
+        info.streaming !== undefined
+          ? await runStreamingMap({ ...common, spec: info.streaming })
+          : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []) }));
       committed = commit(outputPath, mapOutputPath(layout, task.index));
     } else {
       const outputPath = join(attemptDir, 'part');
       const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
-      ({ counters } = await runReduce({
+      if (info.streaming !== undefined) {
+        ({ counters } = await runStreamingReduce({
+          spec: info.streaming,
+          partition: task.index,
+          mapOutputs,
+          ctx,
+          memoryBytes: info.memoryBytes,
+          maxRecordBytes: info.maxRecordBytes,
+          outputPath,
+          onProgress: (b) => (bytes = b),
+        }));
+      } else ({ counters } = await runReduce({
         job,
         jobName: info.jobName,
         partition: task.index,

@@ -1,0 +1,109 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSplit } from '../input/split-reader.ts';
+import type { Split } from '../input/splits.ts';
+import { MapOutput } from '../shuffle/map-output.ts';
+import { defaultPartition, hashBytes } from '../shuffle/partition.ts';
+import type { AttemptContext } from '../worker/task-context.ts';
+import { writeSortedLines } from './shuffle-lines.ts';
+import { StreamingProcess } from './streaming-process.ts';
+import type { StreamingSpec } from './streaming-spec.ts';
+
+export interface StreamingMapRun {
+  readonly spec: StreamingSpec;
+  readonly split: Split;
+  readonly ctx: AttemptContext;
+  readonly reducers: number;
+  readonly memoryBytes: number;
+  readonly maxRecordBytes: number;
+  readonly attemptDir: string;
+  readonly outputPath: string;
+  readonly onProgress: (bytes: number) => void;
+}
+
+const TAB = 9;
+const NL = 10;
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * A streaming map attempt: the split's lines go to the mapper's stdin as they are read; each line
+ * it writes is a pair, `key<TAB>value` (no tab: the whole line is the key, the value empty). The
+ * pairs are partitioned and sorted like any job's; with a combiner, each partition's sorted pairs
+ * then go through the combiner command once, and its lines are the task's output.
+ */
+export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters: Record<string, number> }> {
+  const { spec, ctx } = run;
+  const newOutput = (spillDir: string): MapOutput =>
+    new MapOutput({
+      reducers: run.reducers,
+      partition: (key) => defaultPartition(key, run.reducers),
+      partitionBytes: (b, s, e) => (run.reducers === 1 ? 0 : hashBytes(b, s, e) % run.reducers),
+      combine: { kind: 'none' },
+      budgetBytes: run.memoryBytes,
+      spillDir,
+    });
+  let output = newOutput(run.attemptDir);
+  let pairs = 0;
+  const emitLine = (target: () => MapOutput) => (buf: Buffer, start: number, end: number): void => {
+    const tab = buf.indexOf(TAB, start);
+    const keyEnd = tab === -1 || tab >= end ? end : tab;
+    const value = keyEnd === end ? '' : buf.toString('utf8', keyEnd + 1, end);
+    target().emitBytes(buf, start, keyEnd, value);
+    pairs++;
+  };
+  const count = (name: string, n: number): void => ctx.count(name, n);
+  const mapper = new StreamingProcess({ role: 'mapper', command: spec.mapper, spec, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
+  let records = 0;
+  let bytes = 0;
+  try {
+    let lastByte = NL;
+    for await (const chunk of readSplit(run.split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
+      // The reader reuses its buffer: the process gets a copy it may hold until it is written.
+      await mapper.write(Buffer.from(chunk.buf.subarray(0, chunk.length)));
+      records += countLines(chunk.buf, chunk.length);
+      lastByte = chunk.buf[chunk.length - 1] ?? NL;
+      bytes += chunk.length;
+      run.onProgress(bytes);
+    }
+    if (lastByte !== NL) await mapper.write(Buffer.from('\n'));
+    await mapper.finish();
+  } catch (e) {
+    mapper.kill();
+    throw e;
+  }
+  const mapOutputPairs = pairs;
+  if (spec.combiner !== undefined) {
+    const sorted = join(run.attemptDir, 'before-combine.run');
+    output.finish(sorted);
+    const combineDir = join(run.attemptDir, 'combine');
+    output = newOutput(combineDir);
+    pairs = 0;
+    for (let p = 0; p < run.reducers; p++) {
+      const combiner = new StreamingProcess({ role: 'combiner', command: spec.combiner, spec, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
+      try {
+        await writeSortedLines([sorted], p, run.memoryBytes, (batch) => combiner.write(batch));
+        await combiner.finish();
+      } catch (e) {
+        combiner.kill();
+        throw e;
+      }
+    }
+    rmSync(sorted, { force: true });
+  }
+  output.finish(run.outputPath);
+  return {
+    counters: {
+      'map input records': records,
+      'map input bytes': bytes,
+      'map output pairs': mapOutputPairs,
+      ...(spec.combiner !== undefined ? { 'combine output pairs': pairs } : {}),
+      'spilled runs': output.stats.spills,
+    },
+  };
+}
+
+function countLines(buf: Buffer, length: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(NL); i !== -1 && i < length; i = buf.indexOf(NL, i + 1)) n++;
+  return buf[length - 1] === NL ? n : n + 1;
+}

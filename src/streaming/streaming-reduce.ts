@@ -1,0 +1,52 @@
+import type { AttemptContext } from '../worker/task-context.ts';
+import { OutputWriter } from '../shuffle/output-writer.ts';
+import { writeSortedLines } from './shuffle-lines.ts';
+import { StreamingProcess } from './streaming-process.ts';
+import type { StreamingSpec } from './streaming-spec.ts';
+
+export interface StreamingReduceRun {
+  readonly spec: StreamingSpec;
+  readonly partition: number;
+  readonly mapOutputs: readonly string[];
+  readonly ctx: AttemptContext;
+  readonly memoryBytes: number;
+  readonly maxRecordBytes: number;
+  readonly outputPath: string;
+  readonly onProgress: (bytes: number) => void;
+}
+
+/**
+ * A streaming reduce attempt: the partition's pairs, merged in key-byte order, go to the
+ * reducer's stdin as `key<TAB>value` lines, streamed with backpressure (a partition larger than
+ * memory never sits in memory); every line the reducer writes is a line of the part file.
+ */
+export async function runStreamingReduce(run: StreamingReduceRun): Promise<{ counters: Record<string, number> }> {
+  const out = new OutputWriter(run.outputPath);
+  const reducer = new StreamingProcess({
+    role: 'reducer',
+    command: run.spec.reducer,
+    spec: run.spec,
+    maxLineBytes: run.maxRecordBytes,
+    onLine: (buf, start, end) => out.writeLine(buf, start, end),
+    count: (name, n) => run.ctx.count(name, n),
+  });
+  let fed;
+  try {
+    fed = await writeSortedLines(run.mapOutputs, run.partition, run.memoryBytes, (batch) => reducer.write(batch));
+    await reducer.finish();
+  } catch (e) {
+    reducer.kill();
+    throw e;
+  } finally {
+    out.close();
+  }
+  run.onProgress(fed.bytes);
+  return {
+    counters: {
+      'reduce input groups': fed.groups,
+      'reduce input pairs': fed.pairs,
+      'reduce output lines': out.lines,
+      'reduce shuffle bytes': fed.bytes,
+    },
+  };
+}
