@@ -115,6 +115,24 @@ describe('manager job scheduling', () => {
     assert.equal((await fetch(`${url}/jobs/${sub.json.id}/events?token=forged`)).status, 401);
   });
 
+  test('a streaming job (Python mapper and reducer sent as files) gives the built-in wordcount’s output', async () => {
+    const files = Object.fromEntries(['mapper.py', 'reducer.py'].map((f) => [f, readFileSync(join(ROOT, 'examples', 'streaming', f), 'utf8')]));
+    const stream = await m.call('POST', '/jobs', { token, json: { mapper: 'python3 mapper.py', reducer: 'python3 reducer.py', combiner: 'python3 reducer.py', files, inputs: ['sample'], reducers: 2 } });
+    assert.equal(stream.status, 201, stream.body);
+    const builtin = await m.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['sample'], reducers: 2 } });
+    const [s, b] = [await m.waitForJob(token, stream.json.id), await m.waitForJob(token, builtin.json.id)];
+    assert.equal(s.status, 'succeeded', JSON.stringify(s.error));
+    assert.equal(s.job, 'streaming');
+    assert.deepEqual(s.streaming, { mapper: 'python3 mapper.py', reducer: 'python3 reducer.py', combiner: 'python3 reducer.py', files: ['mapper.py', 'reducer.py'] });
+    assert.equal(s.userCounters['wordcount.lines'], 10);
+    const out = async (id: string): Promise<string> => (await m.call('GET', `/jobs/${id}/output`, { token })).body;
+    assert.equal(await out(stream.json.id), await out(b.id));
+    const bad = await m.call('POST', '/jobs', { token, json: { mapper: 'cat', inputs: ['sample'] } });
+    assert.equal(bad.status, 400);
+    const badName = await m.call('POST', '/jobs', { token, json: { mapper: 'cat', reducer: 'cat', files: { '../x.py': 'print(1)' }, inputs: ['sample'] } });
+    assert.equal(badName.status, 400);
+  });
+
   test('deleting a user cancels their jobs and removes their files', async () => {
     const admin = await m.login('admin', ADMIN_PASSWORD);
     const t = await m.newUser('pete');

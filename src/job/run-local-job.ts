@@ -12,7 +12,7 @@ import { layoutForOutput } from '../master/job-layout.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
 import { compileJob } from './compile-job.ts';
-import { probeJob } from './probe-job.ts';
+import { ensureBundle, probeJob } from './probe-job.ts';
 
 /** A streaming job (`--mapper`, `--reducer`, `--combiner`, `--file`): commands instead of a module. */
 export interface StreamingCommands {
@@ -132,6 +132,8 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
     ...(o.workerMemoryBytes !== undefined ? [`--max-old-space-size=${Math.max(16, Math.floor(o.workerMemoryBytes / 2 ** 20))}`] : []),
     ...(o.workerNodeArgs ?? []),
   ];
+  // Workers may be sandboxed, and then cannot build bin/torpedo's bundle themselves.
+  await ensureBundle();
   const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs, echo: o.verbose === true });
   const master = new Master(
     {

@@ -24,7 +24,7 @@ export function sandboxArgs(o: { inputs: readonly string[]; output: string; work
     // A streaming job's worker starts the user's commands (confined by other means: see
     // src/streaming/confine.ts) in fresh directories under the system's temporary directory.
     ...(o.streaming === true
-      ? ['--allow-child-process', `--allow-fs-read=${join(tmpdir(), 'torpedo-stream-*')}`, `--allow-fs-write=${join(tmpdir(), 'torpedo-stream-*')}`]
+      ? ['--allow-child-process', '--disable-warning=SecurityWarning', `--allow-fs-read=${join(tmpdir(), 'torpedo-stream-*')}`, `--allow-fs-write=${join(tmpdir(), 'torpedo-stream-*')}`]
       : []),
   ];
 }

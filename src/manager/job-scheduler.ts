@@ -15,6 +15,7 @@ import type { Db } from './database/database.ts';
 import { jobs, type JobStatus } from './database/schema.ts';
 import type { DatasetStore } from './dataset-store.ts';
 import type { ManagerMetrics } from './metrics.ts';
+import { checkDatasetName } from './names.ts';
 
 export type JobRow = typeof jobs.$inferSelect;
 
@@ -29,6 +30,11 @@ export interface SubmitRequest {
   readonly maps?: number;
   readonly workers?: number;
   readonly params?: Readonly<Record<string, string>>;
+  /** A streaming job: commands instead of `example` or `code`, and the files they need (name → text). */
+  readonly mapper?: string;
+  readonly reducer?: string;
+  readonly combiner?: string;
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** The stored spec of a job: what it was submitted with, defaults filled in. */
@@ -40,6 +46,7 @@ export interface JobSpec {
   readonly maps?: number;
   readonly params: Readonly<Record<string, string>>;
   readonly language?: 'ts' | 'js';
+  readonly streaming?: { readonly mapper: string; readonly reducer: string; readonly combiner?: string; readonly files: readonly string[] };
 }
 
 /** Progress mirrored into the database while a job runs (and kept after). */
@@ -108,9 +115,16 @@ export class JobScheduler {
    * (with file:line) or a module without map/reduce is refused here with 400, not at run time.
    */
   async submit(ownerId: number, req: SubmitRequest): Promise<string> {
-    if ((req.example === undefined) === (req.code === undefined)) {
-      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give exactly one of `example` (a built-in job) and `code` (a job module as text)');
+    const kinds = [req.example, req.code, req.mapper].filter((k) => k !== undefined).length;
+    if (kinds !== 1) {
+      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give exactly one of `example` (a built-in job), `code` (a job module as text) and `mapper` with `reducer` (a streaming job)');
     }
+    if ((req.mapper === undefined) !== (req.reducer === undefined)) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'a streaming job needs both `mapper` and `reducer`');
+    if (req.mapper === undefined && (req.combiner !== undefined || req.files !== undefined)) {
+      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', '`combiner` and `files` belong to streaming jobs (`mapper`, `reducer`)');
+    }
+    const fileNames = Object.keys(req.files ?? {});
+    for (const name of fileNames) checkDatasetName(name);
     if (req.example !== undefined && EXAMPLES[req.example] === undefined) {
       throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `no built-in example ${JSON.stringify(req.example)}; there are ${Object.keys(EXAMPLES).join(', ')}`);
     }
@@ -138,6 +152,10 @@ export class JobScheduler {
         await compileJobInChild(source, bundle, { typecheck: language === 'ts', name: language === 'ts' ? 'job.ts' : 'job.mjs', relativeTo: dir });
         await probeJob(bundle, 'job', process.env['TORPEDO_NO_BUNDLE'] !== '1');
       }
+      if (req.files !== undefined) {
+        await mkdir(join(dir, 'files'));
+        for (const [name, text] of Object.entries(req.files)) await writeFile(join(dir, 'files', name), text, { mode: 0o644 });
+      }
       const spec: JobSpec = {
         inputs,
         reducers: req.reducers ?? 2,
@@ -146,8 +164,11 @@ export class JobScheduler {
         ...(req.maps !== undefined ? { maps: req.maps } : {}),
         params: req.params ?? {},
         ...(req.code !== undefined ? { language: req.language ?? 'ts' } : {}),
+        ...(req.mapper !== undefined && req.reducer !== undefined
+          ? { streaming: { mapper: req.mapper, reducer: req.reducer, ...(req.combiner !== undefined ? { combiner: req.combiner } : {}), files: fileNames } }
+          : {}),
       };
-      await this.#db.insert(jobs).values({ id, ownerId, job: req.example ?? 'code', spec, status: 'queued' });
+      await this.#db.insert(jobs).values({ id, ownerId, job: req.example ?? (req.code !== undefined ? 'code' : 'streaming'), spec, status: 'queued' });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -282,6 +303,9 @@ export class JobScheduler {
       summary = await runLocalJob({
         job: row.job === 'code' ? join(this.jobDir(row.id), 'bundle', 'job.mjs') : row.job,
         precompiled: row.job === 'code',
+        ...(spec.streaming !== undefined
+          ? { streaming: { ...spec.streaming, files: spec.streaming.files.map((f) => join(this.jobDir(row.id), 'files', f)) } }
+          : {}),
         inputs: spec.inputs.map((name) => this.#datasets.pathOf(row.ownerId, name)),
         output: this.outputDir(row.id),
         reducers: spec.reducers,

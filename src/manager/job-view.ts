@@ -64,6 +64,7 @@ export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefine
     splitSize: spec.splitSize ?? null,
     maps: spec.maps ?? null,
     params: spec.params,
+    ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
     phases: p.phases,
     mapBytes: p.mapBytes,
     inputBytes: p.inputBytes,

@@ -26,6 +26,10 @@ const submitBody = {
     maps: { type: 'integer', minimum: 1, maximum: 100_000 },
     workers: { type: 'integer', minimum: 1, maximum: 1024 },
     params: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 100 },
+    mapper: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that maps input lines to key<TAB>value lines' },
+    reducer: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that reduces sorted key<TAB>value lines' },
+    combiner: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: optional map-side combiner command' },
+    files: { type: 'object', additionalProperties: { type: 'string', maxLength: 1_000_000 }, maxProperties: 20, description: 'streaming job: files (name → text) in each task’s working directory' },
   },
 } as const;
 
