@@ -197,6 +197,16 @@ describe('torpedo client commands against a real manager', () => {
     fails(await as('alice', ['submit', './missing-job.ts', '--input', 'books']), /TORPEDO_ERR_JOB_NOT_FOUND: no job file/);
   });
 
+  it('submits a streaming job: --mapper/--reducer with --file scripts, same output as the built-in wordcount', async () => {
+    const py = (f: string): string => join(ROOT, 'examples', 'streaming', f);
+    const streamed = ok(await as('alice', ['submit', '--mapper', 'python3 mapper.py', '--reducer', 'python3 reducer.py', '--file', py('mapper.py'), '--file', py('reducer.py'), '--input', 'books', '--reducers', '2', '--wait']));
+    const builtin = ok(await as('alice', ['submit', 'wordcount', '--input', 'books', '--reducers', '2', '--wait']));
+    const out = async (r: { stdout: string }): Promise<string> => ok(await as('alice', ['output', r.stdout.trim().split('\n')[0] as string])).stdout;
+    assert.equal(await out(streamed), await out(builtin));
+    fails(await as('alice', ['submit', '--mapper', 'cat', '--input', 'books']), /needs both --mapper and --reducer/);
+    fails(await as('alice', ['submit', 'wordcount', '--mapper', 'cat', '--reducer', 'cat', '--input', 'books']), /either a job/);
+  });
+
   it('cancels a running job; status --watch then reports it and exits 1', async () => {
     const sleepy = join(dir, 'sleepy.txt');
     writeFileSync(sleepy, 'a\nSLEEP\nb\n');
