@@ -4,7 +4,7 @@ import { parseSize } from './parse-size.ts';
 import { BENCH_DIR } from './paths.ts';
 
 /** What `--only` can select. */
-export const CASE_GROUPS = ['wordcount', 'sort', 'tiny', 'baselines'] as const;
+export const CASE_GROUPS = ['wordcount', 'streaming', 'sort', 'tiny', 'baselines'] as const;
 export type CaseGroup = (typeof CASE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -25,6 +25,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --runs N           timed runs per case; the table shows the median (default 3)
   --only LIST        comma-separated groups (default: all of them):
                        wordcount  torpedo's built-in word count and the "obvious" user job
+                       streaming  the word count as a streaming job (Python mapper/reducer)
                        sort       torpedo's built-in sort
                        tiny       a few-KB torpedo job: startup cost
                        baselines  unix tools, Node, C, Dask: those of wordcount and/or sort

@@ -14,7 +14,7 @@ import { renderTable } from './results-table.ts';
 import { sortBaseline, torpedoSortCase } from './sort-cases.ts';
 import { ensureSortReference } from './sort-reference.ts';
 import { TINY_INPUT_BYTES, torpedoTinyCase } from './tiny-case.ts';
-import { torpedoWordcountCases, wordcountBaselines, type WordcountInput } from './wordcount-cases.ts';
+import { torpedoStreamingCase, torpedoWordcountCases, wordcountBaselines, type WordcountInput } from './wordcount-cases.ts';
 import { WordcountOracle } from './wordcount-oracle.ts';
 
 const log = logToStderr;
@@ -34,13 +34,14 @@ export async function runBench(options: BenchOptions): Promise<number> {
 
   const cases: BenchCase[] = [];
   let daskVersion: string | undefined;
-  if (only.has('wordcount') || baselinesFor('wordcount')) {
+  if (only.has('wordcount') || only.has('streaming') || baselinesFor('wordcount')) {
     const input = await wordcountInput(sizeBytes, seed);
     if (baselinesFor('wordcount')) {
       daskVersion = options.dask ? ensureDask(log) : undefined;
       cases.push(...wordcountBaselines(input, { cBinary: buildCWordcount(log), dask: daskVersion !== undefined }));
     }
     if (only.has('wordcount')) cases.push(...torpedoWordcountCases(input));
+    if (only.has('streaming')) cases.push(torpedoStreamingCase(input));
   }
   if (only.has('sort') || baselinesFor('sort')) {
     const { file, bytes } = ensureRecordsFile(sizeBytes, seed, log);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BenchCase } from './bench-case.ts';
 import { SYSTEM_PYTHON } from './dask-setup.ts';
-import { BENCH_DIR, OUT_DIR, shown } from './paths.ts';
+import { BENCH_DIR, OUT_DIR, REPO_DIR, shown } from './paths.ts';
 import { TORPEDO_PARALLEL_FLAGS, torpedoRun } from './torpedo-command.ts';
 import { compareCounts, readTsvCounts, readUniqCounts } from './word-counts.ts';
 import type { WordcountOracle } from './wordcount-oracle.ts';
@@ -100,4 +100,26 @@ export function torpedoWordcountCases(input: WordcountInput): BenchCase[] {
     const run = torpedoRun(job, input.file, output, TORPEDO_PARALLEL_FLAGS);
     return { ...common, id, label, ...run, output, check: () => compareCounts(readTsvCounts(output), input.oracle.counts) };
   });
+}
+
+/** The same word count as a streaming job: the Python mapper and reducer of examples/streaming/. */
+export function torpedoStreamingCase(input: WordcountInput): BenchCase {
+  const id = 'torpedo-streaming-python';
+  const output = join(OUT_DIR, id);
+  const dir = join(REPO_DIR, 'examples', 'streaming');
+  const streaming = ['--mapper', 'python3 mapper.py', '--reducer', 'python3 reducer.py', '--combiner', 'python3 reducer.py', '--file', join(dir, 'mapper.py'), '--file', join(dir, 'reducer.py')];
+  const tail = ['--input', input.file, '--output', output, ...TORPEDO_PARALLEL_FLAGS, '--force', '--json'];
+  return {
+    workload: 'wordcount',
+    inputFile: input.file,
+    inputBytes: input.bytes,
+    torpedo: true,
+    throughput: true,
+    id,
+    label: 'torpedo: streaming, Python mapper/reducer',
+    command: { argv: [process.execPath, join(REPO_DIR, 'bin', 'torpedo'), 'run', ...streaming, ...tail], cwd: REPO_DIR },
+    shownCommand: `node bin/torpedo run --mapper 'python3 mapper.py' --reducer 'python3 reducer.py' --combiner 'python3 reducer.py' --file examples/streaming/mapper.py --file examples/streaming/reducer.py ${tail.map((a) => (a === input.file || a === output ? shown(a) : a)).join(' ')}`,
+    output,
+    check: () => compareCounts(readTsvCounts(output), input.oracle.counts),
+  };
 }
