@@ -54,8 +54,7 @@ export async function writeSortedLines(
           await flush();
           if (need > batch.length) batch = Buffer.allocUnsafe(need);
         }
-        batch.set(c.buf.subarray(c.keyStart, c.keyEnd), pos);
-        pos += c.keyEnd - c.keyStart;
+        pos += c.buf.copy(batch, pos, c.keyStart, c.keyEnd);
         batch[pos++] = TAB;
         batch.set(value, pos);
         pos += value.length;
