@@ -16,6 +16,7 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { datasetsRoutes } from './routes/datasets-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
 import { countJobs, serviceRoutes } from './routes/service-routes.ts';
+import { uiRoutes } from './routes/ui-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
 import { createUser, findUserByName } from './users.ts';
 
@@ -74,6 +75,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   await app.register(usersRoutes(context));
   await app.register(datasetsRoutes(context));
   await app.register(jobsRoutes(context));
+  await app.register(uiRoutes(context, { log }));
   await app.ready();
   await scheduler.start();
 

@@ -1,0 +1,86 @@
+import type { ChartConfiguration, TooltipItem } from 'chart.js';
+import { useMemo } from 'preact/hooks';
+import type { AttemptState } from '../api.ts';
+import type { Timeline, TimelineBar } from './timeline-data.ts';
+import { useChart } from './use-chart.ts';
+
+/** Colours by outcome; the legend's order. Backups are drawn with a dark outline on top. */
+export const OUTCOMES: readonly { readonly state: AttemptState; readonly label: string; readonly color: string }[] = [
+  { state: 'succeeded', label: 'succeeded', color: '#16a34a' },
+  { state: 'running', label: 'running', color: '#3b82f6' },
+  { state: 'failed', label: 'failed', color: '#dc2626' },
+  { state: 'lost', label: 'lost (worker died)', color: '#f59e0b' },
+  { state: 'killed', label: 'killed (another attempt won)', color: '#9ca3af' },
+];
+const BACKUP_OUTLINE = '#111827';
+
+type Datum = { x: [number, number]; y: string; bar: TimelineBar };
+
+/** Task attempts per worker over time: a Gantt chart of floating horizontal bars. */
+export function TimelineChart(props: { timeline: Timeline }) {
+  const { workers, bars } = props.timeline;
+  const config = useMemo((): ChartConfiguration<'bar', Datum[]> => {
+    const datasets = OUTCOMES.filter((o) => bars.some((b) => b.state === o.state) || o.state === 'succeeded').map((o) => ({
+      label: o.label,
+      data: bars.filter((b) => b.state === o.state).map((b): Datum => ({ x: [b.start, b.end], y: b.worker, bar: b })),
+      backgroundColor: o.color,
+      borderColor: (c: { raw?: unknown }) => ((c.raw as Datum | undefined)?.bar.backup === true ? BACKUP_OUTLINE : o.color),
+      borderWidth: (c: { raw?: unknown }) => ((c.raw as Datum | undefined)?.bar.backup === true ? 3 : 0),
+      borderSkipped: false as const,
+      grouped: false,
+      barPercentage: 0.9,
+      categoryPercentage: 0.85,
+      minBarLength: 2,
+    }));
+    if (bars.some((b) => b.backup)) {
+      datasets.push({ label: 'backup attempt (outlined)', data: [], backgroundColor: '#ffffff', borderColor: () => BACKUP_OUTLINE, borderWidth: () => 3, borderSkipped: false, grouped: false, barPercentage: 0.9, categoryPercentage: 0.85, minBarLength: 2 });
+    }
+    return {
+      type: 'bar',
+      data: { labels: [...workers], datasets },
+      options: {
+        indexAxis: 'y',
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: {
+          x: { type: 'linear', min: 0, title: { display: true, text: 'seconds since the job started' } },
+          y: { type: 'category', title: { display: true, text: 'worker' } },
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 14 } },
+          tooltip: {
+            callbacks: {
+              title: (items: TooltipItem<'bar'>[]) => {
+                const b = (items[0]?.raw as Datum | undefined)?.bar;
+                return b !== undefined ? `${b.task} on ${b.worker}` : '';
+              },
+              label: (item: TooltipItem<'bar'>) => {
+                const b = (item.raw as Datum).bar;
+                const lines = [`${b.attempt}: ${b.state}${b.backup ? ' (backup)' : ''}`, `${b.start.toFixed(2)} s → ${b.end.toFixed(2)} s (${(b.end - b.start).toFixed(2)} s)`];
+                if (b.error !== undefined) lines.push(b.error.split('\n')[0]!.slice(0, 120));
+                return lines;
+              },
+            },
+          },
+        },
+      },
+    };
+  }, [workers, bars]);
+  const canvas = useChart(config as unknown as ChartConfiguration<'bar' | 'line', unknown[]>);
+  const height = 90 + Math.max(1, workers.length) * 34;
+  return (
+    <div class="chart" style={{ height: `${height}px` }}>
+      <canvas ref={canvas} role="img" aria-label={describe(props.timeline)} />
+    </div>
+  );
+}
+
+/** The chart in words, for screen readers. */
+function describe(t: Timeline): string {
+  const by = new Map<string, number>();
+  for (const b of t.bars) by.set(b.state, (by.get(b.state) ?? 0) + 1);
+  const parts = [...by].map(([s, n]) => `${n} ${s}`);
+  const backups = t.bars.filter((b) => b.backup).length;
+  return `Timeline of ${t.bars.length} task attempts on ${t.workers.length} workers: ${parts.join(', ')}${backups > 0 ? `; ${backups} backup attempts` : ''}.`;
+}

@@ -1,0 +1,112 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type JobSummary } from '../api.ts';
+import { can, useApp } from '../app-context.ts';
+import { ErrorMessage } from '../components/error-message.tsx';
+import { ProgressBar } from '../components/progress-bar.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { date, jobDuration } from '../format.ts';
+import { useNow, usePageTitle, usePoll } from '../hooks.ts';
+import { ended, followJob, withProgress } from '../live.ts';
+
+/** At most this many running jobs are followed through their own event stream; the list is polled anyway. */
+const MAX_STREAMS = 8;
+const POLL_MS = 5000;
+
+/** The jobs, newest first, kept up to date: running ones through their event streams, new ones by polling. */
+export function JobsPage() {
+  usePageTitle('Jobs');
+  const { me } = useApp();
+  const [jobs, setJobs] = useState<JobSummary[]>();
+  const [error, setError] = useState<unknown>();
+  const streams = useRef(new Map<string, () => void>());
+  const reload = (): void => void api.jobs().then(setJobs, setError);
+  usePoll(reload, POLL_MS, []);
+
+  // One stream per running job on the page; closed when it ends or leaves the list.
+  useEffect(() => {
+    const open = streams.current;
+    const live = new Set((jobs ?? []).filter((j) => !ended(j.status)).slice(0, MAX_STREAMS).map((j) => j.id));
+    for (const [id, stop] of open) {
+      if (!live.has(id)) {
+        stop();
+        open.delete(id);
+      }
+    }
+    for (const id of live) {
+      if (open.has(id)) continue;
+      open.set(
+        id,
+        followJob(id, {
+          job: (full) => {
+            setJobs((js) => js?.map((j) => (j.id === id ? { ...j, ...summaryOf(full) } : j)));
+          },
+          progress: (p) => setJobs((js) => js?.map((j) => (j.id === id ? withProgress(j, p) : j))),
+        }),
+      );
+    }
+  }, [jobs]);
+  useEffect(() => () => streams.current.forEach((stop) => stop()), []);
+
+  const running = jobs?.some((j) => !ended(j.status)) ?? false;
+  const now = useNow(1000, running);
+  const showOwner = can(me, 'admin') || (jobs?.some((j) => j.owner !== me?.username) ?? false);
+
+  return (
+    <main>
+      <div class="title-row">
+        <h1>Jobs</h1>
+        {can(me, 'submit_jobs') && (
+          <a class="button primary" href="#/submit">
+            Submit a job
+          </a>
+        )}
+      </div>
+      <ErrorMessage error={error} />
+      {jobs === undefined && error === undefined && <p class="muted">Loading…</p>}
+      {jobs?.length === 0 && <p class="muted">No jobs yet.{can(me, 'submit_jobs') ? ' Submit one to see it here.' : ''}</p>}
+      {jobs !== undefined && jobs.length > 0 && (
+        <table class="jobs cards">
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              {showOwner && <th scope="col">Owner</th>}
+              <th scope="col">Status</th>
+              <th scope="col">Progress</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Submitted</th>
+            </tr>
+          </thead>
+          <tbody>
+            {jobs.map((j) => (
+              <tr key={j.id} data-job={j.id}>
+                <td data-label="Job">
+                  <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{j.job}</a>
+                  <div class="muted small mono">{j.id}</div>
+                </td>
+                {showOwner && <td data-label="Owner">{j.owner}</td>}
+                <td data-label="Status">
+                  <StatusBadge status={j.status} />
+                </td>
+                <td data-label="Progress" class="progress-cell">
+                  <ProgressBar
+                    label={`Progress of ${j.id}`}
+                    done={j.status === 'succeeded' ? 1 : j.progress.done}
+                    total={j.status === 'succeeded' ? 1 : j.progress.total}
+                    tone={j.status === 'failed' ? 'failed' : j.status === 'cancelled' || j.status === 'queued' ? 'idle' : undefined}
+                    text={j.status === 'running' ? `${j.phase} ${j.progress.done}/${j.progress.total}` : j.status === 'succeeded' ? 'done' : j.phase}
+                  />
+                </td>
+                <td data-label="Duration">{jobDuration(j, now)}</td>
+                <td data-label="Submitted">{date(j.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
+
+function summaryOf(j: JobSummary): JobSummary {
+  return { id: j.id, owner: j.owner, job: j.job, status: j.status, phase: j.phase, progress: j.progress, createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt };
+}

@@ -1,0 +1,249 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, EXAMPLES, type Dataset, type SubmitRequest } from '../api.ts';
+import { useApp } from '../app-context.ts';
+import { ErrorMessage } from '../components/error-message.tsx';
+import { bytes } from '../format.ts';
+import { usePageTitle } from '../hooks.ts';
+import { navigate } from '../router.ts';
+
+const EXAMPLE_HELP: Record<(typeof EXAMPLES)[number], string> = {
+  wordcount: 'Counts each word: lines of “word<TAB>count”.',
+  grep: 'Lines matching the parameter pattern (a JavaScript regular expression; flags in “flags”).',
+  'inverted-index': 'For each word, the files and offsets of the lines it occurs in.',
+  sort: 'Sorts the lines of the input.',
+};
+
+type Split = 'auto' | 'size' | 'maps';
+
+interface Param {
+  readonly id: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+let nextParamId = 1;
+
+/** Submit a built-in example or an uploaded job module on the user's datasets. */
+export function SubmitPage() {
+  usePageTitle('Submit a job');
+  const { me } = useApp();
+  const [datasets, setDatasets] = useState<Dataset[]>();
+  const [source, setSource] = useState<'example' | 'module'>('example');
+  const [example, setExample] = useState<(typeof EXAMPLES)[number]>('wordcount');
+  const [code, setCode] = useState('');
+  const [fileName, setFileName] = useState<string>();
+  const [language, setLanguage] = useState<'ts' | 'js'>('ts');
+  const [inputs, setInputs] = useState<readonly string[]>([]);
+  const [reducers, setReducers] = useState('2');
+  const [workers, setWorkers] = useState('2');
+  const [split, setSplit] = useState<Split>('auto');
+  const [splitMb, setSplitMb] = useState('64');
+  const [maps, setMaps] = useState('4');
+  const [params, setParams] = useState<readonly Param[]>([]);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api.datasets().then((all) => setDatasets(all.filter((d) => d.owner === me?.username)), setError);
+  }, [me?.username]);
+
+  // grep needs a pattern: offer the row.
+  useEffect(() => {
+    if (source === 'example' && example === 'grep' && !params.some((p) => p.key === 'pattern')) setParams((ps) => [...ps, { id: nextParamId++, key: 'pattern', value: '' }]);
+  }, [source, example]);
+
+  const pickFile = async (f: File | undefined): Promise<void> => {
+    if (f === undefined) return;
+    setFileName(f.name);
+    setLanguage(/\.(m?js|cjs)$/i.test(f.name) ? 'js' : 'ts');
+    setCode(await f.text());
+  };
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    setError(undefined);
+    if (inputs.length === 0) {
+      setError(new Error('Choose at least one input dataset.'));
+      return;
+    }
+    if (source === 'module' && code.trim() === '') {
+      setError(new Error('Choose a job module file, or write the code.'));
+      return;
+    }
+    const body: SubmitRequest = {
+      ...(source === 'example' ? { example } : { code, language }),
+      inputs,
+      reducers: Number(reducers),
+      workers: Number(workers),
+      ...(split === 'size' ? { splitSize: Math.round(Number(splitMb) * 1024 * 1024) } : {}),
+      ...(split === 'maps' ? { maps: Number(maps) } : {}),
+      params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])),
+    };
+    setBusy(true);
+    try {
+      const { id } = await api.submit(body);
+      navigate(`/jobs/${encodeURIComponent(id)}`);
+    } catch (err) {
+      setError(err);
+      document.getElementById('submit-error')?.scrollIntoView({ block: 'nearest' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const setParam = (id: number, change: Partial<Param>): void => setParams((ps) => ps.map((p) => (p.id === id ? { ...p, ...change } : p)));
+
+  return (
+    <main>
+      <h1>Submit a job</h1>
+      <form class="stack" onSubmit={(e) => void submit(e)}>
+        <fieldset class="card stack">
+          <legend>Job</legend>
+          <div class="choices">
+            <div class="field check">
+              <input type="radio" id="source-example" name="source" checked={source === 'example'} onChange={() => setSource('example')} />
+              <label for="source-example">A built-in example</label>
+            </div>
+            <div class="field check">
+              <input type="radio" id="source-module" name="source" checked={source === 'module'} onChange={() => setSource('module')} />
+              <label for="source-module">Your job module (.ts or .js)</label>
+            </div>
+          </div>
+          {source === 'example' ? (
+            <div class="field">
+              <label for="example">Example</label>
+              <select id="example" value={example} onChange={(e) => setExample(e.currentTarget.value as typeof example)}>
+                {EXAMPLES.map((x) => (
+                  <option value={x} key={x}>
+                    {x}
+                  </option>
+                ))}
+              </select>
+              <small class="hint">{EXAMPLE_HELP[example]}</small>
+            </div>
+          ) : (
+            <>
+              <div class="field">
+                <label for="module-file">Job module file</label>
+                <input id="module-file" type="file" accept=".ts,.js,.mjs,.mts,text/javascript,text/typescript" onChange={(e) => void pickFile(e.currentTarget.files?.[0])} />
+                <small class="hint">
+                  A module whose default export is <code>defineJob({'{'} map, reduce {'}'})</code> from <code>'torpedo'</code>. {fileName !== undefined && `Loaded ${fileName}; edit it below if you like.`}
+                </small>
+              </div>
+              <div class="field">
+                <label for="code">Code</label>
+                <textarea id="code" rows={10} spellcheck={false} value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+              </div>
+              <div class="field short">
+                <label for="language">Language</label>
+                <select id="language" value={language} onChange={(e) => setLanguage(e.currentTarget.value as 'ts' | 'js')}>
+                  <option value="ts">TypeScript</option>
+                  <option value="js">JavaScript</option>
+                </select>
+              </div>
+            </>
+          )}
+        </fieldset>
+
+        <fieldset class="card stack">
+          <legend>Input datasets</legend>
+          {datasets === undefined && <p class="muted">Loading…</p>}
+          {datasets?.length === 0 && (
+            <p class="muted">
+              You have no datasets yet: <a href="#/datasets">upload one</a>.
+            </p>
+          )}
+          <div class="checklist">
+            {datasets?.map((d) => (
+              <div class="field check" key={d.name}>
+                <input
+                  type="checkbox"
+                  id={`input-${d.name}`}
+                  checked={inputs.includes(d.name)}
+                  onChange={(e) => setInputs(e.currentTarget.checked ? [...inputs, d.name] : inputs.filter((n) => n !== d.name))}
+                />
+                <label for={`input-${d.name}`}>
+                  {d.name} <span class="muted">({bytes(d.size)})</span>
+                </label>
+              </div>
+            ))}
+          </div>
+        </fieldset>
+
+        <fieldset class="card stack">
+          <legend>Resources</legend>
+          <div class="row">
+            <div class="field short">
+              <label for="reducers">Reducers</label>
+              <input id="reducers" type="number" min={1} max={1000} required value={reducers} onInput={(e) => setReducers(e.currentTarget.value)} />
+            </div>
+            <div class="field short">
+              <label for="workers">Workers</label>
+              <input id="workers" type="number" min={1} max={64} required value={workers} onInput={(e) => setWorkers(e.currentTarget.value)} />
+            </div>
+          </div>
+          <div class="choices" role="radiogroup" aria-label="How to split the input">
+            <div class="field check">
+              <input type="radio" id="split-auto" name="split" checked={split === 'auto'} onChange={() => setSplit('auto')} />
+              <label for="split-auto">Split automatically</label>
+            </div>
+            <div class="field check">
+              <input type="radio" id="split-size" name="split" checked={split === 'size'} onChange={() => setSplit('size')} />
+              <label for="split-size">By split size</label>
+            </div>
+            <div class="field check">
+              <input type="radio" id="split-maps" name="split" checked={split === 'maps'} onChange={() => setSplit('maps')} />
+              <label for="split-maps">By number of map tasks</label>
+            </div>
+          </div>
+          {split === 'size' && (
+            <div class="field short">
+              <label for="split-mb">Split size (MB)</label>
+              <input id="split-mb" type="number" min={0.001} step="any" required value={splitMb} onInput={(e) => setSplitMb(e.currentTarget.value)} />
+            </div>
+          )}
+          {split === 'maps' && (
+            <div class="field short">
+              <label for="maps">Map tasks</label>
+              <input id="maps" type="number" min={1} max={100000} required value={maps} onInput={(e) => setMaps(e.currentTarget.value)} />
+            </div>
+          )}
+        </fieldset>
+
+        <fieldset class="card stack">
+          <legend>Parameters</legend>
+          <small class="hint">Strings the job reads as ctx.params.</small>
+          {params.map((p, i) => (
+            <div class="row param" key={p.id}>
+              <div class="field">
+                <label for={`param-key-${p.id}`}>Name {i + 1}</label>
+                <input id={`param-key-${p.id}`} value={p.key} onInput={(e) => setParam(p.id, { key: e.currentTarget.value })} />
+              </div>
+              <div class="field grow">
+                <label for={`param-value-${p.id}`}>Value {i + 1}</label>
+                <input id={`param-value-${p.id}`} value={p.value} onInput={(e) => setParam(p.id, { value: e.currentTarget.value })} />
+              </div>
+              <button type="button" class="remove" onClick={() => setParams(params.filter((x) => x.id !== p.id))} aria-label={`Remove parameter ${i + 1}`}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <div>
+            <button type="button" onClick={() => setParams([...params, { id: nextParamId++, key: '', value: '' }])}>
+              Add a parameter
+            </button>
+          </div>
+        </fieldset>
+
+        <div id="submit-error">
+          <ErrorMessage error={error} title="The job was not submitted:" pre={error instanceof ApiError} />
+        </div>
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? 'Submitting…' : 'Submit job'}
+          </button>
+        </div>
+      </form>
+    </main>
+  );
+}
