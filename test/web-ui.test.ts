@@ -172,10 +172,12 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     await page.getByLabel('File').setInputFiles({ name: 'scratch data.txt', mimeType: 'text/plain', buffer: Buffer.from('one\ntwo\n') });
     assert.equal(await page.getByLabel('Dataset name').inputValue(), 'scratch-data.txt');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByRole('cell', { name: 'scratch-data.txt', exact: true }).waitFor();
+    await shoot(page, 'datasets');
     await page.getByRole('button', { name: 'Delete scratch-data.txt' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete scratch-data.txt?' });
     await dialog.waitFor();
-    await shoot(page, 'datasets');
+    await screenshot(page, 'datasets-delete-laptop');
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('cell', { name: 'scratch-data.txt', exact: true }).waitFor({ state: 'detached' });
 
@@ -263,6 +265,7 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     await error.waitFor();
     assert.match(await error.locator('pre').innerText(), /job\.ts:5:\d+/);
     assert.match(await error.innerText(), /TORPEDO_ERR_JOB_SYNTAX/);
+    await page.getByText('job.ts is the code above, from syntax-error.ts.').waitFor();
     await shoot(page, 'submit-syntax-error');
   });
 

@@ -48,3 +48,8 @@ export function jobDuration(j: { readonly startedAt: string | null; readonly fin
 export function percent(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.round((done * 100) / total)) : 0;
 }
+
+/** A job's name as lists show it: the example's name, or "custom job" for submitted code (the API calls it `code`). */
+export function jobLabel(job: string): string {
+  return job === 'code' ? 'custom job' : job;
+}

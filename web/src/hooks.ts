@@ -1,14 +1,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-/** The time, updated every `ms` while `active` (for durations of running jobs). */
+/**
+ * The time now, re-rendering at least every `ms` while `active` (for durations of running jobs).
+ * Read at each render, so that a render for another reason (a progress event) is not up to `ms` behind.
+ */
 export function useNow(ms: number, active = true): number {
-  const [now, setNow] = useState(Date.now);
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (!active) return;
-    const t = setInterval(() => setNow(Date.now()), ms);
+    const t = setInterval(() => setTick((n) => n + 1), ms);
     return () => clearInterval(t);
   }, [ms, active]);
-  return now;
+  return Date.now();
 }
 
 /** Runs `f` every `ms` while the tab is visible, and once at once. */

@@ -1,5 +1,5 @@
 // The throughput chart's data: how fast the maps read their input, in MB/s over time. Pure.
-import type { Job } from '../api.ts';
+import type { Job } from '../api-types.ts';
 
 export interface Point {
   /** Seconds since the job started. */

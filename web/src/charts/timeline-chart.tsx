@@ -2,7 +2,7 @@ import type { ChartConfiguration, TooltipItem } from 'chart.js';
 import { useMemo } from 'preact/hooks';
 import type { AttemptState } from '../api.ts';
 import type { Timeline, TimelineBar } from './timeline-data.ts';
-import { useChart } from './use-chart.ts';
+import { useChart, fixYAxisWidth } from './use-chart.ts';
 
 /** Colours by outcome; the legend's order. Backups are drawn with a dark outline on top. */
 export const OUTCOMES: readonly { readonly state: AttemptState; readonly label: string; readonly color: string }[] = [
@@ -17,7 +17,7 @@ const BACKUP_OUTLINE = '#111827';
 type Datum = { x: [number, number]; y: string; bar: TimelineBar };
 
 /** Task attempts per worker over time: a Gantt chart of floating horizontal bars. */
-export function TimelineChart(props: { timeline: Timeline }) {
+export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
   const { workers, bars } = props.timeline;
   const config = useMemo((): ChartConfiguration<'bar', Datum[]> => {
     const datasets = OUTCOMES.filter((o) => bars.some((b) => b.state === o.state) || o.state === 'succeeded').map((o) => ({
@@ -44,8 +44,8 @@ export function TimelineChart(props: { timeline: Timeline }) {
         responsive: true,
         maintainAspectRatio: false,
         scales: {
-          x: { type: 'linear', min: 0, title: { display: true, text: 'seconds since the job started' } },
-          y: { type: 'category', title: { display: true, text: 'worker' } },
+          x: { type: 'linear', min: 0, suggestedMax: props.xMax, title: { display: true, text: 'seconds since the job started' } },
+          y: { type: 'category', title: { display: true, text: 'worker' }, afterFit: fixYAxisWidth },
         },
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 14 } },
@@ -66,7 +66,7 @@ export function TimelineChart(props: { timeline: Timeline }) {
         },
       },
     };
-  }, [workers, bars]);
+  }, [workers, bars, props.xMax]);
   const canvas = useChart(config as unknown as ChartConfiguration<'bar' | 'line', unknown[]>);
   const height = 90 + Math.max(1, workers.length) * 34;
   return (

@@ -1,6 +1,6 @@
 // The Gantt chart's data: one bar per task attempt on its worker's row, in seconds since the job
 // started (the MapReduce paper's figure 3, per worker). Pure, so that it can be unit-tested.
-import type { AttemptState, Job } from '../api.ts';
+import type { AttemptState, Job } from '../api-types.ts';
 
 export interface TimelineBar {
   readonly worker: string;

@@ -32,3 +32,8 @@ export function useChart(config: ChartConfiguration<'bar' | 'line', unknown[]>):
   }, [config]);
   return canvas;
 }
+
+/** The job page's charts share a time axis: the same y-axis width makes their plot areas line up. */
+export function fixYAxisWidth(axis: { width: number }): void {
+  axis.width = 72;
+}

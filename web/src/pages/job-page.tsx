@@ -9,7 +9,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { bytes, count, date, jobDuration } from '../format.ts';
+import { bytes, count, date, jobDuration, jobLabel } from '../format.ts';
 import { useNow, usePageTitle } from '../hooks.ts';
 import { ended, followJob } from '../live.ts';
 import { Preview } from './datasets-page.tsx';
@@ -109,7 +109,7 @@ export function JobPage(props: { id: string }) {
     <main class="job-page">
       <div class="title-row">
         <h1>
-          {job.job} <StatusBadge status={job.status} />
+          {jobLabel(job.job)} <StatusBadge status={job.status} />
         </h1>
         <div class="actions">
           {job.status === 'succeeded' && (
@@ -235,7 +235,7 @@ function Phases(props: { job: Job }) {
       finished: splitDone,
     },
     { name: 'Map', done: job.mapBytes, total: job.inputBytes || 1, text: `${map.done}/${map.total} tasks · ${bytes(job.mapBytes)} of ${bytes(job.inputBytes)}`, finished: map.total > 0 && map.done >= map.total },
-    { name: 'Shuffle', done: shuffleDone ? reduceTotal : fetching, total: reduceTotal, text: `${shuffleDone ? reduceTotal : fetching}/${reduceTotal} reducers fetching${shuffled !== undefined ? ` · ${bytes(shuffled)}` : ''}`, finished: shuffleDone },
+    { name: 'Shuffle', done: shuffleDone ? reduceTotal : fetching, total: reduceTotal, text: `${shuffleDone ? `${reduceTotal}/${reduceTotal} reducers fetched` : `${fetching}/${reduceTotal} reducers fetching`}${shuffled !== undefined ? ` · ${bytes(shuffled)}` : ''}`, finished: shuffleDone },
     { name: 'Reduce', done: reduce.done, total: reduceTotal, text: `${reduce.done}/${reduceTotal} tasks`, finished: reduce.total > 0 && reduce.done >= reduce.total },
   ];
   return (
@@ -258,7 +258,13 @@ function Charts(props: { job: Job; samples: readonly Sample[]; now: number }) {
   const { job, samples, now } = props;
   const timeline = useMemo(() => timelineOf(job, now), [job.tasks, job.startedAt, ended(job.status) ? 0 : now]);
   const fromTasks = useMemo(() => throughputFromTasks(job, timeline.t0), [job.tasks, timeline.t0]);
-  const live = useMemo(() => throughputFromSamples(samples, timeline.t0), [samples, timeline.t0]);
+  // A lone live point (a job that ended within a sample or two) says nothing: show the series from two points on.
+  const live = useMemo(() => {
+    const points = throughputFromSamples(samples, timeline.t0);
+    return points.length >= 2 ? points : [];
+  }, [samples, timeline.t0]);
+  // One time axis for both charts, so that they line up.
+  const xMax = Math.max(0, ...timeline.bars.map((b) => b.end), ...live.map((p) => p.x));
   if (timeline.bars.length === 0) {
     return job.status === 'queued' || job.status === 'running' ? <p class="muted">The timeline and throughput charts appear once tasks start.</p> : null;
   }
@@ -266,11 +272,11 @@ function Charts(props: { job: Job; samples: readonly Sample[]; now: number }) {
     <>
       <section aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline of task attempts</h2>
-        <TimelineChart timeline={timeline} />
+        <TimelineChart timeline={timeline} xMax={xMax} />
       </section>
       <section aria-labelledby="throughput-title">
         <h2 id="throughput-title">Throughput</h2>
-        {fromTasks.length === 0 && live.length === 0 ? <p class="muted">No map task has finished yet.</p> : <ThroughputChart fromTasks={fromTasks} live={live} />}
+        {fromTasks.length === 0 && live.length === 0 ? <p class="muted">No map task has finished yet.</p> : <ThroughputChart fromTasks={fromTasks} live={live} xMax={xMax} />}
       </section>
     </>
   );

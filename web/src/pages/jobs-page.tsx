@@ -4,7 +4,7 @@ import { can, useApp } from '../app-context.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { date, jobDuration } from '../format.ts';
+import { date, jobDuration, jobLabel } from '../format.ts';
 import { useNow, usePageTitle, usePoll } from '../hooks.ts';
 import { ended, followJob, withProgress } from '../live.ts';
 
@@ -80,12 +80,16 @@ export function JobsPage() {
             {jobs.map((j) => (
               <tr key={j.id} data-job={j.id}>
                 <td data-label="Job">
-                  <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{j.job}</a>
-                  <div class="muted small mono">{j.id}</div>
+                  <div>
+                    <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{jobLabel(j.job)}</a>
+                    <div class="muted small mono">{j.id}</div>
+                  </div>
                 </td>
                 {showOwner && <td data-label="Owner">{j.owner}</td>}
                 <td data-label="Status">
-                  <StatusBadge status={j.status} />
+                  <div>
+                    <StatusBadge status={j.status} />
+                  </div>
                 </td>
                 <td data-label="Progress" class="progress-cell">
                   <ProgressBar

@@ -237,6 +237,11 @@ export function SubmitPage() {
 
         <div id="submit-error">
           <ErrorMessage error={error} title="The job was not submitted:" pre={error instanceof ApiError} />
+          {error instanceof ApiError && source === 'module' && fileName !== undefined && /\bjob\.(ts|js|mjs):\d+/.test(error.message) && (
+            <p class="hint">
+              <code>job.{language === 'js' ? 'mjs' : 'ts'}</code> is the code above, from {fileName}.
+            </p>
+          )}
         </div>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>

@@ -71,7 +71,9 @@ export function UsersPage() {
                         ))}
                       </span>
                     </td>
-                    <td data-label="State">{u.disabled ? <span class="badge status-failed">disabled</span> : 'active'}</td>
+                    <td data-label="State">
+                      <div>{u.disabled ? <span class="badge status-failed">disabled</span> : 'active'}</div>
+                    </td>
                     <td data-label="Created">{date(u.createdAt)}</td>
                     <td class="actions">
                       <button type="button" aria-expanded={editing === u.username} onClick={() => setEditing(editing === u.username ? undefined : u.username)} aria-label={`Edit ${u.username}`}>
