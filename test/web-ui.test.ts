@@ -253,6 +253,62 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     assert.match(await page.locator('.job-error').innerText(), /cancelled by ada/);
   });
 
+  test('the timeline shows failed, killed and backup attempts; a job whose code throws shows the user’s stack trace', async () => {
+    const page = await newPage();
+    await signIn(page, 'ada', 'ada-password');
+    await page.getByRole('link', { name: 'Datasets', exact: true }).click();
+    const lines = Array.from({ length: 400 }, (_, i) => (i === 50 ? 'FLAKY' : i === 250 ? 'SLOW' : i === 350 ? 'POISON' : `line ${i}`));
+    await page.getByLabel('File').setInputFiles({ name: 'events.txt', mimeType: 'text/plain', buffer: Buffer.from(`${lines.join('\n')}\n`) });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByRole('cell', { name: 'events.txt', exact: true }).waitFor();
+
+    const submitCode = async (code: string): Promise<string> => {
+      await page.getByRole('link', { name: 'Submit', exact: true }).click();
+      await page.getByLabel('Your job module (.ts or .js)').check();
+      await page.getByLabel('Code', { exact: true }).fill(code);
+      await page.getByLabel('Language').selectOption('js');
+      await page.getByLabel('events.txt').check();
+      await page.getByLabel('By number of map tasks').check();
+      await page.getByLabel('Map tasks', { exact: true }).fill('4');
+      await page.getByLabel('Workers').fill('3');
+      await page.getByRole('button', { name: 'Submit job' }).click();
+      await page.waitForURL(/#\/jobs\/job-/);
+      return decodeURIComponent(page.url().split('#/jobs/')[1]!);
+    };
+    // The task with FLAKY fails once; the one with SLOW straggles on its first attempt until a backup beats it.
+    await submitCode(`export default {
+  async map(line, emit, ctx) {
+    if (line === 'FLAKY' && ctx.attempt === 0) throw new Error('flaky once');
+    if (line === 'SLOW' && ctx.attempt === 0) await new Promise((resolve) => setTimeout(resolve, 8000));
+    emit(line.split(' ')[0], 1);
+  },
+  reduce(key, values, emit) { let n = 0; for (const v of values) n += v; emit(key, n); },
+};
+`);
+    await page.locator('.badge.status-succeeded').waitFor({ timeout: 60_000 });
+    const timeline = (await page.locator('#timeline-title + .chart canvas').getAttribute('aria-label')) ?? '';
+    assert.match(timeline, /\b1 failed\b/);
+    assert.match(timeline, /\b1 killed\b/);
+    assert.match(timeline, /1 backup attempts/);
+    await page.waitForTimeout(300);
+    await shoot(page, 'job-backups');
+
+    // Every attempt of the task with POISON throws: the job fails, and the page shows where.
+    await submitCode(`export default {
+  map(line, emit) {
+    if (line === 'POISON') throw new Error('poisoned record: ' + line);
+    emit(line, 1);
+  },
+  reduce(key, values, emit) { emit(key, 1); },
+};
+`);
+    await page.locator('.badge.status-failed').waitFor({ timeout: 60_000 });
+    const error = page.locator('.job-error');
+    assert.match(await error.innerText(), /poisoned record: POISON/);
+    assert.match(await error.locator('pre.stack').innerText(), /job\.mjs:3:\d+/);
+    await shoot(page, 'job-failed');
+  });
+
   test('a job module with a syntax error is refused with file:line on the submit page', async () => {
     const page = await newPage();
     await signIn(page, 'ada', 'ada-password');

@@ -1,4 +1,4 @@
-import type { ChartConfiguration, TooltipItem } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, ScriptableContext, TooltipItem } from 'chart.js';
 import { useMemo } from 'preact/hooks';
 import type { AttemptState } from '../api.ts';
 import type { Timeline, TimelineBar } from './timeline-data.ts';
@@ -20,20 +20,29 @@ type Datum = { x: [number, number]; y: string; bar: TimelineBar };
 export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
   const { workers, bars } = props.timeline;
   const config = useMemo((): ChartConfiguration<'bar', Datum[]> => {
-    const datasets = OUTCOMES.filter((o) => bars.some((b) => b.state === o.state) || o.state === 'succeeded').map((o) => ({
+    const bar = { borderSkipped: false as const, grouped: false, barPercentage: 0.9, categoryPercentage: 0.85 };
+    const plain = bars.filter((b) => !b.backup);
+    const datasets: ChartDataset<'bar', Datum[]>[] = OUTCOMES.filter((o) => o.state === 'succeeded' || plain.some((b) => b.state === o.state)).map((o) => ({
+      ...bar,
       label: o.label,
-      data: bars.filter((b) => b.state === o.state).map((b): Datum => ({ x: [b.start, b.end], y: b.worker, bar: b })),
+      data: plain.filter((b) => b.state === o.state).map((b): Datum => ({ x: [b.start, b.end], y: b.worker, bar: b })),
       backgroundColor: o.color,
-      borderColor: (c: { raw?: unknown }) => ((c.raw as Datum | undefined)?.bar.backup === true ? BACKUP_OUTLINE : o.color),
-      borderWidth: (c: { raw?: unknown }) => ((c.raw as Datum | undefined)?.bar.backup === true ? 3 : 0),
-      borderSkipped: false as const,
-      grouped: false,
-      barPercentage: 0.9,
-      categoryPercentage: 0.85,
       minBarLength: 2,
     }));
-    if (bars.some((b) => b.backup)) {
-      datasets.push({ label: 'backup attempt (outlined)', data: [], backgroundColor: '#ffffff', borderColor: () => BACKUP_OUTLINE, borderWidth: () => 3, borderSkipped: false, grouped: false, barPercentage: 0.9, categoryPercentage: 0.85, minBarLength: 2 });
+    // Backups in their own dataset: coloured by outcome like the rest, outlined, and never thinner
+    // than a few pixels — a backup that wins is often short.
+    const backups = bars.filter((b) => b.backup);
+    if (backups.length > 0) {
+      const colorOf = (c: ScriptableContext<'bar'>): string => OUTCOMES.find((o) => o.state === (c.raw as Datum | undefined)?.bar.state)?.color ?? '#ffffff';
+      datasets.push({
+        ...bar,
+        label: 'backup attempt (outlined)',
+        data: backups.map((b): Datum => ({ x: [b.start, b.end], y: b.worker, bar: b })),
+        backgroundColor: colorOf,
+        borderColor: BACKUP_OUTLINE,
+        borderWidth: 2,
+        minBarLength: 8,
+      });
     }
     return {
       type: 'bar',
@@ -45,7 +54,7 @@ export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
         maintainAspectRatio: false,
         scales: {
           x: { type: 'linear', min: 0, suggestedMax: props.xMax, title: { display: true, text: 'seconds since the job started' } },
-          y: { type: 'category', title: { display: true, text: 'worker' }, afterFit: fixYAxisWidth },
+          y: { type: 'category', title: { display: true, text: 'worker' }, ticks: { autoSkip: false }, afterFit: fixYAxisWidth },
         },
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 14 } },
@@ -68,7 +77,8 @@ export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
     };
   }, [workers, bars, props.xMax]);
   const canvas = useChart(config as unknown as ChartConfiguration<'bar' | 'line', unknown[]>);
-  const height = 90 + Math.max(1, workers.length) * 34;
+  // Room for the axis and a legend that wraps on a phone, and a row per worker.
+  const height = 130 + Math.max(1, workers.length) * 30;
   return (
     <div class="chart" style={{ height: `${height}px` }}>
       <canvas ref={canvas} role="img" aria-label={describe(props.timeline)} />

@@ -183,7 +183,7 @@ export function JobPage(props: { id: string }) {
           </p>
           {job.error.file !== undefined && (
             <p>
-              In <code>{job.error.file}</code>
+              In <code title={job.error.file}>{job.error.file.split('/').pop()}</code>
               {job.error.offset !== undefined && <> at input offset {count(job.error.offset)}</>}
             </p>
           )}
