@@ -398,6 +398,34 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     await page.getByRole('heading', { name: 'Sign in to torpedo' }).waitFor();
   });
 
+  test('keyboard only: sign in, reach a page through the navigation, open and dismiss a dialog', async () => {
+    const page = await newPage();
+    await page.goto('/#/sign-in');
+    const focused = (): Promise<string> => page.evaluate<string>(`document.activeElement?.id || document.activeElement?.textContent || ''`);
+    const tabTo = async (want: string, key = 'Tab'): Promise<void> => {
+      for (let i = 0; i < 12 && (await focused()) !== want; i++) await page.keyboard.press(key);
+      assert.equal(await focused(), want);
+    };
+    await tabTo('username');
+    await page.keyboard.type('ada');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('ada-password');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
+    // After a navigation the page heading has focus; the navigation is just before it.
+    await tabTo('Datasets', 'Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Datasets', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Delete words.txt' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete words.txt?' });
+    await dialog.waitFor();
+    assert.equal(await focused(), 'Keep', 'the dialog takes the focus, on its safe button');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('cell', { name: 'words.txt', exact: true }).waitFor();
+  });
+
   test('the pages logged no errors', () => {
     assert.deepEqual(pageErrors, []);
   });
