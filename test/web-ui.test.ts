@@ -398,6 +398,30 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     await page.getByRole('heading', { name: 'Sign in to torpedo' }).waitFor();
   });
 
+  test('an upload shows its progress and speed, and can be cancelled', async () => {
+    const page = await newPage();
+    await signIn(page, 'ada', 'ada-password');
+    await page.getByRole('link', { name: 'Datasets', exact: true }).click();
+    // Throttle the page's uploads to 1 MB/s (Chromium's network emulation) so that there is progress to see.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+    await page.getByLabel('File').setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(6_000_000, 'all work and no play\n') });
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const bar = page.getByRole('progressbar', { name: 'Upload progress' });
+    await until(async () => Number(await bar.getAttribute('aria-valuenow')) >= 10, 20_000);
+    assert.match((await bar.getAttribute('aria-valuetext')) ?? '', /^[\d.]+ (KB|MB) of 5\.7 MB · [\d.]+ (KB|MB)\/s · [\d.]+ s left$/);
+    await shoot(page, 'datasets-uploading');
+    await page.getByRole('button', { name: 'Cancel upload' }).click();
+    await page.getByText('upload cancelled').waitFor();
+    await bar.waitFor({ state: 'detached' });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    // Nothing of the cancelled upload is listed.
+    await page.reload();
+    await page.getByRole('cell', { name: 'words.txt', exact: true }).waitFor();
+    assert.equal(await page.getByRole('cell', { name: 'big.txt', exact: true }).count(), 0);
+  });
+
   test('keyboard only: sign in, reach a page through the navigation, open and dismiss a dialog', async () => {
     const page = await newPage();
     await page.goto('/#/sign-in');

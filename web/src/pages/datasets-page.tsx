@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, download, readHead, uploadDataset, type Dataset, type Head, type UploadProgress } from '../api.ts';
 import { can, useApp } from '../app-context.ts';
@@ -58,6 +59,8 @@ function UploadForm(props: { existing: readonly Dataset[]; onUploaded: () => voi
   const input = useRef<HTMLInputElement>(null);
   const uploading = progress !== undefined;
   const clash = props.existing.some((d) => d.name === name);
+  const { settings } = useApp();
+  const tooLarge = file !== undefined && settings !== undefined && settings.maxUploadBytes > 0 && file.size > settings.maxUploadBytes;
 
   const pick = (f: File | undefined): void => {
     setFile(f);
@@ -124,6 +127,7 @@ function UploadForm(props: { existing: readonly Dataset[]; onUploaded: () => voi
             <label for="overwrite">Replace a dataset of the same name</label>
           </div>
         </div>
+        {tooLarge && <p class="warning">This file is larger than the manager accepts ({bytes(settings?.maxUploadBytes ?? 0)}); the upload would be refused.</p>}
         {clash && !overwrite && <p class="warning">You already have a dataset called {name}: tick “Replace” to overwrite it.</p>}
         {progress !== undefined && (
           <ProgressBar
@@ -140,7 +144,7 @@ function UploadForm(props: { existing: readonly Dataset[]; onUploaded: () => voi
           </p>
         )}
         <div class="actions">
-          <button type="submit" class="primary" disabled={file === undefined || uploading}>
+          <button type="submit" class="primary" disabled={file === undefined || uploading || tooLarge}>
             Upload
           </button>
           {uploading && (
@@ -190,58 +194,58 @@ function DatasetTable(props: { datasets: readonly Dataset[]; meName: string | un
     <>
       <ErrorMessage error={error} />
       <table class="datasets cards">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              {showOwner && <th scope="col">Owner</th>}
-              <th scope="col" class="num">
-                Size
-              </th>
-              <th scope="col">Uploaded</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.datasets.map((d) => {
-              const p = previews[key(d)];
-              return (
-                <>
-                  <tr key={key(d)}>
-                    <td class="name" data-label="Name">
-                      {d.name}
-                    </td>
-                    {showOwner && <td data-label="Owner">{d.owner}</td>}
-                    <td class="num" data-label="Size">
-                      {bytes(d.size)}
-                    </td>
-                    <td data-label="Uploaded">{date(d.createdAt)}</td>
-                    <td class="actions">
-                      <button type="button" aria-expanded={p !== undefined} onClick={() => void togglePreview(d)} aria-label={`Preview ${d.name}`}>
-                        Preview
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            {showOwner && <th scope="col">Owner</th>}
+            <th scope="col" class="num">
+              Size
+            </th>
+            <th scope="col">Uploaded</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.datasets.map((d) => {
+            const p = previews[key(d)];
+            return (
+              <Fragment key={key(d)}>
+                <tr>
+                  <td class="name" data-label="Name">
+                    {d.name}
+                  </td>
+                  {showOwner && <td data-label="Owner">{d.owner}</td>}
+                  <td class="num" data-label="Size">
+                    {bytes(d.size)}
+                  </td>
+                  <td data-label="Uploaded">{date(d.createdAt)}</td>
+                  <td class="actions">
+                    <button type="button" aria-expanded={p !== undefined} onClick={() => void togglePreview(d)} aria-label={`Preview ${d.name}`}>
+                      Preview
+                    </button>
+                    <button type="button" onClick={() => void download(api.datasetPath(d.name, ownerArg(d)), d.name).catch(setError)} aria-label={`Download ${d.name}`}>
+                      Download
+                    </button>
+                    {can(me, 'write_storage') && (
+                      <button type="button" class="danger" onClick={() => setDeleting(d)} aria-label={`Delete ${d.name}`}>
+                        Delete
                       </button>
-                      <button type="button" onClick={() => void download(api.datasetPath(d.name, ownerArg(d)), d.name).catch(setError)} aria-label={`Download ${d.name}`}>
-                        Download
-                      </button>
-                      {can(me, 'write_storage') && (
-                        <button type="button" class="danger" onClick={() => setDeleting(d)} aria-label={`Delete ${d.name}`}>
-                          Delete
-                        </button>
-                      )}
+                    )}
+                  </td>
+                </tr>
+                {p !== undefined && (
+                  <tr class="preview-row">
+                    <td colSpan={showOwner ? 5 : 4}>
+                      {p === 'loading' ? <p class="muted">Loading…</p> : p instanceof Error ? <ErrorMessage error={p} /> : <Preview head={p} label={`First lines of ${d.name}`} />}
                     </td>
                   </tr>
-                  {p !== undefined && (
-                    <tr class="preview-row" key={`${key(d)}-preview`}>
-                      <td colSpan={showOwner ? 5 : 4}>
-                        {p === 'loading' ? <p class="muted">Loading…</p> : p instanceof Error ? <ErrorMessage error={p} /> : <Preview head={p} label={`First lines of ${d.name}`} />}
-                      </td>
-                    </tr>
-                  )}
-                </>
-              );
-            })}
-          </tbody>
+                )}
+              </Fragment>
+            );
+          })}
+        </tbody>
       </table>
       <ConfirmDialog open={deleting !== undefined} title={`Delete ${deleting?.name ?? ''}?`} confirm="Delete" onConfirm={() => deleting !== undefined && void remove(deleting)} onClose={() => setDeleting(undefined)}>
         <p>

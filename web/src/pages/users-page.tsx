@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ROLES, type Role, type User } from '../api.ts';
 import { can, useApp } from '../app-context.ts';
@@ -56,8 +57,8 @@ export function UsersPage() {
             </thead>
             <tbody>
               {users.map((u) => (
-                <>
-                  <tr key={u.username} data-user={u.username}>
+                <Fragment key={u.username}>
+                  <tr data-user={u.username}>
                     <td data-label="User" class="name">
                       {u.username}
                     </td>
@@ -82,7 +83,7 @@ export function UsersPage() {
                     </td>
                   </tr>
                   {editing === u.username && (
-                    <tr class="edit-row" key={`${u.username}-edit`}>
+                    <tr class="edit-row">
                       <td colSpan={5}>
                         <EditUser
                           user={u}
@@ -94,7 +95,7 @@ export function UsersPage() {
                       </td>
                     </tr>
                   )}
-                </>
+                </Fragment>
               ))}
             </tbody>
           </table>
