@@ -220,13 +220,33 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     assert.match(await listed.innerText(), /wordcount[\s\S]*succeeded[\s\S]*\d(\.\d)? s/);
   });
 
+  test('a streaming job: a Python mapper and reducer sent as files give the same counts', async () => {
+    const page = await newPage();
+    await signIn(page, 'ada', 'ada-password');
+    await page.getByRole('link', { name: 'Submit', exact: true }).click();
+    await page.getByLabel('A mapper and a reducer in any language').check();
+    await page.getByLabel('Program files').setInputFiles(['mapper.py', 'reducer.py'].map((f) => join(ROOT, 'examples', 'streaming', f)));
+    // The scripts fill in their commands.
+    await until(async () => (await page.getByLabel('Mapper command').inputValue()) === 'python3 mapper.py', 5000);
+    await until(async () => (await page.getByLabel('Reducer command').inputValue()) === 'python3 reducer.py', 5000);
+    await page.getByLabel('Combiner command (optional)').fill('python3 reducer.py');
+    await page.getByLabel('words.txt').check();
+    await shoot(page, 'submit-streaming');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.waitForURL(/#\/jobs\/job-/);
+    await page.locator('.badge.status-succeeded').waitFor({ timeout: 60_000 });
+    assert.match(await page.locator('.facts').innerText(), /map: python3 mapper\.py\s+combine: python3 reducer\.py\s+reduce: python3 reducer\.py\s+files: mapper\.py, reducer\.py/);
+    await page.locator('.part pre', { hasText: `lighthouse\t${oracle.get('lighthouse')}` }).waitFor();
+    await page.locator('.part pre', { hasText: `o'clock\t${oracle.get("o'clock")}` }).waitFor();
+  });
+
   test('a running job updates live, then can be cancelled from its page', async () => {
     const page = await newPage();
     await signIn(page, 'ada', 'ada-password');
     await page.getByRole('link', { name: 'Submit', exact: true }).click();
     await page.getByLabel('Your job module (.ts or .js)').check();
     await page.getByLabel('Job module file').setInputFiles({ name: 'slow-wordcount.mjs', mimeType: 'text/javascript', buffer: Buffer.from(SLOW_WORDCOUNT) });
-    assert.equal(await page.getByLabel('Language').inputValue(), 'js');
+    assert.equal(await page.getByLabel('Language', { exact: true }).inputValue(), 'js');
     await page.getByLabel('words.txt').check();
     await page.getByLabel('By number of map tasks').check();
     await page.getByLabel('Map tasks', { exact: true }).fill('12');
@@ -266,7 +286,7 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
       await page.getByRole('link', { name: 'Submit', exact: true }).click();
       await page.getByLabel('Your job module (.ts or .js)').check();
       await page.getByLabel('Code', { exact: true }).fill(code);
-      await page.getByLabel('Language').selectOption('js');
+      await page.getByLabel('Language', { exact: true }).selectOption('js');
       await page.getByLabel('events.txt').check();
       await page.getByLabel('By number of map tasks').check();
       await page.getByLabel('Map tasks', { exact: true }).fill('4');

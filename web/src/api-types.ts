@@ -78,6 +78,8 @@ export interface Job extends JobSummary {
   readonly splitSize: number | null;
   readonly maps: number | null;
   readonly params: Readonly<Record<string, string>>;
+  /** A streaming job's commands and the names of the files sent with them. */
+  readonly streaming?: { readonly mapper: string; readonly reducer: string; readonly combiner?: string; readonly files: readonly string[] };
   readonly phases: Readonly<Record<TaskKind, Count>>;
   readonly mapBytes: number;
   readonly inputBytes: number;
@@ -102,6 +104,11 @@ export interface SubmitRequest {
   readonly example?: string;
   readonly code?: string;
   readonly language?: 'ts' | 'js';
+  /** A streaming job: shell commands, and files (name → text) put in each task's working directory. */
+  readonly mapper?: string;
+  readonly reducer?: string;
+  readonly combiner?: string;
+  readonly files?: Readonly<Record<string, string>>;
   readonly inputs: readonly string[];
   readonly reducers?: number;
   readonly splitSize?: number;

@@ -49,7 +49,7 @@ export function percent(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.round((done * 100) / total)) : 0;
 }
 
-/** A job's name as lists show it: the example's name, or "custom job" for submitted code (the API calls it `code`). */
+/** A job's name as lists show it: the example's name, "custom job" for submitted code and "streaming job" for commands (the API's `code` and `streaming`). */
 export function jobLabel(job: string): string {
-  return job === 'code' ? 'custom job' : job;
+  return job === 'code' ? 'custom job' : job === 'streaming' ? 'streaming job' : job;
 }

@@ -150,6 +150,28 @@ export function JobPage(props: { id: string }) {
             <dd>{job.maps !== null ? `${job.maps} maps` : bytes(job.splitSize ?? 0)}</dd>
           </div>
         )}
+        {job.streaming !== undefined && (
+          <div class="wide">
+            <dt>Commands</dt>
+            <dd class="mono">
+              map: {job.streaming.mapper}
+              {job.streaming.combiner !== undefined && (
+                <>
+                  <br />
+                  combine: {job.streaming.combiner}
+                </>
+              )}
+              <br />
+              reduce: {job.streaming.reducer}
+              {job.streaming.files.length > 0 && (
+                <>
+                  <br />
+                  files: {job.streaming.files.join(', ')}
+                </>
+              )}
+            </dd>
+          </div>
+        )}
         {Object.keys(job.params).length > 0 && (
           <div>
             <dt>Parameters</dt>

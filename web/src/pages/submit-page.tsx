@@ -28,11 +28,15 @@ export function SubmitPage() {
   usePageTitle('Submit a job');
   const { me } = useApp();
   const [datasets, setDatasets] = useState<Dataset[]>();
-  const [source, setSource] = useState<'example' | 'module'>('example');
+  const [source, setSource] = useState<'example' | 'module' | 'streaming'>('example');
   const [example, setExample] = useState<(typeof EXAMPLES)[number]>('wordcount');
   const [code, setCode] = useState('');
   const [fileName, setFileName] = useState<string>();
   const [language, setLanguage] = useState<'ts' | 'js'>('ts');
+  const [files, setFiles] = useState<Readonly<Record<string, string>>>({});
+  const [mapper, setMapper] = useState('');
+  const [reducer, setReducer] = useState('');
+  const [combiner, setCombiner] = useState('');
   const [inputs, setInputs] = useState<readonly string[]>([]);
   const [reducers, setReducers] = useState('2');
   const [workers, setWorkers] = useState('2');
@@ -59,6 +63,20 @@ export function SubmitPage() {
     setCode(await f.text());
   };
 
+  // Program files for a streaming job; a mapper or reducer script also fills in its command.
+  const pickStreamingFiles = async (list: FileList | null | undefined): Promise<void> => {
+    if (list === null || list === undefined) return;
+    const added: Record<string, string> = {};
+    for (const f of Array.from(list)) added[f.name] = await f.text();
+    setFiles((old) => ({ ...old, ...added }));
+    for (const name of Object.keys(added)) {
+      const command = commandFor(name);
+      if (command === undefined) continue;
+      if (/map/i.test(name)) setMapper((m) => m || command);
+      else if (/reduc/i.test(name)) setReducer((r) => r || command);
+    }
+  };
+
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
     setError(undefined);
@@ -70,14 +88,21 @@ export function SubmitPage() {
       setError(new Error('Choose a job module file, or write the code.'));
       return;
     }
+    const job: Partial<SubmitRequest> =
+      source === 'example'
+        ? { example }
+        : source === 'module'
+          ? { code, language }
+          : { mapper, reducer, ...(combiner.trim() !== '' ? { combiner } : {}), ...(Object.keys(files).length > 0 ? { files } : {}) };
     const body: SubmitRequest = {
-      ...(source === 'example' ? { example } : { code, language }),
+      ...job,
       inputs,
       reducers: Number(reducers),
       workers: Number(workers),
       ...(split === 'size' ? { splitSize: Math.round(Number(splitMb) * 1024 * 1024) } : {}),
       ...(split === 'maps' ? { maps: Number(maps) } : {}),
-      params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])),
+      // Streaming commands do not see parameters.
+      ...(source !== 'streaming' ? { params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])) } : {}),
     };
     setBusy(true);
     try {
@@ -108,7 +133,54 @@ export function SubmitPage() {
               <input type="radio" id="source-module" name="source" checked={source === 'module'} onChange={() => setSource('module')} />
               <label for="source-module">Your job module (.ts or .js)</label>
             </div>
+            <div class="field check">
+              <input type="radio" id="source-streaming" name="source" checked={source === 'streaming'} onChange={() => setSource('streaming')} />
+              <label for="source-streaming">A mapper and a reducer in any language</label>
+            </div>
           </div>
+          {source === 'streaming' && (
+            <>
+              <div class="field">
+                <label for="streaming-files">Program files</label>
+                <input id="streaming-files" type="file" multiple onChange={(e) => void pickStreamingFiles(e.currentTarget.files)} />
+                <small class="hint">
+                  Scripts and anything they read (e.g. <code>mapper.py</code> and <code>reducer.py</code>), put in each task's working directory. The commands speak Hadoop Streaming's protocol: lines of
+                  key<code>TAB</code>value on stdout.
+                </small>
+              </div>
+              {Object.keys(files).length > 0 && (
+                <ul class="file-list" aria-label="Program files">
+                  {Object.entries(files).map(([name, text]) => (
+                    <li key={name}>
+                      <span class="mono">{name}</span> <span class="muted">({bytes(text.length)})</span>{' '}
+                      <button
+                        type="button"
+                        onClick={() => {
+                          const { [name]: _gone, ...rest } = files;
+                          setFiles(rest);
+                        }}
+                        aria-label={`Remove ${name}`}
+                      >
+                        Remove
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <div class="field">
+                <label for="mapper">Mapper command</label>
+                <input id="mapper" class="mono" required placeholder="python3 mapper.py" value={mapper} onInput={(e) => setMapper(e.currentTarget.value)} />
+              </div>
+              <div class="field">
+                <label for="reducer">Reducer command</label>
+                <input id="reducer" class="mono" required placeholder="python3 reducer.py" value={reducer} onInput={(e) => setReducer(e.currentTarget.value)} />
+              </div>
+              <div class="field">
+                <label for="combiner">Combiner command (optional)</label>
+                <input id="combiner" class="mono" placeholder="e.g. the reducer, when it sums" value={combiner} onInput={(e) => setCombiner(e.currentTarget.value)} />
+              </div>
+            </>
+          )}
           {source === 'example' ? (
             <div class="field">
               <label for="example">Example</label>
@@ -121,7 +193,7 @@ export function SubmitPage() {
               </select>
               <small class="hint">{EXAMPLE_HELP[example]}</small>
             </div>
-          ) : (
+          ) : source === 'module' ? (
             <>
               <div class="field">
                 <label for="module-file">Job module file</label>
@@ -142,7 +214,7 @@ export function SubmitPage() {
                 </select>
               </div>
             </>
-          )}
+          ) : null}
         </fieldset>
 
         <fieldset class="card stack">
@@ -210,30 +282,32 @@ export function SubmitPage() {
           )}
         </fieldset>
 
-        <fieldset class="card stack">
-          <legend>Parameters</legend>
-          <small class="hint">Strings the job reads as ctx.params.</small>
-          {params.map((p, i) => (
-            <div class="row param" key={p.id}>
-              <div class="field">
-                <label for={`param-key-${p.id}`}>Name {i + 1}</label>
-                <input id={`param-key-${p.id}`} value={p.key} onInput={(e) => setParam(p.id, { key: e.currentTarget.value })} />
+        {source !== 'streaming' && (
+          <fieldset class="card stack">
+            <legend>Parameters</legend>
+            <small class="hint">Strings the job reads as ctx.params.</small>
+            {params.map((p, i) => (
+              <div class="row param" key={p.id}>
+                <div class="field">
+                  <label for={`param-key-${p.id}`}>Name {i + 1}</label>
+                  <input id={`param-key-${p.id}`} value={p.key} onInput={(e) => setParam(p.id, { key: e.currentTarget.value })} />
+                </div>
+                <div class="field grow">
+                  <label for={`param-value-${p.id}`}>Value {i + 1}</label>
+                  <input id={`param-value-${p.id}`} value={p.value} onInput={(e) => setParam(p.id, { value: e.currentTarget.value })} />
+                </div>
+                <button type="button" class="remove" onClick={() => setParams(params.filter((x) => x.id !== p.id))} aria-label={`Remove parameter ${i + 1}`}>
+                  Remove
+                </button>
               </div>
-              <div class="field grow">
-                <label for={`param-value-${p.id}`}>Value {i + 1}</label>
-                <input id={`param-value-${p.id}`} value={p.value} onInput={(e) => setParam(p.id, { value: e.currentTarget.value })} />
-              </div>
-              <button type="button" class="remove" onClick={() => setParams(params.filter((x) => x.id !== p.id))} aria-label={`Remove parameter ${i + 1}`}>
-                Remove
+            ))}
+            <div>
+              <button type="button" onClick={() => setParams([...params, { id: nextParamId++, key: '', value: '' }])}>
+                Add a parameter
               </button>
             </div>
-          ))}
-          <div>
-            <button type="button" onClick={() => setParams([...params, { id: nextParamId++, key: '', value: '' }])}>
-              Add a parameter
-            </button>
-          </div>
-        </fieldset>
+          </fieldset>
+        )}
 
         <div id="submit-error">
           <ErrorMessage error={error} title="The job was not submitted:" pre={error instanceof ApiError} />
@@ -251,4 +325,12 @@ export function SubmitPage() {
       </form>
     </main>
   );
+}
+
+const INTERPRETERS: Readonly<Record<string, string>> = { py: 'python3', sh: 'sh', pl: 'perl', rb: 'ruby', js: 'node', mjs: 'node' };
+
+/** `python3 mapper.py` for a script whose interpreter the extension tells; undefined otherwise. */
+function commandFor(file: string): string | undefined {
+  const interpreter = INTERPRETERS[file.split('.').pop()?.toLowerCase() ?? ''];
+  return interpreter !== undefined && /^[\w.-]+$/.test(file) ? `${interpreter} ${file}` : undefined;
 }
