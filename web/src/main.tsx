@@ -71,7 +71,19 @@ function App() {
 
   return (
     <AppContext.Provider value={{ me, settings }}>
-      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.querySelector<HTMLElement>('main h1')?.focus())}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          // Not a navigation: `#main` would be read as a page address.
+          e.preventDefault();
+          const h1 = document.querySelector<HTMLElement>('main h1');
+          if (h1 !== null) {
+            h1.tabIndex = -1;
+            h1.focus();
+          }
+        }}
+      >
         Skip to content
       </a>
       <Header route={route} me={signedIn ? me : undefined} />
