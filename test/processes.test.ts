@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,8 +18,10 @@ before(() => {
 });
 after(() => removeDir(dir));
 
-function workerPids(): number[] {
-  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+/** `torpedo worker` processes started by the CLI process `parent` (not other jobs on the machine). */
+function workerPids(parent: number): number[] {
+  // ps exits with 1 when no process matches.
+  const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(parent)], { encoding: 'utf8' }).stdout;
   return ps
     .split('\n')
     .filter((l) => /torpedo worker --master http:\/\/127\.0\.0\.1:\d+ /.test(l))
@@ -37,13 +39,13 @@ function startJob(out: string, workers: number) {
   const done = new Promise<{ code: number | null; summary: Record<string, any> }>((resolve) =>
     child.on('close', (code) => resolve({ code, summary: JSON.parse(stdout.trim().split('\n').pop() || 'null') ?? { stderr } })),
   );
-  return { done };
+  return { done, pid: child.pid as number };
 }
 
-async function waitForWorkers(n: number, timeoutMs = 10_000): Promise<number[]> {
+async function waitForWorkers(parent: number, n: number, timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pids = workerPids();
+    const pids = workerPids(parent);
     if (pids.length >= n || Date.now() > deadline) return pids;
     await sleep(50);
   }
@@ -53,19 +55,20 @@ describe('worker processes', () => {
   it('W workers run as `torpedo worker` processes and are gone after the job', async () => {
     const out = join(dir, 'out-ps');
     const job = startJob(out, 3);
-    const pids = await waitForWorkers(3);
+    const pids = await waitForWorkers(job.pid, 3);
     assert.equal(pids.length, 3, 'three `torpedo worker` processes');
     const { code, summary } = await job.done;
     assert.equal(code, 0, JSON.stringify(summary));
     assert.equal(summary['status'], 'succeeded');
-    for (const pid of pids) assert.ok(!workerPids().includes(pid), `worker ${pid} exited`);
+    const alive = execFileSync('ps', ['-eo', 'pid='], { encoding: 'utf8' }).split('\n').map(Number);
+    for (const pid of pids) assert.ok(!alive.includes(pid), `worker ${pid} exited`);
     assert.equal(readParts(out).join('').split('\n').filter(Boolean).length, 30);
   });
 
   it('a worker killed with SIGKILL mid-job is replaced, its task re-run, and the output is unchanged', async () => {
     const out = join(dir, 'out-kill');
     const job = startJob(out, 2);
-    const pids = await waitForWorkers(2);
+    const pids = await waitForWorkers(job.pid, 2);
     await sleep(700); // let it get into a map task
     process.kill(pids[0] as number, 'SIGKILL');
     const { code, summary } = await job.done;
