@@ -133,6 +133,19 @@ describe('manager job scheduling', () => {
     assert.equal(badName.status, 400);
   });
 
+  test("a failed job's error names the dataset and the job's files, not the manager's storage paths", async () => {
+    const code = "export default { map(line) { if (line.includes('MapReduce')) throw new Error('poisoned: ' + line.slice(0, 10)); }, reduce() {} };";
+    const sub = await m.call('POST', '/jobs', { token, json: { code, language: 'js', inputs: ['sample'] } });
+    assert.equal(sub.status, 201, sub.body);
+    const job = await m.waitForJob(token, sub.json.id);
+    assert.equal(job.status, 'failed');
+    assert.match(job.error.message, /poisoned/);
+    assert.equal(job.error.file, 'sample');
+    const text = JSON.stringify(job);
+    assert.ok(!text.includes(m.home.slice(1)), text);
+    assert.match(job.error.stack, /at map \((bundle\/)?job\.mjs:1:\d+\)/);
+  });
+
   test('deleting a user cancels their jobs and removes their files', async () => {
     const admin = await m.login('admin', ADMIN_PASSWORD);
     const t = await m.newUser('pete');

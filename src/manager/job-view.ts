@@ -40,7 +40,24 @@ export function jobSummaryView(row: JobRow, owner: string, live: JobSnapshot | u
 }
 
 /** The job as `GET /jobs/:id` shows it: the summary plus spec, phases, tasks, counters, error, parts. */
-export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefined, outputParts: readonly string[]) {
+/**
+ * Makes a text about a job safe to show its owner: storage paths of the manager
+ * (HOME/datasets/<owner id>/NAME, HOME/jobs/<id>/…) become the dataset name or the job-relative
+ * path, so errors and stack traces name `books.txt` and `bundle/job.mjs`, not the server's disk.
+ */
+export function storagePathRedactor(home: string): (text: string) => string {
+  // Source-mapped stack frames may name the path without its leading slash.
+  const escaped = home.replace(/^\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`(?:file://)?/?${escaped}/(?:datasets/\\d+|jobs/[A-Za-z0-9-]+)/`, 'g');
+  return (text) => text.replace(pattern, '');
+}
+
+function redactError(error: unknown, redact: (text: string) => string): unknown {
+  if (typeof error !== 'object' || error === null) return error;
+  return Object.fromEntries(Object.entries(error).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]));
+}
+
+export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t) {
   const spec = row.spec as JobSpec;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const saved = row.counters as { counters?: Record<string, number>; userCounters?: Record<string, number>; wallMs?: number } | null;
@@ -54,6 +71,7 @@ export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefine
       ...a,
       startedAt: new Date(a.startedAt).toISOString(),
       endedAt: a.endedAt !== undefined ? new Date(a.endedAt).toISOString() : null,
+      ...(a.error !== undefined ? { error: redact(a.error) } : {}),
     })),
   }));
   return {
@@ -72,7 +90,7 @@ export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefine
     counters: live?.counters ?? saved?.counters ?? {},
     userCounters: live?.userCounters ?? saved?.userCounters ?? {},
     wallMs: saved?.wallMs ?? null,
-    ...(row.status === 'failed' || row.status === 'cancelled' ? { error: row.error } : {}),
+    ...(row.status === 'failed' || row.status === 'cancelled' ? { error: redactError(row.error, redact) } : {}),
     ...(row.status === 'succeeded' ? { outputParts } : {}),
   };
 }

@@ -8,7 +8,7 @@ import { authenticate, caller } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
 import { jobs, users } from '../database/schema.ts';
 import { progressOf, type JobRow, type SubmitRequest } from '../job-scheduler.ts';
-import { jobSummaryView, jobView } from '../job-view.ts';
+import { jobSummaryView, jobView, storagePathRedactor } from '../job-view.ts';
 import { checkDatasetName } from '../names.ts';
 import { idParam, tag } from './schemas.ts';
 
@@ -40,6 +40,7 @@ export function jobsRoutes(ctx: ManagerContext) {
     const tracker = authenticate(db, ctx.tokens, ['track_jobs']);
     const submitter = authenticate(db, ctx.tokens, ['submit_jobs']);
     const s = ctx.scheduler;
+    const redact = storagePathRedactor(ctx.config.home);
 
     app.post('/jobs', { schema: { ...tag('jobs', 'Submit a job'), body: submitBody }, preHandler: submitter }, async (request, reply) => {
       const body = request.body as SubmitRequest;
@@ -62,7 +63,7 @@ export function jobsRoutes(ctx: ManagerContext) {
 
     app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error'), params: idParam }, preHandler: tracker }, async (request) => {
       const { row, owner } = await visibleJob(request);
-      return jobView(row, owner, s.live(row.id), s.outputParts(row.id));
+      return jobView(row, owner, s.live(row.id), s.outputParts(row.id), redact);
     });
 
     app.get(
@@ -81,7 +82,7 @@ export function jobsRoutes(ctx: ManagerContext) {
           finished = true;
           unsubscribe();
           const last = await full();
-          send('job', jobView(last, owner, undefined, s.outputParts(last.id)));
+          send('job', jobView(last, owner, undefined, s.outputParts(last.id), redact));
           stream.end();
         };
         unsubscribe = s.subscribe(row.id, (e) => {
@@ -91,7 +92,7 @@ export function jobsRoutes(ctx: ManagerContext) {
         request.raw.on('close', () => unsubscribe());
         const now = await full();
         const live = s.live(row.id);
-        send('job', jobView(now, owner, live, s.outputParts(row.id)));
+        send('job', jobView(now, owner, live, s.outputParts(row.id), redact));
         if (ended(now)) void finish();
         else if (live !== undefined) send('progress', { status: now.status, ...progressOf(live) });
         // Comments keep proxies from closing an idle stream.
@@ -110,7 +111,7 @@ export function jobsRoutes(ctx: ManagerContext) {
       const { row, owner } = await visibleJob(request);
       await s.cancel(row.id, `cancelled by ${caller(request).username}`);
       const after = (await db.select().from(jobs).where(eq(jobs.id, row.id)))[0] ?? row;
-      return jobView(after, owner, undefined, []);
+      return jobView(after, owner, undefined, [], redact);
     });
 
     app.get('/jobs/:id/output', { schema: { ...tag('jobs', 'The output: all part files concatenated, in order'), params: idParam }, preHandler: tracker }, async (request, reply) => {
