@@ -115,6 +115,18 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DbKind[]) 
       assert.equal((await m.call('GET', '/auth/me', { token: await m.login('bob', 'new-bob-password') })).status, 200);
     });
 
+    test('a user changes their own password: the current one is checked, old tokens are revoked, a new token works', async () => {
+      const old = await m.newUser('quinn');
+      const other = await m.login('quinn', 'quinn-password');
+      assert.equal((await m.call('POST', '/auth/password', { token: old, json: { currentPassword: 'wrong-password', newPassword: 'quinn-new-password' } })).status, 401);
+      assert.equal((await m.call('POST', '/auth/password', { token: old, json: { currentPassword: 'quinn-password', newPassword: 'short' } })).status, 400);
+      const res = await m.call('POST', '/auth/password', { token: old, json: { currentPassword: 'quinn-password', newPassword: 'quinn-new-password' } });
+      assert.equal(res.status, 200, res.body);
+      for (const t of [old, other]) assert.equal((await m.call('GET', '/auth/me', { token: t })).status, 401);
+      assert.equal((await m.call('GET', '/auth/me', { token: res.json.token })).json.username, 'quinn');
+      assert.equal((await m.call('POST', '/auth/login', { json: { username: 'quinn', password: 'quinn-new-password' } })).status, 200);
+    });
+
     test('user administration needs manage_users; only an admin grants admin', async () => {
       const carol = await m.newUser('carol');
       assert.equal((await m.call('GET', '/users', { token: carol })).status, 403);

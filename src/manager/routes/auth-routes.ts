@@ -8,7 +8,7 @@ import type { ManagerContext } from '../context.ts';
 import { revokedTokens } from '../database/schema.ts';
 import { checkPasswordRule, checkUsername } from '../names.ts';
 import { DEFAULT_ROLES } from '../roles.ts';
-import { createUser, findUserByName } from '../users.ts';
+import { createUser, findUserById, findUserByName, updateUser } from '../users.ts';
 import { credentialsBody, errorResponses, tag } from './schemas.ts';
 
 /** POST /auth/register, /auth/login, /auth/logout; GET /auth/me. */
@@ -54,6 +54,28 @@ export function authRoutes(ctx: ManagerContext) {
       await db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, new Date()));
       return reply.code(204).send();
     });
+
+    app.post(
+      '/auth/password',
+      {
+        schema: {
+          ...tag('auth', 'Change your own password: all your tokens are revoked and a new one is returned', true),
+          body: { type: 'object', required: ['currentPassword', 'newPassword'], properties: { currentPassword: { type: 'string', maxLength: 1024 }, newPassword: { type: 'string' } } },
+        },
+        preHandler: authenticate(db, ctx.tokens),
+      },
+      async (request) => {
+        const me = caller(request);
+        const body = request.body as { currentPassword: string; newPassword: unknown };
+        const user = await findUserById(db, me.id);
+        if (user === undefined || !(await checkPassword(user.passwordHash, body.currentPassword))) {
+          throw new TorpedoError('TORPEDO_ERR_UNAUTHENTICATED', 'the current password is wrong');
+        }
+        const updated = await updateUser(db, me.id, { password: checkPasswordRule(body.newPassword) });
+        const { token, claims } = await ctx.tokens.issue(updated);
+        return { token, expiresAt: claims.expiresAt.toISOString() };
+      },
+    );
 
     app.get('/auth/me', { schema: tag('auth', 'Who the token belongs to'), preHandler: authenticate(db, ctx.tokens) }, async (request) => {
       const me = caller(request);
