@@ -114,3 +114,26 @@ describe('map side: buffer, partition, sort, combine, spill, merge', () => {
     assert.deepEqual(got, ['a=a0', 'a=a0', 'a=a1', 'a=a1', 'a=a2', 'a=a2', 'b=b0', 'b=b1', 'b=b2', 'c=c0', 'c=c1', 'c=c2']);
   });
 });
+
+it('a combiner that keeps every value is not run again at every value of a hot key', () => {
+  let calls = 0;
+  const keepAll: CombineMode = {
+    kind: 'function',
+    combine: (_k, vs) => {
+      calls++;
+      return [...vs];
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'torpedo-mo-'));
+  try {
+    const out = new MapOutput({ reducers: 1, partition: () => 0, combine: keepAll, budgetBytes: 1e9, spillDir: dir });
+    for (let i = 0; i < 20_000; i++) out.emit('hot', i);
+    out.finish(join(dir, 'out.run'));
+    // Doubling thresholds: about log2(20000 / 64) + 1 calls during emits, and one at the end;
+    // re-combining at every value made it 19,937 (and quadratic time).
+    assert.ok(calls < 20, `combine ran ${calls} times`);
+    assert.equal(readRun(join(dir, 'out.run'))[0]?.length, 20_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

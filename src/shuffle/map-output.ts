@@ -58,6 +58,8 @@ export class MapOutput {
   #strings = new StringTable();
   #sums: Float64Array = new Float64Array(1024);
   #groups: unknown[][] = [];
+  /** Per group: the size at which it is combined next. */
+  #combineAt: number[] = [];
   /** Byte-keyed sums: present exactly in 'sum' mode. */
   #table: ByteTable | undefined;
   readonly #bytePairs = { n: 0 };
@@ -157,16 +159,20 @@ export class MapOutput {
     this.#bytes += estimateBytes(value);
     if (this.#strings.isNew) {
       this.#groups.push([value]);
+      this.#combineAt.push(COMBINE_BATCH);
       this.#bytes += 2 * key.length + STRING_ENTRY_BYTES;
       return;
     }
     const group = this.#groups[idx] as unknown[];
     group.push(value);
-    if (group.length >= COMBINE_BATCH) {
+    if (group.length >= (this.#combineAt[idx] as number)) {
       const combined = this.#combineGroup(key, group);
       for (const v of group) this.#bytes -= estimateBytes(v);
       for (const v of combined) this.#bytes += estimateBytes(v);
       this.#groups[idx] = combined;
+      // A combiner that does not shrink its input (it may keep every value) would otherwise run
+      // again at every new value of a hot key: wait until the group has doubled.
+      this.#combineAt[idx] = Math.max(COMBINE_BATCH, 2 * combined.length);
     }
   }
 
@@ -221,6 +227,7 @@ export class MapOutput {
         for (const v of this.#combineGroup(key, values)) pairs.push({ key, part: part(key), value: encodeValue(v) });
       }
       this.#groups = [];
+      this.#combineAt = [];
       this.#strings.clear();
     }
     this.#bytes = 0;
