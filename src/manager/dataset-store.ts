@@ -8,16 +8,11 @@ import { and, asc, eq } from 'drizzle-orm';
 import { TorpedoError } from '../errors.ts';
 import type { Db } from './database/database.ts';
 import { datasets, users } from './database/schema.ts';
+import type { Dataset } from './rest-types.ts';
 
 export type DatasetRow = typeof datasets.$inferSelect;
 
-export interface DatasetView {
-  readonly name: string;
-  readonly owner: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly createdAt: string;
-}
+export type DatasetView = Dataset;
 
 /**
  * Datasets on the local storage directory: HOME/datasets/<owner id>/<name>, one file each, with

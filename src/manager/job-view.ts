@@ -1,18 +1,7 @@
 import type { JobSnapshot, TaskSnapshot } from '../master/master.ts';
+import type { Job, JobError, JobSummary } from './rest-types.ts';
 import type { JobProgress, JobRow, JobSpec } from './job-scheduler.ts';
 
-/** One line of `GET /jobs`. */
-export interface JobSummaryView {
-  readonly id: string;
-  readonly owner: string;
-  readonly job: string;
-  readonly status: string;
-  readonly phase: string;
-  readonly progress: { readonly done: number; readonly total: number };
-  readonly createdAt: string;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-}
 
 const NO_PROGRESS: JobProgress = {
   phase: 'map',
@@ -22,7 +11,7 @@ const NO_PROGRESS: JobProgress = {
 };
 
 /** The job as `GET /jobs` shows it; `live` (a running master's snapshot) wins over the saved row. */
-export function jobSummaryView(row: JobRow, owner: string, live: JobSnapshot | undefined): JobSummaryView {
+export function jobSummaryView(row: JobRow, owner: string, live: JobSnapshot | undefined): JobSummary {
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const phase = row.status === 'running' ? (live?.phase ?? row.phase) : row.status;
   const current = p.phase === 'setup' || p.phase === 'map' || p.phase === 'reduce' ? p.phases[p.phase] : p.phases.reduce;
@@ -52,12 +41,13 @@ export function storagePathRedactor(home: string): (text: string) => string {
   return (text) => text.replace(pattern, '');
 }
 
-function redactError(error: unknown, redact: (text: string) => string): unknown {
-  if (typeof error !== 'object' || error === null) return error;
-  return Object.fromEntries(Object.entries(error).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v]));
+function redactError(error: unknown, redact: (text: string) => string): JobError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  // The row holds an ErrorReport as the engine produced it: {code, message, stack?, file?, offset?}.
+  return Object.fromEntries(Object.entries(error).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v])) as unknown as JobError;
 }
 
-export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t) {
+export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t): Job {
   const spec = row.spec as JobSpec;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const saved = row.counters as { counters?: Record<string, number>; userCounters?: Record<string, number>; wallMs?: number } | null;
@@ -90,7 +80,7 @@ export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefine
     counters: live?.counters ?? saved?.counters ?? {},
     userCounters: live?.userCounters ?? saved?.userCounters ?? {},
     wallMs: saved?.wallMs ?? null,
-    ...(row.status === 'failed' || row.status === 'cancelled' ? { error: redactError(row.error, redact) } : {}),
+    ...((row.status === 'failed' || row.status === 'cancelled') && row.error !== null ? { error: redactError(row.error, redact) } : {}),
     ...(row.status === 'succeeded' ? { outputParts } : {}),
   };
 }

@@ -1,6 +1,9 @@
+import type { Role } from './rest-types.ts';
+
+export type { Role };
+
 /** Every role a user can hold. `admin` implies all the others. */
-export const ROLES = ['admin', 'manage_users', 'submit_jobs', 'track_jobs', 'read_storage', 'write_storage'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = ['admin', 'manage_users', 'submit_jobs', 'track_jobs', 'read_storage', 'write_storage'] as const satisfies readonly Role[];
 
 /** What self-registration (and `POST /users` without roles) grants: never a privileged role. */
 export const DEFAULT_ROLES: readonly Role[] = ['submit_jobs', 'track_jobs', 'read_storage', 'write_storage'];

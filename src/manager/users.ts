@@ -3,19 +3,13 @@ import { TorpedoError } from '../errors.ts';
 import type { Db } from './database/database.ts';
 import { users } from './database/schema.ts';
 import { hashPassword } from './auth/passwords.ts';
+import type { Role, User } from './rest-types.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
 /** What the API shows of a user. */
-export interface UserView {
-  readonly username: string;
-  readonly roles: readonly string[];
-  readonly disabled: boolean;
-  readonly createdAt: string;
-}
-
-export function userView(u: UserRow): UserView {
-  return { username: u.username, roles: u.roles, disabled: u.disabled, createdAt: u.createdAt.toISOString() };
+export function userView(u: UserRow): User {
+  return { username: u.username, roles: u.roles as Role[], disabled: u.disabled, createdAt: u.createdAt.toISOString() };
 }
 
 export async function findUserByName(db: Db, username: string): Promise<UserRow | undefined> {

@@ -1,0 +1,140 @@
+// The shapes of the manager's REST API (docs/rest-api.md), in one place: the manager's views are
+// typed with them (so the server is checked against the contract), and the CLI client and the
+// web UI read answers through them. Types only, no imports and no runtime code, so that the UI
+// and the CLI can import this without pulling in the server.
+
+export type Role = 'admin' | 'manage_users' | 'submit_jobs' | 'track_jobs' | 'read_storage' | 'write_storage';
+
+export interface LoginAnswer {
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+export interface Me {
+  readonly username: string;
+  readonly roles: readonly Role[];
+}
+
+export interface User extends Me {
+  readonly disabled: boolean;
+  readonly createdAt: string;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly owner: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly createdAt: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type TaskKind = 'setup' | 'map' | 'reduce';
+export type TaskState = 'pending' | 'running' | 'done' | 'failed';
+export type AttemptState = 'running' | 'succeeded' | 'failed' | 'lost' | 'killed';
+
+export interface Count {
+  readonly done: number;
+  readonly total: number;
+}
+
+export type Phases = Readonly<Record<TaskKind, Count>>;
+
+export interface JobSummary {
+  readonly id: string;
+  readonly owner: string;
+  readonly job: string;
+  readonly status: JobStatus;
+  /** setup | map | reduce | commit while running; the status once ended. */
+  readonly phase: string;
+  /** Tasks of the current phase. */
+  readonly progress: Count;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface Attempt {
+  readonly id: string;
+  readonly worker: string;
+  readonly state: AttemptState;
+  readonly backup: boolean;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly error?: string;
+}
+
+export interface Task {
+  readonly kind: TaskKind;
+  readonly index: number;
+  readonly state: TaskState;
+  readonly reused: boolean;
+  /** Map tasks: input bytes. */
+  readonly bytes?: number;
+  readonly attempts: readonly Attempt[];
+}
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly file?: string;
+  readonly offset?: number;
+}
+
+export interface StreamingCommands {
+  readonly mapper: string;
+  readonly reducer: string;
+  readonly combiner?: string;
+  /** Names of the files sent with the job. */
+  readonly files: readonly string[];
+}
+
+export interface Job extends JobSummary {
+  readonly inputs: readonly string[];
+  readonly reducers: number;
+  readonly workers: number;
+  readonly splitSize: number | null;
+  readonly maps: number | null;
+  readonly params: Readonly<Record<string, string>>;
+  /** A streaming job's commands. */
+  readonly streaming?: StreamingCommands;
+  readonly phases: Phases;
+  readonly mapBytes: number;
+  readonly inputBytes: number;
+  readonly tasks: readonly Task[];
+  readonly counters: Readonly<Record<string, number>>;
+  readonly userCounters: Readonly<Record<string, number>>;
+  readonly wallMs: number | null;
+  /** Only for a failed or cancelled job. */
+  readonly error?: JobError;
+  /** Only for a succeeded job. */
+  readonly outputParts?: readonly string[];
+}
+
+/** The data of an `event: progress` of GET /jobs/:id/events. */
+export interface ProgressEvent {
+  readonly status: JobStatus;
+  readonly phase: string;
+  readonly phases: Phases;
+  readonly mapBytes: number;
+  readonly inputBytes: number;
+}
+
+/** The body of POST /jobs. */
+export interface SubmitRequest {
+  readonly example?: string;
+  readonly code?: string;
+  readonly language?: 'ts' | 'js';
+  /** A streaming job: shell commands, and files (name → text) put in each task's working directory. */
+  readonly mapper?: string;
+  readonly reducer?: string;
+  readonly combiner?: string;
+  readonly files?: Readonly<Record<string, string>>;
+  readonly inputs: readonly string[];
+  readonly reducers?: number;
+  readonly splitSize?: number;
+  readonly maps?: number;
+  readonly workers?: number;
+  readonly params?: Readonly<Record<string, string>>;
+}
