@@ -143,7 +143,7 @@ describe('manager job scheduling', () => {
     assert.equal(job.error.file, 'sample');
     const text = JSON.stringify(job);
     assert.ok(!text.includes(m.home.slice(1)), text);
-    assert.match(job.error.stack, /at map \((bundle\/)?job\.mjs:1:\d+\)/);
+    assert.match(job.error.stack, /at map \(job\.mjs:1:\d+\)/);
   });
 
   test('deleting a user cancels their jobs and removes their files', async () => {

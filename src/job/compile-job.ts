@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { TorpedoError } from '../errors.ts';
 import { API_ENTRY } from '../paths.ts';
@@ -39,6 +40,11 @@ export async function compileJob(file: string, opts: { typecheck: boolean; name?
       write: false,
       sourcemap: 'inline',
       sourcesContent: false,
+      // The bundle is copied to where workers read it (OUTPUT/_temporary/job.mjs), so its source
+      // map must not name sources relative to where it was built: they are relative to
+      // `relativeTo`, and `sourceRoot` makes them absolute again, wherever the bundle lies.
+      absWorkingDir: resolve(relativeTo),
+      sourceRoot: `${pathToFileURL(resolve(relativeTo)).href}/`,
       logLevel: 'silent',
       alias: { torpedo: API_ENTRY },
       // Let bundled CommonJS dependencies call require() for Node built-ins.
