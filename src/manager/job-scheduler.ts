@@ -16,26 +16,12 @@ import { jobs, type JobStatus } from './database/schema.ts';
 import type { DatasetStore } from './dataset-store.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { checkDatasetName } from './names.ts';
+import type { SubmitRequest } from './rest-types.ts';
 
 export type JobRow = typeof jobs.$inferSelect;
 
 /** What `POST /jobs` accepts (already checked against its JSON Schema). */
-export interface SubmitRequest {
-  readonly example?: string;
-  readonly code?: string;
-  readonly language?: 'ts' | 'js';
-  readonly inputs: readonly string[];
-  readonly reducers?: number;
-  readonly splitSize?: number;
-  readonly maps?: number;
-  readonly workers?: number;
-  readonly params?: Readonly<Record<string, string>>;
-  /** A streaming job: commands instead of `example` or `code`, and the files they need (name → text). */
-  readonly mapper?: string;
-  readonly reducer?: string;
-  readonly combiner?: string;
-  readonly files?: Readonly<Record<string, string>>;
-}
+export type { SubmitRequest };
 
 /** The stored spec of a job: what it was submitted with, defaults filled in. */
 export interface JobSpec {

@@ -33,3 +33,22 @@ export function usePageTitle(title: string): void {
     document.title = `${title} · torpedo`;
   }, [title]);
 }
+
+/**
+ * Loads data with `load` once at mount; `reload` loads it again (after a change). While the first
+ * load runs, `data` is undefined; a failed load keeps the last data and sets `error`.
+ */
+export function useLoad<T>(load: () => Promise<T>): { data: T | undefined; error: unknown; reload: () => void } {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<unknown>();
+  const reload = (): void =>
+    void load().then(
+      (d) => {
+        setData(d);
+        setError(undefined);
+      },
+      (e: unknown) => setError(e),
+    );
+  useEffect(reload, []);
+  return { data, error, reload };
+}

@@ -1,28 +1,18 @@
 import { Fragment } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, download, readHead, uploadDataset, type Dataset, type Head, type UploadProgress } from '../api.ts';
 import { can, useApp } from '../app-context.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { bytes, date, duration, rate } from '../format.ts';
-import { usePageTitle } from '../hooks.ts';
+import { useLoad, usePageTitle } from '../hooks.ts';
 
 /** Upload, list, preview, download and delete datasets. */
 export function DatasetsPage() {
   usePageTitle('Datasets');
   const { me } = useApp();
-  const [datasets, setDatasets] = useState<Dataset[]>();
-  const [error, setError] = useState<unknown>();
-  const reload = (): void =>
-    void api.datasets().then(
-      (d) => {
-        setDatasets(d);
-        setError(undefined);
-      },
-      (e: unknown) => setError(e),
-    );
-  useEffect(reload, []);
+  const { data: datasets, error, reload } = useLoad<Dataset[]>(() => api.datasets());
 
   return (
     <main>

@@ -1,11 +1,11 @@
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, ROLES, type Role, type User } from '../api.ts';
 import { can, useApp } from '../app-context.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { date } from '../format.ts';
-import { usePageTitle } from '../hooks.ts';
+import { useLoad, usePageTitle } from '../hooks.ts';
 
 /** What self-registration grants: the default for new accounts. */
 const DEFAULT_ROLES: readonly Role[] = ['submit_jobs', 'track_jobs', 'read_storage', 'write_storage'];
@@ -22,18 +22,8 @@ const ROLE_HELP: Record<Role, string> = {
 /** Admin: accounts and their roles; create, change roles, disable, reset a password. */
 export function UsersPage() {
   usePageTitle('Users');
-  const [users, setUsers] = useState<User[]>();
-  const [error, setError] = useState<unknown>();
+  const { data: users, error, reload } = useLoad<User[]>(() => api.users());
   const [editing, setEditing] = useState<string>();
-  const reload = (): void =>
-    void api.users().then(
-      (u) => {
-        setUsers(u);
-        setError(undefined);
-      },
-      (e: unknown) => setError(e),
-    );
-  useEffect(reload, []);
   return (
     <main>
       <h1>Users</h1>
