@@ -35,11 +35,11 @@ test('the Python word count gives exactly the built-in wordcount’s part files,
   }
 });
 
-test('a shell-only job: tr, uniq -c and awk', async () => {
+test('the shell-only example (mapper.sh: tr; reducer.sh: uniq -c and awk)', async () => {
   const out = join(dir, 'shell');
   const r = await streaming([
-    '--mapper', "tr -cs 'A-Za-z0-9_' '\\n' | tr A-Z a-z | grep -v '^$'",
-    '--reducer', "cut -f1 | uniq -c | awk '{print $2 \"\\t\" $1}'",
+    '--mapper', 'sh mapper.sh', '--reducer', 'sh reducer.sh',
+    '--file', join(EXAMPLE, 'mapper.sh'), '--file', join(EXAMPLE, 'reducer.sh'),
     '--input', join(ROOT, 'examples', 'data'), '--output', out,
   ]);
   assert.equal(r.code, 0, r.stderr);
