@@ -137,3 +137,24 @@ it('a combiner that keeps every value is not run again at every value of a hot k
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('sorts a partition of more than 2^21 pairs by key, stably (the slice-and-merge path)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'torpedo-mo-'));
+  try {
+    const out = new MapOutput({ reducers: 1, partition: () => 0, combine: { kind: 'none' }, budgetBytes: 1e10, spillDir: dir });
+    const keys = ['the', 'of', 'and', 'zebra', 'a', 'théâtre', 'apple', 'applesauce'];
+    const n = 2 ** 21 + 100_000;
+    for (let i = 0; i < n; i++) out.emit(keys[(i * 7919) % keys.length] as string, i);
+    out.finish(join(dir, 'out.run'));
+    const pairs = readRun(join(dir, 'out.run'))[0] ?? [];
+    assert.equal(pairs.length, n);
+    for (let i = 1; i < pairs.length; i++) {
+      const [k0, v0] = pairs[i - 1] as [string, number];
+      const [k1, v1] = pairs[i] as [string, number];
+      const c = Buffer.compare(Buffer.from(k0), Buffer.from(k1));
+      assert.ok(c < 0 || (c === 0 && v0 < v1), `pair ${i}: ${k0}/${v0} before ${k1}/${v1}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

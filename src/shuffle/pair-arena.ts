@@ -95,7 +95,18 @@ export class PairArena {
     const arena = this.#arena;
     const cmp = (a: number, b: number): number =>
       compareBytes(arena, ks[a] as number, (ks[a] as number) + (kl[a] as number), arena, ks[b] as number, (ks[b] as number) + (kl[b] as number)) || a - b;
-    if (n > RANK_BITS) return Int32Array.from(ids).sort(cmp);
+    if (n > RANK_BITS) {
+      // Too many for the rank bits next to a 32-bit prefix in a double: sort slices of RANK_BITS
+      // the fast way and merge them (a comparison sort of millions of pairs is several times slower).
+      let runs: Int32Array[] = [];
+      for (let s = 0; s < n; s += RANK_BITS) runs.push(this.#sortRange(ids.subarray(s, Math.min(n, s + RANK_BITS))));
+      while (runs.length > 1) {
+        const next: Int32Array[] = [];
+        for (let r = 0; r < runs.length; r += 2) next.push(r + 1 < runs.length ? mergeRuns(runs[r] as Int32Array, runs[r + 1] as Int32Array, cmp) : (runs[r] as Int32Array));
+        runs = next;
+      }
+      return runs[0] as Int32Array;
+    }
     const keys = new Float64Array(n);
     for (let j = 0; j < n; j++) keys[j] = this.#prefix(ids[j] as number) * RANK_BITS + j;
     keys.sort();
@@ -106,7 +117,7 @@ export class PairArena {
       const p = Math.floor((keys[j] as number) / RANK_BITS);
       let e = j + 1;
       while (e < n && Math.floor((keys[e] as number) / RANK_BITS) === p) e++;
-      if (e - j > 1) out.subarray(j, e).sort(cmp);
+      if (e - j > 1 && !sameShortKeys(out, j, e, kl)) out.subarray(j, e).sort(cmp);
       j = e;
     }
     return out;
@@ -149,4 +160,28 @@ export class PairArena {
     this.#arena.copy(bigger, 0, 0, this.#pos);
     this.#arena = bigger;
   }
+}
+
+/** Merges two sorted runs; on ties `a` first (its pairs were inserted earlier: the sort is stable). */
+function mergeRuns(a: Int32Array, b: Int32Array, cmp: (x: number, y: number) => number): Int32Array {
+  const out = new Int32Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = cmp(a[i] as number, b[j] as number) <= 0 ? (a[i++] as number) : (b[j++] as number);
+  while (i < a.length) out[k++] = a[i++] as number;
+  while (j < b.length) out[k++] = b[j++] as number;
+  return out;
+}
+
+/**
+ * Whether the pairs `ids[from, to)`, which share a 4-byte prefix, all have the same key of at most
+ * 4 bytes: the prefix then is the whole key, so they are equal and already in insertion order.
+ * Frequent keys are short (the Zipf head of a text: "the", "of", "a"), and their runs are long.
+ */
+function sameShortKeys(ids: Int32Array, from: number, to: number, keyLen: Int32Array): boolean {
+  const len = keyLen[ids[from] as number] as number;
+  if (len > 4) return false;
+  for (let x = from + 1; x < to; x++) if (keyLen[ids[x] as number] !== len) return false;
+  return true;
 }

@@ -51,10 +51,10 @@ export class RunWriter extends BufferedFileWriter {
     this.ensure(ke - ks + ve - vs + 10);
     const buf = this.buf;
     let pos = writeVarint(buf, this.pos, ke - ks);
-    buf.set(kb.subarray(ks, ke), pos);
+    copyBytes(kb, ks, ke, buf, pos);
     pos += ke - ks;
     pos = writeVarint(buf, pos, ve - vs);
-    if (ve > vs) buf.set(vb.subarray(vs, ve), pos);
+    copyBytes(vb, vs, ve, buf, pos);
     this.pos = pos + ve - vs;
     this.#segPairs++;
   }
@@ -228,4 +228,13 @@ export class SegmentReader {
   #corrupt(what: string): TorpedoError {
     return new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${this.#path}: ${what}`);
   }
+}
+
+/** Copies `from[start, end)` to `to` at `at`: short runs byte by byte (no subarray object per pair). */
+function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
+  if (end - start > 32) {
+    to.set(from.subarray(start, end), at);
+    return;
+  }
+  for (let i = start; i < end; i++) to[at++] = from[i] as number;
 }
