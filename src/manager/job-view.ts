@@ -11,7 +11,7 @@ const NO_PROGRESS: JobProgress = {
 };
 
 /** The job as `GET /jobs` shows it; `live` (a running master's snapshot) wins over the saved row. */
-export function jobSummaryView(row: JobRow, owner: string, live: JobSnapshot | undefined): JobSummary {
+export function jobSummaryView(row: JobRow, owner: string, live: JobProgress | undefined): JobSummary {
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const phase = row.status === 'running' ? (live?.phase ?? row.phase) : row.status;
   const current = p.phase === 'setup' || p.phase === 'map' || p.phase === 'reduce' ? p.phases[p.phase] : p.phases.reduce;

@@ -80,8 +80,11 @@ export interface JobSnapshot {
 
 export interface Progress {
   readonly phase: Phase;
+  /** Tasks of the current phase. */
   readonly done: number;
   readonly total: number;
+  /** Tasks done and in all, per phase. */
+  readonly phases: Readonly<Record<TaskKind, { readonly done: number; readonly total: number }>>;
   /** Input bytes read by map attempts, finished and running. */
   readonly mapBytes: number;
   readonly inputBytes: number;
@@ -152,17 +155,16 @@ export class Master implements ProtocolHandlers {
       else mapBytes += Math.min(split.end - split.start, Math.max(0, ...t.attempts.filter((a) => a.state === 'running').map((a) => a.bytes)));
     }
     const inputBytes = this.#o.splits.reduce((s, x) => s + x.end - x.start, 0);
-    return { phase, done: table.done, total: table.tasks.length, mapBytes, inputBytes };
+    const phases = {} as Record<TaskKind, { done: number; total: number }>;
+    for (const kind of ['setup', 'map', 'reduce'] as const) phases[kind] = { done: this.#tables[kind].done, total: this.#tables[kind].tasks.length };
+    return { phase, done: table.done, total: table.tasks.length, phases, mapBytes, inputBytes };
   }
 
   /** Every task with its attempts, for a live task table (the manager's GET /jobs/:id). */
   snapshot(): JobSnapshot {
-    const phases = {} as Record<TaskKind, { done: number; total: number }>;
     const tasks: TaskSnapshot[] = [];
     for (const kind of ['setup', 'map', 'reduce'] as const) {
-      const table = this.#tables[kind];
-      phases[kind] = { done: table.done, total: table.tasks.length };
-      for (const t of table.tasks) {
+      for (const t of this.#tables[kind].tasks) {
         tasks.push({
           kind,
           index: t.index,
@@ -182,7 +184,7 @@ export class Master implements ProtocolHandlers {
       }
     }
     const p = this.progress();
-    return { phase: p.phase, phases, mapBytes: p.mapBytes, inputBytes: p.inputBytes, tasks, counters: { ...this.#counters }, userCounters: { ...this.#userCounters } };
+    return { phase: p.phase, phases: p.phases, mapBytes: p.mapBytes, inputBytes: p.inputBytes, tasks, counters: { ...this.#counters }, userCounters: { ...this.#userCounters } };
   }
 
   /**

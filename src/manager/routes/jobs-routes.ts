@@ -58,7 +58,7 @@ export function jobsRoutes(ctx: ManagerContext) {
         .where(me.roles.includes('admin') ? undefined : eq(jobs.ownerId, me.id))
         .orderBy(desc(jobs.createdAt))
         .limit(1000);
-      return { jobs: rows.map((r) => jobSummaryView(r.j, r.owner, s.live(r.j.id))) };
+      return { jobs: rows.map((r) => jobSummaryView(r.j, r.owner, s.liveProgress(r.j.id))) };
     });
 
     app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error'), params: idParam }, preHandler: tracker }, async (request) => {
