@@ -87,3 +87,10 @@ async function firstLineStart(fh: FileHandle, start: number, chunkBytes: number)
     pos += bytesRead;
   }
 }
+
+/** The number of lines (records) in a chunk `buf[0, length)` of whole lines; the last may lack its `\n`. */
+export function countLines(buf: Buffer, length: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(NL); i !== -1 && i < length; i = buf.indexOf(NL, i + 1)) n++;
+  return buf[length - 1] === NL ? n : n + 1;
+}

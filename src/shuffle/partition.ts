@@ -43,3 +43,8 @@ export function hashBytes(buf: Uint8Array, start: number, end: number): number {
 export function defaultPartition(key: string, reducers: number): number {
   return reducers === 1 ? 0 : hashString(key) % reducers;
 }
+
+/** `defaultPartition` of a key given as its UTF-8 bytes `buf[start, end)`. */
+export function defaultPartitionBytes(buf: Uint8Array, start: number, end: number, reducers: number): number {
+  return reducers === 1 ? 0 : hashBytes(buf, start, end) % reducers;
+}

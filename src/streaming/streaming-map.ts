@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSplit } from '../input/split-reader.ts';
+import { countLines, readSplit } from '../input/split-reader.ts';
 import type { Split } from '../input/splits.ts';
 import { MapOutput } from '../shuffle/map-output.ts';
-import { defaultPartition, hashBytes } from '../shuffle/partition.ts';
+import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
 import type { AttemptContext } from '../worker/task-context.ts';
 import { writeSortedLines } from './shuffle-lines.ts';
 import { StreamingProcess } from './streaming-process.ts';
@@ -37,7 +37,7 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
     new MapOutput({
       reducers: run.reducers,
       partition: (key) => defaultPartition(key, run.reducers),
-      partitionBytes: (b, s, e) => (run.reducers === 1 ? 0 : hashBytes(b, s, e) % run.reducers),
+      partitionBytes: (b, s, e) => defaultPartitionBytes(b, s, e, run.reducers),
       combine: { kind: 'none' },
       budgetBytes: run.memoryBytes,
       spillDir,
@@ -45,8 +45,10 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
   let output = newOutput(run.attemptDir);
   let pairs = 0;
   const emitLine = (target: () => MapOutput) => (buf: Buffer, start: number, end: number): void => {
-    const tab = buf.indexOf(TAB, start);
-    const keyEnd = tab === -1 || tab >= end ? end : tab;
+    // Look for the tab within the line only: indexOf would scan the rest of the chunk for a
+    // line without one (every line of a mapper that writes bare keys).
+    let keyEnd = start;
+    while (keyEnd < end && buf[keyEnd] !== TAB) keyEnd++;
     const value = keyEnd === end ? '' : buf.toString('utf8', keyEnd + 1, end);
     target().emitBytes(buf, start, keyEnd, value);
     pairs++;
@@ -100,10 +102,4 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
       'spilled runs': output.stats.spills,
     },
   };
-}
-
-function countLines(buf: Buffer, length: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(NL); i !== -1 && i < length; i = buf.indexOf(NL, i + 1)) n++;
-  return buf[length - 1] === NL ? n : n + 1;
 }

@@ -2,10 +2,10 @@ import { isAscii } from 'node:buffer';
 import type { Job, ReduceFn } from '../api/job.ts';
 import { isSum } from '../api/builtin-functions.ts';
 import { TorpedoError } from '../errors.ts';
-import { readSplit } from '../input/split-reader.ts';
+import { countLines, readSplit } from '../input/split-reader.ts';
 import type { Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
-import { defaultPartition, hashBytes } from '../shuffle/partition.ts';
+import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
 import { userError, type AttemptContext } from './task-context.ts';
 
 export interface MapRun {
@@ -42,7 +42,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   const output = new MapOutput({
     reducers: run.reducers,
     partition: makePartitioner(run),
-    ...(job.partition === undefined ? { partitionBytes: (b: Uint8Array, s: number, e: number) => (run.reducers === 1 ? 0 : hashBytes(b, s, e) % run.reducers) } : {}),
+    ...(job.partition === undefined ? { partitionBytes: (b: Uint8Array, s: number, e: number) => defaultPartitionBytes(b, s, e, run.reducers) } : {}),
     combine: combineMode(job.combine, run),
     budgetBytes: run.memoryBytes,
     spillDir: run.attemptDir,
@@ -131,16 +131,6 @@ async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: nu
     pos = nl + 1;
   }
   return userError(original, run.jobName, 'mapBytes (map did not throw on the same lines)', split.file, offset);
-}
-
-function countLines(buf: Buffer, length: number): number {
-  let n = 0;
-  let i = buf.indexOf(NL);
-  while (i !== -1 && i < length) {
-    n++;
-    i = buf.indexOf(NL, i + 1);
-  }
-  return buf[length - 1] === NL ? n : n + 1;
 }
 
 function makePartitioner(run: MapRun): (key: string) => number {
