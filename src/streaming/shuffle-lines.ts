@@ -1,6 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
-import { Merger } from '../shuffle/merge.ts';
-import { readFooter, SegmentReader } from '../shuffle/run-file.ts';
+import { openPartition } from '../shuffle/partition-input.ts';
 
 const TAB = 9;
 const NL = 10;
@@ -20,20 +18,9 @@ export async function writeSortedLines(
   memoryBytes: number,
   write: (batch: Buffer) => Promise<void>,
 ): Promise<{ pairs: number; groups: number; bytes: number }> {
-  const fds: number[] = [];
+  const input = openPartition(runFiles, partition, memoryBytes);
   try {
-    const readers: SegmentReader[] = [];
-    let bytes = 0;
-    const perSource = Math.max(1 << 14, Math.min(1 << 20, Math.floor(memoryBytes / 4 / Math.max(1, runFiles.length))));
-    for (const path of runFiles) {
-      const seg = readFooter(path).segments[partition];
-      if (seg === undefined || seg.pairs === 0) continue;
-      const fd = openSync(path, 'r');
-      fds.push(fd);
-      readers.push(new SegmentReader(fd, path, seg, perSource));
-      bytes += seg.length;
-    }
-    const merger = new Merger(readers);
+    const { merger, bytes } = input;
     let batch = Buffer.allocUnsafe(BATCH_BYTES);
     let pos = 0;
     let pairs = 0;
@@ -65,7 +52,7 @@ export async function writeSortedLines(
     await flush();
     return { pairs, groups, bytes };
   } finally {
-    for (const fd of fds) closeSync(fd);
+    input.close();
   }
 }
 

@@ -1,10 +1,9 @@
-import { closeSync, openSync } from 'node:fs';
 import type { Job } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
-import { Merger } from '../shuffle/merge.ts';
+import type { Merger } from '../shuffle/merge.ts';
 import { encodeValue } from '../shuffle/map-output.ts';
 import { OutputWriter } from '../shuffle/output-writer.ts';
-import { readFooter, SegmentReader } from '../shuffle/run-file.ts';
+import { openPartition } from '../shuffle/partition-input.ts';
 import { isIdentity, isSum } from '../api/builtin-functions.ts';
 import { userError, type AttemptContext } from './task-context.ts';
 
@@ -27,20 +26,9 @@ export interface ReduceRun {
  */
 export async function runReduce(run: ReduceRun): Promise<{ counters: Record<string, number> }> {
   const { job, ctx, jobName } = run;
-  const fds: number[] = [];
+  const input = openPartition(run.mapOutputs, run.partition, run.memoryBytes);
   try {
-    const readers: SegmentReader[] = [];
-    let inputBytes = 0;
-    const perSource = Math.max(1 << 14, Math.min(1 << 20, Math.floor(run.memoryBytes / 4 / Math.max(1, run.mapOutputs.length))));
-    for (const path of run.mapOutputs) {
-      const seg = readFooter(path).segments[run.partition];
-      if (seg === undefined) throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path}: has no segment ${run.partition}`);
-      const fd = openSync(path, 'r');
-      fds.push(fd);
-      readers.push(new SegmentReader(fd, path, seg, perSource));
-      inputBytes += seg.length;
-    }
-    const merger = new Merger(readers);
+    const { merger, bytes: inputBytes } = input;
     const out = new OutputWriter(run.outputPath);
     let groups = 0;
     let inputPairs = 0;
@@ -105,7 +93,7 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
       },
     };
   } finally {
-    for (const fd of fds) closeSync(fd);
+    input.close();
   }
 }
 
