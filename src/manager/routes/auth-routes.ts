@@ -20,7 +20,7 @@ export function authRoutes(ctx: ManagerContext) {
     const perUser = new RateLimiterMemory({ points: ctx.config.loginAttempts, duration: ctx.config.loginWindowMs / 1000 });
     const perAddress = new RateLimiterMemory({ points: ctx.config.loginAttempts * 10, duration: ctx.config.loginWindowMs / 1000 });
 
-    app.post('/auth/register', { schema: { ...tag('auth', 'Create an account with the default roles'), body: credentialsBody, response: errorResponses } }, async (request, reply) => {
+    app.post('/auth/register', { schema: { ...tag('auth', 'Create an account with the default roles', false), body: credentialsBody, response: errorResponses } }, async (request, reply) => {
       if (!ctx.config.allowRegistration) throw new TorpedoError('TORPEDO_ERR_FORBIDDEN', 'self-registration is disabled here; ask an administrator for an account');
       const body = request.body as Record<string, unknown>;
       if (body['roles'] !== undefined) {
@@ -30,7 +30,7 @@ export function authRoutes(ctx: ManagerContext) {
       return reply.code(201).send({ username: user.username, roles: user.roles });
     });
 
-    app.post('/auth/login', { schema: { ...tag('auth', 'Exchange a username and password for a token'), body: credentialsBody, response: errorResponses } }, async (request) => {
+    app.post('/auth/login', { schema: { ...tag('auth', 'Exchange a username and password for a token', false), body: credentialsBody, response: errorResponses } }, async (request) => {
       const body = request.body as { username: string; password: string };
       const userKey = `${request.ip}|${body.username}`;
       await refuseIfLimited(perUser, userKey);
@@ -59,7 +59,7 @@ export function authRoutes(ctx: ManagerContext) {
       '/auth/password',
       {
         schema: {
-          ...tag('auth', 'Change your own password: all your tokens are revoked and a new one is returned', true),
+          ...tag('auth', 'Change your own password: all your tokens are revoked and a new one is returned'),
           body: { type: 'object', required: ['currentPassword', 'newPassword'], properties: { currentPassword: { type: 'string', maxLength: 1024 }, newPassword: { type: 'string' } } },
         },
         preHandler: authenticate(db, ctx.tokens),

@@ -42,7 +42,7 @@ export const datasetSchema = {
 export const nameParam = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
 export const idParam = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
-/** The OpenAPI tag, summary and bearer-token requirement of a route. */
-export function tag(name: string, summary: string, secured = name !== 'auth' || summary.startsWith('Revoke') || summary.startsWith('Who')) {
+/** The OpenAPI tag, summary and bearer-token requirement of a route (`secured`: it needs a token). */
+export function tag(name: string, summary: string, secured = true) {
   return { tags: [name], summary, ...(secured ? { security: [{ bearer: [] }] } : {}) };
 }
