@@ -1,17 +1,25 @@
 /**
  * The one seam between the engine and where it runs: how a job's workers are started and stopped.
- * The master calls `startWorker` to fill its pool of W workers and to replace dead ones, and
- * learns of deaths through `onExit` (which is faster than waiting for a lease to expire).
+ *
+ * Two kinds of launcher keep the pool at W workers:
+ *  - a per-worker launcher (`startWorker`): the master starts W workers, each with an id it picks,
+ *    and starts a replacement when one dies (local worker processes);
+ *  - a pool launcher (`startPool`): the launcher starts W workers once and something else keeps
+ *    their number up (a Kubernetes Job with `parallelism = W`, or workers started by hand). The
+ *    workers pick their own ids; the master never starts replacements.
+ * Either way the master learns of deaths through `onExit` (faster than waiting for a lease).
  */
 export interface Launcher {
   /**
-   * Starts one worker process (or pod) that connects to `masterUrl` with `token`. Called by the
-   * master, W times at the start and once per replacement; never twice with the same id.
+   * Starts one worker process that connects to `masterUrl` with `token`. Called by the master,
+   * W times at the start and once per replacement; never twice with the same id.
    */
-  startWorker(workerId: string, masterUrl: string, token: string): void;
+  startWorker?(workerId: string, masterUrl: string, token: string): void;
+  /** Starts the whole pool of `workers`; called once, instead of `startWorker`. */
+  startPool?(workers: number, masterUrl: string, token: string): Promise<void>;
   /**
-   * Stops one worker (it stopped heartbeating); `onExit` follows when it is gone. Idempotent;
-   * an unknown or finished worker is ignored.
+   * Stops one worker (it stopped heartbeating, or lost a backup race); `onExit` follows when it
+   * is gone. Idempotent; an unknown or finished worker is ignored.
    */
   stopWorker(workerId: string): void;
   /**
@@ -19,7 +27,7 @@ export interface Launcher {
    * the master answers `exit`), then kills the rest. Idempotent.
    */
   stopAll(graceMs?: number): Promise<void>;
-  /** Set by the master before the first startWorker; called once per worker that ends. */
+  /** Set by the master before the first start; called once per worker that ends. */
   onExit: (workerId: string, info: WorkerExit) => void;
 }
 

@@ -209,7 +209,8 @@ export class Master implements ProtocolHandlers {
       } else {
         this.#adoptCommitted();
         this.#advance();
-        for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
+        if (this.#launcher.startPool !== undefined) await this.#launcher.startPool(this.#o.workers, this.#url, this.#token);
+        else for (let i = 0; i < this.#o.workers; i++) this.#startWorker();
       }
       await finished;
     } finally {
@@ -462,6 +463,7 @@ export class Master implements ProtocolHandlers {
   }
 
   #startWorker(): void {
+    if (this.#launcher.startWorker === undefined) return; // a pool launcher keeps its own numbers up
     const id = `w${++this.#workerSeq}`;
     this.#live.add(id);
     this.#launcher.startWorker(id, this.#url, this.#token);

@@ -1,0 +1,73 @@
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { TorpedoError } from '../errors.ts';
+import { SplitSchema } from '../protocol/messages.ts';
+import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
+
+/**
+ * Everything a master needs to run (or resume) a job, written by whoever prepares the job
+ * (`torpedo run`, the manager) to `OUTPUT/_temporary/job.json` next to the bundle. `torpedo master
+ * --job DIR` reads it; so does a master that Kubernetes restarts, which then resumes from the
+ * committed tasks. All paths are absolute and must mean the same on every host (shared storage).
+ */
+export const MasterSpecSchema = z.object({
+  jobId: z.string().min(1),
+  /** What the user named: a built-in example, a job file, or `streaming`. */
+  job: z.string(),
+  /** How errors name the job. */
+  jobName: z.string(),
+  inputs: z.array(z.string()),
+  /** The output directory; the job directory is `output/_temporary`. */
+  output: z.string(),
+  reducers: z.number().int().positive(),
+  splitSize: z.number().positive().nullable(),
+  maps: z.number().int().positive().nullable(),
+  params: z.record(z.string(), z.string()),
+  /** The map tasks' input, planned once so that a restarted master hands out the same splits. */
+  splits: z.array(SplitSchema),
+  hasSetup: z.boolean(),
+  workers: z.number().int().positive(),
+  memoryBytes: z.number().int().positive(),
+  maxRecordBytes: z.number().int().positive(),
+  maxAttempts: z.number().int().positive(),
+  skipBadRecords: z.boolean(),
+  backupTasks: z.boolean(),
+  heartbeatMs: z.number().int().positive(),
+  leaseTimeoutMs: z.number().int().positive(),
+  /** 0: no limit. */
+  taskTimeoutMs: z.number().int().nonnegative(),
+  /** Confine workers (Node's permission model; streaming commands: see confine.ts). */
+  sandbox: z.boolean(),
+  /** Heap limit of each worker process in bytes; 0: Node's default. Also sizes a pod's memory. */
+  workerMemoryBytes: z.number().int().nonnegative(),
+  streaming: StreamingSpecSchema.optional(),
+});
+
+export type MasterSpec = z.infer<typeof MasterSpecSchema>;
+
+/** Accepts the job directory (OUTPUT/_temporary) or its job.json. */
+export function specPath(jobDirOrFile: string): string {
+  return existsSync(jobDirOrFile) && statSync(jobDirOrFile).isDirectory() ? join(jobDirOrFile, 'job.json') : jobDirOrFile;
+}
+
+export function readMasterSpec(jobDirOrFile: string): MasterSpec {
+  const path = specPath(jobDirOrFile);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `cannot read the job spec ${JSON.stringify(path)}: ${(e as Error).message}`);
+  }
+  const parsed = MasterSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `${path} is not a torpedo job spec: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** Writes the spec atomically (temp file, then rename). */
+export function writeMasterSpec(path: string, spec: MasterSpec): void {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(spec, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
