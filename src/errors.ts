@@ -20,6 +20,7 @@ export const ERRORS = {
   TORPEDO_ERR_TASK_TIMEOUT: { status: 500, summary: 'A task attempt ran longer than --task-timeout; it was stopped and retried.' },
   TORPEDO_ERR_CORRUPT_DATA: { status: 500, summary: 'An intermediate file is truncated or malformed.' },
   TORPEDO_ERR_PROTOCOL: { status: 400, summary: 'A worker sent a malformed or unauthorised task-protocol message.' },
+  TORPEDO_ERR_MASTER_UNREACHABLE: { status: 503, summary: 'A worker could not reach its master for longer than it waits (twice the lease timeout) and stopped.' },
   TORPEDO_ERR_BAD_REQUEST: { status: 400, summary: 'An API request is malformed: a missing or invalid field, name or query parameter.' },
   TORPEDO_ERR_UNAUTHENTICATED: { status: 401, summary: 'No token, or a token that is forged, expired, revoked (logout) or belongs to a disabled user; or wrong credentials.' },
   TORPEDO_ERR_FORBIDDEN: { status: 403, summary: 'The user lacks the role this request needs (or self-registration is disabled).' },

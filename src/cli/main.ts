@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerRunCommand } from './run-command.ts';
 import { registerInternalCommands } from './internal-commands.ts';
 import { registerManagerCommand } from './manager-command.ts';
+import { registerMasterCommand } from './master-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerClientCommands } from './client/index.ts';
 
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
   registerRunCommand(program);
+  registerMasterCommand(program);
   registerWorkerCommand(program);
   registerInternalCommands(program);
   registerManagerCommand(program);

@@ -31,6 +31,7 @@ interface RunFlags {
   reducer?: string;
   combiner?: string;
   file: string[];
+  prepareOnly: boolean;
 }
 
 /** `torpedo run <job>`: runs a job on this machine with a local master and worker processes. */
@@ -64,6 +65,7 @@ export function registerRunCommand(program: Command): void {
     .option('--mapper <command>', "streaming job: a command that reads input lines on stdin and writes key<TAB>value lines (e.g. 'python3 mapper.py')")
     .option('--reducer <command>', "streaming job: a command that reads its partition's key<TAB>value lines, sorted by key, and writes output lines")
     .option('--combiner <command>', 'streaming job: a command run on each map task\'s sorted output, per partition, like the reducer')
+    .option('--prepare-only', 'only check the job and write its directory (OUTPUT/_temporary with job.json), for `torpedo master --job`; prints the directory', false)
     .option('--file <path>', 'streaming job: a file to put in each task\'s working directory, repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (job: string | undefined, flags: RunFlags) => {
       const usage = streamingUsage(job, flags);
@@ -91,7 +93,7 @@ function streamingUsage(job: string | undefined, flags: RunFlags): string | unde
 
 async function run(job: string, flags: RunFlags): Promise<number> {
   // Imported here, not at the top: worker processes share this bundle and need none of it.
-  const [{ runLocalJob }, { ProgressDisplay }, { formatSummary }] = await Promise.all([
+  const [{ runLocalJob, prepareJob }, { ProgressDisplay }, { formatSummary }] = await Promise.all([
     import('../job/run-local-job.ts'),
     import('./progress-display.ts'),
     import('./summary-format.ts'),
@@ -99,7 +101,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
   const display = flags.progress && !flags.json ? new ProgressDisplay(process.stderr) : undefined;
   let summary: JobSummary;
   try {
-    summary = await runLocalJob({
+    const options: Parameters<typeof runLocalJob>[0] = {
       job,
       ...(flags.mapper !== undefined && flags.reducer !== undefined
         ? { streaming: { mapper: flags.mapper, reducer: flags.reducer, ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files: flags.file } }
@@ -126,7 +128,13 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       verbose: flags.verbose,
       sandbox: flags.sandbox,
       onStart: (master) => display?.watch(master),
-    });
+    };
+    if (flags.prepareOnly) {
+      const prepared = await prepareJob(options);
+      process.stdout.write(`${'complete' in prepared ? prepared.complete.output : prepared.layout.workDir}\n`);
+      return 0;
+    }
+    summary = await runLocalJob(options);
   } catch (e) {
     display?.stop();
     if (!isTorpedoError(e)) throw e;

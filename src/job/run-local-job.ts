@@ -6,9 +6,11 @@ import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError } from '../errors.ts';
 import { listInputFiles } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
+import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
 import { sandboxArgs } from '../launcher/sandbox-args.ts';
-import { layoutForOutput } from '../master/job-layout.ts';
+import { layoutForOutput, type JobLayout } from '../master/job-layout.ts';
+import { readMasterSpec, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
 import { compileJob } from './compile-job.ts';
@@ -55,6 +57,11 @@ export interface RunJobOptions {
   readonly verbose?: boolean;
   /** Confine workers with Node's permission model (default true). */
   readonly sandbox?: boolean;
+  /**
+   * Confine a streaming job's commands (unprivileged user, no network; needs root or user
+   * namespaces). Default: as `sandbox`. Off in pods, where the pod is the sandbox.
+   */
+  readonly confineStreaming?: boolean;
   /** Extra Node flags for worker processes. */
   readonly workerNodeArgs?: readonly string[];
   /** Called once the master exists, e.g. to show progress. */
@@ -64,12 +71,31 @@ export interface RunJobOptions {
 export const DEFAULT_SPLIT_SIZE = 64e6;
 export const DEFAULT_MAX_RECORD_BYTES = 256 << 20;
 
+/** A job directory written by `prepareJob`, ready for a master. */
+export interface PreparedJob {
+  readonly spec: MasterSpec;
+  readonly layout: JobLayout;
+}
+
 /**
- * `torpedo run`: checks everything that can be checked before touching the output (job compiles
- * and has map/reduce, inputs readable, output free), then runs a master in this process with
+ * `torpedo run`: prepares the job (see `prepareJob`), then runs its master in this process with
  * local worker processes.
  */
 export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
+  const prepared = await prepareJob(o);
+  if ('complete' in prepared) return prepared.complete;
+  return runMaster(prepared.spec, { launcher: localLauncher(prepared.spec, prepared.layout, o), ...(o.onStart !== undefined ? { onStart: o.onStart } : {}) });
+}
+
+/**
+ * Checks everything that can be checked before touching the output (the job compiles and has
+ * map/reduce, inputs are readable, the output is free), then writes the job directory
+ * `OUTPUT/_temporary/` — `job.json` (the master's spec), `job.mjs` (the bundle), a streaming
+ * job's files — without running anything. A master started on any host that sees the same
+ * storage (`torpedo master --job OUTPUT/_temporary`) runs it from there. With `resume`, an
+ * interrupted job's directory is kept, and its spec must match.
+ */
+export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { complete: JobSummary }> {
   const builtin = EXAMPLES[o.job];
   const jobPath = builtin ?? o.job;
   if (o.streaming !== undefined) checkStreamingFiles(o.streaming.files);
@@ -82,12 +108,21 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   const files = listInputFiles(o.inputs);
   const output = resolve(o.output);
   const layout = layoutForOutput(output);
-  const spec = { job: o.job, ...(o.streaming !== undefined ? { streaming: o.streaming } : {}), inputs: o.inputs, reducers: o.reducers, splitSize: o.splitSize ?? null, maps: o.maps ?? null, params: o.params };
+  // What `--resume` must repeat: the same job, inputs, R, splits and params.
+  const identity = {
+    job: o.job,
+    ...(o.streaming !== undefined ? { commands: { ...o.streaming, files: [...o.streaming.files] } } : {}),
+    inputs: [...o.inputs],
+    reducers: o.reducers,
+    splitSize: o.splitSize ?? null,
+    maps: o.maps ?? null,
+    params: { ...o.params },
+  };
   const resuming = o.resume === true && existsSync(layout.spec);
   if (o.resume === true && !resuming && existsSync(join(output, '_SUCCESS'))) {
-    return alreadyComplete(output, o.job);
+    return { complete: alreadyComplete(output, o.job) };
   }
-  if (resuming) checkResumable(layout.spec, spec);
+  if (resuming) checkResumable(layout.spec, identity);
   checkOutput(output, o.inputs, o.force || resuming);
 
   // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
@@ -125,48 +160,98 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
   const jobId = resuming
     ? (JSON.parse(readFileSync(layout.spec, 'utf8')) as { jobId: string }).jobId
     : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  if (!resuming) writeFileSync(layout.spec, JSON.stringify({ jobId, ...spec }, null, 2));
+  const spec: MasterSpec = {
+    jobId,
+    ...identity,
+    jobName: compiled.name,
+    output,
+    splits,
+    hasSetup,
+    workers: o.workers,
+    memoryBytes: o.memoryBytes,
+    maxRecordBytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    maxAttempts: o.maxAttempts,
+    skipBadRecords: o.skipBadRecords === true,
+    backupTasks: o.backupTasks !== false,
+    heartbeatMs: o.heartbeatMs,
+    leaseTimeoutMs: o.leaseTimeoutMs,
+    taskTimeoutMs: o.taskTimeoutMs ?? 0,
+    sandbox,
+    workerMemoryBytes: o.workerMemoryBytes ?? 0,
+    ...(o.streaming !== undefined
+      ? {
+          streaming: {
+            mapper: o.streaming.mapper,
+            reducer: o.streaming.reducer,
+            ...(o.streaming.combiner !== undefined ? { combiner: o.streaming.combiner } : {}),
+            filesDir,
+            confine: o.confineStreaming ?? o.sandbox !== false,
+            memoryLimitBytes: o.workerMemoryBytes ?? 0,
+          },
+        }
+      : {}),
+  };
+  // A resumed run keeps its splits: they name the committed map outputs it adopts.
+  if (resuming) spec.splits.splice(0, spec.splits.length, ...readMasterSpec(layout.spec).splits);
+  writeMasterSpec(layout.spec, spec);
+  return { spec, layout };
+}
 
+/** Worker processes on this machine, confined as the spec says. */
+export function localLauncher(spec: MasterSpec, layout: JobLayout, o: { verbose?: boolean; workerNodeArgs?: readonly string[] } = {}): LocalLauncher {
   const nodeArgs = [
-    ...(sandbox ? sandboxArgs({ inputs: o.inputs, output, workDir: layout.workDir, streaming: o.streaming !== undefined }) : []),
-    ...(o.workerMemoryBytes !== undefined ? [`--max-old-space-size=${Math.max(16, Math.floor(o.workerMemoryBytes / 2 ** 20))}`] : []),
+    ...(spec.sandbox ? sandboxArgs({ inputs: spec.inputs, output: spec.output, workDir: layout.workDir, streaming: spec.streaming !== undefined }) : []),
+    ...(spec.workerMemoryBytes > 0 ? [`--max-old-space-size=${Math.max(16, Math.floor(spec.workerMemoryBytes / 2 ** 20))}`] : []),
     ...(o.workerNodeArgs ?? []),
   ];
+  return new LocalLauncher({ logDir: layout.logs, nodeArgs, echo: o.verbose === true });
+}
+
+/**
+ * Runs the master of a prepared job until the job ends: on this machine for `torpedo run`, in a
+ * pod or on another host for `torpedo master`. Whatever the launcher, a master that starts on a
+ * job directory with committed tasks adopts them and runs only the rest.
+ */
+export async function runMaster(
+  spec: MasterSpec,
+  o: {
+    launcher: Launcher;
+    listenHost?: string;
+    listenPort?: number;
+    advertiseUrl?: string;
+    token?: string;
+    log?: (line: string) => void;
+    onStart?: (master: Master) => void;
+  },
+): Promise<JobSummary> {
   // Workers may be sandboxed, and then cannot build bin/torpedo's bundle themselves.
   await ensureBundle();
-  const launcher = new LocalLauncher({ logDir: layout.logs, nodeArgs, echo: o.verbose === true });
   const master = new Master(
     {
-      jobId,
-      jobName: compiled.name,
-      layout,
-      splits,
-      reducers: o.reducers,
-      workers: o.workers,
-      memoryBytes: o.memoryBytes,
-      maxRecordBytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-      params: o.params,
-      hasSetup,
-      maxAttempts: o.maxAttempts,
-      skipBadRecords: o.skipBadRecords === true,
-      backupTasks: o.backupTasks !== false,
-      heartbeatMs: o.heartbeatMs,
-      leaseTimeoutMs: o.leaseTimeoutMs,
-      taskTimeoutMs: o.taskTimeoutMs ?? 0,
-      ...(o.streaming !== undefined
-        ? {
-            streaming: {
-              mapper: o.streaming.mapper,
-              reducer: o.streaming.reducer,
-              ...(o.streaming.combiner !== undefined ? { combiner: o.streaming.combiner } : {}),
-              filesDir,
-              confine: o.sandbox !== false,
-              memoryLimitBytes: o.workerMemoryBytes ?? 0,
-            },
-          }
-        : {}),
+      jobId: spec.jobId,
+      jobName: spec.jobName,
+      layout: layoutForOutput(spec.output),
+      splits: spec.splits,
+      reducers: spec.reducers,
+      workers: spec.workers,
+      memoryBytes: spec.memoryBytes,
+      maxRecordBytes: spec.maxRecordBytes,
+      params: spec.params,
+      hasSetup: spec.hasSetup,
+      maxAttempts: spec.maxAttempts,
+      skipBadRecords: spec.skipBadRecords,
+      backupTasks: spec.backupTasks,
+      heartbeatMs: spec.heartbeatMs,
+      leaseTimeoutMs: spec.leaseTimeoutMs,
+      taskTimeoutMs: spec.taskTimeoutMs,
+      ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
+      ...(o.listenHost !== undefined ? { listenHost: o.listenHost } : {}),
+      ...(o.listenPort !== undefined ? { listenPort: o.listenPort } : {}),
+      ...(o.advertiseUrl !== undefined ? { advertiseUrl: o.advertiseUrl } : {}),
+      ...(o.token !== undefined ? { token: o.token } : {}),
+      ...(o.log !== undefined ? { log: o.log } : {}),
     },
-    launcher,
+    o.launcher,
   );
   o.onStart?.(master);
   return master.run();

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import {
+  CommitRequestSchema,
   DoneRequestSchema,
   FailedRequestSchema,
   HeartbeatRequestSchema,
@@ -15,6 +16,7 @@ export interface ProtocolHandlers {
   register(req: z.infer<typeof RegisterRequestSchema>): unknown;
   next(req: z.infer<typeof NextRequestSchema>): Promise<unknown>;
   heartbeat(req: z.infer<typeof HeartbeatRequestSchema>): unknown;
+  commit(req: z.infer<typeof CommitRequestSchema>): unknown;
   done(req: z.infer<typeof DoneRequestSchema>): unknown;
   failed(req: z.infer<typeof FailedRequestSchema>): unknown;
 }
@@ -23,6 +25,7 @@ const ROUTES = {
   '/v1/register': ['register', RegisterRequestSchema],
   '/v1/next': ['next', NextRequestSchema],
   '/v1/heartbeat': ['heartbeat', HeartbeatRequestSchema],
+  '/v1/commit': ['commit', CommitRequestSchema],
   '/v1/done': ['done', DoneRequestSchema],
   '/v1/failed': ['failed', FailedRequestSchema],
 } as const;
@@ -30,7 +33,7 @@ const ROUTES = {
 const MAX_BODY = 4 << 20;
 
 /**
- * The master's side of the task protocol over HTTP (node:http; the protocol is five JSON POSTs,
+ * The master's side of the task protocol over HTTP (node:http; the protocol is six JSON POSTs,
  * so a framework would add start-up time and nothing else). Requests need the per-job token.
  */
 export class MasterServer {

@@ -18,6 +18,8 @@ export const MasterSpecSchema = z.object({
   /** How errors name the job. */
   jobName: z.string(),
   inputs: z.array(z.string()),
+  /** A streaming job's commands as the user gave them (`--mapper` …, `--file` paths). */
+  commands: z.object({ mapper: z.string(), reducer: z.string(), combiner: z.string().optional(), files: z.array(z.string()) }).optional(),
   /** The output directory; the job directory is `output/_temporary`. */
   output: z.string(),
   reducers: z.number().int().positive(),

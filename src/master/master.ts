@@ -8,6 +8,7 @@ import type { Launcher } from '../launcher/launcher.ts';
 import type { StreamingSpec } from '../streaming/streaming-spec.ts';
 import {
   PROTOCOL_VERSION,
+  type CommitRequestSchema,
   type DoneRequestSchema,
   type ErrorReport,
   type FailedRequestSchema,
@@ -46,6 +47,14 @@ export interface MasterOptions {
   readonly streaming?: StreamingSpec;
   /** Address to listen on; loopback by default. */
   readonly listenHost?: string;
+  /** Port to listen on; any free port by default. */
+  readonly listenPort?: number;
+  /** The URL workers are given, when it differs from the listening address (0.0.0.0, a pod IP). */
+  readonly advertiseUrl?: string;
+  /** The per-job secret workers present; random by default. */
+  readonly token?: string;
+  /** Where the master says what it decides (registrations, losses, commits); silent by default. */
+  readonly log?: (line: string) => void;
 }
 
 export type Phase = 'setup' | 'map' | 'reduce' | 'commit' | 'succeeded' | 'failed';
@@ -109,7 +118,8 @@ const STOP_GRACE_MS = 300;
 export class Master implements ProtocolHandlers {
   readonly #o: MasterOptions;
   readonly #launcher: Launcher;
-  readonly #token = randomBytes(24).toString('base64url');
+  readonly #token: string;
+  readonly #log: (line: string) => void;
   readonly #server: MasterServer;
   readonly #tables: Record<TaskKind, TaskTable<unknown>>;
   readonly #counters: Record<string, number> = {};
@@ -126,12 +136,16 @@ export class Master implements ProtocolHandlers {
   #allDeaths = 0;
   readonly #registered = new Set<string>();
   readonly #live = new Set<string>();
+  /** Workers answered `exit` once the job ended. */
+  readonly #toldToExit = new Set<string>();
   #finished: (() => void) | undefined;
   readonly #startedAt = Date.now();
 
   constructor(options: MasterOptions, launcher: Launcher) {
     this.#o = options;
     this.#launcher = launcher;
+    this.#token = options.token ?? randomBytes(24).toString('base64url');
+    this.#log = options.log ?? (() => {});
     this.#server = new MasterServer(this.#token, this);
     this.#tables = {
       setup: new TaskTable<unknown>('setup', options.hasSetup ? [wholeFiles(options.splits)] : []),
@@ -198,7 +212,9 @@ export class Master implements ProtocolHandlers {
 
   /** Runs the job to the end; resolves with its summary whether it succeeded or failed. */
   async run(): Promise<JobSummary> {
-    this.#url = await this.#server.listen(this.#o.listenHost);
+    const listening = await this.#server.listen(this.#o.listenHost, this.#o.listenPort);
+    this.#url = this.#o.advertiseUrl ?? listening;
+    this.#log(`job ${this.#o.jobId}: listening on ${listening}; workers connect to ${this.#url}`);
     const finished = new Promise<void>((resolve) => (this.#finished = resolve));
     this.#launcher.onExit = (id, info) => this.#onWorkerExit(id, info.code, info.signal, info.stderrTail);
     const checkMs = Math.min(1000, this.#o.leaseTimeoutMs / 2, (this.#o.taskTimeoutMs ?? 0) > 0 ? (this.#o.taskTimeoutMs as number) / 2 : Infinity);
@@ -216,6 +232,7 @@ export class Master implements ProtocolHandlers {
     } finally {
       clearInterval(lease);
       this.#wake();
+      if (this.#launcher.startWorker === undefined) await this.#drainPool();
       await this.#launcher.stopAll(STOP_GRACE_MS);
       await this.#server.close();
     }
@@ -236,8 +253,16 @@ export class Master implements ProtocolHandlers {
 
   // ── protocol handlers ────────────────────────────────────────────────────────────────────────
 
-  register(req: { workerId: string }): JobInfo {
+  /** The URL workers connect to (known once `run` listens). */
+  get url(): string {
+    return this.#url;
+  }
+
+  register(req: { workerId: string; pid: number }): JobInfo {
     this.#registered.add(req.workerId);
+    // A pool launcher's workers name themselves: they are live from their first word.
+    if (this.#launcher.startWorker === undefined) this.#live.add(req.workerId);
+    this.#log(`worker ${req.workerId} registered (pid ${req.pid})`);
     return {
       protocol: PROTOCOL_VERSION,
       jobId: this.#o.jobId,
@@ -250,6 +275,7 @@ export class Master implements ProtocolHandlers {
       memoryBytes: this.#o.memoryBytes,
       maxRecordBytes: this.#o.maxRecordBytes,
       heartbeatMs: this.#o.heartbeatMs,
+      masterTimeoutMs: 2 * this.#o.leaseTimeoutMs,
       ...(this.#o.streaming !== undefined ? { streaming: this.#o.streaming } : {}),
     };
   }
@@ -257,7 +283,10 @@ export class Master implements ProtocolHandlers {
   async next(req: { workerId: string }): Promise<NextResponse> {
     const deadline = Date.now() + LONG_POLL_MS;
     for (;;) {
-      if (this.#phase === 'succeeded' || this.#phase === 'failed' || this.#phase === 'commit') return { type: 'exit' };
+      if (this.#phase === 'succeeded' || this.#phase === 'failed' || this.#phase === 'commit') {
+        this.#toldToExit.add(req.workerId);
+        return { type: 'exit' };
+      }
       const table = this.#tables[this.#phase];
       const task = table.nextPending() ?? this.#straggler(table, req.workerId);
       if (task !== undefined) {
@@ -296,15 +325,38 @@ export class Master implements ProtocolHandlers {
     return { abort: false };
   }
 
+  commit(req: z.infer<typeof CommitRequestSchema>): { commit: boolean; reason?: string } {
+    const found = this.#find(req.attemptId);
+    let reason: string | undefined;
+    if (found === undefined) reason = 'this master does not know the attempt (it may have restarted)';
+    else if (found.attempt.workerId !== req.workerId) reason = `the attempt belongs to ${found.attempt.workerId}`;
+    else if (found.task.state === 'done') reason = 'the task has been committed by another attempt';
+    else if (found.attempt.state !== 'running') reason = `the attempt is ${found.attempt.state}${found.attempt.error !== undefined ? ` (${found.attempt.error})` : ''}`;
+    if (reason !== undefined) {
+      this.#log(`commit refused to ${req.attemptId} on ${req.workerId}: ${reason}`);
+      return { commit: false, reason };
+    }
+    // The lease is renewed: the publish and the report that follow take a moment.
+    (found as NonNullable<typeof found>).attempt.lastHeartbeat = Date.now();
+    return { commit: true };
+  }
+
   done(req: z.infer<typeof DoneRequestSchema>): { ok: true } {
     this.#noteRss(req.workerId, req.maxRssBytes);
     const found = this.#find(req.attemptId);
     // A late report from an attempt already declared lost is ignored: its task was re-queued.
-    if (found === undefined || found.attempt.state !== 'running' || found.task.state !== 'running') return { ok: true };
+    if (found === undefined || found.attempt.state !== 'running' || found.task.state !== 'running') {
+      this.#log(`late report of ${req.attemptId} from ${req.workerId} ignored`);
+      return { ok: true };
+    }
     const { task, attempt } = found;
     if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null));
-    // The first attempt to commit wins; the others (backups or originals) are stopped.
-    for (const loser of this.#tables[task.kind].succeed(task, attempt, Date.now())) this.#launcher.stopWorker(loser.workerId);
+    this.#log(`${taskName(task)} committed by ${attempt.id} on ${req.workerId}${req.committed ? '' : ' (its output was there already)'}`);
+    // The first attempt to commit wins; the others (backups or originals) are stopped: local
+    // workers are killed at once, pool workers learn it from their next heartbeat.
+    for (const loser of this.#tables[task.kind].succeed(task, attempt, Date.now())) {
+      if (this.#launcher.startWorker !== undefined) this.#launcher.stopWorker(loser.workerId);
+    }
     saveCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
     addInto(this.#counters, req.counters);
     addInto(this.#userCounters, req.userCounters);
@@ -448,6 +500,18 @@ export class Master implements ProtocolHandlers {
     }
   }
 
+  /**
+   * A pool's workers are not ours to stop: keep answering until each live one has been told to
+   * exit (they ask within a long poll, or after their current attempt is refused), for at most a
+   * few heartbeats.
+   */
+  async #drainPool(): Promise<void> {
+    const until = Date.now() + Math.max(2 * LONG_POLL_MS, 3 * this.#o.heartbeatMs);
+    while (Date.now() < until && [...this.#live].some((w) => !this.#toldToExit.has(w))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   #fail(error: ErrorReport): void {
     if (this.#phase === 'failed' || this.#phase === 'succeeded') return;
     this.#error = error;
@@ -471,6 +535,7 @@ export class Master implements ProtocolHandlers {
 
   #onWorkerExit(workerId: string, code: number | null, signal: string | null, stderrTail: string): void {
     this.#live.delete(workerId);
+    this.#log(`worker ${workerId} exited (${signal ?? `code ${code}`})`);
     if (this.#phase === 'succeeded' || this.#phase === 'failed') return;
     const why = `worker ${workerId} exited (${signal ?? `code ${code}`})`;
     if (/heap out of memory|Allocation failed/.test(stderrTail)) {
@@ -550,6 +615,7 @@ export class Master implements ProtocolHandlers {
           }
           if (a.state === 'running' && now - a.lastHeartbeat > this.#o.leaseTimeoutMs) {
             table.lose(task, a, now, `no heartbeat from ${a.workerId} for ${this.#o.leaseTimeoutMs} ms`);
+            this.#log(`${taskName(task)} attempt ${a.id} lost: no heartbeat from ${a.workerId} for ${this.#o.leaseTimeoutMs} ms`);
             // A worker that stopped heartbeating is stuck (or cut off): replace it, so that a hung
             // task cannot take the pool down one worker at a time. Its exit is counted as a death.
             this.#launcher.stopWorker(a.workerId);

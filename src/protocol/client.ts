@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
 import {
   AckSchema,
+  CommitResponseSchema,
   HeartbeatResponseSchema,
   JobInfoSchema,
   NextResponseSchema,
@@ -15,13 +16,20 @@ import { withRetries } from './retry.ts';
 export class MasterClient {
   readonly #url: string;
   readonly #token: string;
-  readonly #giveUpMs: number;
+  #giveUpMs: number;
+  /** When the master last answered anything (ms since the epoch). */
+  lastContact = Date.now();
 
   /** `giveUpMs`: how long the master may stay unreachable before calls fail for good. */
   constructor(url: string, token: string, giveUpMs = 30_000) {
     this.#url = url.replace(/\/+$/, '');
     this.#token = token;
     this.#giveUpMs = giveUpMs;
+  }
+
+  /** How long the master may stay unreachable before calls fail for good. */
+  set giveUpMs(ms: number) {
+    this.#giveUpMs = ms;
   }
 
   register(workerId: string): Promise<JobInfo> {
@@ -34,6 +42,11 @@ export class MasterClient {
 
   heartbeat(workerId: string, attemptId: string, bytes: number): Promise<{ abort: boolean }> {
     return this.#post('/v1/heartbeat', { workerId, attemptId, bytes }, HeartbeatResponseSchema);
+  }
+
+  /** Asks whether this attempt may publish its output (fencing: see CommitRequestSchema). */
+  commit(workerId: string, attemptId: string): Promise<{ commit: boolean; reason?: string | undefined }> {
+    return this.#post('/v1/commit', { workerId, attemptId }, CommitResponseSchema);
   }
 
   async done(body: {
@@ -59,9 +72,11 @@ export class MasterClient {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#token}` },
           body: JSON.stringify(body),
-          signal: AbortSignal.timeout(15_000),
+          // A cut-off master must not hold a call longer than the worker is willing to wait for it.
+          signal: AbortSignal.timeout(Math.min(15_000, Math.max(2_000, this.#giveUpMs / 2))),
         });
         const text = await res.text();
+        this.lastContact = Date.now();
         if (res.status >= 500) throw new Error(`master answered ${res.status} to ${path}: ${text.slice(0, 200)}`);
         if (!res.ok) {
           throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `master refused ${path} (${res.status}): ${text.slice(0, 300)}`);

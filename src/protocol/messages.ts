@@ -9,6 +9,7 @@ import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
  *   POST /v1/register  RegisterRequest  → JobInfo        once per worker process
  *   POST /v1/next      NextRequest      → NextResponse   long poll; one task at a time
  *   POST /v1/heartbeat HeartbeatRequest → HeartbeatResponse   every heartbeat interval while busy
+ *   POST /v1/commit    CommitRequest    → CommitResponse before publishing the attempt's output
  *   POST /v1/done      DoneRequest      → Ack            after the attempt committed its output
  *   POST /v1/failed    FailedRequest    → Ack            after the attempt failed
  */
@@ -36,6 +37,11 @@ export const JobInfoSchema = z.object({
   /** The longest input line a map task accepts. */
   maxRecordBytes: z.number().int().positive(),
   heartbeatMs: z.number().int().positive(),
+  /**
+   * A worker that has not reached its master for this long stops on its own: its attempts have
+   * been given to others by then (the lease timeout is shorter), and the master may be gone.
+   */
+  masterTimeoutMs: z.number().int().positive(),
   /** Set for a streaming job: its commands replace the bundle's functions. */
   streaming: StreamingSpecSchema.optional(),
 });
@@ -75,6 +81,14 @@ export const HeartbeatRequestSchema = z.object({
   bytes: z.number().nonnegative(),
 });
 export const HeartbeatResponseSchema = z.object({ abort: z.boolean() });
+
+/**
+ * Fencing: an attempt asks before it publishes its output. The master says yes only to an attempt
+ * it still counts as running on that worker; one whose lease expired, that lost a backup race or
+ * whose task is done already is told no, and drops its output.
+ */
+export const CommitRequestSchema = z.object({ workerId: z.string(), attemptId: z.string() });
+export const CommitResponseSchema = z.object({ commit: z.boolean(), reason: z.string().optional() });
 
 export const CountersSchema = z.record(z.string(), z.number());
 export type Counters = z.infer<typeof CountersSchema>;

@@ -15,7 +15,7 @@ export async function withRetries<T>(fn: () => Promise<T>, opts: { giveUpMs: num
     } catch (e) {
       if (e instanceof TorpedoError || Date.now() + delay > deadline) {
         if (e instanceof TorpedoError) throw e;
-        throw new Error(`${opts.what} failed for ${opts.giveUpMs} ms, giving up: ${(e as Error).message}`);
+        throw new TorpedoError('TORPEDO_ERR_MASTER_UNREACHABLE', `${opts.what} failed for ${opts.giveUpMs} ms, giving up: ${(e as Error).message}`);
       }
       await sleep(delay);
       delay = Math.min(2000, delay * 2);

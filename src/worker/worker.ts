@@ -28,7 +28,20 @@ export interface WorkerOptions {
   readonly token: string;
   readonly workerId: string;
   readonly log: (line: string) => void;
+  /** How long the master may be unreachable before the worker stops (default: what the master says). */
+  readonly giveUpMs?: number;
+  /**
+   * Called when the master has not answered for `giveUpMs` while a task runs: the worker must
+   * stop now, without waiting for its task (default: exit the process with code 3).
+   */
+  readonly onMasterLost?: () => void;
 }
+
+/** Exit code of a worker that stopped because its master could not be reached. */
+export const EXIT_MASTER_LOST = 3;
+
+/** Thrown inside an attempt that the master took back: it stops at its next progress report. */
+class AttemptAborted extends Error {}
 
 /**
  * A worker process: registers with the master, then pulls one task at a time, runs it, commits
@@ -36,8 +49,9 @@ export interface WorkerOptions {
  * master says the job is over.
  */
 export async function runWorker(opts: WorkerOptions): Promise<void> {
-  const client = new MasterClient(opts.masterUrl, opts.token);
+  const client = new MasterClient(opts.masterUrl, opts.token, opts.giveUpMs ?? 30_000);
   const info = await client.register(opts.workerId);
+  client.giveUpMs = opts.giveUpMs ?? info.masterTimeoutMs;
   const state: WorkerState = { info, job: undefined, setup: undefined, setupLoaded: false };
   opts.log(`registered for job ${info.jobId}`);
   for (;;) {
@@ -65,13 +79,31 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   rmSync(attemptDir, { recursive: true, force: true });
   mkdirSync(attemptDir, { recursive: true });
   let bytes = 0;
+  let aborted: string | undefined;
   const started = performance.now();
+  const giveUpMs = opts.giveUpMs ?? info.masterTimeoutMs;
   const beat = setInterval(() => {
-    client.heartbeat(opts.workerId, task.attemptId, bytes).catch(() => {
-      // a missed heartbeat is the master's to judge (lease expiry); the next one may get through
-    });
+    // Cut off from the master for longer than any lease: the task is someone else's by now.
+    if (Date.now() - client.lastContact > giveUpMs) {
+      opts.log(`no answer from the master for ${giveUpMs} ms during ${task.attemptId}: stopping`);
+      clearInterval(beat);
+      (opts.onMasterLost ?? (() => process.exit(EXIT_MASTER_LOST)))();
+      return;
+    }
+    client.heartbeat(opts.workerId, task.attemptId, bytes).then(
+      (r) => {
+        if (r.abort && aborted === undefined) aborted = 'the master took the task back (lease expired, or another attempt won)';
+      },
+      () => {
+        // a missed heartbeat is the master's to judge (lease expiry); the next one may get through
+      },
+    );
   }, info.heartbeatMs);
   beat.unref();
+  const onProgress = (b: number): void => {
+    bytes = b;
+    if (aborted !== undefined) throw new AttemptAborted(aborted);
+  };
   try {
     if (task.kind !== 'setup' && !state.setupLoaded) {
       state.setup = existsSync(layout.setup) ? (JSON.parse(readFileSync(layout.setup, 'utf8')) as unknown) : undefined;
@@ -95,13 +127,13 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         maxRecordBytes: info.maxRecordBytes,
         attemptDir,
         outputPath,
-        onProgress: (b: number) => (bytes = b),
+        onProgress,
       };
       ({ counters } =
         info.streaming !== undefined
           ? await runStreamingMap({ ...common, spec: info.streaming })
           : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []) }));
-      committed = commit(outputPath, mapOutputPath(layout, task.index));
+      committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, mapOutputPath(layout, task.index));
     } else {
       const outputPath = join(attemptDir, 'part');
       const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
@@ -114,7 +146,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
           memoryBytes: info.memoryBytes,
           maxRecordBytes: info.maxRecordBytes,
           outputPath,
-          onProgress: (b) => (bytes = b),
+          onProgress,
         }));
       } else ({ counters } = await runReduce({
         job,
@@ -124,9 +156,9 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         ctx,
         memoryBytes: info.memoryBytes,
         outputPath,
-        onProgress: (b) => (bytes = b),
+        onProgress,
       }));
-      committed = commit(outputPath, reducePartPath(layout, task.index));
+      committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, reducePartPath(layout, task.index));
     }
     clearInterval(beat);
     opts.log(`${task.attemptId} done in ${(performance.now() - started).toFixed(0)} ms`);
@@ -141,12 +173,31 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     });
   } catch (e) {
     clearInterval(beat);
+    if (e instanceof AttemptAborted || e instanceof CommitRefused) {
+      // Not a failure of the task: the master has given it to another attempt and expects nothing.
+      opts.log(`${task.attemptId} dropped: ${e.message}`);
+      return;
+    }
     const error = toReport(e);
     opts.log(`${task.attemptId} failed: ${error.message}`);
     await client.failed({ workerId: opts.workerId, attemptId: task.attemptId, error, maxRssBytes: maxRss() });
   } finally {
     rmSync(attemptDir, { recursive: true, force: true });
   }
+}
+
+class CommitRefused extends Error {}
+
+/**
+ * Fencing, then publishing: the master must still count this attempt as current (its lease held,
+ * no other attempt committed); a refused attempt drops its output and reports nothing more. A
+ * grant followed by a partition longer than the lease cannot publish twice either: the publish is
+ * one `link`, which fails if another attempt's output is already there.
+ */
+async function fencedCommit(client: MasterClient, workerId: string, attemptId: string, from: string, to: string): Promise<boolean> {
+  const answer = await client.commit(workerId, attemptId);
+  if (!answer.commit) throw new CommitRefused(`commit refused: ${answer.reason ?? 'the attempt is no longer current'}`);
+  return commit(from, to);
 }
 
 /**

@@ -1,0 +1,156 @@
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { isTorpedoError } from '../errors.ts';
+import type { Launcher } from '../launcher/launcher.ts';
+import type { JobSummary } from '../master/job-summary.ts';
+import type { Master } from '../master/master.ts';
+import { parsePositiveInt } from './parse.ts';
+
+interface MasterFlags {
+  job: string;
+  listen: string;
+  advertise?: string;
+  launcher: 'local' | 'external';
+  statusFile?: string;
+  statusInterval: number;
+  tokenFile?: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+/**
+ * `torpedo master --job DIR`: the master of one prepared job (its `job.json` and bundle on shared
+ * storage), on this host, until the job ends. What a master pod runs; usable by hand with workers
+ * started elsewhere (`--launcher external`). A master started again on the same job directory
+ * resumes: committed tasks are adopted, the rest runs.
+ */
+export function registerMasterCommand(program: Command): void {
+  program
+    .command('master')
+    .description('run the master of a prepared job (OUTPUT/_temporary with job.json) until the job ends; started again, it resumes')
+    .requiredOption('--job <dir>', 'the job directory (OUTPUT/_temporary) or its job.json')
+    .option('--listen <host:port>', 'address and port for the task protocol', '127.0.0.1:0')
+    .option('--advertise <url>', 'the URL workers are given (default: the listening address)')
+    .addOption(
+      new Option('--launcher <kind>', 'who starts workers: local processes here, or external (started by hand or by a cluster)')
+        .choices(['local', 'external'])
+        .default('local'),
+    )
+    .option('--status-file <path>', 'write the job state as JSON here (every --status-interval), and the summary at the end')
+    .option('--status-interval <ms>', 'how often the status file is rewritten', parsePositiveInt, 1000)
+    .option('--token-file <path>', 'read the per-job secret from this file (default: $TORPEDO_TOKEN, else a new one in JOBDIR/token)')
+    .option('--json', 'print one JSON summary on stdout at the end', false)
+    .option('-v, --verbose', "copy local workers' logs to stderr", false)
+    .action(async (flags: MasterFlags) => {
+      process.exitCode = await runMasterCommand(flags);
+    });
+}
+
+async function runMasterCommand(flags: MasterFlags): Promise<number> {
+  const log = (line: string): void => {
+    process.stderr.write(`${new Date().toISOString()} master: ${line}\n`);
+  };
+  const [{ readMasterSpec }, { layoutForOutput }, { localLauncher, runMaster }, { ExternalLauncher }, { formatSummary }] = await Promise.all([
+    import('../master/master-spec.ts'),
+    import('../master/job-layout.ts'),
+    import('../job/run-local-job.ts'),
+    import('../launcher/external-launcher.ts'),
+    import('./summary-format.ts'),
+  ]);
+  let listen: { host: string; port: number };
+  try {
+    listen = parseListen(flags.listen);
+  } catch (e) {
+    process.stderr.write(`torpedo master: ${(e as Error).message}\n`);
+    return 2;
+  }
+  let summary: JobSummary;
+  try {
+    const spec = readMasterSpec(flags.job);
+    const layout = layoutForOutput(spec.output);
+    const token = jobToken(flags, layout.workDir);
+    const launcher: Launcher =
+      flags.launcher === 'external'
+        ? new ExternalLauncher({ log, tokenHint: token.hint })
+        : localLauncher(spec, layout, { verbose: flags.verbose });
+    log(`job ${spec.jobId} (${spec.jobName}): ${spec.splits.length} map tasks, ${spec.reducers} reduce tasks, ${spec.workers} workers (${flags.launcher})`);
+    let stopStatus = (): void => {};
+    summary = await runMaster(spec, {
+      launcher,
+      listenHost: listen.host,
+      listenPort: listen.port,
+      ...(flags.advertise !== undefined ? { advertiseUrl: flags.advertise } : {}),
+      token: token.value,
+      log,
+      onStart: (master) => {
+        if (flags.statusFile !== undefined) stopStatus = writeStatusEvery(master, flags.statusFile, flags.statusInterval);
+      },
+    });
+    stopStatus();
+    if (flags.statusFile !== undefined) writeStatus(flags.statusFile, { state: summary.status, updatedAt: Date.now(), summary });
+  } catch (e) {
+    if (!isTorpedoError(e)) throw e;
+    process.stderr.write(`torpedo master: error ${e.code}: ${e.message}\n`);
+    return 2;
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(formatSummary(summary));
+  if (summary.status !== 'succeeded') {
+    log(`job failed: ${summary.error?.code ?? ''} ${summary.error?.message ?? ''}`);
+    return 1;
+  }
+  log(`job succeeded: output in ${summary.output}`);
+  return 0;
+}
+
+/** `HOST:PORT`, `[V6]:PORT` or `:PORT` (all addresses). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) throw new Error(`--listen ${JSON.stringify(text)}: expected HOST:PORT, e.g. 0.0.0.0:7070`);
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] as string)), port };
+}
+
+/** The per-job secret: $TORPEDO_TOKEN, a --token-file, or a new one kept in JOBDIR/token (0600). */
+function jobToken(flags: MasterFlags, workDir: string): { value: string; hint: string } {
+  if (flags.tokenFile !== undefined) return { value: readFileSync(flags.tokenFile, 'utf8').trim(), hint: `TORPEDO_TOKEN from ${flags.tokenFile}` };
+  const env = process.env['TORPEDO_TOKEN'];
+  if (env !== undefined && env !== '') return { value: env, hint: 'the same TORPEDO_TOKEN as the master' };
+  const path = join(workDir, 'token');
+  if (!existsSync(path)) {
+    writeFileSync(`${path}.tmp`, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
+  chmodSync(path, 0o600);
+  return { value: readFileSync(path, 'utf8').trim(), hint: `TORPEDO_TOKEN="$(cat ${path})"` };
+}
+
+interface StatusFile {
+  readonly state: 'running' | 'succeeded' | 'failed';
+  readonly updatedAt: number;
+  readonly progress?: ReturnType<Master['progress']>;
+  readonly snapshot?: ReturnType<Master['snapshot']>;
+  readonly summary?: JobSummary;
+}
+
+function writeStatus(path: string, status: StatusFile): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(status));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Writes the master's state to `path` every `everyMs` until the returned function is called. */
+function writeStatusEvery(master: Master, path: string, everyMs: number): () => void {
+  const write = (): void => {
+    try {
+      writeStatus(path, { state: 'running', updatedAt: Date.now(), progress: master.progress(), snapshot: master.snapshot() });
+    } catch {
+      // shared storage hiccup: the next write may get through; readers see the last good one
+    }
+  };
+  write();
+  const timer = setInterval(write, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
