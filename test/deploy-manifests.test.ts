@@ -75,6 +75,8 @@ const MANAGER_ENV: Record<string, string | { secret: string; key: string } | { f
   TORPEDO_K8S_DATA_CLAIM: 'torpedo-data',
   TORPEDO_K8S_MASTER_SERVICE_ACCOUNT: 'torpedo-master',
   TORPEDO_K8S_WORKER_SERVICE_ACCOUNT: 'torpedo-worker',
+  TORPEDO_K8S_RUN_AS_USER: '10001',
+  TORPEDO_K8S_RUN_AS_GROUP: '10001',
   // TORPEDO_K8S_IMAGE: checked against the overlay's image.
 };
 
@@ -378,6 +380,12 @@ for (const overlay of OVERLAYS) {
         else if ('secret' in want) assert.deepEqual(e['valueFrom'], { secretKeyRef: { name: want.secret, key: want.key } }, name);
         else assert.deepEqual(e['valueFrom'], { fieldRef: { fieldPath: want.field } }, name);
       }
+      // The image's user (deploy/Dockerfile), the manager's pod and the pods the launcher creates.
+      const user = /^USER\s+(\d+):(\d+)\s*$/m.exec(readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8'));
+      assert.ok(user, 'deploy/Dockerfile sets USER uid:gid');
+      const pod = manager['spec']['template']['spec']['securityContext'] as Obj;
+      assert.deepEqual([String(pod['runAsUser']), String(pod['runAsGroup'])], [user[1], user[2]]);
+      assert.deepEqual([env.get('TORPEDO_K8S_RUN_AS_USER')?.['value'], env.get('TORPEDO_K8S_RUN_AS_GROUP')?.['value']], [user[1], user[2]]);
       assert.equal(find(objs, 'ServiceAccount', String(env.get('TORPEDO_K8S_MASTER_SERVICE_ACCOUNT')!['value']))['metadata']['name'], 'torpedo-master');
       assert.ok(find(objs, 'PersistentVolumeClaim', String(env.get('TORPEDO_K8S_DATA_CLAIM')!['value'])));
       // Secrets, claims and service accounts that pods name exist, with the keys they read.
@@ -575,6 +583,8 @@ describe('deploy/Dockerfile (a static reading: it is not built here)', () => {
     assert.match(user, /^\d+$/, 'a numeric USER, so that runAsNonRoot can check it');
     assert.notEqual(Number(user), 0);
     assert.match(runtime, /^ENTRYPOINT\s+\[.*"node",\s*"\/app\/bin\/torpedo"\]/m);
+    // The launcher's pods run `torpedo master …` / `torpedo worker …` as their command.
+    assert.match(runtime, /ln -s \/app\/bin\/torpedo \/usr\/local\/bin\/torpedo/);
     assert.match(runtime, /^COPY --from=build /m);
   });
 
