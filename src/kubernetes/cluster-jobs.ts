@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { JobSummary } from '../master/job-summary.ts';
+import type { JobSnapshot, Progress } from '../master/master.ts';
+import { isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
+import { kubeSettingsFromEnv, type KubeSettings } from './kube-settings.ts';
+import { jobObjectNames } from './names.ts';
+import { jobSecret, masterJob, ownerReference } from './objects.ts';
+
+/** What `torpedo master --status-file` writes (see src/cli/master-command.ts). */
+export interface MasterStatus {
+  readonly state: 'running' | 'succeeded' | 'failed';
+  readonly updatedAt: number;
+  readonly progress?: Progress;
+  readonly snapshot?: JobSnapshot;
+  readonly summary?: JobSummary;
+}
+
+/** Where a master Job stands, from its status conditions. */
+export type MasterJobState =
+  | { readonly state: 'active'; readonly failedPods: number }
+  | { readonly state: 'succeeded' }
+  | { readonly state: 'failed'; readonly reason: string; readonly message: string }
+  | { readonly state: 'missing' };
+
+/**
+ * The manager's side of running jobs on a cluster (`TORPEDO_LAUNCHER=kubernetes`): starting a
+ * prepared job as a master Job with its Secret, cancelling it, and reading how it goes — from the
+ * master's status file on the shared volume and the master Job's status — so that any manager
+ * replica can follow any job. Needs, in the manager's namespace: jobs create/get/delete and
+ * secrets create/delete.
+ */
+export class ClusterJobs {
+  readonly settings: KubeSettings;
+  readonly #clients: KubeClients;
+  readonly #log: (line: string) => void;
+
+  constructor(o: { settings: KubeSettings; clients: KubeClients; log?: (line: string) => void }) {
+    this.settings = o.settings;
+    this.#clients = o.clients;
+    this.#log = o.log ?? (() => {});
+  }
+
+  /** Settings from TORPEDO_K8S_*, the API from $KUBECONFIG, ~/.kube/config or the service account. */
+  static fromEnv(env: NodeJS.ProcessEnv, log?: (line: string) => void): ClusterJobs {
+    const settings = kubeSettingsFromEnv(env);
+    return new ClusterJobs({ settings, clients: kubeClients(settings, env), ...(log !== undefined ? { log } : {}) });
+  }
+
+  get namespace(): string {
+    return this.#clients.namespace;
+  }
+
+  /**
+   * Starts the master of a prepared job: creates the master Job, then the per-job Secret owned by
+   * it (so that deleting the Job deletes the Secret; the master pod waits for the Secret to appear).
+   * Idempotent: a master Job that exists already (a retry, or another replica) is left as it is.
+   */
+  async start(o: { jobId: string; jobDir: string; statusFile: string }): Promise<void> {
+    const { batch, core, namespace } = this.#clients;
+    const names = jobObjectNames(o.jobId);
+    const body = masterJob({ settings: this.settings, namespace, jobId: o.jobId, jobDir: o.jobDir, statusFile: o.statusFile });
+    let uid: string | undefined;
+    try {
+      uid = (await kubeCall(`create Job ${names.master}`, () => batch.createNamespacedJob({ namespace, body }))).metadata?.uid;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      this.#log(`Job ${names.master} exists already: following it`);
+      return;
+    }
+    const owner = ownerReference({ apiVersion: 'batch/v1', kind: 'Job', name: names.master, uid: uid ?? '' });
+    const secret = jobSecret({ namespace, jobId: o.jobId, token: randomBytes(24).toString('base64url'), owner });
+    try {
+      await kubeCall(`create Secret ${names.secret}`, () => core.createNamespacedSecret({ namespace, body: secret }));
+    } catch (e) {
+      // Without its Secret the master pod never starts: take the Job back.
+      await this.#deleteJob(names.master, uid).catch(() => {});
+      throw e;
+    }
+    this.#log(`created Job ${names.master} and Secret ${names.secret} in ${namespace}`);
+  }
+
+  /**
+   * Deletes everything the job created: the master Job (whose pods get SIGTERM), and with it,
+   * through owner references, its Secret and its workers Job with their pods. The workers Job and
+   * the Secret are also deleted by name, in case the garbage collector is slow or an owner
+   * reference is missing. Idempotent.
+   */
+  async cancel(jobId: string): Promise<void> {
+    const names = jobObjectNames(jobId);
+    await this.#deleteJob(names.master, undefined);
+    await this.deleteWorkers(jobId);
+    const { core, namespace } = this.#clients;
+    await kubeCall(`delete Secret ${names.secret}`, () => core.deleteNamespacedSecret({ name: names.secret, namespace })).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+  }
+
+  /**
+   * Deletes the job's workers Job. Its master does this when it ends; this is the backstop for a
+   * master that died for good, whose workers would otherwise wait for it and be replaced until the
+   * master Job's TTL runs out.
+   */
+  async deleteWorkers(jobId: string): Promise<void> {
+    await this.#deleteJob(jobObjectNames(jobId).workers, undefined);
+  }
+
+  /** The master Job's state: active (with how many pods failed so far), succeeded, failed or missing. */
+  async masterState(jobId: string): Promise<MasterJobState> {
+    const { batch, namespace } = this.#clients;
+    const name = jobObjectNames(jobId).master;
+    let job;
+    try {
+      job = await kubeCall(`get Job ${name}`, () => batch.readNamespacedJob({ name, namespace }));
+    } catch (e) {
+      if (isNotFound(e)) return { state: 'missing' };
+      throw e;
+    }
+    const conditions = job.status?.conditions ?? [];
+    const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
+    if (failed !== undefined) return { state: 'failed', reason: failed.reason ?? 'Failed', message: failed.message ?? '' };
+    if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { state: 'succeeded' };
+    return { state: 'active', failedPods: job.status?.failed ?? 0 };
+  }
+
+  /** The master's last status, or undefined if it has not written one (or it is being replaced). */
+  readStatus(statusFile: string): MasterStatus | undefined {
+    try {
+      return JSON.parse(readFileSync(statusFile, 'utf8')) as MasterStatus;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #deleteJob(name: string, uid: string | undefined): Promise<void> {
+    const { batch, namespace } = this.#clients;
+    try {
+      // Background: the Job goes now, its pods and dependents after. (Without a policy a batch/v1
+      // Job would orphan them.)
+      await kubeCall(`delete Job ${name}`, () =>
+        batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background', ...(uid !== undefined ? { body: { preconditions: { uid } } } : {}) }),
+      );
+      this.#log(`deleted Job ${name}`);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}

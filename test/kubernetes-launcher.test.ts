@@ -1,0 +1,266 @@
+// Jobs run through the Kubernetes path on the fake API server (test/support/fake-kube-api.ts): the
+// manager's side creates the master Job and Secret; the fake's Job controller starts the master pod
+// (`torpedo master --launcher kubernetes` as a local process); the master creates the workers Job,
+// whose pods run `torpedo worker`. Outputs are compared with `torpedo run` on the same input.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ClusterJobs } from '../src/kubernetes/cluster-jobs.ts';
+import { jobObjectNames } from '../src/kubernetes/names.ts';
+import { readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+import { FakeKubeApi, type KubeObject } from './support/fake-kube-api.ts';
+
+const NS = 'torpedo';
+const MANAGER = `system:serviceaccount:${NS}:torpedo-manager`;
+const MASTER = `system:serviceaccount:${NS}:torpedo-master`;
+
+/** What deploy/ grants: the manager and masters, in their namespace only; workers nothing. */
+const RBAC: Record<string, string[]> = {
+  [MANAGER]: ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets'],
+  [MASTER]: ['create jobs', 'get jobs', 'list jobs', 'watch jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods', 'delete pods', 'get pods/log'],
+};
+
+let dir: string;
+let data: string;
+let input: string;
+let fake: FakeKubeApi;
+let jobs: ClusterJobs;
+let oracle: string[];
+let bigInput: string;
+let slowOracle: string[];
+const PACED = join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs');
+
+/** A word count input big enough for several map tasks and a couple of seconds of work. */
+function makeInput(path: string): void {
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'Ünïcødé', 'naïve'];
+  const lines: string[] = [];
+  let x = 7;
+  for (let i = 0; i < 6000; i++) {
+    const n = 1 + (i % 9);
+    const line: string[] = [];
+    for (let j = 0; j < n; j++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      line.push(words[x % words.length] as string);
+    }
+    lines.push(line.join(' '));
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+/** The flags of the quick job (word count) and of the slow one (paced word count, ~3 s). */
+const QUICK = (): string[] => ['wordcount', '--input', input, '--reducers', '3', '--split-size', '8KB', '--workers', '3'];
+// A lease far longer than the tests: a death noticed in time was noticed through the pod watch.
+const SLOW = (): string[] => [PACED, '--input', bigInput, '--reducers', '2', '--split-size', '128KB', '--workers', '3', '--lease-timeout', '60000'];
+
+/** Prepares a job directory on the "volume" as the manager would (`torpedo run --prepare-only`). */
+async function prepare(id: string, flags: string[]): Promise<{ jobDir: string; output: string; statusFile: string }> {
+  const output = join(data, 'jobs', id, 'output');
+  mkdirSync(join(data, 'jobs', id), { recursive: true });
+  const r = await runCli(['run', ...flags, '--output', output, '--prepare-only']);
+  assert.equal(r.code, 0, r.stderr);
+  const jobDir = r.stdout.trim();
+  // The job id the launcher labels things with is the one in job.json.
+  const spec = JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as { jobId: string };
+  spec.jobId = id;
+  writeFileSync(join(jobDir, 'job.json'), JSON.stringify(spec));
+  return { jobDir, output, statusFile: join(data, 'jobs', id, 'master-status.json') };
+}
+
+function masterPods(id: string): KubeObject[] {
+  return fake.list('pods', NS).filter((p) => p.metadata.labels?.['torpedo/job-id'] === id && p.metadata.labels?.['app.kubernetes.io/component'] === 'master');
+}
+
+function workerPods(id: string): KubeObject[] {
+  return fake.list('pods', NS).filter((p) => p.metadata.labels?.['torpedo/job-id'] === id && p.metadata.labels?.['app.kubernetes.io/component'] === 'worker');
+}
+
+async function masterJobEnd(id: string, timeoutMs = 90_000): Promise<'succeeded' | 'failed'> {
+  return fake.waitFor(
+    `the master Job of ${id} to end`,
+    () => {
+      const job = fake.get('jobs', NS, jobObjectNames(id).master);
+      const c = (job?.status?.conditions ?? []) as { type: string; status: string }[];
+      if (c.some((x) => x.type === 'Complete' && x.status === 'True')) return 'succeeded';
+      if (c.some((x) => x.type === 'Failed' && x.status === 'True')) return 'failed';
+      return undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** A worker that, by the master's last status, is running an attempt (and whose pod runs here). */
+async function busyWorker(statusFile: string): Promise<string> {
+  return fake.waitFor('a worker running a map task', () => {
+    const snapshot = jobs.readStatus(statusFile)?.snapshot;
+    if (snapshot === undefined || snapshot.phases.map.done > snapshot.phases.map.total / 2) return undefined;
+    const busy = snapshot.tasks.flatMap((t) => t.attempts.filter((a) => a.state === 'running').map((a) => a.worker));
+    return busy.find((w) => fake.pid(NS, w) !== undefined);
+  });
+}
+
+/** When the master logged that `worker` exited (its log lines start with an ISO time). */
+function exitNoticedAt(id: string, worker: string): number | undefined {
+  const line = explain(id)
+    .split('\n')
+    .find((l) => l.includes(`worker ${worker} exited`));
+  return line === undefined ? undefined : Date.parse(line.split(' ')[0] as string);
+}
+
+function committedMaps(jobDir: string): number {
+  return existsSync(join(jobDir, 'map')) ? readdirSync(join(jobDir, 'map')).filter((f) => f.endsWith('.run')).length : 0;
+}
+
+function explain(id: string): string {
+  return masterPods(id)
+    .map((p) => `--- ${p.metadata.name} (${p.status?.phase})\n${fake.log(NS, p.metadata.name)}`)
+    .join('\n');
+}
+
+before(async () => {
+  dir = tempDir('torpedo-k8s-');
+  data = join(dir, 'data');
+  mkdirSync(data);
+  input = join(data, 'input.txt');
+  makeInput(input);
+  bigInput = join(data, 'big-input.txt');
+  writeFileSync(bigInput, Array.from({ length: 5 }, () => readFileSync(input, 'utf8')).join(''));
+  // The same jobs with `torpedo run`: what the cluster runs must give the same bytes.
+  const [quick, slow] = await Promise.all([
+    runCli(['run', ...QUICK(), '--output', join(dir, 'oracle'), '--no-progress']),
+    runCli(['run', ...SLOW(), '--output', join(dir, 'slow-oracle'), '--no-progress']),
+  ]);
+  assert.equal(quick.code, 0, quick.stderr);
+  assert.equal(slow.code, 0, slow.stderr);
+  oracle = readParts(join(dir, 'oracle'));
+  slowOracle = readParts(join(dir, 'slow-oracle'));
+  fake = await FakeKubeApi.start({ claims: { 'torpedo-data': data }, freePortEnv: ['TORPEDO_MASTER_PORT'], rbac: RBAC });
+  jobs = ClusterJobs.fromEnv({
+    TORPEDO_K8S_IMAGE: 'torpedo:test',
+    TORPEDO_K8S_DATA_PATH: data,
+    TORPEDO_K8S_NAMESPACE: NS,
+    KUBECONFIG: fake.kubeconfig(MANAGER, NS),
+  });
+});
+
+after(async () => {
+  await fake?.close();
+  removeDir(dir);
+});
+
+describe('a job on the fake cluster', () => {
+  test('master Job → master pod → workers Job → worker pods: the output equals `torpedo run`, and only granted calls are made', async () => {
+    const id = 'job-k8s-whole';
+    const { jobDir, output, statusFile } = await prepare(id, QUICK());
+    await jobs.start({ jobId: id, jobDir, statusFile });
+    assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
+    assert.deepEqual(readParts(output), oracle);
+    const status = jobs.readStatus(statusFile);
+    assert.equal(status?.state, 'succeeded');
+    assert.equal(status?.summary?.status, 'succeeded');
+    assert.deepEqual(await jobs.masterState(id), { state: 'succeeded' });
+    // The workers were pods of the workers Job (their ids are pod names), which the master deleted at the end.
+    const workers = status?.summary?.workers.map((w) => w.id) ?? [];
+    assert.ok(workers.length >= 1 && workers.every((w) => w.startsWith(`${jobObjectNames(id).workers}-`)), workers.join(' '));
+    assert.match(explain(id), /created Job torpedo-job-k8s-whole-workers \(3 workers\)/);
+    assert.equal(fake.get('jobs', NS, jobObjectNames(id).workers), undefined, 'the workers Job is gone');
+    // Every call was allowed (the fake enforces RBAC), and workers made none.
+    assert.deepEqual(
+      fake.calls.filter((c) => c.status === 403),
+      [],
+    );
+    const identities = new Set(fake.calls.map((c) => c.identity));
+    assert.deepEqual([...identities].sort(), [MANAGER, MASTER].sort());
+    const masterCalls = new Set(fake.calls.filter((c) => c.identity === MASTER).map((c) => `${c.verb} ${c.resource}`));
+    for (const needed of ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods']) assert.ok(masterCalls.has(needed), `the master did ${needed}`);
+    assert.ok(fake.calls.every((c) => c.namespace === NS), 'everything in one namespace');
+  });
+
+  test('a worker pod killed mid-task is noticed through the watch within seconds (not the 60 s lease); the job succeeds with the same output', async () => {
+    const id = 'job-k8s-worker-killed';
+    const { jobDir, output, statusFile } = await prepare(id, SLOW());
+    await jobs.start({ jobId: id, jobDir, statusFile });
+    const victim = await busyWorker(statusFile);
+    const killedAt = Date.now();
+    fake.killContainer(NS, victim, 'SIGKILL');
+    assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
+    const noticed = exitNoticedAt(id, victim);
+    assert.ok(noticed !== undefined && noticed - killedAt < 5000, `the master noticed ${victim}'s death ${noticed === undefined ? 'never' : `${noticed - killedAt} ms`} after the kill`);
+    assert.match(explain(id), new RegExp(`worker ${victim} exited \\(SIGKILL\\)`));
+    const summary = jobs.readStatus(statusFile)?.summary;
+    assert.ok((summary?.phases.map.lostAttempts ?? 0) + (summary?.phases.reduce.lostAttempts ?? 0) >= 1, 'the killed attempt was lost and re-run');
+    assert.deepEqual(readParts(output), slowOracle);
+  });
+
+  test('the master pod killed mid-job is replaced by the Job controller; the new master resumes (committed maps reused) with the same output', async () => {
+    const id = 'job-k8s-master-killed';
+    const { jobDir, output, statusFile } = await prepare(id, SLOW());
+    await jobs.start({ jobId: id, jobDir, statusFile });
+    await fake.waitFor('two committed map outputs', () => (committedMaps(jobDir) >= 2 ? true : undefined));
+    const first = masterPods(id)[0]?.metadata.name ?? '';
+    const committed = committedMaps(jobDir);
+    fake.killContainer(NS, first, 'SIGKILL');
+    assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
+    const pods = masterPods(id);
+    assert.equal(pods.length, 2, 'a second master pod');
+    assert.equal(pods.find((p) => p.metadata.name === first)?.status?.phase, 'Failed');
+    assert.equal(pods.find((p) => p.metadata.name !== first)?.status?.phase, 'Succeeded');
+    assert.equal(fake.get('jobs', NS, jobObjectNames(id).master)?.status?.failed, 1);
+    const summary = jobs.readStatus(statusFile)?.summary;
+    assert.ok((summary?.phases.map.reusedTasks ?? 0) >= committed, `reused ${summary?.phases.map.reusedTasks} of the ${committed} maps committed before the kill`);
+    // The new master (a new address) replaced the first one's workers Job before creating its own.
+    const second = fake.log(NS, pods.find((p) => p.metadata.name !== first)?.metadata.name ?? '');
+    assert.ok(second.indexOf(`deleted Job ${jobObjectNames(id).workers}`) < second.indexOf(`created Job ${jobObjectNames(id).workers}`), second);
+    assert.deepEqual(readParts(output), slowOracle);
+  });
+
+  test('the pod watch survives 410 Gone (as an ERROR event and as an HTTP 410) and dropped connections: it re-lists and still sees deaths', async () => {
+    const id = 'job-k8s-gone';
+    const { jobDir, output, statusFile } = await prepare(id, SLOW());
+    await jobs.start({ jobId: id, jobDir, statusFile });
+    await busyWorker(statusFile);
+    const lists = (): number => fake.calls.filter((c) => c.identity === MASTER && c.verb === 'list' && c.resource === 'pods').length;
+    const gone = (): number => fake.calls.filter((c) => c.identity === MASTER && c.verb === 'watch' && c.status === 410).length;
+    const before = lists();
+    fake.goneAs = 'event';
+    fake.expireHistory();
+    await fake.waitFor('a re-list after the 410 event', () => (lists() > before && gone() >= 1 ? true : undefined), 10_000);
+    fake.goneAs = 'status';
+    fake.expireHistory();
+    await fake.waitFor('a re-list after the HTTP 410', () => (lists() > before + 1 && gone() >= 2 ? true : undefined), 10_000);
+    fake.dropWatches();
+    const victim = await busyWorker(statusFile);
+    const killedAt = Date.now();
+    fake.killContainer(NS, victim, 'SIGKILL');
+    assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
+    fake.goneAs = 'event';
+    const noticed = exitNoticedAt(id, victim);
+    assert.ok(noticed !== undefined && noticed - killedAt < 5000, `noticed ${noticed === undefined ? 'never' : `${noticed - killedAt} ms`} after the kill`);
+    assert.deepEqual(readParts(output), slowOracle);
+  });
+
+  test('cancel deletes the master Job, the workers Job, the Secret and every pod, and their processes end', async () => {
+    const id = 'job-k8s-cancel';
+    const { jobDir, statusFile } = await prepare(id, SLOW());
+    await jobs.start({ jobId: id, jobDir, statusFile });
+    await busyWorker(statusFile);
+    const pids = [...masterPods(id), ...workerPods(id)].map((p) => fake.pid(NS, p.metadata.name)).filter((p): p is number => p !== undefined);
+    assert.ok(pids.length >= 4, `a master and three workers run (${pids.length})`);
+    assert.ok(fake.get('secrets', NS, jobObjectNames(id).secret) !== undefined);
+    await jobs.cancel(id);
+    const mine = (o: KubeObject): boolean => o.metadata.labels?.['torpedo/job-id'] === id;
+    await fake.waitFor('every object of the job to be gone', () => (['jobs', 'pods', 'secrets'] as const).every((k) => !fake.list(k, NS).some(mine)) || undefined, 15_000);
+    await fake.waitFor('every process of the job to end', () => pids.every((pid) => !alive(pid)) || undefined, 10_000);
+    assert.deepEqual(await jobs.masterState(id), { state: 'missing' });
+    await jobs.cancel(id); // idempotent
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,1134 @@
+// A faithful fake of the part of the Kubernetes API torpedo uses, for tests on a machine without a
+// cluster. It is one node:http server on 127.0.0.1 speaking the real REST paths and JSON:
+//
+//   /apis/batch/v1/namespaces/{ns}/jobs[/{name}[/status]]   list, watch, get, create, delete
+//   /api/v1/namespaces/{ns}/pods[/{name}[/log]]             list, watch, get, delete, log
+//   /api/v1/namespaces/{ns}/secrets[/{name}]                list, watch, get, create, delete
+//
+// with what clients rely on: resourceVersions; labelSelector filtering; `?watch=true` streams of
+// newline-delimited ADDED/MODIFIED/DELETED events from a resourceVersion (with BOOKMARKs and
+// timeoutSeconds); 410 Gone for a version older than the history it keeps; Status objects for
+// errors (404 NotFound, 409 AlreadyExists/Conflict, 422 Invalid, 401, 403); delete with
+// propagationPolicy (batch/v1 Jobs orphan their pods by default, as in Kubernetes), preconditions
+// and grace periods; and the garbage collector (owner references).
+//
+// Behind it run two controllers:
+//  - a Job controller: creates pods from the template up to `parallelism` (or the completions
+//    left), replaces failed and deleted ones until `backoffLimit`, applies `podFailurePolicy`,
+//    marks the Job Complete or Failed, and deletes it `ttlSecondsAfterFinished` after;
+//  - a kubelet: runs each pod's container command AS A LOCAL PROCESS with the pod's environment
+//    (downward-API fieldRefs, secretKeyRefs from stored Secrets, `$(VAR)` expansion in command and
+//    args), restarts it in place under restartPolicy OnFailure, kills it (SIGTERM, then SIGKILL
+//    after the grace period) when the pod is deleted, and keeps its log for pods/log.
+//
+// What a container is, here: `torpedo …` runs `node bin/torpedo …` of this checkout and `node`
+// this Node; a PVC must be mounted at the path its directory has on this machine (there are no
+// mount namespaces), and an emptyDir only at /tmp (the host's). Pods share the host's network:
+// every pod's IP is 127.0.0.1, so a pod that listens on a fixed port would collide with the next;
+// the variables named in `freePortEnv` get a free port per pod instead of their value. Pods with
+// a service account token get KUBECONFIG (a file naming this server, with a token that names the
+// service account) instead of the in-cluster files. Not modelled: scheduling and resources (every
+// pod starts at once; memory limits and OOM kills are not enforced), images, nodes, probes,
+// indexed Jobs, the Job controller's exponential backoff (a fixed `podBackoffMs`), and any other
+// API. Requests can be checked against RBAC rules (`rbac`), and every request is recorded (`calls`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN } from '../../src/paths.ts';
+
+export type Kind = 'jobs' | 'pods' | 'secrets';
+
+export interface FakeKubeOptions {
+  /** PVC name → its directory on this machine; pods must mount it at that same path. */
+  readonly claims?: Readonly<Record<string, string>>;
+  /** Environment variables whose value each pod gets replaced by a free port (pods share the host network). */
+  readonly freePortEnv?: readonly string[];
+  /** Watch events kept; a watch from a version older than these gets 410 Gone. */
+  readonly keepEvents?: number;
+  /** Delay before the Job controller creates a pod after one failed (Kubernetes: 10 s, doubling). */
+  readonly podBackoffMs?: number;
+  /** Longest grace period honoured when a pod is deleted, in ms (to keep tests quick). */
+  readonly maxGraceMs?: number;
+  /** Allowed requests per identity, as `verb resource` (e.g. `create jobs`, `get pods/log`); others get 403. Unset: anything goes. */
+  readonly rbac?: Readonly<Record<string, readonly string[]>>;
+  /** The image's environment, given to every container before the pod's own. */
+  readonly imageEnv?: Readonly<Record<string, string>>;
+}
+
+export interface Call {
+  readonly identity: string;
+  readonly verb: string;
+  /** `pods`, `pods/log`, `jobs`, `jobs/status`, `secrets`. */
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name?: string;
+  readonly status: number;
+}
+
+/** Any stored object; the shapes are Kubernetes' own JSON. */
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    finalizers?: string[];
+    generateName?: string;
+    generation?: number;
+  };
+  spec?: any;
+  status?: any;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  [k: string]: unknown;
+};
+
+interface StoredEvent {
+  readonly rv: number;
+  readonly kind: Kind;
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly object: KubeObject;
+}
+
+interface Watcher {
+  readonly kind: Kind;
+  readonly namespace: string;
+  readonly selector: Selector;
+  readonly res: ServerResponse;
+  readonly bookmarks: boolean;
+}
+
+interface Container {
+  child: ChildProcess | undefined;
+  restarts: number;
+  startedAt: string;
+  /** Set once the container process ended and was seen off. */
+  ended: boolean;
+  /** Free ports given to the `freePortEnv` variables. */
+  ports?: Record<string, string>;
+}
+
+interface JobTrack {
+  /** Uids of pods counted: succeeded, failed (towards backoffLimit), ignored by podFailurePolicy. */
+  readonly succeeded: Set<string>;
+  readonly failed: Set<string>;
+  readonly ignored: Set<string>;
+  lastFailureAt: number;
+  finishedAt: number | undefined;
+  failure: { reason: string; message: string } | undefined;
+}
+
+const KINDS: Record<Kind, { group: string; version: string; kind: string; list: string; namespaced: true }> = {
+  jobs: { group: 'batch', version: 'v1', kind: 'Job', list: 'JobList', namespaced: true },
+  pods: { group: '', version: 'v1', kind: 'Pod', list: 'PodList', namespaced: true },
+  secrets: { group: '', version: 'v1', kind: 'Secret', list: 'SecretList', namespaced: true },
+};
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const POD_NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const TOKEN_PREFIX = 'fake-token:';
+
+class HttpError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  constructor(code: number, reason: string, message: string) {
+    super(message);
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+export class FakeKubeApi {
+  readonly calls: Call[] = [];
+  /** The base URL, http://127.0.0.1:PORT. */
+  url = '';
+  /**
+   * How a watch from a too-old resourceVersion is refused: an ERROR event holding a 410 Status in a
+   * 200 stream (what kube-apiserver does), or a plain HTTP 410 answer (which clients also meet).
+   */
+  goneAs: 'event' | 'status' = 'event';
+  /** A directory for kubeconfig files, pod logs and pods' home directories; removed by close(). */
+  readonly dir: string;
+  readonly #o: FakeKubeOptions;
+  readonly #server: Server;
+  readonly #store = new Map<string, KubeObject>();
+  #rv = 0;
+  readonly #events: StoredEvent[] = [];
+  /** Watches from a version below this get 410 Gone. */
+  #oldestWatchable = 0;
+  readonly #watchers = new Set<Watcher>();
+  readonly #containers = new Map<string, Container>();
+  readonly #jobs = new Map<string, JobTrack>();
+  readonly #pending = new Set<string>();
+  #syncQueued = false;
+  readonly #ticker: NodeJS.Timeout;
+  #closed = false;
+
+  private constructor(o: FakeKubeOptions) {
+    this.#o = o;
+    this.dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#ticker = setInterval(() => this.#sync(), 100);
+  }
+
+  static async start(o: FakeKubeOptions = {}): Promise<FakeKubeApi> {
+    const api = new FakeKubeApi(o);
+    await new Promise<void>((resolve) => api.#server.listen(0, '127.0.0.1', resolve));
+    const address = api.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    api.url = `http://127.0.0.1:${address.port}`;
+    return api;
+  }
+
+  /** Writes a kubeconfig for `identity` (its bearer token names it) and returns its path. */
+  kubeconfig(identity: string, namespace = 'default'): string {
+    const file = join(this.dir, `kubeconfig-${identity.replace(/[^A-Za-z0-9_.-]/g, '_')}-${namespace}.yaml`);
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: fake, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]`,
+        `users: [{name: user, user: {token: "${TOKEN_PREFIX}${identity}"}}]`,
+        `contexts: [{name: fake, context: {cluster: fake, user: user, namespace: "${namespace}"}}]`,
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  /** A copy of every stored object of a kind (optionally one namespace's). */
+  list(kind: Kind, namespace?: string): KubeObject[] {
+    return [...this.#store.entries()]
+      .filter(([k, o]) => k.startsWith(`${kind}/`) && (namespace === undefined || o.metadata.namespace === namespace))
+      .map(([, o]) => clone(o));
+  }
+
+  get(kind: Kind, namespace: string, name: string): KubeObject | undefined {
+    const o = this.#store.get(key(kind, namespace, name));
+    return o === undefined ? undefined : clone(o);
+  }
+
+  /** The pid of a running pod's container process. */
+  pid(namespace: string, pod: string): number | undefined {
+    return this.#containers.get(key('pods', namespace, pod))?.child?.pid;
+  }
+
+  /** Kills a pod's container process from outside the API, as a crash or the OOM killer would. */
+  killContainer(namespace: string, pod: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const pid = this.pid(namespace, pod);
+    if (pid === undefined) throw new Error(`pod ${namespace}/${pod} has no running container`);
+    killGroup(pid, signal);
+  }
+
+  /** Everything a pod's container wrote (stdout and stderr), across restarts. */
+  log(namespace: string, pod: string): string {
+    const file = this.#logFile(namespace, pod);
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  }
+
+  /**
+   * Makes every resourceVersion handed out so far too old to watch from (as after an etcd
+   * compaction) and ends the open watches: clients must re-list (after a 410 Gone) to go on.
+   */
+  expireHistory(): void {
+    this.#rv++;
+    this.#oldestWatchable = this.#rv;
+    this.#events.length = 0;
+    this.dropWatches();
+  }
+
+  /** Ends every open watch, as a dropped connection or an API server restart would. */
+  dropWatches(): void {
+    for (const w of this.#watchers) w.res.end();
+    this.#watchers.clear();
+  }
+
+  /** Resolves with the first value `probe` returns that is not undefined. */
+  async waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`fake-kube-api: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Kills every container process, ends watches and stops the server. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#ticker);
+    const exits: Promise<void>[] = [];
+    for (const c of this.#containers.values()) {
+      const child = c.child;
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())));
+        killGroup(child.pid, 'SIGKILL');
+      }
+    }
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
+    this.dropWatches();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // ── HTTP ──────────────────────────────────────────────────────────────────────────────────────
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const auth = req.headers.authorization ?? '';
+    const identity = auth.startsWith(`Bearer ${TOKEN_PREFIX}`) ? auth.slice(`Bearer ${TOKEN_PREFIX}`.length) : '';
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const route = parseRoute(url.pathname);
+    const q = url.searchParams;
+    const verb =
+      route === undefined ? req.method ?? '' : req.method === 'GET' ? (route.name === undefined ? (q.get('watch') === 'true' ? 'watch' : 'list') : 'get') : req.method === 'POST' ? 'create' : req.method === 'DELETE' ? (route.name === undefined ? 'deletecollection' : 'delete') : (req.method ?? '').toLowerCase();
+    const resource = route === undefined ? url.pathname : route.sub !== undefined ? `${route.kind}/${route.sub}` : route.kind;
+    const record = (status: number): void => {
+      this.calls.push({ identity, verb, resource, namespace: route?.namespace ?? '', ...(route?.name !== undefined ? { name: route.name } : {}), status });
+    };
+    try {
+      if (identity === '') throw new HttpError(401, 'Unauthorized', 'Unauthorized');
+      if (route === undefined) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${url.pathname})`);
+      const allowed = this.#o.rbac?.[identity];
+      if (this.#o.rbac !== undefined && !(allowed ?? []).includes(`${verb} ${resource}`)) {
+        throw new HttpError(
+          403,
+          'Forbidden',
+          `${route.kind} is forbidden: User "${identity}" cannot ${verb} resource "${resource}" in API group "${KINDS[route.kind].group}" in the namespace "${route.namespace}"`,
+        );
+      }
+      if (verb === 'watch') {
+        record(this.#watch(route.kind, route.namespace, q, res));
+        return;
+      }
+      const result = this.#serve(verb, route, q, body);
+      record(result.status);
+      if (typeof result.body === 'string') {
+        res.writeHead(result.status, { 'content-type': 'text/plain' });
+        res.end(result.body);
+      } else {
+        send(res, result.status, result.body);
+      }
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(500, 'InternalError', (e as Error).stack ?? String(e));
+      record(err.code);
+      send(res, err.code, statusObject(err.code, err.reason, err.message, route));
+    }
+  }
+
+  #serve(verb: string, route: Route, q: URLSearchParams, body: string): { status: number; body: unknown } {
+    const { kind, namespace, name, sub } = route;
+    switch (verb) {
+      case 'list': {
+        const selector = parseSelector(q.get('labelSelector') ?? '');
+        const items = this.list(kind, namespace)
+          .filter((o) => selector(o.metadata.labels ?? {}))
+          .map((o) => {
+            const { apiVersion: _a, kind: _k, ...rest } = o;
+            return rest;
+          });
+        return { status: 200, body: { kind: KINDS[kind].list, apiVersion: apiVersion(kind), metadata: { resourceVersion: String(this.#rv) }, items } };
+      }
+      case 'get': {
+        const o = this.#mustGet(kind, namespace, name as string);
+        if (sub === 'log') return { status: 200, body: this.#podLog(o, q) };
+        if (sub !== undefined && sub !== 'status') throw new HttpError(404, 'NotFound', `no subresource ${sub}`);
+        return { status: 200, body: o };
+      }
+      case 'create': {
+        if (sub !== undefined || name !== undefined) throw new HttpError(405, 'MethodNotAllowed', 'create on a named object');
+        if (kind === 'pods') throw new HttpError(405, 'MethodNotAllowed', 'this fake only creates pods through Jobs');
+        let obj: KubeObject;
+        try {
+          obj = JSON.parse(body) as KubeObject;
+        } catch {
+          throw new HttpError(400, 'BadRequest', 'the body is not JSON');
+        }
+        return { status: 201, body: this.#create(kind, namespace, obj) };
+      }
+      case 'delete': {
+        if (sub !== undefined) throw new HttpError(405, 'MethodNotAllowed', `delete on ${sub}`);
+        const options = body.trim() === '' ? {} : (JSON.parse(body) as { propagationPolicy?: string; gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } });
+        const o = this.#mustGet(kind, namespace, name as string);
+        const pre = options.preconditions;
+        if (pre?.uid !== undefined && pre.uid !== o.metadata.uid) {
+          throw new HttpError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${o.metadata.uid}`);
+        }
+        if (pre?.resourceVersion !== undefined && pre.resourceVersion !== o.metadata.resourceVersion) {
+          throw new HttpError(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${o.metadata.resourceVersion}`);
+        }
+        const orphan = q.get('orphanDependents');
+        const policy = q.get('propagationPolicy') ?? options.propagationPolicy ?? (orphan === 'true' ? 'Orphan' : orphan === 'false' ? 'Background' : kind === 'jobs' ? 'Orphan' : 'Background');
+        if (!['Orphan', 'Background', 'Foreground'].includes(policy)) throw new HttpError(400, 'BadRequest', `bad propagationPolicy ${policy}`);
+        const grace = q.get('gracePeriodSeconds') ?? options.gracePeriodSeconds;
+        this.#delete(kind, o, policy as 'Orphan' | 'Background' | 'Foreground', grace === undefined ? undefined : Number(grace));
+        return { status: 200, body: this.#store.get(key(kind, namespace, o.metadata.name)) ?? statusObject(200, '', '', route) };
+      }
+      default:
+        throw new HttpError(405, 'MethodNotAllowed', `${verb} is not supported by this fake`);
+    }
+  }
+
+  #mustGet(kind: Kind, namespace: string, name: string): KubeObject {
+    const o = this.#store.get(key(kind, namespace, name));
+    if (o === undefined) throw new HttpError(404, 'NotFound', `${kind}${KINDS[kind].group !== '' ? `.${KINDS[kind].group}` : ''} "${name}" not found`);
+    return clone(o);
+  }
+
+  // ── storage and watches ──────────────────────────────────────────────────────────────────────
+
+  #create(kind: Kind, namespace: string, input: KubeObject): KubeObject {
+    const meta = input.metadata ?? ({} as KubeObject['metadata']);
+    let name = meta.name;
+    if ((name === undefined || name === '') && meta.generateName !== undefined) name = meta.generateName + randomName(5);
+    if (name === undefined || name === '' || !DNS_SUBDOMAIN.test(name) || name.length > 253) {
+      throw new HttpError(422, 'Invalid', `${KINDS[kind].kind} "${name ?? ''}" is invalid: metadata.name: Invalid value: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+    }
+    if (meta.namespace !== undefined && meta.namespace !== namespace) {
+      throw new HttpError(400, 'BadRequest', `the namespace of the provided object (${meta.namespace}) does not match the namespace sent on the request (${namespace})`);
+    }
+    if (this.#store.has(key(kind, namespace, name))) throw new HttpError(409, 'AlreadyExists', `${kind} "${name}" already exists`);
+    const obj: KubeObject = {
+      ...clone(input),
+      apiVersion: apiVersion(kind),
+      kind: KINDS[kind].kind,
+      metadata: { ...clone(meta), name, namespace, uid: randomUUID(), resourceVersion: '', creationTimestamp: now(), generation: 1 },
+    };
+    delete obj.metadata.generateName;
+    if (kind === 'secrets') {
+      obj.data = { ...(obj.data ?? {}) };
+      for (const [k, v] of Object.entries(obj.stringData ?? {})) obj.data[k] = Buffer.from(v).toString('base64');
+      delete obj.stringData;
+    }
+    if (kind === 'jobs') defaultJob(obj);
+    this.#put(kind, obj, 'ADDED');
+    // The garbage collector removes dependents whose owners are gone, including never-existing ones.
+    if (this.#danglingOwner(obj)) setImmediate(() => this.#collectIfOrphaned(kind, namespace, name));
+    this.#queueSync();
+    return clone(obj);
+  }
+
+  #put(kind: Kind, obj: KubeObject, type: 'ADDED' | 'MODIFIED'): void {
+    obj.metadata.resourceVersion = String(++this.#rv);
+    this.#store.set(key(kind, obj.metadata.namespace, obj.metadata.name), obj);
+    this.#publish({ rv: this.#rv, kind, type, object: clone(obj) });
+  }
+
+  #remove(kind: Kind, obj: KubeObject): void {
+    const k = key(kind, obj.metadata.namespace, obj.metadata.name);
+    const stored = this.#store.get(k);
+    if (stored === undefined || stored.metadata.uid !== obj.metadata.uid) return;
+    this.#store.delete(k);
+    stored.metadata.resourceVersion = String(++this.#rv);
+    this.#publish({ rv: this.#rv, kind, type: 'DELETED', object: clone(stored) });
+    this.#collectDependents(stored.metadata.uid, 'Background');
+    this.#queueSync();
+  }
+
+  /** Updates a stored object in place through `change`; publishes MODIFIED if it changed. */
+  #update(kind: Kind, namespace: string, name: string, change: (o: KubeObject) => void): KubeObject | undefined {
+    const stored = this.#store.get(key(kind, namespace, name));
+    if (stored === undefined) return undefined;
+    const next = clone(stored);
+    change(next);
+    if (JSON.stringify(next) === JSON.stringify(stored)) return stored;
+    this.#put(kind, next, 'MODIFIED');
+    this.#queueSync();
+    return next;
+  }
+
+  #publish(event: StoredEvent): void {
+    this.#events.push(event);
+    const keep = this.#o.keepEvents ?? 10_000;
+    if (this.#events.length > keep) {
+      const dropped = this.#events.splice(0, this.#events.length - keep);
+      this.#oldestWatchable = Math.max(this.#oldestWatchable, (dropped[dropped.length - 1] as StoredEvent).rv);
+    }
+    for (const w of this.#watchers) {
+      if (w.kind === event.kind && w.namespace === event.object.metadata.namespace && w.selector(event.object.metadata.labels ?? {})) {
+        w.res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+      }
+    }
+  }
+
+  /** Serves a watch; returns 410 if the version asked for is too old (however that is told), else 200. */
+  #watch(kind: Kind, namespace: string, q: URLSearchParams, res: ServerResponse): number {
+    const selector = parseSelector(q.get('labelSelector') ?? '');
+    const from = q.get('resourceVersion') ?? '';
+    const since = from === '' || from === '0' ? undefined : Number(from);
+    if (since !== undefined && (!Number.isInteger(since) || since < this.#oldestWatchable)) {
+      const message = `too old resource version: ${from} (${this.#oldestWatchable})`;
+      if (this.goneAs === 'status') {
+        send(res, 410, statusObject(410, 'Expired', message));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ type: 'ERROR', object: statusObject(410, 'Expired', message) })}\n`);
+      }
+      return 410;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (since === undefined) {
+      for (const o of this.list(kind, namespace)) if (selector(o.metadata.labels ?? {})) res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);
+    } else {
+      for (const e of this.#events) {
+        if (e.rv > since && e.kind === kind && e.object.metadata.namespace === namespace && selector(e.object.metadata.labels ?? {})) {
+          res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+        }
+      }
+    }
+    const watcher: Watcher = { kind, namespace, selector, res, bookmarks: q.get('allowWatchBookmarks') === 'true' };
+    this.#watchers.add(watcher);
+    const bookmark = watcher.bookmarks
+      ? setInterval(() => {
+          res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: KINDS[kind].kind, apiVersion: apiVersion(kind), metadata: { resourceVersion: String(this.#rv) } } })}\n`);
+        }, 1000)
+      : undefined;
+    const seconds = Number(q.get('timeoutSeconds') ?? '1800');
+    const timeout = setTimeout(() => res.end(), seconds * 1000);
+    res.on('close', () => {
+      clearInterval(bookmark);
+      clearTimeout(timeout);
+      this.#watchers.delete(watcher);
+    });
+    return 200;
+  }
+
+  // ── deletion and the garbage collector ───────────────────────────────────────────────────────
+
+  #delete(kind: Kind, o: KubeObject, policy: 'Orphan' | 'Background' | 'Foreground', graceSeconds: number | undefined): void {
+    const { namespace, name, uid } = o.metadata;
+    if (policy === 'Orphan') {
+      for (const [k, dep] of this.#store) {
+        if (dep.metadata.ownerReferences?.some((r) => r.uid === uid)) {
+          const depKind = k.split('/')[0] as Kind;
+          this.#update(depKind, dep.metadata.namespace, dep.metadata.name, (d) => {
+            d.metadata.ownerReferences = d.metadata.ownerReferences?.filter((r) => r.uid !== uid);
+            if (d.metadata.ownerReferences?.length === 0) delete d.metadata.ownerReferences;
+          });
+        }
+      }
+    }
+    if (policy === 'Foreground') {
+      // The owner stays, marked, until its dependents are gone.
+      this.#update(kind, namespace, name, (x) => {
+        x.metadata.deletionTimestamp ??= now();
+        x.metadata.finalizers = [...new Set([...(x.metadata.finalizers ?? []), 'foregroundDeletion'])];
+      });
+      this.#collectDependents(uid, 'Foreground');
+      this.#finishForeground(kind, namespace, name, uid);
+      return;
+    }
+    if (kind === 'pods') this.#deletePod(o, graceSeconds);
+    else this.#remove(kind, o);
+  }
+
+  #finishForeground(kind: Kind, namespace: string, name: string, uid: string): void {
+    const dependents = [...this.#store.values()].some((d) => d.metadata.ownerReferences?.some((r) => r.uid === uid));
+    if (dependents && !this.#closed) {
+      setTimeout(() => this.#finishForeground(kind, namespace, name, uid), 50);
+      return;
+    }
+    const o = this.#store.get(key(kind, namespace, name));
+    if (o === undefined || o.metadata.uid !== uid) return;
+    if (kind === 'pods') this.#deletePod(o, undefined);
+    else this.#remove(kind, o);
+  }
+
+  /** Deletes every object owned by `uid` (unless another owner of it still exists). */
+  #collectDependents(uid: string, policy: 'Background' | 'Foreground'): void {
+    for (const [k, dep] of [...this.#store]) {
+      if (!dep.metadata.ownerReferences?.some((r) => r.uid === uid)) continue;
+      const others = dep.metadata.ownerReferences.filter((r) => r.uid !== uid && this.#exists(r.uid));
+      if (others.length > 0) continue;
+      const depKind = k.split('/')[0] as Kind;
+      setImmediate(() => {
+        const now = this.#store.get(k);
+        if (now !== undefined && now.metadata.uid === dep.metadata.uid && now.metadata.deletionTimestamp === undefined) this.#delete(depKind, now, policy, undefined);
+      });
+    }
+  }
+
+  #collectIfOrphaned(kind: Kind, namespace: string, name: string): void {
+    const o = this.#store.get(key(kind, namespace, name));
+    if (o !== undefined && this.#danglingOwner(o) && !o.metadata.ownerReferences?.some((r) => this.#exists(r.uid))) this.#delete(kind, o, 'Background', undefined);
+  }
+
+  #danglingOwner(o: KubeObject): boolean {
+    return (o.metadata.ownerReferences ?? []).some((r) => !this.#exists(r.uid));
+  }
+
+  #exists(uid: string): boolean {
+    for (const o of this.#store.values()) if (o.metadata.uid === uid) return true;
+    return false;
+  }
+
+  // ── the Job controller ───────────────────────────────────────────────────────────────────────
+
+  #queueSync(): void {
+    if (this.#syncQueued) return;
+    this.#syncQueued = true;
+    setImmediate(() => {
+      this.#syncQueued = false;
+      this.#sync();
+    });
+  }
+
+  #sync(): void {
+    if (this.#closed) return;
+    for (const job of [...this.#store.entries()].filter(([k]) => k.startsWith('jobs/')).map(([, o]) => o)) this.#syncJob(job);
+    for (const [k, pod] of [...this.#store.entries()]) {
+      if (k.startsWith('pods/') && !this.#containers.has(k) && pod.metadata.deletionTimestamp === undefined) this.#startPod(pod);
+    }
+    // Forget the bookkeeping of Jobs that are gone.
+    for (const uid of [...this.#jobs.keys()]) if (!this.#exists(uid)) this.#jobs.delete(uid);
+  }
+
+  #syncJob(job: KubeObject): void {
+    const { namespace, name, uid } = job.metadata;
+    const spec = job.spec;
+    let track = this.#jobs.get(uid);
+    if (track === undefined) this.#jobs.set(uid, (track = { succeeded: new Set(), failed: new Set(), ignored: new Set(), lastFailureAt: 0, finishedAt: undefined, failure: undefined }));
+    if (job.metadata.deletionTimestamp !== undefined) return;
+    if (track.finishedAt !== undefined) {
+      const ttl = spec.ttlSecondsAfterFinished;
+      if (typeof ttl === 'number' && Date.now() >= track.finishedAt + ttl * 1000) this.#delete('jobs', job, 'Background', undefined);
+      return;
+    }
+    const pods = [...this.#store.values()].filter((p) => p.kind === 'Pod' && p.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller === true));
+    const terminal = (p: KubeObject): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+    for (const p of pods) {
+      const puid = p.metadata.uid;
+      if (track.succeeded.has(puid) || track.failed.has(puid) || track.ignored.has(puid)) continue;
+      if (p.status?.phase === 'Succeeded') track.succeeded.add(puid);
+      else if (p.status?.phase === 'Failed') this.#countFailure(job, track, p);
+    }
+    // Pods that vanished before ending (deleted while running) count as failed, as with Kubernetes' tracking finalizers.
+    for (const puid of this.#podsSeen(uid)) {
+      if (!pods.some((p) => p.metadata.uid === puid) && !track.succeeded.has(puid) && !track.failed.has(puid) && !track.ignored.has(puid)) {
+        track.failed.add(puid);
+        track.lastFailureAt = Date.now();
+      }
+    }
+    this.#rememberPods(uid, pods);
+    const restarts = pods.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m: number, c: { restartCount?: number }) => m + (c.restartCount ?? 0), 0), 0);
+    const active = pods.filter((p) => !terminal(p) && p.metadata.deletionTimestamp === undefined);
+    const terminating = pods.filter((p) => !terminal(p) && p.metadata.deletionTimestamp !== undefined);
+    if (track.failure === undefined && track.failed.size + (spec.template.spec.restartPolicy === 'OnFailure' ? restarts : 0) > spec.backoffLimit) {
+      track.failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    }
+    const completions: number | undefined = spec.completions;
+    const succeeded = track.succeeded.size;
+    let complete = false;
+    if (track.failure === undefined) {
+      if (completions !== undefined && completions !== null) complete = succeeded >= completions;
+      else complete = succeeded > 0 && active.length === 0 && terminating.length === 0;
+    }
+    if (track.failure !== undefined) {
+      for (const p of active) this.#delete('pods', p, 'Background', undefined);
+    } else if (!complete && spec.suspend !== true) {
+      const want = completions !== undefined && completions !== null ? Math.min(spec.parallelism, completions - succeeded) : succeeded > 0 ? 0 : spec.parallelism;
+      const busy = active.length + (spec.podReplacementPolicy === 'Failed' ? terminating.length : 0);
+      const backoffOver = Date.now() >= track.lastFailureAt + (this.#o.podBackoffMs ?? 200);
+      if (busy < want && backoffOver) for (let i = busy; i < want; i++) this.#createPod(job);
+    }
+    const finished = track.failure !== undefined || complete;
+    this.#update('jobs', namespace, name, (j) => {
+      const st = (j.status ??= {});
+      st.startTime ??= now();
+      st.active = finished ? 0 : active.length;
+      st.ready = active.filter((p) => p.status?.phase === 'Running').length;
+      st.terminating = terminating.length;
+      st.succeeded = succeeded;
+      st.failed = track.failed.size;
+      if (finished && st.conditions === undefined) {
+        const t = now();
+        st.conditions =
+          track.failure !== undefined
+            ? [
+                { type: 'FailureTarget', status: 'True', reason: track.failure.reason, message: track.failure.message, lastProbeTime: t, lastTransitionTime: t },
+                { type: 'Failed', status: 'True', reason: track.failure.reason, message: track.failure.message, lastProbeTime: t, lastTransitionTime: t },
+              ]
+            : [
+                { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: t, lastTransitionTime: t },
+                { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: t, lastTransitionTime: t },
+              ];
+        if (track.failure === undefined) st.completionTime = t;
+      }
+    });
+    if (finished) track.finishedAt = Date.now();
+  }
+
+  readonly #seen = new Map<string, Set<string>>();
+
+  #podsSeen(jobUid: string): Set<string> {
+    return this.#seen.get(jobUid) ?? new Set();
+  }
+
+  #rememberPods(jobUid: string, pods: readonly KubeObject[]): void {
+    const seen = this.#seen.get(jobUid) ?? new Set<string>();
+    for (const p of pods) seen.add(p.metadata.uid);
+    this.#seen.set(jobUid, seen);
+  }
+
+  /** Applies the Job's podFailurePolicy to a failed pod: FailJob, Ignore, or Count (the default). */
+  #countFailure(job: KubeObject, track: JobTrack, pod: KubeObject): void {
+    const puid = pod.metadata.uid;
+    const statuses: { name: string; state?: { terminated?: { exitCode: number } } }[] = pod.status?.containerStatuses ?? [];
+    for (const [index, rule] of ((job.spec.podFailurePolicy?.rules ?? []) as any[]).entries()) {
+      let matches = false;
+      if (rule.onExitCodes !== undefined) {
+        const { containerName, operator, values } = rule.onExitCodes as { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
+        matches = statuses.some((c) => {
+          const code = c.state?.terminated?.exitCode;
+          if (code === undefined || code === 0 || (containerName !== undefined && c.name !== containerName)) return false;
+          return operator === 'In' ? values.includes(code) : !values.includes(code);
+        });
+      } else if (rule.onPodConditions !== undefined) {
+        const conditions: { type: string; status: string }[] = pod.status?.conditions ?? [];
+        matches = (rule.onPodConditions as { type: string; status?: string }[]).some((pc) => conditions.some((c) => c.type === pc.type && c.status === (pc.status ?? 'True')));
+      }
+      if (!matches) continue;
+      if (rule.action === 'Ignore') {
+        track.ignored.add(puid);
+        return;
+      }
+      if (rule.action === 'FailJob') {
+        const code = statuses.find((c) => c.state?.terminated !== undefined)?.state?.terminated?.exitCode;
+        track.failure = { reason: 'PodFailurePolicy', message: `Container ${statuses[0]?.name ?? ''} for pod ${pod.metadata.namespace}/${pod.metadata.name} failed with exit code ${code} matching FailJob rule at index ${index}` };
+      }
+      break;
+    }
+    track.failed.add(puid);
+    track.lastFailureAt = Date.now();
+  }
+
+  #createPod(job: KubeObject): void {
+    const template = job.spec.template;
+    const { namespace, name, uid } = job.metadata;
+    let podName = '';
+    do podName = `${name}-${randomName(5)}`;
+    while (this.#store.has(key('pods', namespace, podName)));
+    const pod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: podName,
+        namespace,
+        uid: randomUUID(),
+        resourceVersion: '',
+        creationTimestamp: now(),
+        labels: { ...(template.metadata?.labels ?? {}) },
+        ...(template.metadata?.annotations !== undefined ? { annotations: { ...template.metadata.annotations } } : {}),
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { ...clone(template.spec), nodeName: 'fake-node', serviceAccountName: template.spec.serviceAccountName ?? 'default' },
+      status: { phase: 'Pending', qosClass: 'Burstable', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now() }] },
+    };
+    this.#put('pods', pod, 'ADDED');
+    this.#queueSync();
+  }
+
+  // ── the kubelet ──────────────────────────────────────────────────────────────────────────────
+
+  #startPod(pod: KubeObject): void {
+    const k = key('pods', pod.metadata.namespace, pod.metadata.name);
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || this.#pending.has(k)) return;
+    const containers = pod.spec.containers as any[];
+    if (containers.length !== 1) return this.#failPod(pod, 'FakeUnsupported', 'the fake runs pods of exactly one container');
+    const c = containers[0];
+    let argv: string[];
+    let env: Record<string, string>;
+    try {
+      this.#checkMounts(pod, c);
+      env = this.#containerEnv(pod, c);
+      argv = [...(c.command ?? ['torpedo']), ...(c.args ?? [])];
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        // Like CreateContainerConfigError: the kubelet tries again (the Secret may come later).
+        this.#update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+          p.status.containerStatuses = [{ name: c.name, image: c.image, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'CreateContainerConfigError', message: e.message } } }];
+        });
+        this.#pending.add(k);
+        setTimeout(() => {
+          this.#pending.delete(k);
+          this.#queueSync();
+        }, 200);
+        return;
+      }
+      return this.#failPod(pod, 'FakeUnsupported', (e as Error).message);
+    }
+    const container: Container = { child: undefined, restarts: 0, startedAt: now(), ended: false };
+    this.#containers.set(k, container);
+    void this.#run(pod, c.name, argv, env, container);
+  }
+
+  async #run(pod: KubeObject, containerName: string, argv: readonly string[], baseEnv: Record<string, string>, container: Container): Promise<void> {
+    const { namespace, name } = pod.metadata;
+    // The pod's own ports, once: its variables keep them across container restarts.
+    if (container.ports === undefined) {
+      container.ports = {};
+      for (const v of this.#o.freePortEnv ?? []) if (baseEnv[v] !== undefined) container.ports[v] = String(await freePort());
+    }
+    const env = { ...baseEnv, ...container.ports };
+    const current = this.#store.get(key('pods', namespace, name));
+    if (this.#closed || current === undefined || current.metadata.uid !== pod.metadata.uid || current.metadata.deletionTimestamp !== undefined) {
+      container.ended = true;
+      return;
+    }
+    const [cmd, ...args] = argv.map((a) => expand(a, env));
+    const exe = cmd === 'torpedo' ? [process.execPath, BIN] : cmd === 'node' ? [process.execPath] : [cmd as string];
+    const home = join(this.dir, 'home', name);
+    mkdirSync(home, { recursive: true });
+    const log = openSync(this.#logFile(namespace, name), 'a');
+    const child = spawn(exe[0] as string, [...exe.slice(1), ...args], { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
+    container.child = child;
+    container.startedAt = now();
+    if (child.pid !== undefined) {
+      const pid = child.pid;
+      LIVE_GROUPS.add(pid);
+      child.once('exit', () => LIVE_GROUPS.delete(pid));
+    }
+    child.on('error', () => {}); // reported through 'exit' with a code
+    this.#update('pods', namespace, name, (p) => {
+      p.status.phase = 'Running';
+      p.status.podIP = '127.0.0.1';
+      p.status.podIPs = [{ ip: '127.0.0.1' }];
+      p.status.hostIP = '127.0.0.1';
+      p.status.startTime ??= container.startedAt;
+      p.status.conditions = [
+        { type: 'PodScheduled', status: 'True' },
+        { type: 'Initialized', status: 'True' },
+        { type: 'ContainersReady', status: 'True' },
+        { type: 'Ready', status: 'True' },
+      ];
+      p.status.containerStatuses = [
+        {
+          name: containerName,
+          image: (p.spec.containers[0] as { image: string }).image,
+          ready: true,
+          started: true,
+          restartCount: container.restarts,
+          ...(p.status.containerStatuses?.[0]?.lastState !== undefined ? { lastState: p.status.containerStatuses[0].lastState } : {}),
+          state: { running: { startedAt: container.startedAt } },
+        },
+      ];
+    });
+    child.on('exit', (code, signal) => this.#exited(pod, containerName, argv, baseEnv, container, code, signal));
+  }
+
+  #exited(pod: KubeObject, containerName: string, argv: readonly string[], env: Record<string, string>, container: Container, code: number | null, signal: NodeJS.Signals | null): void {
+    const { namespace, name } = pod.metadata;
+    const k = key('pods', namespace, name);
+    const exitCode = code ?? 128 + (signal !== null ? (constants.signals[signal] ?? 0) : 0);
+    const terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: container.startedAt, finishedAt: now(), containerID: `fake://${container.child?.pid ?? 0}` };
+    const current = this.#store.get(k);
+    if (current === undefined || current.metadata.uid !== pod.metadata.uid) return;
+    const deleting = current.metadata.deletionTimestamp !== undefined;
+    const restartPolicy = current.spec.restartPolicy ?? 'Always';
+    const restart = !deleting && !this.#closed && (restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exitCode !== 0));
+    if (restart) {
+      container.restarts++;
+      this.#update('pods', namespace, name, (p) => {
+        p.status.containerStatuses = [
+          { ...p.status.containerStatuses[0], ready: false, started: false, restartCount: container.restarts, lastState: { terminated }, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } } },
+        ];
+        p.status.conditions = [{ type: 'Ready', status: 'False' }];
+      });
+      setTimeout(() => {
+        const still = this.#store.get(k);
+        if (still !== undefined && still.metadata.uid === pod.metadata.uid && still.metadata.deletionTimestamp === undefined) void this.#run(still, containerName, argv, env, container);
+      }, this.#o.podBackoffMs ?? 200);
+      return;
+    }
+    container.ended = true;
+    const updated = this.#update('pods', namespace, name, (p) => {
+      p.status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+      p.status.conditions = [
+        { type: 'Ready', status: 'False', reason: 'PodCompleted' },
+        { type: 'ContainersReady', status: 'False', reason: 'PodCompleted' },
+      ];
+      p.status.containerStatuses = [{ ...p.status.containerStatuses[0], ready: false, started: false, state: { terminated } }];
+    });
+    if (deleting && updated !== undefined) this.#remove('pods', updated);
+  }
+
+  #deletePod(pod: KubeObject, graceSeconds: number | undefined): void {
+    const k = key('pods', pod.metadata.namespace, pod.metadata.name);
+    const container = this.#containers.get(k);
+    const child = container?.child;
+    const running = child !== undefined && child.exitCode === null && child.signalCode === null && container?.ended !== true;
+    const grace = graceSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    if (!running || grace === 0) {
+      if (running && child?.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      this.#remove('pods', pod);
+      return;
+    }
+    this.#update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      p.metadata.deletionTimestamp ??= new Date(Date.now() + grace * 1000).toISOString();
+      p.metadata.deletionGracePeriodSeconds = grace;
+    });
+    if (child.pid !== undefined) {
+      killGroup(child.pid, 'SIGTERM');
+      const pid = child.pid;
+      const kill = setTimeout(() => killGroup(pid, 'SIGKILL'), Math.min(grace * 1000, this.#o.maxGraceMs ?? 2000));
+      child.once('exit', () => clearTimeout(kill));
+    }
+  }
+
+  #failPod(pod: KubeObject, reason: string, message: string): void {
+    this.#update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      p.status.phase = 'Failed';
+      p.status.reason = reason;
+      p.status.message = message;
+    });
+  }
+
+  #checkMounts(pod: KubeObject, c: { volumeMounts?: { name: string; mountPath: string }[] }): void {
+    for (const m of c.volumeMounts ?? []) {
+      const volume = (pod.spec.volumes ?? []).find((v: { name: string }) => v.name === m.name);
+      if (volume === undefined) throw new Error(`volumeMounts: no volume ${m.name}`);
+      if (volume.persistentVolumeClaim !== undefined) {
+        const dir = this.#o.claims?.[volume.persistentVolumeClaim.claimName];
+        if (dir === undefined) throw new Error(`persistentvolumeclaim "${volume.persistentVolumeClaim.claimName}" not found`);
+        if (realpathSync(dir) !== realpathSync(m.mountPath)) throw new Error(`fake-kube-api mounts a claim only at its own path: ${volume.persistentVolumeClaim.claimName} is ${dir}, not ${m.mountPath}`);
+      } else if (volume.emptyDir !== undefined) {
+        if (m.mountPath !== '/tmp') throw new Error(`fake-kube-api mounts an emptyDir only at /tmp, not ${m.mountPath}`);
+      } else {
+        throw new Error(`fake-kube-api does not support the volume ${m.name}`);
+      }
+    }
+  }
+
+  /** The container's environment as the kubelet makes it: image, pod variables in order, expansions. */
+  #containerEnv(pod: KubeObject, c: { env?: any[] }): Record<string, string> {
+    const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOSTNAME: pod.metadata.name, ...(this.#o.imageEnv ?? {}) };
+    if (pod.spec.automountServiceAccountToken !== false) {
+      env['KUBECONFIG'] = this.kubeconfig(`system:serviceaccount:${pod.metadata.namespace}:${pod.spec.serviceAccountName ?? 'default'}`, pod.metadata.namespace);
+    }
+    for (const v of c.env ?? []) {
+      if (v.value !== undefined) env[v.name] = expand(v.value, env);
+      else if (v.valueFrom?.fieldRef !== undefined) env[v.name] = this.#field(pod, v.valueFrom.fieldRef.fieldPath);
+      else if (v.valueFrom?.secretKeyRef !== undefined) {
+        const { name, key: k, optional } = v.valueFrom.secretKeyRef;
+        const secret = this.#store.get(key('secrets', pod.metadata.namespace, name));
+        const data = secret?.data?.[k];
+        if (data === undefined) {
+          if (optional === true) continue;
+          throw new ConfigError(secret === undefined ? `secret "${name}" not found` : `couldn't find key ${k} in Secret ${pod.metadata.namespace}/${name}`);
+        }
+        env[v.name] = Buffer.from(data, 'base64').toString('utf8');
+      } else {
+        env[v.name] = '';
+      }
+    }
+    return env;
+  }
+
+  #field(pod: KubeObject, path: string): string {
+    const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
+    if (label !== null) return pod.metadata.labels?.[label[1] as string] ?? '';
+    switch (path) {
+      case 'metadata.name':
+        return pod.metadata.name;
+      case 'metadata.namespace':
+        return pod.metadata.namespace;
+      case 'metadata.uid':
+        return pod.metadata.uid;
+      case 'status.podIP':
+      case 'status.hostIP':
+        return '127.0.0.1';
+      case 'spec.nodeName':
+        return 'fake-node';
+      case 'spec.serviceAccountName':
+        return pod.spec.serviceAccountName ?? 'default';
+      default:
+        throw new Error(`fake-kube-api does not resolve fieldRef ${path}`);
+    }
+  }
+
+  #logFile(namespace: string, pod: string): string {
+    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    return join(this.dir, 'logs', `${namespace}_${pod}.log`);
+  }
+
+  #podLog(pod: KubeObject, q: URLSearchParams): string {
+    const container = q.get('container');
+    const names = (pod.spec.containers as { name: string }[]).map((c) => c.name);
+    if (container !== null && !names.includes(container)) throw new HttpError(400, 'BadRequest', `container ${container} is not valid for pod ${pod.metadata.name}`);
+    if (!this.#containers.has(key('pods', pod.metadata.namespace, pod.metadata.name))) {
+      throw new HttpError(400, 'BadRequest', `container "${names[0] ?? ''}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`);
+    }
+    let text = this.log(pod.metadata.namespace, pod.metadata.name);
+    const tail = q.get('tailLines');
+    if (tail !== null) {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      text = lines.slice(-Number(tail)).map((l) => `${l}\n`).join('');
+    }
+    return text;
+  }
+}
+
+class ConfigError extends Error {}
+
+/** Process groups of running containers: killed if the test process exits without close(). */
+const LIVE_GROUPS = new Set<number>();
+process.once('exit', () => {
+  for (const pid of LIVE_GROUPS) killGroup(pid, 'SIGKILL');
+});
+
+// ── helpers ───────────────────────────────────────────────────────────────────────────────────
+
+interface Route {
+  readonly kind: Kind;
+  readonly namespace: string;
+  readonly name: string | undefined;
+  readonly sub: string | undefined;
+}
+
+function parseRoute(path: string): Route | undefined {
+  const m = /^\/(?:api\/v1|apis\/batch\/v1)\/namespaces\/([^/]+)\/(jobs|pods|secrets)(?:\/([^/]+)(?:\/([^/]+))?)?\/?$/.exec(path);
+  if (m === null) return undefined;
+  const kind = m[2] as Kind;
+  if ((kind === 'jobs') !== path.startsWith('/apis/batch/v1/')) return undefined;
+  return { kind, namespace: decodeURIComponent(m[1] as string), name: m[3] !== undefined ? decodeURIComponent(m[3]) : undefined, sub: m[4] };
+}
+
+type Selector = (labels: Record<string, string>) => boolean;
+
+/** Equality- and set-based label selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`, `a notin (x)`. */
+export function parseSelector(text: string): Selector {
+  const parts = text.split(/,(?![^(]*\))/).map((p) => p.trim()).filter(Boolean);
+  const tests = parts.map((p): Selector => {
+    let m = /^([^!=\s]+)\s*(==|=|!=)\s*(.*)$/.exec(p);
+    if (m !== null) {
+      const [, k, op, v] = m as unknown as [string, string, string, string];
+      return op === '!=' ? (l) => l[k] !== v : (l) => l[k] === v;
+    }
+    m = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(p);
+    if (m !== null) {
+      const [, k, op, list] = m as unknown as [string, string, string, string];
+      const values = list.split(',').map((v) => v.trim());
+      return op === 'in' ? (l) => l[k] !== undefined && values.includes(l[k] as string) : (l) => l[k] === undefined || !values.includes(l[k] as string);
+    }
+    if (p.startsWith('!')) return (l) => l[p.slice(1)] === undefined;
+    return (l) => l[p] !== undefined;
+  });
+  return (labels) => tests.every((t) => t(labels));
+}
+
+/** What the API server fills in on a new Job. */
+function defaultJob(job: KubeObject): void {
+  const spec = (job.spec ??= {});
+  if (spec.template?.spec === undefined) throw new HttpError(422, 'Invalid', `Job.batch "${job.metadata.name}" is invalid: spec.template: Required value`);
+  const restartPolicy = spec.template.spec.restartPolicy;
+  if (restartPolicy !== 'Never' && restartPolicy !== 'OnFailure') {
+    throw new HttpError(422, 'Invalid', `Job.batch "${job.metadata.name}" is invalid: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`);
+  }
+  if (spec.podFailurePolicy !== undefined && restartPolicy !== 'Never') {
+    throw new HttpError(422, 'Invalid', `Job.batch "${job.metadata.name}" is invalid: spec.template.spec.restartPolicy: Invalid value: "${restartPolicy}": only "Never" is supported when podFailurePolicy is specified`);
+  }
+  if (job.metadata.name.length > 63) throw new HttpError(422, 'Invalid', `Job.batch "${job.metadata.name}" is invalid: metadata.name: must be no more than 63 characters`);
+  if (spec.completions === undefined && spec.parallelism === undefined) {
+    spec.completions = 1;
+    spec.parallelism = 1;
+  }
+  spec.parallelism ??= 1;
+  spec.backoffLimit ??= 6;
+  spec.completionMode ??= 'NonIndexed';
+  spec.suspend ??= false;
+  spec.podReplacementPolicy ??= spec.podFailurePolicy !== undefined ? 'Failed' : 'TerminatingOrFailed';
+  const uid = job.metadata.uid;
+  spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  spec.template.metadata = spec.template.metadata ?? {};
+  spec.template.metadata.labels = {
+    ...(spec.template.metadata.labels ?? {}),
+    'batch.kubernetes.io/controller-uid': uid,
+    'batch.kubernetes.io/job-name': job.metadata.name,
+    'controller-uid': uid,
+    'job-name': job.metadata.name,
+  };
+  job.status = {};
+}
+
+function statusObject(code: number, reason: string, message: string, route?: Route): Record<string, unknown> {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: code < 400 ? 'Success' : 'Failure',
+    message,
+    reason,
+    ...(route?.name !== undefined ? { details: { name: route.name, kind: route.kind, ...(KINDS[route.kind].group !== '' ? { group: KINDS[route.kind].group } : {}) } } : {}),
+    code,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** `$(VAR)` from `env`, `$$` as `$`; an unknown variable stays as written (the kubelet's rule). */
+function expand(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (whole, name: string | undefined) => (name === undefined ? '$' : (env[name] ?? whole)));
+}
+
+function key(kind: Kind, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+function apiVersion(kind: Kind): string {
+  return KINDS[kind].group === '' ? KINDS[kind].version : `${KINDS[kind].group}/${KINDS[kind].version}`;
+}
+
+function clone<T>(o: T): T {
+  return JSON.parse(JSON.stringify(o)) as T;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function randomName(n: number): string {
+  const bytes = randomBytes(n);
+  return [...bytes].map((b) => POD_NAME_CHARS[b % POD_NAME_CHARS.length]).join('');
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
