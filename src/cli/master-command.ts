@@ -12,7 +12,7 @@ interface MasterFlags {
   job: string;
   listen: string;
   advertise?: string;
-  launcher: 'local' | 'external';
+  launcher: 'local' | 'external' | 'kubernetes';
   statusFile?: string;
   statusInterval: number;
   tokenFile?: string;
@@ -34,8 +34,8 @@ export function registerMasterCommand(program: Command): void {
     .option('--listen <host:port>', 'address and port for the task protocol', '127.0.0.1:0')
     .option('--advertise <url>', 'the URL workers are given (default: the listening address)')
     .addOption(
-      new Option('--launcher <kind>', 'who starts workers: local processes here, or external (started by hand or by a cluster)')
-        .choices(['local', 'external'])
+      new Option('--launcher <kind>', 'who starts workers: local processes here, external (started by hand or by a cluster), or kubernetes (a workers Job; settings from TORPEDO_K8S_*)')
+        .choices(['local', 'external', 'kubernetes'])
         .default('local'),
     )
     .option('--status-file <path>', 'write the job state as JSON here (every --status-interval), and the summary at the end')
@@ -74,7 +74,9 @@ async function runMasterCommand(flags: MasterFlags): Promise<number> {
     const launcher: Launcher =
       flags.launcher === 'external'
         ? new ExternalLauncher({ log, tokenHint: token.hint })
-        : localLauncher(spec, layout, { verbose: flags.verbose });
+        : flags.launcher === 'kubernetes'
+          ? (await import('../kubernetes/kubernetes-launcher.ts')).createKubernetesLauncher({ spec, log })
+          : localLauncher(spec, layout, { verbose: flags.verbose });
     log(`job ${spec.jobId} (${spec.jobName}): ${spec.splits.length} map tasks, ${spec.reducers} reduce tasks, ${spec.workers} workers (${flags.launcher})`);
     let stopStatus = (): void => {};
     summary = await runMaster(spec, {
