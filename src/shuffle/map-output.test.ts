@@ -158,3 +158,49 @@ it('sorts a partition of more than 2^21 pairs by key, stably (the slice-and-merg
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('a user combiner sees every value once, whether values wait in numeric blocks or arrays', () => {
+  // Sums numbers; keeps strings as they are; drops everything of key "drop".
+  const mixed: CombineMode = {
+    kind: 'function',
+    combine: (k, vs) => {
+      if (k === 'drop') return [];
+      const strings = vs.filter((v) => typeof v === 'string');
+      const total = vs.reduce((a: number, v) => a + (typeof v === 'number' ? v : 0), 0);
+      return [total, ...strings];
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'torpedo-mo-'));
+  try {
+    for (const budget of [1e9, 3000]) {
+      const out = new MapOutput({ reducers: 1, partition: () => 0, combine: mixed, budgetBytes: budget, spillDir: dir });
+      const want = new Map<string, { total: number; strings: string[] }>();
+      const rand = prng(5);
+      for (let i = 0; i < 30_000; i++) {
+        const key = ['hot', 'warm', 'mixed', 'drop', `k${Math.floor(rand() * 300)}`][i % 5] as string;
+        const value = key === 'mixed' && i % 97 === 0 ? `s${i}` : (i % 7) - 1.5;
+        out.emit(key, value);
+        if (key === 'drop') continue;
+        const w = want.get(key) ?? { total: 0, strings: [] };
+        if (typeof value === 'number') w.total += value;
+        else w.strings.push(value);
+        want.set(key, w);
+      }
+      const path = join(dir, `out-${budget}.run`);
+      out.finish(path);
+      const got = new Map<string, { total: number; strings: string[] }>();
+      for (const [k, v] of readRun(path)[0] ?? []) {
+        const g = got.get(k) ?? { total: 0, strings: [] };
+        if (typeof v === 'number') g.total += v;
+        else g.strings.push(v as string);
+        got.set(k, g);
+      }
+      for (const w of got.values()) w.strings.sort();
+      for (const w of want.values()) w.strings.sort();
+      assert.deepEqual(got, want, `budget ${budget}`);
+      rmSync(path);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

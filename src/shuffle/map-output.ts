@@ -42,6 +42,16 @@ interface Pair {
 
 /** Below this many buffered values, a key's values wait for more before the combiner runs. */
 const COMBINE_BATCH = 64;
+/**
+ * Numeric values of one key wait in a block of this many slots of a Float64Array, then go through
+ * the combiner together (with the next value). Storing a number there costs a fraction of pushing
+ * it onto a JavaScript array per key (measured: 0.6 s vs 1.3 s for 5.3 M words, lookups included).
+ */
+const NUMERIC_BLOCK = 16;
+/** #valueCount of a key whose values are in a JavaScript array. */
+const IN_GROUP = 255;
+/** Memory per key of 'function' mode beyond the string table: its block, count and array slots. */
+const GROUP_ENTRY_BYTES = NUMERIC_BLOCK * 8 + 1 + 16;
 
 /**
  * The map side of the shuffle: buffers emitted pairs within a memory budget, and when it is full
@@ -57,8 +67,14 @@ export class MapOutput {
   /** String keys of 'sum' and 'function' mode, each with a dense index into #sums or #groups. */
   #strings = new StringTable();
   #sums: Float64Array = new Float64Array(1024);
-  #groups: unknown[][] = [];
-  /** Per group: the size at which it is combined next. */
+  /**
+   * 'function' mode, per key: a key whose values are all numbers keeps them in its block of
+   * #numbers (#valueCount of them); any other key (#valueCount IN_GROUP) in its #groups array.
+   */
+  #numbers = new Float64Array(NUMERIC_BLOCK * 1024);
+  #valueCount = new Uint8Array(1024);
+  #groups: (unknown[] | undefined)[] = [];
+  /** Per array group: the size at which it is combined next. */
   #combineAt: number[] = [];
   /** Byte-keyed sums: present exactly in 'sum' mode. */
   #table: ByteTable | undefined;
@@ -156,24 +172,87 @@ export class MapOutput {
 
   #emitToGroup(key: string, value: unknown): void {
     const idx = this.#strings.lookup(key);
-    this.#bytes += estimateBytes(value);
     if (this.#strings.isNew) {
-      this.#groups.push([value]);
+      this.#bytes += 2 * key.length + STRING_ENTRY_BYTES + GROUP_ENTRY_BYTES;
+      if (idx === this.#valueCount.length) this.#growBlocks();
       this.#combineAt.push(COMBINE_BATCH);
-      this.#bytes += 2 * key.length + STRING_ENTRY_BYTES;
+      if (typeof value === 'number') {
+        this.#numbers[idx * NUMERIC_BLOCK] = value;
+        this.#valueCount[idx] = 1;
+        this.#groups.push(undefined);
+      } else {
+        this.#valueCount[idx] = IN_GROUP;
+        this.#groups.push([value]);
+        this.#bytes += estimateBytes(value);
+      }
       return;
     }
+    const count = this.#valueCount[idx] as number;
+    if (count !== IN_GROUP && typeof value === 'number') {
+      // The common case (counts, sums): a store into a typed array, no JS array per key.
+      if (count < NUMERIC_BLOCK) {
+        this.#numbers[idx * NUMERIC_BLOCK + count] = value;
+        this.#valueCount[idx] = count + 1;
+      } else {
+        this.#combineBlock(idx, key, value);
+      }
+      return;
+    }
+    if (count !== IN_GROUP) this.#toArrayGroup(idx, this.#numberValues(idx));
+    this.#bytes += estimateBytes(value);
     const group = this.#groups[idx] as unknown[];
     group.push(value);
-    if (group.length >= (this.#combineAt[idx] as number)) {
-      const combined = this.#combineGroup(key, group);
-      for (const v of group) this.#bytes -= estimateBytes(v);
-      for (const v of combined) this.#bytes += estimateBytes(v);
-      this.#groups[idx] = combined;
-      // A combiner that does not shrink its input (it may keep every value) would otherwise run
-      // again at every new value of a hot key: wait until the group has doubled.
-      this.#combineAt[idx] = Math.max(COMBINE_BATCH, 2 * combined.length);
+    if (group.length >= (this.#combineAt[idx] as number)) this.#setArrayGroup(idx, this.#combineGroup(key, group), group);
+  }
+
+  /** A full numeric block and one more value go through the combiner; its result goes back. */
+  #combineBlock(idx: number, key: string, value: number): void {
+    const values = this.#numberValues(idx);
+    values.push(value);
+    const combined = this.#combineGroup(key, values);
+    if (combined.length < NUMERIC_BLOCK && combined.every((v) => typeof v === 'number')) {
+      const base = idx * NUMERIC_BLOCK;
+      for (let j = 0; j < combined.length; j++) this.#numbers[base + j] = combined[j] as number;
+      this.#valueCount[idx] = combined.length;
+    } else {
+      // The combiner keeps (nearly) every value, or makes other things: an array group from now on.
+      this.#toArrayGroup(idx, []);
+      this.#setArrayGroup(idx, combined, []);
     }
+  }
+
+  /** The values in a key's numeric block, as a new array (a combiner may keep it). */
+  #numberValues(idx: number): unknown[] {
+    const values: unknown[] = [];
+    const base = idx * NUMERIC_BLOCK;
+    const count = this.#valueCount[idx] as number;
+    for (let j = 0; j < count; j++) values.push(this.#numbers[base + j]);
+    return values;
+  }
+
+  #toArrayGroup(idx: number, values: unknown[]): void {
+    this.#valueCount[idx] = IN_GROUP;
+    this.#groups[idx] = values;
+    this.#bytes += 16 * values.length;
+  }
+
+  /** Replaces an array group by its combined values, and accounts for the change. */
+  #setArrayGroup(idx: number, combined: unknown[], replaced: unknown[]): void {
+    for (const v of replaced) this.#bytes -= estimateBytes(v);
+    for (const v of combined) this.#bytes += estimateBytes(v);
+    this.#groups[idx] = combined;
+    // A combiner that does not shrink its input (it may keep every value) would otherwise run
+    // again at every new value of a hot key: wait until the group has doubled.
+    this.#combineAt[idx] = Math.max(COMBINE_BATCH, 2 * combined.length);
+  }
+
+  #growBlocks(): void {
+    const numbers = new Float64Array(this.#numbers.length * 2);
+    numbers.set(this.#numbers);
+    this.#numbers = numbers;
+    const counts = new Uint8Array(this.#valueCount.length * 2);
+    counts.set(this.#valueCount);
+    this.#valueCount = counts;
   }
 
   #combineGroup(key: string, values: unknown[]): unknown[] {
@@ -222,8 +301,10 @@ export class MapOutput {
       this.#strings.clear();
     } else {
       const keys = this.#strings.keys;
-      for (const [i, values] of this.#groups.entries()) {
+      for (let i = 0; i < keys.length; i++) {
         const key = keys[i] as string;
+        const values = this.#valueCount[i] === IN_GROUP ? (this.#groups[i] as unknown[]) : this.#numberValues(i);
+        if (values.length === 0) continue; // the combiner emitted nothing for this key so far
         for (const v of this.#combineGroup(key, values)) pairs.push({ key, part: part(key), value: encodeValue(v) });
       }
       this.#groups = [];
