@@ -9,17 +9,20 @@ import { after, before, describe, test } from 'node:test';
 import { ClusterJobs } from '../src/kubernetes/cluster-jobs.ts';
 import { jobObjectNames } from '../src/kubernetes/names.ts';
 import { readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
-import { FakeKubeApi, type KubeObject } from './support/fake-kube-api.ts';
+import { FakeKubeApi, rbacFromManifests, type KubeObject } from './support/fake-kube-api.ts';
 
 const NS = 'torpedo';
 const MANAGER = `system:serviceaccount:${NS}:torpedo-manager`;
 const MASTER = `system:serviceaccount:${NS}:torpedo-master`;
 
-/** What deploy/ grants: the manager and masters, in their namespace only; workers nothing. */
-const RBAC: Record<string, string[]> = {
-  [MANAGER]: ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets'],
-  [MASTER]: ['create jobs', 'get jobs', 'list jobs', 'watch jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods', 'delete pods', 'get pods/log'],
-};
+/** What deploy/ grants (its Roles, read from the manifests): the fake refuses anything else with 403. */
+const RBAC = rbacFromManifests(
+  ['manager-rbac.yaml', 'master-rbac.yaml', 'worker-service-account.yaml'].map((f) => readFileSync(join(ROOT, 'deploy', 'kubernetes', 'base', f), 'utf8')),
+  NS,
+);
+/** What the launcher needs at least (less than deploy/ grants the manager). */
+const MANAGER_NEEDS = ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets'];
+const MASTER_NEEDS = ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods', 'delete pods', 'get pods/log'];
 
 let dir: string;
 let data: string;
@@ -171,8 +174,10 @@ describe('a job on the fake cluster', () => {
     );
     const identities = new Set(fake.calls.map((c) => c.identity));
     assert.deepEqual([...identities].sort(), [MANAGER, MASTER].sort());
-    const masterCalls = new Set(fake.calls.filter((c) => c.identity === MASTER).map((c) => `${c.verb} ${c.resource}`));
-    for (const needed of ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods']) assert.ok(masterCalls.has(needed), `the master did ${needed}`);
+    const made = (who: string): string[] => [...new Set(fake.calls.filter((c) => c.identity === who).map((c) => `${c.verb} ${c.resource}`))].sort();
+    for (const call of made(MANAGER)) assert.ok(MANAGER_NEEDS.includes(call), `the manager made ${call}`);
+    for (const call of made(MASTER)) assert.ok(MASTER_NEEDS.includes(call), `the master made ${call}`);
+    for (const needed of ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods']) assert.ok(made(MASTER).includes(needed), `the master did ${needed}`);
     assert.ok(fake.calls.every((c) => c.namespace === NS), 'everything in one namespace');
   });
 

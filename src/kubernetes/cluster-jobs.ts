@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { JobSummary } from '../master/job-summary.ts';
 import type { JobSnapshot, Progress } from '../master/master.ts';
+import type { ErrorReport } from '../protocol/messages.ts';
 import { isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from './kube-settings.ts';
 import { jobObjectNames } from './names.ts';
@@ -22,6 +23,19 @@ export type MasterJobState =
   | { readonly state: 'succeeded' }
   | { readonly state: 'failed'; readonly reason: string; readonly message: string }
   | { readonly state: 'missing' };
+
+/** What a look at a job on the cluster shows. */
+export interface Observation {
+  /** The master's last status file, if it has written one. */
+  readonly status: MasterStatus | undefined;
+  /** The master Job's state, when it was asked for. */
+  readonly master: MasterJobState | undefined;
+  /**
+   * Set once the job is over: from the master's final status, or from its Job having failed (or
+   * ended) without one — a master that could not start or kept dying.
+   */
+  readonly end: { readonly status: 'succeeded' | 'failed'; readonly summary?: JobSummary; readonly error?: ErrorReport } | undefined;
+}
 
 /**
  * The manager's side of running jobs on a cluster (`TORPEDO_LAUNCHER=kubernetes`): starting a
@@ -44,7 +58,7 @@ export class ClusterJobs {
   /** Settings from TORPEDO_K8S_*, the API from $KUBECONFIG, ~/.kube/config or the service account. */
   static fromEnv(env: NodeJS.ProcessEnv, log?: (line: string) => void): ClusterJobs {
     const settings = kubeSettingsFromEnv(env);
-    return new ClusterJobs({ settings, clients: kubeClients(settings, env), ...(log !== undefined ? { log } : {}) });
+    return new ClusterJobs({ settings, clients: kubeClients(settings), ...(log !== undefined ? { log } : {}) });
   }
 
   get namespace(): string {
@@ -121,6 +135,33 @@ export class ClusterJobs {
     if (failed !== undefined) return { state: 'failed', reason: failed.reason ?? 'Failed', message: failed.message ?? '' };
     if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { state: 'succeeded' };
     return { state: 'active', failedPods: job.status?.failed ?? 0 };
+  }
+
+  /**
+   * Looks at a job: its status file, and (with `checkJob`; it costs an API call) its master Job.
+   * The status file is read again after the Job is seen ended, since the master writes its final
+   * status before it exits.
+   */
+  async observe(jobId: string, statusFile: string, checkJob: boolean): Promise<Observation> {
+    let status = this.readStatus(statusFile);
+    const final = (s: MasterStatus | undefined): Observation['end'] =>
+      s !== undefined && s.state !== 'running' && s.summary !== undefined
+        ? { status: s.state, summary: s.summary, ...(s.summary.error !== undefined ? { error: s.summary.error } : {}) }
+        : undefined;
+    if (final(status) !== undefined || !checkJob) return { status, master: undefined, end: final(status) };
+    const master = await this.masterState(jobId);
+    if (master.state === 'failed' || master.state === 'succeeded') {
+      status = this.readStatus(statusFile);
+      const end = final(status);
+      if (end !== undefined) return { status, master, end };
+      const name = jobObjectNames(jobId).master;
+      const message =
+        master.state === 'failed'
+          ? `the master Job ${name} failed (${master.reason}): ${master.message}; \`kubectl logs -n ${this.namespace} job/${name}\` shows why`
+          : `the master Job ${name} ended without writing the job's final status`;
+      return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_INTERNAL', message } } };
+    }
+    return { status, master, end: undefined };
   }
 
   /** The master's last status, or undefined if it has not written one (or it is being replaced). */

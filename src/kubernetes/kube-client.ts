@@ -11,14 +11,14 @@ export interface KubeClients {
 }
 
 /**
- * Connects the way kubectl would: `$KUBECONFIG` if set, else ~/.kube/config, else the pod's
+ * Connects the way kubectl would: KUBECONFIG if set, else ~/.kube/config, else the pod's
  * service account (in a cluster). The namespace is TORPEDO_K8S_NAMESPACE, else the current
  * context's (a service account's own namespace in a pod), else `default`.
  */
-export function kubeClients(settings: Pick<KubeSettings, 'namespace'>, env: NodeJS.ProcessEnv = process.env): KubeClients {
+export function kubeClients(settings: Pick<KubeSettings, 'namespace' | 'kubeconfig'>): KubeClients {
   const config = new KubeConfig();
-  const file = env['KUBECONFIG'];
-  if (file !== undefined && file !== '') config.loadFromFile(file.split(':')[0] as string);
+  // Only the first file of a KUBECONFIG list: torpedo needs one context, not kubectl's merging.
+  if (settings.kubeconfig !== undefined) config.loadFromFile(settings.kubeconfig.split(':')[0] as string);
   else config.loadFromDefault();
   const namespace = settings.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
   return { config, batch: config.makeApiClient(BatchV1Api), core: config.makeApiClient(CoreV1Api), namespace };

@@ -3,9 +3,12 @@ import { TorpedoError } from '../errors.ts';
 /**
  * Where and how torpedo creates its Kubernetes objects. Read from `TORPEDO_K8S_*` variables by the
  * manager (which creates master Jobs) and by each master (which creates its workers Job); the
- * master Job hands the manager's settings on to its pod as the same variables (`settingsEnv`).
+ * master Job hands the manager's settings on to its pod as the same variables (`settingsEnv`),
+ * except KUBECONFIG: a master pod reaches the API with its own service account.
  */
 export interface KubeSettings {
+  /** KUBECONFIG: how to reach the API server; unset: ~/.kube/config, else the pod's service account. */
+  readonly kubeconfig: string | undefined;
   /** TORPEDO_K8S_NAMESPACE; default: the kubeconfig's or service account's namespace, else `default`. */
   readonly namespace: string | undefined;
   /** TORPEDO_K8S_IMAGE: the torpedo image; masters and workers run `torpedo …` in it. Required. */
@@ -54,6 +57,7 @@ export function kubeSettingsFromEnv(env: NodeJS.ProcessEnv): KubeSettings {
   const dataPath = env['TORPEDO_K8S_DATA_PATH'] || env['TORPEDO_HOME'] || '/data';
   if (!dataPath.startsWith('/')) throw new TorpedoError('TORPEDO_ERR_CONFIG', `the data path must be absolute (it is a mount path in pods), not ${JSON.stringify(dataPath)}`);
   return {
+    kubeconfig: env['KUBECONFIG'] || undefined,
     namespace: env['TORPEDO_K8S_NAMESPACE'] || undefined,
     image,
     imagePullPolicy: pull as KubeSettings['imagePullPolicy'],

@@ -31,7 +31,7 @@ export interface KubernetesLauncherOptions {
 export function createKubernetesLauncher(o: { spec: MasterSpec; env?: NodeJS.ProcessEnv; log?: (line: string) => void }): KubernetesLauncher {
   const env = o.env ?? process.env;
   const settings = kubeSettingsFromEnv(env);
-  return new KubernetesLauncher({ spec: o.spec, settings, clients: kubeClients(settings, env), env, ...(o.log !== undefined ? { log: o.log } : {}) });
+  return new KubernetesLauncher({ spec: o.spec, settings, clients: kubeClients(settings), env, ...(o.log !== undefined ? { log: o.log } : {}) });
 }
 
 /**

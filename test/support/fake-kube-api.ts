@@ -38,6 +38,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAllYaml } from '@kubernetes/client-node';
 import { BIN } from '../../src/paths.ts';
 
 export type Kind = 'jobs' | 'pods' | 'secrets';
@@ -985,6 +986,30 @@ export class FakeKubeApi {
     }
     return text;
   }
+}
+
+/**
+ * The `rbac` option from Role and RoleBinding manifests (e.g. deploy/kubernetes/base/*-rbac.yaml):
+ * each ServiceAccount subject, as `system:serviceaccount:NS:NAME`, gets every `verb resource` of
+ * its Roles. Only the resources and verbs this fake serves matter; `*` is not expanded.
+ */
+export function rbacFromManifests(texts: readonly string[], namespace: string): Record<string, string[]> {
+  const docs = texts.flatMap((t) => loadAllYaml(t) as any[]).filter((d) => d !== null && typeof d === 'object');
+  const roles = new Map<string, string[]>();
+  for (const role of docs.filter((d) => d.kind === 'Role')) {
+    const rules: string[] = [];
+    for (const rule of role.rules ?? []) for (const resource of rule.resources ?? []) for (const verb of rule.verbs ?? []) rules.push(`${verb} ${resource}`);
+    roles.set(role.metadata.name, rules);
+  }
+  const rbac: Record<string, string[]> = {};
+  for (const binding of docs.filter((d) => d.kind === 'RoleBinding' && d.roleRef?.kind === 'Role')) {
+    for (const subject of binding.subjects ?? []) {
+      if (subject.kind !== 'ServiceAccount') continue;
+      const identity = `system:serviceaccount:${subject.namespace ?? namespace}:${subject.name}`;
+      rbac[identity] = [...(rbac[identity] ?? []), ...(roles.get(binding.roleRef.name) ?? [])];
+    }
+  }
+  return rbac;
 }
 
 class ConfigError extends Error {}
