@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TorpedoError } from '../errors.ts';
+import { kubeSettingsFromEnv, type KubeSettings } from '../kubernetes/kube-settings.ts';
 
 /** Everything the manager can be configured with; built once by `loadConfig`. */
 export interface ManagerConfig {
@@ -24,6 +25,13 @@ export interface ManagerConfig {
   readonly loginAttempts: number;
   readonly loginWindowMs: number;
   readonly production: boolean;
+  /**
+   * TORPEDO_LAUNCHER: `local` (default) runs each job's master in this process and its workers as
+   * child processes; `kubernetes` runs each job as a master Job on the cluster (src/kubernetes/),
+   * with its settings in `kubernetes`.
+   */
+  readonly launcher: 'local' | 'kubernetes';
+  readonly kubernetes: KubeSettings | undefined;
 }
 
 /** The secret that ships in docs and examples; refused in production. */
@@ -47,6 +55,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
     );
   }
   jwtSecret ??= developmentSecret(home);
+  const launcher = env['TORPEDO_LAUNCHER'] || 'local';
+  if (launcher !== 'local' && launcher !== 'kubernetes') {
+    throw new TorpedoError('TORPEDO_ERR_CONFIG', `TORPEDO_LAUNCHER must be \`local\` or \`kubernetes\`, not ${JSON.stringify(launcher)}`);
+  }
+  // Job directories are under HOME; on a cluster they must be on the data volume, at the same path in every pod.
+  const kubernetes = launcher === 'kubernetes' ? kubeSettingsFromEnv({ ...env, TORPEDO_HOME: home }) : undefined;
+  if (kubernetes !== undefined && home !== kubernetes.dataPath && !home.startsWith(`${kubernetes.dataPath}/`)) {
+    throw new TorpedoError('TORPEDO_ERR_CONFIG', `TORPEDO_HOME (${home}) must be on the data volume, mounted at TORPEDO_K8S_DATA_PATH (${kubernetes.dataPath}) in masters and workers`);
+  }
   return {
     host: flags.host ?? env['TORPEDO_HOST'] ?? (production ? '0.0.0.0' : '127.0.0.1'),
     port: integer('port', flags.port ?? env['TORPEDO_PORT'] ?? env['PORT'] ?? '7777', 0, 65535),
@@ -62,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
     loginAttempts: integer('TORPEDO_LOGIN_ATTEMPTS', env['TORPEDO_LOGIN_ATTEMPTS'] ?? '10', 1, 1e6),
     loginWindowMs: 60_000 * integer('TORPEDO_LOGIN_WINDOW_MINUTES', env['TORPEDO_LOGIN_WINDOW_MINUTES'] ?? '15', 1, 1440),
     production,
+    launcher,
+    kubernetes,
   };
 }
 
