@@ -3,7 +3,7 @@
 // (`torpedo master --launcher kubernetes` as a local process); the master creates the workers Job,
 // whose pods run `torpedo worker`. Outputs are compared with `torpedo run` on the same input.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterJobs } from '../src/kubernetes/cluster-jobs.ts';
@@ -155,6 +155,8 @@ describe('a job on the fake cluster', () => {
   test('master Job → master pod → workers Job → worker pods: the output equals `torpedo run`, and only granted calls are made', async () => {
     const id = 'job-k8s-whole';
     const { jobDir, output, statusFile } = await prepare(id, QUICK());
+    const specCopy = join(dir, `${id}.json`); // the job directory goes at commit
+    copyFileSync(join(jobDir, 'job.json'), specCopy);
     await jobs.start({ jobId: id, jobDir, statusFile });
     assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
     assert.deepEqual(readParts(output), oracle);
@@ -179,6 +181,32 @@ describe('a job on the fake cluster', () => {
     for (const call of made(MASTER)) assert.ok(MASTER_NEEDS.includes(call), `the master made ${call}`);
     for (const needed of ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods']) assert.ok(made(MASTER).includes(needed), `the master did ${needed}`);
     assert.ok(fake.calls.every((c) => c.namespace === NS), 'everything in one namespace');
+
+    // `torpedo k8s render-job` shows exactly these objects (bar what the API server and the
+    // master fill in: uids, the token, the master's address).
+    const created = fake.created.filter((o) => o.metadata.labels?.['torpedo/job-id'] === id);
+    assert.deepEqual(
+      created.map((o) => `${o.kind} ${o.metadata.name}`),
+      [`Job ${jobObjectNames(id).master}`, `Secret ${jobObjectNames(id).secret}`, `Job ${jobObjectNames(id).workers}`],
+    );
+    const workersCommand = (created[2]?.spec.template.spec.containers[0].command ?? []) as string[];
+    const rendered = await runCli(['k8s', 'render-job', specCopy, '-o', 'json', '-n', NS, '--job-id', id, '--status-file', statusFile, '--master-url', workersCommand[3] ?? ''], {
+      env: { TORPEDO_K8S_IMAGE: 'torpedo:test', TORPEDO_K8S_DATA_PATH: data, TORPEDO_K8S_NAMESPACE: NS },
+    });
+    assert.equal(rendered.code, 0, rendered.stderr);
+    const [secret, renderedMaster, renderedWorkers] = (JSON.parse(rendered.stdout) as { items: KubeObject[] }).items;
+    assert.deepEqual(secret?.metadata.labels, created[1]?.metadata.labels);
+    assert.equal(secret?.metadata.ownerReferences?.[0]?.name, jobObjectNames(id).master);
+    for (const [mine, real] of [
+      [renderedMaster, created[0]],
+      [renderedWorkers, created[2]],
+    ] as const) {
+      assert.deepEqual(mine?.metadata.labels, real?.metadata.labels);
+      assert.deepEqual(mine?.spec.template.spec, real?.spec.template.spec);
+      for (const field of ['backoffLimit', 'parallelism', 'ttlSecondsAfterFinished', 'podFailurePolicy'] as const) {
+        if (mine?.spec[field] !== undefined) assert.deepEqual(mine.spec[field], real?.spec[field], field);
+      }
+    }
   });
 
   test('a worker pod killed mid-task is noticed through the watch within seconds (not the 60 s lease); the job succeeds with the same output', async () => {

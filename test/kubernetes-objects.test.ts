@@ -2,13 +2,16 @@
 // (kubernetes-models), plus checks of what matters: restarts, ownership, secrets, non-root, RWX
 // data volume, resources from the job's settings, labels.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { kubeSettingsFromEnv } from '../src/kubernetes/kube-settings.ts';
 import { jobLabels, jobObjectNames, jobSelector } from '../src/kubernetes/names.ts';
 import { jobSecret, masterJob, ownerReference, workerMemoryBytes, workersJob } from '../src/kubernetes/objects.ts';
 import type { MasterSpec } from '../src/master/master-spec.ts';
+import { removeDir, ROOT, runCli, tempDir } from './helpers.ts';
 
 const MIB = 2 ** 20;
 const settings = kubeSettingsFromEnv({ TORPEDO_K8S_IMAGE: 'registry.example/torpedo:0.1.0', TORPEDO_HOME: '/data' });
@@ -226,5 +229,37 @@ describe('the workers Job', () => {
     const r = c?.resources;
     assert.equal(r?.requests?.['memory'], r?.limits?.['memory'], 'request = limit: a worker is not evicted for using what it was given');
     assert.equal(r?.requests?.['cpu'], '500m');
+  });
+});
+
+describe('torpedo k8s render-job', () => {
+  test('prints the Secret, the master Job and the workers Job of a prepared job as YAML (valid objects) or a JSON List; refuses without an image', async () => {
+    const dir = tempDir('torpedo-render-');
+    try {
+      const prepared = await runCli(['run', 'wordcount', '--input', join(ROOT, 'examples', 'data', 'sample.txt'), '--output', join(dir, 'out'), '--workers', '5', '--prepare-only']);
+      assert.equal(prepared.code, 0, prepared.stderr);
+      const jobDir = prepared.stdout.trim();
+      const env = { TORPEDO_K8S_IMAGE: 'registry.example/torpedo:0.1.0', TORPEDO_K8S_NAMESPACE: 'batch', TORPEDO_K8S_DATA_PATH: dir };
+      const yaml = await runCli(['k8s', 'render-job', jobDir, '--job-id', 'job-1'], { env });
+      assert.equal(yaml.code, 0, yaml.stderr);
+      const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS() as any);
+      assert.deepEqual(
+        docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`),
+        ['Secret batch/torpedo-job-1-token', 'Job batch/torpedo-job-1-master', 'Job batch/torpedo-job-1-workers'],
+      );
+      new Secret(docs[0]).validate();
+      new Job(docs[1]).validate();
+      new Job(docs[2]).validate();
+      assert.equal(docs[2].spec.parallelism, 5);
+      assert.ok(!yaml.stdout.includes('&a'), 'no YAML anchors: every object reads on its own');
+      const json = await runCli(['k8s', 'render-job', join(jobDir, 'job.json'), '-o', 'json'], { env });
+      assert.equal(json.code, 0, json.stderr);
+      assert.equal(JSON.parse(json.stdout).items.length, 3);
+      const refused = await runCli(['k8s', 'render-job', jobDir], { env: { TORPEDO_K8S_IMAGE: '' } });
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /TORPEDO_ERR_CONFIG.*TORPEDO_K8S_IMAGE/);
+    } finally {
+      removeDir(dir);
+    }
   });
 });

@@ -4,7 +4,8 @@ import { TorpedoError } from '../errors.ts';
  * Where and how torpedo creates its Kubernetes objects. Read from `TORPEDO_K8S_*` variables by the
  * manager (which creates master Jobs) and by each master (which creates its workers Job); the
  * master Job hands the manager's settings on to its pod as the same variables (`settingsEnv`),
- * except KUBECONFIG: a master pod reaches the API with its own service account.
+ * except KUBECONFIG (a master pod reaches the API with its own service account) and the master
+ * port (the master Job's own TORPEDO_MASTER_PORT).
  */
 export interface KubeSettings {
   /** KUBECONFIG: how to reach the API server; unset: ~/.kube/config, else the pod's service account. */
@@ -89,7 +90,6 @@ export function settingsEnv(s: KubeSettings): { name: string; value: string }[] 
     TORPEDO_K8S_DATA_PATH: s.dataPath,
     TORPEDO_K8S_MASTER_SERVICE_ACCOUNT: s.masterServiceAccount,
     TORPEDO_K8S_WORKER_SERVICE_ACCOUNT: s.workerServiceAccount,
-    TORPEDO_K8S_MASTER_PORT: s.masterPort,
     TORPEDO_K8S_WORKER_CPU: s.workerCpu,
     TORPEDO_K8S_TTL_SECONDS: s.ttlSecondsAfterFinished,
     TORPEDO_K8S_RUN_AS_USER: s.runAsUser,

@@ -153,6 +153,8 @@ class HttpError extends Error {
 
 export class FakeKubeApi {
   readonly calls: Call[] = [];
+  /** Every object created through the API, as stored (defaults filled in), in order. */
+  readonly created: KubeObject[] = [];
   /** The base URL, http://127.0.0.1:PORT. */
   url = '';
   /**
@@ -420,6 +422,7 @@ export class FakeKubeApi {
     }
     if (kind === 'jobs') defaultJob(obj);
     this.#put(kind, obj, 'ADDED');
+    this.created.push(clone(obj));
     // The garbage collector removes dependents whose owners are gone, including never-existing ones.
     if (this.#danglingOwner(obj)) setImmediate(() => this.#collectIfOrphaned(kind, namespace, name));
     this.#queueSync();
