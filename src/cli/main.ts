@@ -5,6 +5,7 @@ import { registerManagerCommand } from './manager-command.ts';
 import { registerMasterCommand } from './master-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerClientCommands } from './client/index.ts';
+import { registerK8sCommand } from './k8s-command.ts';
 
 /** The `torpedo` command: parses arguments and hands over to one subcommand. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -22,5 +23,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerInternalCommands(program);
   registerManagerCommand(program);
   registerClientCommands(program);
+  registerK8sCommand(program);
   await program.parseAsync([...argv]);
 }
