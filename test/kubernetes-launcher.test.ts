@@ -21,7 +21,7 @@ const RBAC = rbacFromManifests(
   NS,
 );
 /** What the launcher needs at least (less than deploy/ grants the manager). */
-const MANAGER_NEEDS = ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets'];
+const MANAGER_NEEDS = ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets', 'list pods'];
 const MASTER_NEEDS = ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods', 'delete pods', 'get pods/log'];
 
 let dir: string;
@@ -33,6 +33,9 @@ let oracle: string[];
 let bigInput: string;
 let slowOracle: string[];
 const PACED = join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs');
+
+/** The manager's settings, pointing at the fake. */
+const CLUSTER_ENV = (): NodeJS.ProcessEnv => ({ TORPEDO_K8S_IMAGE: 'torpedo:test', TORPEDO_K8S_DATA_PATH: data, TORPEDO_K8S_NAMESPACE: NS, KUBECONFIG: fake.kubeconfig(MANAGER, NS) });
 
 /** A word count input big enough for several map tasks and a couple of seconds of work. */
 function makeInput(path: string): void {
@@ -138,12 +141,7 @@ before(async () => {
   oracle = readParts(join(dir, 'oracle'));
   slowOracle = readParts(join(dir, 'slow-oracle'));
   fake = await FakeKubeApi.start({ claims: { 'torpedo-data': data }, freePortEnv: ['TORPEDO_MASTER_PORT'], rbac: RBAC });
-  jobs = ClusterJobs.fromEnv({
-    TORPEDO_K8S_IMAGE: 'torpedo:test',
-    TORPEDO_K8S_DATA_PATH: data,
-    TORPEDO_K8S_NAMESPACE: NS,
-    KUBECONFIG: fake.kubeconfig(MANAGER, NS),
-  });
+  jobs = ClusterJobs.fromEnv(CLUSTER_ENV());
 });
 
 after(async () => {
@@ -286,6 +284,27 @@ describe('a job on the fake cluster', () => {
     await fake.waitFor('every process of the job to end', () => pids.every((pid) => !alive(pid)) || undefined, 10_000);
     assert.deepEqual(await jobs.masterState(id), { state: 'missing' });
     await jobs.cancel(id); // idempotent
+  });
+
+  test('a master pod that cannot start (an image it cannot pull) fails its job after the start timeout, with the reason; its Job is removed', async () => {
+    const id = 'job-k8s-unpullable';
+    const { jobDir, statusFile } = await prepare(id, QUICK());
+    const impatient = ClusterJobs.fromEnv({ ...CLUSTER_ENV(), TORPEDO_K8S_START_TIMEOUT: '1' });
+    fake.unpullable = (pod) => pod.metadata.labels?.['torpedo/job-id'] === id;
+    try {
+      await impatient.start({ jobId: id, jobDir, statusFile });
+      let end: Awaited<ReturnType<ClusterJobs['observe']>>['end'];
+      const deadline = Date.now() + 20_000;
+      while (end === undefined && Date.now() < deadline) {
+        end = (await impatient.observe(id, statusFile, true)).end;
+        if (end === undefined) await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.equal(end?.status, 'failed');
+      assert.match(end?.error?.message ?? '', /^the master could not start: pod torpedo-job-k8s-unpullable-master-\w+: ImagePullBackOff: Back-off pulling image "torpedo:test"/);
+      await fake.waitFor('the master Job to go', () => (fake.get('jobs', NS, jobObjectNames(id).master) === undefined ? true : undefined), 10_000);
+    } finally {
+      fake.unpullable = undefined;
+    }
   });
 });
 

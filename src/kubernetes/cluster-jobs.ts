@@ -5,7 +5,7 @@ import type { JobSnapshot, Progress } from '../master/master.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import { isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from './kube-settings.ts';
-import { jobObjectNames } from './names.ts';
+import { jobObjectNames, jobSelector } from './names.ts';
 import { jobSecret, masterJob, ownerReference } from './objects.ts';
 
 /** What `torpedo master --status-file` writes (see src/cli/master-command.ts). */
@@ -16,6 +16,9 @@ export interface MasterStatus {
   readonly snapshot?: JobSnapshot;
   readonly summary?: JobSummary;
 }
+
+/** Why a container may wait for ever: the kubelet retries, but something must change first. */
+const STUCK_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
 
 /** Where a master Job stands, from its status conditions. */
 export type MasterJobState =
@@ -41,8 +44,8 @@ export interface Observation {
  * The manager's side of running jobs on a cluster (`TORPEDO_LAUNCHER=kubernetes`): starting a
  * prepared job as a master Job with its Secret, cancelling it, and reading how it goes — from the
  * master's status file on the shared volume and the master Job's status — so that any manager
- * replica can follow any job. Needs, in the manager's namespace: jobs create/get/delete and
- * secrets create/delete.
+ * replica can follow any job. Needs, in the manager's namespace: jobs create/get/delete, secrets
+ * create/delete, and pods list (to tell why a master does not start).
  */
 export class ClusterJobs {
   readonly settings: KubeSettings;
@@ -161,7 +164,35 @@ export class ClusterJobs {
           : `the master Job ${name} ended without writing the job's final status`;
       return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_INTERNAL', message } } };
     }
+    if (master.state === 'active' && status === undefined) {
+      const stuck = await this.#stuckMaster(jobId);
+      if (stuck !== undefined) {
+        // It will not start by itself: take it away, and say why.
+        await this.#deleteJob(jobObjectNames(jobId).master, undefined);
+        return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_INTERNAL', message: `the master could not start: ${stuck}` } } };
+      }
+    }
     return { status, master, end: undefined };
+  }
+
+  /**
+   * A master pod that has been waiting for longer than the start timeout for something that will
+   * not come by itself (an image it cannot pull, a missing Secret, no node to run on), described.
+   */
+  async #stuckMaster(jobId: string): Promise<string | undefined> {
+    const { core, namespace } = this.#clients;
+    const pods = await kubeCall(`list pods of ${jobId}`, () => core.listNamespacedPod({ namespace, labelSelector: jobSelector(jobId, 'master') }));
+    const timeoutMs = this.settings.startTimeoutSeconds * 1000;
+    for (const pod of pods.items) {
+      const created = pod.metadata?.creationTimestamp;
+      if (pod.status?.phase !== 'Pending' || created === undefined || Date.now() - new Date(created).getTime() < timeoutMs) continue;
+      const name = pod.metadata?.name ?? '';
+      const waiting = pod.status.containerStatuses?.map((c) => c.state?.waiting).find((w) => w?.reason !== undefined && STUCK_REASONS.has(w.reason));
+      if (waiting !== undefined) return `pod ${name}: ${waiting.reason}: ${waiting.message ?? ''}`.trim();
+      const unschedulable = pod.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+      if (unschedulable !== undefined) return `pod ${name} cannot be scheduled: ${unschedulable.reason ?? ''} ${unschedulable.message ?? ''}`.trim();
+    }
+    return undefined;
   }
 
   /** The master's last status, or undefined if it has not written one (or it is being replaced). */

@@ -38,6 +38,11 @@ export interface KubeSettings {
   readonly masterRestarts: number;
   /** TORPEDO_K8S_TTL_SECONDS (default 3600): finished Jobs (and what they own) are deleted after this. */
   readonly ttlSecondsAfterFinished: number;
+  /**
+   * TORPEDO_K8S_START_TIMEOUT (seconds, default 300): a master pod still unable to start after this
+   * long (image pull errors, a missing Secret, unschedulable) fails its job.
+   */
+  readonly startTimeoutSeconds: number;
   /** TORPEDO_K8S_RUN_AS_USER / _GROUP (default 1000): the non-root uid and gid of every container. */
   readonly runAsUser: number;
   readonly runAsGroup: number;
@@ -72,6 +77,7 @@ export function kubeSettingsFromEnv(env: NodeJS.ProcessEnv): KubeSettings {
     workerCpu: env['TORPEDO_K8S_WORKER_CPU'] || '500m',
     masterRestarts: integer(env, 'TORPEDO_K8S_MASTER_RESTARTS', 6, 0, 1000),
     ttlSecondsAfterFinished: integer(env, 'TORPEDO_K8S_TTL_SECONDS', 3600, 0, 365 * 86400),
+    startTimeoutSeconds: integer(env, 'TORPEDO_K8S_START_TIMEOUT', 300, 1, 86400),
     runAsUser: integer(env, 'TORPEDO_K8S_RUN_AS_USER', 1000, 1, 2 ** 31 - 1),
     runAsGroup: integer(env, 'TORPEDO_K8S_RUN_AS_GROUP', 1000, 0, 2 ** 31 - 1),
   };

@@ -162,6 +162,8 @@ export class FakeKubeApi {
    * 200 stream (what kube-apiserver does), or a plain HTTP 410 answer (which clients also meet).
    */
   goneAs: 'event' | 'status' = 'event';
+  /** Pods whose image cannot be pulled: they stay Pending in ImagePullBackOff (images are otherwise not modelled). */
+  unpullable: ((pod: KubeObject) => boolean) | undefined;
   /** A directory for kubeconfig files, pod logs and pods' home directories; removed by close(). */
   readonly dir: string;
   readonly #o: FakeKubeOptions;
@@ -757,6 +759,15 @@ export class FakeKubeApi {
     const containers = pod.spec.containers as any[];
     if (containers.length !== 1) return this.#failPod(pod, 'FakeUnsupported', 'the fake runs pods of exactly one container');
     const c = containers[0];
+    if (this.unpullable?.(pod) === true) {
+      this.#pending.add(k); // for ever
+      this.#update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+        p.status.containerStatuses = [
+          { name: c.name, image: c.image, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` } } },
+        ];
+      });
+      return;
+    }
     let argv: string[];
     let env: Record<string, string>;
     try {
