@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { TorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
+import { readMasterSpec } from '../master/master-spec.ts';
 import type { JobSnapshot, Progress } from '../master/master.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import { isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
@@ -76,6 +78,9 @@ export class ClusterJobs {
   async start(o: { jobId: string; jobDir: string; statusFile: string }): Promise<void> {
     const { batch, core, namespace } = this.#clients;
     const names = jobObjectNames(o.jobId);
+    // The master names the workers Job and finds the Secret by the id in job.json.
+    const specId = readMasterSpec(o.jobDir).jobId;
+    if (specId !== o.jobId) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `${o.jobDir}/job.json is job ${specId}, not ${o.jobId}`);
     const body = masterJob({ settings: this.settings, namespace, jobId: o.jobId, jobDir: o.jobDir, statusFile: o.statusFile });
     let uid: string | undefined;
     try {

@@ -812,7 +812,8 @@ export class FakeKubeApi {
     const home = join(this.dir, 'home', name);
     mkdirSync(home, { recursive: true });
     const log = openSync(this.#logFile(namespace, name), 'a');
-    const child = spawn(exe[0] as string, [...exe.slice(1), ...args], { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
+    const argv0 = [...PDEATHSIG, ...exe];
+    const child = spawn(argv0[0] as string, [...argv0.slice(1), ...args], { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     container.child = child;
     container.startedAt = now();
@@ -1027,6 +1028,9 @@ export function rbacFromManifests(texts: readonly string[], namespace: string): 
 }
 
 class ConfigError extends Error {}
+
+/** Containers die with the test process, even if it is killed: setpriv (util-linux) asks the kernel. */
+const PDEATHSIG = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
 
 /** Process groups of running containers: killed if the test process exits without close(). */
 const LIVE_GROUPS = new Set<number>();
