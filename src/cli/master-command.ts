@@ -79,6 +79,7 @@ async function runMasterCommand(flags: MasterFlags): Promise<number> {
           : localLauncher(spec, layout, { verbose: flags.verbose });
     log(`job ${spec.jobId} (${spec.jobName}): ${spec.splits.length} map tasks, ${spec.reducers} reduce tasks, ${spec.workers} workers (${flags.launcher})`);
     let stopStatus = (): void => {};
+    let started: Master | undefined;
     summary = await runMaster(spec, {
       launcher,
       listenHost: listen.host,
@@ -87,11 +88,20 @@ async function runMasterCommand(flags: MasterFlags): Promise<number> {
       token: token.value,
       log,
       onStart: (master) => {
+        started = master;
         if (flags.statusFile !== undefined) stopStatus = writeStatusEvery(master, flags.statusFile, flags.statusInterval);
       },
     });
     stopStatus();
-    if (flags.statusFile !== undefined) writeStatus(flags.statusFile, { state: summary.status, updatedAt: Date.now(), summary });
+    // The last word: the final task table and counters with the summary, nothing a second stale.
+    if (flags.statusFile !== undefined) {
+      writeStatus(flags.statusFile, {
+        state: summary.status,
+        updatedAt: Date.now(),
+        ...(started !== undefined ? { progress: started.progress(), snapshot: started.snapshot() } : {}),
+        summary,
+      });
+    }
   } catch (e) {
     if (!isTorpedoError(e)) throw e;
     process.stderr.write(`torpedo master: error ${e.code}: ${e.message}\n`);
