@@ -66,6 +66,11 @@ export interface RunJobOptions {
   readonly workerNodeArgs?: readonly string[];
   /** Called once the master exists, e.g. to show progress. */
   readonly onStart?: (master: Master) => void;
+  /**
+   * The id of a new job (the manager's, which names its objects on a cluster); default a fresh
+   * one. A resumed job keeps the id in its job.json.
+   */
+  readonly jobId?: string;
 }
 
 export const DEFAULT_SPLIT_SIZE = 64e6;
@@ -159,7 +164,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   }
   const jobId = resuming
     ? (JSON.parse(readFileSync(layout.spec, 'utf8')) as { jobId: string }).jobId
-    : `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    : (o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
   const spec: MasterSpec = {
     jobId,
     ...identity,

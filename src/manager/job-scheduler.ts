@@ -8,7 +8,6 @@ import { TorpedoError, isTorpedoError } from '../errors.ts';
 import { compileJobInChild, probeJob } from '../job/probe-job.ts';
 import { prepareJob, runLocalJob, type RunJobOptions } from '../job/run-local-job.ts';
 import type { ClusterJobs, MasterStatus, Observation } from '../kubernetes/cluster-jobs.ts';
-import { writeMasterSpec } from '../master/master-spec.ts';
 import type { JobSnapshot, Master, Progress } from '../master/master.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
@@ -454,13 +453,12 @@ export class JobScheduler {
     if (this.#starting.has(row.id)) return;
     const started = (async () => {
       try {
-        const prepared = await prepareJob({ ...this.#runOptions(row), confineStreaming: false });
+        // The cluster's objects are named and labelled after the manager's job id.
+        const prepared = await prepareJob({ ...this.#runOptions(row), jobId: row.id, confineStreaming: false });
         if ('complete' in prepared) {
           await this.#finishOnCluster(row.id, { status: 'succeeded', summary: prepared.complete }, undefined);
           return;
         }
-        // The cluster's objects are named and labelled after the manager's job id.
-        if (prepared.spec.jobId !== row.id) writeMasterSpec(prepared.layout.spec, { ...prepared.spec, jobId: row.id });
         const cluster = await this.#clusterJobs();
         await cluster.start({ jobId: row.id, jobDir: prepared.layout.workDir, statusFile: this.statusFile(row.id) });
         // Cancelled (by any replica) while we were creating it: take it back.
