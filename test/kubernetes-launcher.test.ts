@@ -300,6 +300,7 @@ describe('a job on the fake cluster', () => {
         if (end === undefined) await new Promise((r) => setTimeout(r, 300));
       }
       assert.equal(end?.status, 'failed');
+      assert.equal(end?.error?.code, 'TORPEDO_ERR_CLUSTER');
       assert.match(end?.error?.message ?? '', /^the master could not start: pod torpedo-job-k8s-unpullable-master-\w+: ImagePullBackOff: Back-off pulling image "torpedo:test"/);
       await fake.waitFor('the master Job to go', () => (fake.get('jobs', NS, jobObjectNames(id).master) === undefined ? true : undefined), 10_000);
     } finally {

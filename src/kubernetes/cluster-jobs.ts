@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { TorpedoError } from '../errors.ts';
+import { TorpedoError, isTorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { readMasterSpec } from '../master/master-spec.ts';
 import type { JobSnapshot, Progress } from '../master/master.ts';
@@ -47,7 +47,8 @@ export interface Observation {
  * prepared job as a master Job with its Secret, cancelling it, and reading how it goes — from the
  * master's status file on the shared volume and the master Job's status — so that any manager
  * replica can follow any job. Needs, in the manager's namespace: jobs create/get/delete, secrets
- * create/delete, and pods list (to tell why a master does not start).
+ * create/delete, and pods list (to tell why a master does not start). What fails here (an API
+ * call, after kubeCall's retries; a master that cannot start) is a TORPEDO_ERR_CLUSTER.
  */
 export class ClusterJobs {
   readonly settings: KubeSettings;
@@ -80,13 +81,13 @@ export class ClusterJobs {
     const names = jobObjectNames(o.jobId);
     // The master names the workers Job and finds the Secret by the id in job.json.
     const specId = readMasterSpec(o.jobDir).jobId;
-    if (specId !== o.jobId) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `${o.jobDir}/job.json is job ${specId}, not ${o.jobId}`);
+    if (specId !== o.jobId) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `${o.jobDir}/job.json is job ${specId}, not ${o.jobId}`);
     const body = masterJob({ settings: this.settings, namespace, jobId: o.jobId, jobDir: o.jobDir, statusFile: o.statusFile });
     let uid: string | undefined;
     try {
       uid = (await kubeCall(`create Job ${names.master}`, () => batch.createNamespacedJob({ namespace, body }))).metadata?.uid;
     } catch (e) {
-      if (!isConflict(e)) throw e;
+      if (!isConflict(e)) throw clusterError(e);
       this.#log(`Job ${names.master} exists already: following it`);
       return;
     }
@@ -97,7 +98,7 @@ export class ClusterJobs {
     } catch (e) {
       // Without its Secret the master pod never starts: take the Job back.
       await this.#deleteJob(names.master, uid).catch(() => {});
-      throw e;
+      throw clusterError(e);
     }
     this.#log(`created Job ${names.master} and Secret ${names.secret} in ${namespace}`);
   }
@@ -114,7 +115,7 @@ export class ClusterJobs {
     await this.deleteWorkers(jobId);
     const { core, namespace } = this.#clients;
     await kubeCall(`delete Secret ${names.secret}`, () => core.deleteNamespacedSecret({ name: names.secret, namespace })).catch((e: unknown) => {
-      if (!isNotFound(e)) throw e;
+      if (!isNotFound(e)) throw clusterError(e);
     });
   }
 
@@ -136,7 +137,7 @@ export class ClusterJobs {
       job = await kubeCall(`get Job ${name}`, () => batch.readNamespacedJob({ name, namespace }));
     } catch (e) {
       if (isNotFound(e)) return { state: 'missing' };
-      throw e;
+      throw clusterError(e);
     }
     const conditions = job.status?.conditions ?? [];
     const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
@@ -167,14 +168,14 @@ export class ClusterJobs {
         master.state === 'failed'
           ? `the master Job ${name} failed (${master.reason}): ${master.message}; \`kubectl logs -n ${this.namespace} job/${name}\` shows why`
           : `the master Job ${name} ended without writing the job's final status`;
-      return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_INTERNAL', message } } };
+      return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_CLUSTER', message } } };
     }
     if (master.state === 'active' && status === undefined) {
       const stuck = await this.#stuckMaster(jobId);
       if (stuck !== undefined) {
         // It will not start by itself: take it away, and say why.
         await this.#deleteJob(jobObjectNames(jobId).master, undefined);
-        return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_INTERNAL', message: `the master could not start: ${stuck}` } } };
+        return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_CLUSTER', message: `the master could not start: ${stuck}` } } };
       }
     }
     return { status, master, end: undefined };
@@ -186,7 +187,12 @@ export class ClusterJobs {
    */
   async #stuckMaster(jobId: string): Promise<string | undefined> {
     const { core, namespace } = this.#clients;
-    const pods = await kubeCall(`list pods of ${jobId}`, () => core.listNamespacedPod({ namespace, labelSelector: jobSelector(jobId, 'master') }));
+    let pods;
+    try {
+      pods = await kubeCall(`list pods of ${jobId}`, () => core.listNamespacedPod({ namespace, labelSelector: jobSelector(jobId, 'master') }));
+    } catch (e) {
+      throw clusterError(e);
+    }
     const timeoutMs = this.settings.startTimeoutSeconds * 1000;
     for (const pod of pods.items) {
       const created = pod.metadata?.creationTimestamp;
@@ -219,7 +225,12 @@ export class ClusterJobs {
       );
       this.#log(`deleted Job ${name}`);
     } catch (e) {
-      if (!isNotFound(e)) throw e;
+      if (!isNotFound(e)) throw clusterError(e);
     }
   }
+}
+
+/** An API call that failed for good (kubeCall retried the transient failures), as torpedo reports it. */
+function clusterError(e: unknown): TorpedoError {
+  return isTorpedoError(e) ? e : new TorpedoError('TORPEDO_ERR_CLUSTER', (e as Error).message);
 }
