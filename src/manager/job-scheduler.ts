@@ -6,11 +6,11 @@ import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError, isTorpedoError } from '../errors.ts';
 import { compileJobInChild, probeJob } from '../job/probe-job.ts';
-import { prepareJob, runLocalJob, type RunJobOptions } from '../job/run-local-job.ts';
-import type { ClusterJobs, MasterStatus, Observation } from '../kubernetes/cluster-jobs.ts';
+import { runLocalJob, type RunJobOptions } from '../job/run-local-job.ts';
 import type { JobSnapshot, Master, Progress } from '../master/master.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
+import { ClusterRunner } from './cluster-runner.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
 import { jobs, type JobStatus } from './database/schema.ts';
@@ -41,6 +41,16 @@ export type JobProgress = Pick<Progress, 'phase' | 'phases' | 'mapBytes' | 'inpu
 
 export type JobEvent = { readonly type: 'progress'; readonly progress: JobProgress & { readonly status: JobStatus } } | { readonly type: 'end' };
 
+/** A job's end, as its row keeps it, whichever way it ran. */
+export interface JobEnd {
+  readonly status: 'succeeded' | 'failed' | 'cancelled';
+  readonly error?: ErrorReport;
+  /** The master's last snapshot: the row's task table, and its progress unless `progress` is given. */
+  readonly snapshot?: JobSnapshot;
+  readonly progress?: JobProgress;
+  readonly summary?: JobSummary;
+}
+
 interface Running {
   master: Master | undefined;
   cancelReason: string | undefined;
@@ -52,23 +62,6 @@ const STOPPING: ErrorReport = { code: 'TORPEDO_ERR_CANCELLED', message: 'the man
 
 const PROGRESS_EVERY_MS = 250;
 const PERSIST_EVERY_MS = 2000;
-/** On a cluster: how often the running jobs are read from the database, and each master Job's state asked for. */
-const ROWS_EVERY_MS = 1000;
-const JOB_STATE_EVERY_MS = 2000;
-/** On a cluster: a running job whose master Job has been missing this long is started again (resumed). */
-const MISSING_GRACE_MS = 30_000;
-
-/** A job running on the cluster, as this replica follows it (every replica follows every running job). */
-interface Followed {
-  readonly ownerId: number;
-  status: MasterStatus | undefined;
-  /** The last snapshot seen (the final status may have none). */
-  snapshot: JobSnapshot | undefined;
-  lastJobCheck: number;
-  lastPersisted: string;
-  missingSince: number | undefined;
-  busy: boolean;
-}
 
 /**
  * Runs submitted jobs on the engine with the local launcher: the master in this process, workers
@@ -76,12 +69,10 @@ interface Followed {
  * oldest first. The database row of each job is its durable state: a job that was running when
  * the manager stopped is resumed from its committed tasks at the next `start()`.
  *
- * With TORPEDO_LAUNCHER=kubernetes, a job runs as a master Job on the cluster instead (see
- * src/kubernetes/cluster-jobs.ts): the replica that claims it prepares its directory on the shared
- * volume and creates the Job; every replica follows every running job through the master's status
- * file and its Job, so that any of them serves its state and live events, records its end (once:
- * the row is updated only while `running`), or cancels it. The cap counts the whole cluster's
- * running jobs, and stopping a manager leaves its jobs running.
+ * With TORPEDO_LAUNCHER=kubernetes, a job runs as a master Job on the cluster instead, through a
+ * ClusterRunner (see src/manager/cluster-runner.ts): every replica follows every running job, and
+ * any of them serves its state, records its end or cancels it. The cap then counts the whole
+ * cluster's running jobs, and stopping a manager leaves its jobs running.
  */
 export class JobScheduler {
   readonly #config: ManagerConfig;
@@ -97,11 +88,8 @@ export class JobScheduler {
   #kicking = false;
   #kickAgain = false;
   #stopping = false;
-  #cluster: Promise<ClusterJobs> | undefined;
-  readonly #followed = new Map<string, Followed>();
-  /** Cluster jobs this replica is preparing and creating. */
-  readonly #starting = new Map<string, Promise<void>>();
-  #lastRows = 0;
+  /** With TORPEDO_LAUNCHER=kubernetes: how jobs run on the cluster. */
+  readonly #cluster: ClusterRunner | undefined;
 
   constructor(o: { config: ManagerConfig; db: Db; datasets: DatasetStore; metrics: ManagerMetrics; log: (line: string) => void }) {
     this.#config = o.config;
@@ -109,6 +97,22 @@ export class JobScheduler {
     this.#datasets = o.datasets;
     this.#metrics = o.metrics;
     this.#log = o.log;
+    // config.ts sets `kubernetes` exactly when TORPEDO_LAUNCHER=kubernetes.
+    const settings = o.config.launcher === 'kubernetes' ? o.config.kubernetes : undefined;
+    if (settings !== undefined) {
+      this.#cluster = new ClusterRunner({
+        settings,
+        db: o.db,
+        log: o.log,
+        host: {
+          runOptions: (row) => this.#runOptions(row),
+          statusFile: (id) => this.statusFile(id),
+          progress: (id, progress, save) => this.#progressed(id, progress, save),
+          recordEnd: (id, end) => this.#recordEnd(id, end),
+          ended: (id) => this.#ended(id),
+        },
+      });
+    }
   }
 
   jobDir(id: string): string {
@@ -203,9 +207,9 @@ export class JobScheduler {
 
   /** Resumes the jobs that were running when the manager last stopped, then starts queued ones. */
   async start(): Promise<void> {
-    if (this.#onCluster) {
-      // Jobs running on the cluster went on without us: the ticker follows them again.
-      this.#ticker = setInterval(() => this.#followTick(), PROGRESS_EVERY_MS);
+    if (this.#cluster !== undefined) {
+      // Jobs running on the cluster went on without us: follow them again.
+      this.#cluster.follow();
       this.#kick();
       return;
     }
@@ -225,8 +229,8 @@ export class JobScheduler {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#ticker);
-    if (this.#onCluster) {
-      await Promise.all(this.#starting.values());
+    if (this.#cluster !== undefined) {
+      await this.#cluster.stop();
       return;
     }
     for (const run of this.#running.values()) run.master?.abort(STOPPING);
@@ -235,13 +239,13 @@ export class JobScheduler {
 
   /** Live state of a job running here, with every task and attempt, or undefined. */
   live(id: string): JobSnapshot | undefined {
-    if (this.#onCluster) return this.#followed.get(id)?.snapshot;
+    if (this.#cluster !== undefined) return this.#cluster.live(id);
     return this.#running.get(id)?.master?.snapshot();
   }
 
   /** Live progress of a job running here (cheaper than `live`: no task table), or undefined. */
   liveProgress(id: string): JobProgress | undefined {
-    const p = this.#onCluster ? this.#followed.get(id)?.status?.progress : this.#running.get(id)?.master?.progress();
+    const p = this.#cluster !== undefined ? this.#cluster.progress(id) : this.#running.get(id)?.master?.progress();
     return p === undefined ? undefined : progressOf(p);
   }
 
@@ -267,7 +271,7 @@ export class JobScheduler {
       this.#emit(id, { type: 'end' });
       return;
     }
-    if (this.#onCluster) return this.#cancelOnCluster(id, reason);
+    if (this.#cluster !== undefined) return this.#cancelOnCluster(this.#cluster, id, reason);
     const run = this.#running.get(id);
     if (run === undefined) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} has already ended`);
     run.cancelReason = reason;
@@ -317,7 +321,7 @@ export class JobScheduler {
               .set({ status: 'running', startedAt: new Date(), phase: 'starting' })
               .where(and(eq(jobs.id, next.id), eq(jobs.status, 'queued')))
               .returning();
-            if (claimed[0] !== undefined && this.#onCluster) this.#startOnCluster(claimed[0]);
+            if (claimed[0] !== undefined && this.#cluster !== undefined) this.#cluster.start(claimed[0]);
             else if (claimed[0] !== undefined) this.#launch(claimed[0]);
           }
         } while (this.#kickAgain && !this.#stopping);
@@ -327,6 +331,13 @@ export class JobScheduler {
         this.#kicking = false;
       }
     })();
+  }
+
+  /** Jobs running anywhere: on a cluster the cap is the cluster's, here the process's. */
+  async #runningCount(): Promise<number> {
+    if (this.#cluster === undefined) return this.#running.size;
+    const [row] = await this.#db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running'));
+    return Number(row?.n ?? 0);
   }
 
   #launch(row: JobRow): void {
@@ -382,20 +393,14 @@ export class JobScheduler {
     }
     if (this.#stopping && run.cancelReason === undefined) return; // stays `running`: resumed at the next start
     const snapshot = run.master?.snapshot();
-    const status: JobStatus = run.cancelReason !== undefined ? 'cancelled' : summary?.status === 'succeeded' ? 'succeeded' : 'failed';
-    for (const t of snapshot?.tasks ?? []) for (const a of t.attempts) this.#metrics.tasks.inc({ kind: t.kind, outcome: a.state });
-    await this.#db
-      .update(jobs)
-      .set({
-        status,
-        phase: status,
-        finishedAt: new Date(),
-        ...(snapshot !== undefined ? { progress: progressOf(snapshot), tasks: snapshot.tasks } : {}),
-        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs } } : {}),
-        error: status === 'cancelled' ? cancelled(run.cancelReason ?? '') : status === 'failed' ? (error ?? null) : null,
-      })
-      .where(eq(jobs.id, row.id));
-    this.#log(`job ${row.id} ${status}${error !== undefined && status === 'failed' ? `: ${error.code}: ${error.message}` : ''}`);
+    const status = run.cancelReason !== undefined ? 'cancelled' : summary?.status === 'succeeded' ? 'succeeded' : 'failed';
+    const reported = status === 'cancelled' ? cancelled(run.cancelReason ?? '') : status === 'failed' ? error : undefined;
+    await this.#recordEnd(row.id, {
+      status,
+      ...(reported !== undefined ? { error: reported } : {}),
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      ...(summary !== undefined ? { summary } : {}),
+    });
     this.#emit(row.id, { type: 'end' });
   }
 
@@ -405,204 +410,13 @@ export class JobScheduler {
     if (persist) this.#lastPersist = Date.now();
     for (const [id, run] of this.#running) {
       if (run.master === undefined) continue;
-      const progress = progressOf(run.master.progress());
-      const text = JSON.stringify(progress);
-      if (this.#lastSent.get(id) !== text && this.#listeners.has(id)) {
-        this.#lastSent.set(id, text);
-        this.#emit(id, { type: 'progress', progress: { status: 'running', ...progress } });
-      }
-      if (persist) {
-        this.#db
-          .update(jobs)
-          .set({ progress, phase: progress.phase })
-          .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
-          .catch((e: unknown) => this.#log(`saving progress of ${id} failed: ${String(e)}`));
-      }
+      this.#progressed(id, run.master.progress(), persist).catch((e: unknown) => this.#log(`saving progress of ${id} failed: ${String(e)}`));
     }
   }
 
-  // ── on a cluster (TORPEDO_LAUNCHER=kubernetes) ───────────────────────────────────────────────
-
-  get #onCluster(): boolean {
-    return this.#config.launcher === 'kubernetes';
-  }
-
-  #clusterJobs(): Promise<ClusterJobs> {
-    const settings = this.#config.kubernetes;
-    if (settings === undefined) throw new Error('no Kubernetes settings');
-    // Imported on first use: the Kubernetes client takes half a second to load.
-    this.#cluster ??= Promise.all([import('../kubernetes/cluster-jobs.ts'), import('../kubernetes/kube-client.ts')]).then(
-      ([{ ClusterJobs }, { kubeClients }]) => new ClusterJobs({ settings, clients: kubeClients(settings), log: this.#log }),
-    );
-    return this.#cluster;
-  }
-
-  /** Jobs running anywhere: on a cluster the cap is the cluster's, here the process's. */
-  async #runningCount(): Promise<number> {
-    if (!this.#onCluster) return this.#running.size;
-    const [row] = await this.#db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running'));
-    return Number(row?.n ?? 0);
-  }
-
-  /**
-   * Prepares a claimed job's directory on the shared volume (compiled, probed, splits planned:
-   * the same checks as a local run) and creates its master Job. With `resume`, for a job whose
-   * master Job went missing, the directory's committed tasks are kept.
-   */
-  #startOnCluster(row: JobRow): void {
-    if (this.#starting.has(row.id)) return;
-    const started = (async () => {
-      try {
-        // The cluster's objects are named and labelled after the manager's job id.
-        const prepared = await prepareJob({ ...this.#runOptions(row), jobId: row.id, confineStreaming: false });
-        if ('complete' in prepared) {
-          await this.#finishOnCluster(row.id, { status: 'succeeded', summary: prepared.complete }, undefined);
-          return;
-        }
-        const cluster = await this.#clusterJobs();
-        await cluster.start({ jobId: row.id, jobDir: prepared.layout.workDir, statusFile: this.statusFile(row.id) });
-        // Cancelled (by any replica) while we were creating it: take it back.
-        const now = (await this.#db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, row.id)))[0];
-        if (now?.status !== 'running') await cluster.cancel(row.id);
-        this.#log(`job ${row.id} started on the cluster (namespace ${cluster.namespace})`);
-      } catch (e) {
-        const error: ErrorReport = isTorpedoError(e) ? { code: e.code, message: e.message } : { code: 'TORPEDO_ERR_INTERNAL', message: (e as Error).message };
-        await this.#finishOnCluster(row.id, { status: 'failed', error }, undefined);
-      }
-    })().finally(() => this.#starting.delete(row.id));
-    this.#starting.set(row.id, started);
-  }
-
-  /** Every 250 ms: follows the cluster's running jobs, sends their progress, records their end. */
-  #followTick(): void {
-    const now = Date.now();
-    if (now - this.#lastRows >= ROWS_EVERY_MS) {
-      this.#lastRows = now;
-      void this.#refreshFollowed().catch((e: unknown) => this.#log(`reading running jobs failed: ${String(e)}`));
-    }
-    const persist = now - this.#lastPersist >= PERSIST_EVERY_MS;
-    if (persist) this.#lastPersist = now;
-    for (const [id, f] of this.#followed) {
-      if (f.busy) continue;
-      f.busy = true;
-      const checkJob = now - f.lastJobCheck >= JOB_STATE_EVERY_MS;
-      if (checkJob) f.lastJobCheck = now;
-      void this.#clusterJobs()
-        .then((cluster) => cluster.observe(id, this.statusFile(id), checkJob))
-        .then((o) => this.#observed(id, f, o, persist))
-        .catch((e: unknown) => this.#log(`following job ${id} failed: ${(e as Error).message}`))
-        .finally(() => (f.busy = false));
-    }
-  }
-
-  /** Follows the jobs the database says are running; stops following (and ends the events of) the rest. */
-  async #refreshFollowed(): Promise<void> {
-    const rows = await this.#db.select({ id: jobs.id, ownerId: jobs.ownerId }).from(jobs).where(eq(jobs.status, 'running'));
-    const running = new Set(rows.map((r) => r.id));
-    for (const r of rows) {
-      if (!this.#followed.has(r.id)) {
-        this.#followed.set(r.id, { ownerId: r.ownerId, status: undefined, snapshot: undefined, lastJobCheck: 0, lastPersisted: '', missingSince: undefined, busy: false });
-      }
-    }
-    let ended = false;
-    for (const id of [...this.#followed.keys()]) {
-      if (!running.has(id)) {
-        this.#followed.delete(id);
-        this.#emit(id, { type: 'end' });
-        ended = true;
-      }
-    }
-    // Another replica recorded an end: a queued job may start (here or there, whoever claims it).
-    if (ended) this.#kick();
-  }
-
-  async #observed(id: string, f: Followed, o: Observation, persist: boolean): Promise<void> {
-    if (!this.#followed.has(id)) return;
-    if (o.status !== undefined) {
-      f.status = o.status;
-      if (o.status.snapshot !== undefined) f.snapshot = o.status.snapshot;
-    }
-    if (o.end !== undefined) {
-      await this.#finishOnCluster(id, o.end, f.snapshot);
-      return;
-    }
-    const progress = f.status?.progress !== undefined ? progressOf(f.status.progress) : undefined;
-    if (progress !== undefined) {
-      const text = JSON.stringify(progress);
-      if (this.#lastSent.get(id) !== text && this.#listeners.has(id)) {
-        this.#lastSent.set(id, text);
-        this.#emit(id, { type: 'progress', progress: { status: 'running', ...progress } });
-      }
-      if (persist && f.lastPersisted !== text) {
-        f.lastPersisted = text;
-        await this.#db
-          .update(jobs)
-          .set({ progress, phase: progress.phase })
-          .where(and(eq(jobs.id, id), eq(jobs.status, 'running')));
-      }
-    }
-    if (o.master?.state === 'missing' && !this.#starting.has(id)) {
-      // Never created (the replica that claimed it stopped first), or deleted by hand: start it
-      // again, resuming from its committed tasks.
-      f.missingSince ??= Date.now();
-      if (Date.now() - f.missingSince >= MISSING_GRACE_MS) {
-        f.missingSince = undefined;
-        const row = (await this.#db.select().from(jobs).where(eq(jobs.id, id)))[0];
-        if (row?.status === 'running') {
-          this.#log(`job ${id} has no master Job on the cluster: starting it again`);
-          this.#startOnCluster(row);
-        }
-      }
-    } else if (o.master !== undefined) {
-      f.missingSince = undefined;
-    }
-  }
-
-  /**
-   * Records a cluster job's end, once: only the replica whose update finds the row still
-   * `running` counts it and deletes what may be left of its workers; every replica tells its
-   * listeners.
-   */
-  async #finishOnCluster(id: string, end: NonNullable<Observation['end']>, snapshot: JobSnapshot | undefined): Promise<void> {
-    const summary = end.summary;
-    // A succeeded job's progress is whole, whatever the last snapshot (written every second) said.
-    const progress: JobProgress | undefined =
-      end.status === 'succeeded' && summary !== undefined
-        ? {
-            phase: 'succeeded',
-            phases: { setup: whole(summary.phases.setup.tasks), map: whole(summary.phases.map.tasks), reduce: whole(summary.phases.reduce.tasks) },
-            mapBytes: summary.inputBytes,
-            inputBytes: summary.inputBytes,
-          }
-        : snapshot !== undefined
-          ? progressOf(snapshot)
-          : undefined;
-    const done = await this.#db
-      .update(jobs)
-      .set({
-        status: end.status,
-        phase: end.status,
-        finishedAt: new Date(),
-        ...(progress !== undefined ? { progress } : {}),
-        ...(snapshot !== undefined ? { tasks: snapshot.tasks } : {}),
-        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs } } : {}),
-        error: end.status === 'failed' ? (end.error ?? null) : null,
-      })
-      .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
-      .returning({ id: jobs.id });
-    if (done.length > 0) {
-      for (const t of snapshot?.tasks ?? []) for (const a of t.attempts) this.#metrics.tasks.inc({ kind: t.kind, outcome: a.state });
-      this.#log(`job ${id} ${end.status}${end.error !== undefined && end.status === 'failed' ? `: ${end.error.code}: ${end.error.message}` : ''}`);
-      // The master deletes its workers Job when it ends; this is for a master that died for good.
-      await (await this.#clusterJobs()).deleteWorkers(id).catch((e: unknown) => this.#log(`cleaning up job ${id}: ${(e as Error).message}`));
-    }
-    this.#followed.delete(id);
-    this.#emit(id, { type: 'end' });
-    this.#kick();
-  }
-
-  async #cancelOnCluster(id: string, reason: string): Promise<void> {
-    const f = this.#followed.get(id);
+  /** Cancels a job running on the cluster, as any replica may: its row first, then its objects. */
+  async #cancelOnCluster(cluster: ClusterRunner, id: string, reason: string): Promise<void> {
+    const snapshot = cluster.live(id);
     const done = await this.#db
       .update(jobs)
       .set({
@@ -610,16 +424,63 @@ export class JobScheduler {
         phase: 'cancelled',
         finishedAt: new Date(),
         error: cancelled(reason),
-        ...(f?.snapshot !== undefined ? { progress: progressOf(f.snapshot), tasks: f.snapshot.tasks } : {}),
+        ...(snapshot !== undefined ? { progress: progressOf(snapshot), tasks: snapshot.tasks } : {}),
       })
       .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
       .returning({ id: jobs.id });
     if (done.length === 0) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} has already ended`);
-    // A start in progress here finishes first (it then sees the row cancelled and deletes its Job too).
-    await this.#starting.get(id);
-    await (await this.#clusterJobs()).cancel(id);
+    await cluster.cancel(id);
     this.#log(`job ${id} cancelled: ${reason}`);
-    this.#followed.delete(id);
+    this.#ended(id);
+  }
+
+  // ── bookkeeping shared by both ways of running ──────────────────────────────────────────────
+
+  /** Sends a running job's progress to its listeners when it changed; with `save`, saves it to its row. */
+  async #progressed(id: string, p: JobProgress, save: boolean): Promise<void> {
+    const progress = progressOf(p);
+    const text = JSON.stringify(progress);
+    if (this.#lastSent.get(id) !== text && this.#listeners.has(id)) {
+      this.#lastSent.set(id, text);
+      this.#emit(id, { type: 'progress', progress: { status: 'running', ...progress } });
+    }
+    if (save) {
+      await this.#db
+        .update(jobs)
+        .set({ progress, phase: progress.phase })
+        .where(and(eq(jobs.id, id), eq(jobs.status, 'running')));
+    }
+  }
+
+  /**
+   * Saves a job's end to its row, once: only while the row is `running`, so that of the replicas
+   * following a cluster job one alone saves it. True if this call did; it then counts the job's
+   * task attempts in the metrics and logs the end.
+   */
+  async #recordEnd(id: string, end: JobEnd): Promise<boolean> {
+    const progress = end.progress ?? (end.snapshot !== undefined ? progressOf(end.snapshot) : undefined);
+    const summary = end.summary;
+    const saved = await this.#db
+      .update(jobs)
+      .set({
+        status: end.status,
+        phase: end.status,
+        finishedAt: new Date(),
+        ...(progress !== undefined ? { progress } : {}),
+        ...(end.snapshot !== undefined ? { tasks: end.snapshot.tasks } : {}),
+        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs } } : {}),
+        error: end.error ?? null,
+      })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
+      .returning({ id: jobs.id });
+    if (saved.length === 0) return false;
+    for (const t of end.snapshot?.tasks ?? []) for (const a of t.attempts) this.#metrics.tasks.inc({ kind: t.kind, outcome: a.state });
+    this.#log(`job ${id} ${end.status}${end.status === 'failed' && end.error !== undefined ? `: ${end.error.code}: ${end.error.message}` : ''}`);
+    return true;
+  }
+
+  /** Job `id` no longer runs: its listeners get their end event, and a queued job may start. */
+  #ended(id: string): void {
     this.#emit(id, { type: 'end' });
     this.#kick();
   }
@@ -632,10 +493,6 @@ export class JobScheduler {
 
 export function progressOf(s: JobProgress): JobProgress {
   return { phase: s.phase, phases: s.phases, mapBytes: s.mapBytes, inputBytes: s.inputBytes };
-}
-
-function whole(tasks: number): { done: number; total: number } {
-  return { done: tasks, total: tasks };
 }
 
 function cancelled(reason: string): ErrorReport {

@@ -1,0 +1,257 @@
+import { eq } from 'drizzle-orm';
+import { isTorpedoError } from '../errors.ts';
+import { prepareJob, type RunJobOptions } from '../job/run-local-job.ts';
+import type { ClusterJobs, MasterStatus, Observation } from '../kubernetes/cluster-jobs.ts';
+import type { KubeSettings } from '../kubernetes/kube-settings.ts';
+import type { JobSnapshot, Progress } from '../master/master.ts';
+import type { ErrorReport } from '../protocol/messages.ts';
+import type { Db } from './database/database.ts';
+import { jobs } from './database/schema.ts';
+import type { JobEnd, JobProgress, JobRow } from './job-scheduler.ts';
+
+/** What the runner needs of the JobScheduler: a job's engine options, and the bookkeeping both ways of running share. */
+export interface ClusterRunnerHost {
+  /** How the engine runs a claimed job: its files in the manager's storage, fixed engine settings. */
+  runOptions(row: JobRow): RunJobOptions;
+  /** Where a job's master writes its state, on the shared volume. */
+  statusFile(id: string): string;
+  /** A running job's progress, each time it is read: sent to its listeners if it changed; saved to its row with `save`. */
+  progress(id: string, progress: Progress, save: boolean): Promise<void>;
+  /** Saves a job's end to its row, once; false if the row had already ended (another replica saved it). */
+  recordEnd(id: string, end: JobEnd): Promise<boolean>;
+  /** Job `id` no longer runs (ended here or elsewhere): its listeners get their end event, a queued job may start. */
+  ended(id: string): void;
+}
+
+/** On a cluster: how often the running jobs are read from the database, each one's status file, and its master Job's state. */
+const ROWS_EVERY_MS = 1000;
+const STATUS_EVERY_MS = 250;
+const JOB_STATE_EVERY_MS = 2000;
+/** How often a running job's progress is saved to its row. */
+const SAVE_EVERY_MS = 2000;
+/** A running job whose master Job has been missing this long is started again (resumed). */
+const MISSING_GRACE_MS = 30_000;
+
+/** A job running on the cluster, as this replica follows it (every replica follows every running job). */
+interface Followed {
+  status: MasterStatus | undefined;
+  /** The last snapshot seen (the final status may have none). */
+  snapshot: JobSnapshot | undefined;
+  lastJobCheck: number;
+  lastSaved: string;
+  missingSince: number | undefined;
+  busy: boolean;
+}
+
+/**
+ * The JobScheduler's way of running jobs with TORPEDO_LAUNCHER=kubernetes: a claimed job's
+ * directory is prepared on the shared volume and started as a master Job (src/kubernetes/
+ * cluster-jobs.ts); every replica follows every running job, through the master's status file
+ * and its Job, so that any of them serves its state and live events, records its end (once: the
+ * row is updated only while `running`), or cancels it. Stopping a manager leaves its jobs running.
+ *
+ * The scheduler keeps the queue and the rows: it calls `start` for each job it claims, `follow`
+ * and `stop` once, `cancel` after it marked a running job cancelled; the runner reports progress
+ * and ends through its host.
+ */
+export class ClusterRunner {
+  readonly #settings: KubeSettings;
+  readonly #db: Db;
+  readonly #log: (line: string) => void;
+  readonly #host: ClusterRunnerHost;
+  #cluster: Promise<ClusterJobs> | undefined;
+  readonly #followed = new Map<string, Followed>();
+  /** Jobs this replica is preparing and creating. */
+  readonly #starting = new Map<string, Promise<void>>();
+  #ticker: NodeJS.Timeout | undefined;
+  #lastRows = 0;
+  #lastSave = 0;
+
+  constructor(o: { settings: KubeSettings; db: Db; log: (line: string) => void; host: ClusterRunnerHost }) {
+    this.#settings = o.settings;
+    this.#db = o.db;
+    this.#log = o.log;
+    this.#host = o.host;
+  }
+
+  /**
+   * Prepares a claimed job's directory on the shared volume (compiled, probed, splits planned:
+   * the same checks as a local run) and creates its master Job; a job that cannot start ends
+   * failed. Called by the scheduler for each job it claims, and here again (resuming from the
+   * committed tasks) for a running job whose master Job went missing. Returns at once; a second
+   * call while the first is under way does nothing.
+   */
+  start(row: JobRow): void {
+    if (this.#starting.has(row.id)) return;
+    const started = (async () => {
+      try {
+        // The cluster's objects are named and labelled after the manager's job id.
+        const prepared = await prepareJob({ ...this.#host.runOptions(row), jobId: row.id, confineStreaming: false });
+        if ('complete' in prepared) {
+          await this.#finish(row.id, { status: 'succeeded', summary: prepared.complete }, undefined);
+          return;
+        }
+        const cluster = await this.#clusterJobs();
+        await cluster.start({ jobId: row.id, jobDir: prepared.layout.workDir, statusFile: this.#host.statusFile(row.id) });
+        // Cancelled (by any replica) while we were creating it: take it back.
+        const now = (await this.#db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, row.id)))[0];
+        if (now?.status !== 'running') await cluster.cancel(row.id);
+        this.#log(`job ${row.id} started on the cluster (namespace ${cluster.namespace})`);
+      } catch (e) {
+        const error: ErrorReport = isTorpedoError(e) ? { code: e.code, message: e.message } : { code: 'TORPEDO_ERR_INTERNAL', message: (e as Error).message };
+        await this.#finish(row.id, { status: 'failed', error }, undefined);
+      }
+    })().finally(() => this.#starting.delete(row.id));
+    this.#starting.set(row.id, started);
+  }
+
+  /** Starts following the cluster's running jobs (those that went on while no manager ran, too). Called once, at start. */
+  follow(): void {
+    this.#ticker = setInterval(() => this.#tick(), STATUS_EVERY_MS);
+  }
+
+  /** Stops following, and waits for the starts under way; the jobs go on running. Called once, at shutdown. */
+  async stop(): Promise<void> {
+    clearInterval(this.#ticker);
+    await Promise.all(this.#starting.values());
+  }
+
+  /** The last snapshot of a running job, with every task and attempt, or undefined. */
+  live(id: string): JobSnapshot | undefined {
+    return this.#followed.get(id)?.snapshot;
+  }
+
+  /** The last progress of a running job, or undefined. */
+  progress(id: string): Progress | undefined {
+    return this.#followed.get(id)?.status?.progress;
+  }
+
+  /**
+   * Deletes everything a job created on the cluster. Called by the scheduler after it marked the
+   * job's row cancelled (by whichever replica); idempotent.
+   */
+  async cancel(id: string): Promise<void> {
+    // A start in progress here finishes first (it then sees the row cancelled and deletes its Job too).
+    await this.#starting.get(id);
+    await (await this.#clusterJobs()).cancel(id);
+    this.#followed.delete(id);
+  }
+
+  #clusterJobs(): Promise<ClusterJobs> {
+    const settings = this.#settings;
+    // Imported on first use: the Kubernetes client takes half a second to load.
+    this.#cluster ??= Promise.all([import('../kubernetes/cluster-jobs.ts'), import('../kubernetes/kube-client.ts')]).then(
+      ([{ ClusterJobs }, { kubeClients }]) => new ClusterJobs({ settings, clients: kubeClients(settings), log: this.#log }),
+    );
+    return this.#cluster;
+  }
+
+  /** Every 250 ms: follows the running jobs, sends their progress, records their end. */
+  #tick(): void {
+    const now = Date.now();
+    if (now - this.#lastRows >= ROWS_EVERY_MS) {
+      this.#lastRows = now;
+      void this.#refreshFollowed().catch((e: unknown) => this.#log(`reading running jobs failed: ${String(e)}`));
+    }
+    const save = now - this.#lastSave >= SAVE_EVERY_MS;
+    if (save) this.#lastSave = now;
+    for (const [id, f] of this.#followed) {
+      if (f.busy) continue;
+      f.busy = true;
+      const checkJob = now - f.lastJobCheck >= JOB_STATE_EVERY_MS;
+      if (checkJob) f.lastJobCheck = now;
+      void this.#clusterJobs()
+        .then((cluster) => cluster.observe(id, this.#host.statusFile(id), checkJob))
+        .then((o) => this.#observed(id, f, o, save))
+        .catch((e: unknown) => this.#log(`following job ${id} failed: ${(e as Error).message}`))
+        .finally(() => (f.busy = false));
+    }
+  }
+
+  /** Follows the jobs the database says are running; stops following (and ends the events of) the rest. */
+  async #refreshFollowed(): Promise<void> {
+    const rows = await this.#db.select({ id: jobs.id }).from(jobs).where(eq(jobs.status, 'running'));
+    const running = new Set(rows.map((r) => r.id));
+    for (const id of running) {
+      if (!this.#followed.has(id)) {
+        this.#followed.set(id, { status: undefined, snapshot: undefined, lastJobCheck: 0, lastSaved: '', missingSince: undefined, busy: false });
+      }
+    }
+    for (const id of [...this.#followed.keys()]) {
+      if (!running.has(id)) {
+        // Another replica recorded its end.
+        this.#followed.delete(id);
+        this.#host.ended(id);
+      }
+    }
+  }
+
+  async #observed(id: string, f: Followed, o: Observation, save: boolean): Promise<void> {
+    if (!this.#followed.has(id)) return;
+    if (o.status !== undefined) {
+      f.status = o.status;
+      if (o.status.snapshot !== undefined) f.snapshot = o.status.snapshot;
+    }
+    if (o.end !== undefined) {
+      await this.#finish(id, o.end, f.snapshot);
+      return;
+    }
+    const progress = f.status?.progress;
+    if (progress !== undefined) {
+      const text = JSON.stringify(progress);
+      const changed = f.lastSaved !== text;
+      if (save && changed) f.lastSaved = text;
+      await this.#host.progress(id, progress, save && changed);
+    }
+    if (o.master?.state === 'missing' && !this.#starting.has(id)) {
+      // Never created (the replica that claimed it stopped first), or deleted by hand: start it
+      // again, resuming from its committed tasks.
+      f.missingSince ??= Date.now();
+      if (Date.now() - f.missingSince >= MISSING_GRACE_MS) {
+        f.missingSince = undefined;
+        const row = (await this.#db.select().from(jobs).where(eq(jobs.id, id)))[0];
+        if (row?.status === 'running') {
+          this.#log(`job ${id} has no master Job on the cluster: starting it again`);
+          this.start(row);
+        }
+      }
+    } else if (o.master !== undefined) {
+      f.missingSince = undefined;
+    }
+  }
+
+  /**
+   * Records a job's end through the host: only the replica that saves it deletes what may be left
+   * of its workers; every replica stops following it and tells its listeners.
+   */
+  async #finish(id: string, end: NonNullable<Observation['end']>, snapshot: JobSnapshot | undefined): Promise<void> {
+    const summary = end.summary;
+    // A succeeded job's progress is whole, whatever the last snapshot (written every second) said.
+    const progress: JobProgress | undefined =
+      end.status === 'succeeded' && summary !== undefined
+        ? {
+            phase: 'succeeded',
+            phases: { setup: whole(summary.phases.setup.tasks), map: whole(summary.phases.map.tasks), reduce: whole(summary.phases.reduce.tasks) },
+            mapBytes: summary.inputBytes,
+            inputBytes: summary.inputBytes,
+          }
+        : undefined;
+    const saved = await this.#host.recordEnd(id, {
+      status: end.status,
+      ...(end.status === 'failed' && end.error !== undefined ? { error: end.error } : {}),
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      ...(progress !== undefined ? { progress } : {}),
+      ...(summary !== undefined ? { summary } : {}),
+    });
+    if (saved) {
+      // The master deletes its workers Job when it ends; this is for a master that died for good.
+      await (await this.#clusterJobs()).deleteWorkers(id).catch((e: unknown) => this.#log(`cleaning up job ${id}: ${(e as Error).message}`));
+    }
+    this.#followed.delete(id);
+    this.#host.ended(id);
+  }
+}
+
+function whole(tasks: number): { done: number; total: number } {
+  return { done: tasks, total: tasks };
+}
