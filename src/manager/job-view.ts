@@ -10,8 +10,13 @@ const NO_PROGRESS: JobProgress = {
   inputBytes: 0,
 };
 
-/** The job as `GET /jobs` shows it; `live` (a running master's snapshot) wins over the saved row. */
-export function jobSummaryView(row: JobRow, owner: string, live: JobProgress | undefined): JobSummary {
+/**
+ * The job as `GET /jobs` shows it; while the row says `running`, `live` (the master's progress)
+ * wins over the saved row. Once the row has ended, the row is the truth: another replica, or the
+ * follower of a cluster job, may still hold a live state a moment older than the end.
+ */
+export function jobSummaryView(row: JobRow, owner: string, liveState: JobProgress | undefined): JobSummary {
+  const live = row.status === 'running' ? liveState : undefined;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const phase = row.status === 'running' ? (live?.phase ?? row.phase) : row.status;
   const current = p.phase === 'setup' || p.phase === 'map' || p.phase === 'reduce' ? p.phases[p.phase] : p.phases.reduce;
@@ -28,7 +33,6 @@ export function jobSummaryView(row: JobRow, owner: string, live: JobProgress | u
   };
 }
 
-/** The job as `GET /jobs/:id` shows it: the summary plus spec, phases, tasks, counters, error, parts. */
 /**
  * Makes a text about a job safe to show its owner: storage paths of the manager
  * (HOME/datasets/<owner id>/NAME, HOME/jobs/<id>/…) become the dataset name or the job-relative
@@ -47,7 +51,12 @@ function redactError(error: unknown, redact: (text: string) => string): JobError
   return Object.fromEntries(Object.entries(error).map(([k, v]) => [k, typeof v === 'string' ? redact(v) : v])) as unknown as JobError;
 }
 
-export function jobView(row: JobRow, owner: string, live: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t): Job {
+/**
+ * The job as `GET /jobs/:id` shows it: the summary plus spec, phases, tasks, counters, error,
+ * parts. `live` counts only while the row says `running` (see jobSummaryView).
+ */
+export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t): Job {
+  const live = row.status === 'running' ? liveState : undefined;
   const spec = row.spec as JobSpec;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const saved = row.counters as { counters?: Record<string, number>; userCounters?: Record<string, number>; wallMs?: number } | null;
