@@ -85,6 +85,11 @@ describe('workers on other network hosts: partitions, dead hosts and fencing', {
   test('the master host cut off from two workers: they stop on their own within their give-up time; the rest finish the job', async () => {
     const run = await clusterRun('cut');
     await run.runningAttemptOn('host3');
+    // Both have their JobInfo (and with it the job's give-up time): a worker cut off while it
+    // registers waits for its master as long as a worker without a job does (30 s by default).
+    for (const w of ['host3', 'host4']) {
+      await waitFor(() => run.workerLog(w).includes('registered for job'), 30_000, () => `${w} did not register:\n${run.workerLog(w)}`);
+    }
     const master = cluster.host('host0');
     const cutAt = Date.now();
     cluster.cut(master, cluster.host('host3'));
