@@ -10,7 +10,7 @@ import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
 import { sandboxArgs } from '../launcher/sandbox-args.ts';
 import { layoutForOutput, type JobLayout } from '../master/job-layout.ts';
-import { readMasterSpec, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
+import { parseMasterSpec, readSpecJson, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
 import { compileJob } from './compile-job.ts';
@@ -127,7 +127,10 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   if (o.resume === true && !resuming && existsSync(join(output, '_SUCCESS'))) {
     return { complete: alreadyComplete(output, o.job) };
   }
-  if (resuming) checkResumable(layout.spec, identity);
+  // An interrupted job's spec, read once: checked against this command, then its id and splits kept.
+  const savedJson = resuming ? readSpecJson(layout.spec) : undefined;
+  if (savedJson !== undefined) checkResumable(savedJson, identity);
+  const saved = savedJson !== undefined ? parseMasterSpec(savedJson, layout.spec) : undefined;
   checkOutput(output, o.inputs, o.force || resuming);
 
   // The sandbox needs the bundled build: tsx's loader starts a child process, which it refuses.
@@ -152,8 +155,8 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     }
   }
 
-  const splitSize = o.maps !== undefined ? splitSizeForMaps(files, o.maps) : (o.splitSize ?? DEFAULT_SPLIT_SIZE);
-  const splits = planSplits(files, splitSize);
+  // A resumed run keeps its splits: they name the committed map outputs it adopts.
+  const splits = saved?.splits ?? planSplits(files, o.maps !== undefined ? splitSizeForMaps(files, o.maps) : (o.splitSize ?? DEFAULT_SPLIT_SIZE));
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
   for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
   writeFileSync(layout.bundle, compiled.code);
@@ -162,9 +165,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     mkdirSync(filesDir, { recursive: true });
     for (const f of o.streaming.files) copyFileSync(f, join(filesDir, basename(f)));
   }
-  const jobId = resuming
-    ? (JSON.parse(readFileSync(layout.spec, 'utf8')) as { jobId: string }).jobId
-    : (o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
+  const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const spec: MasterSpec = {
     jobId,
     ...identity,
@@ -196,8 +197,6 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
         }
       : {}),
   };
-  // A resumed run keeps its splits: they name the committed map outputs it adopts.
-  if (resuming) spec.splits.splice(0, spec.splits.length, ...readMasterSpec(layout.spec).splits);
   writeMasterSpec(layout.spec, spec);
   return { spec, layout };
 }
@@ -277,8 +276,7 @@ function checkStreamingFiles(files: readonly string[]): void {
 }
 
 /** `--resume` must repeat the command it continues: the same job, inputs, R, splits and params. */
-function checkResumable(specPath: string, spec: Record<string, unknown>): void {
-  const saved = JSON.parse(readFileSync(specPath, 'utf8')) as Record<string, unknown>;
+function checkResumable(saved: Record<string, unknown>, spec: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(spec)) {
     if (JSON.stringify(saved[key] ?? null) !== JSON.stringify(value)) {
       throw new TorpedoError(

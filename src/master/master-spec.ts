@@ -55,12 +55,19 @@ export function specPath(jobDirOrFile: string): string {
 
 export function readMasterSpec(jobDirOrFile: string): MasterSpec {
   const path = specPath(jobDirOrFile);
-  let raw: unknown;
+  return parseMasterSpec(readSpecJson(path), path);
+}
+
+/** A job.json as it was written, not yet checked (`--resume` compares it with its command). */
+export function readSpecJson(path: string): Record<string, unknown> {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `cannot read the job spec ${JSON.stringify(path)}: ${(e as Error).message}`);
   }
+}
+
+export function parseMasterSpec(raw: unknown, path: string): MasterSpec {
   const parsed = MasterSpecSchema.safeParse(raw);
   if (!parsed.success) {
     throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `${path} is not a torpedo job spec: ${z.prettifyError(parsed.error)}`);
