@@ -118,6 +118,8 @@ const STOP_GRACE_MS = 300;
 export class Master implements ProtocolHandlers {
   readonly #o: MasterOptions;
   readonly #launcher: Launcher;
+  /** A pool launcher (startPool): the workers name themselves and nobody here replaces them. */
+  readonly #pool: boolean;
   readonly #token: string;
   readonly #log: (line: string) => void;
   readonly #server: MasterServer;
@@ -144,6 +146,7 @@ export class Master implements ProtocolHandlers {
   constructor(options: MasterOptions, launcher: Launcher) {
     this.#o = options;
     this.#launcher = launcher;
+    this.#pool = launcher.startWorker === undefined;
     this.#token = options.token ?? randomBytes(24).toString('base64url');
     this.#log = options.log ?? (() => {});
     this.#server = new MasterServer(this.#token, this);
@@ -232,7 +235,7 @@ export class Master implements ProtocolHandlers {
     } finally {
       clearInterval(lease);
       this.#wake();
-      if (this.#launcher.startWorker === undefined) await this.#drainPool();
+      if (this.#pool) await this.#drainPool();
       await this.#launcher.stopAll(STOP_GRACE_MS);
       await this.#server.close();
     }
@@ -261,7 +264,7 @@ export class Master implements ProtocolHandlers {
   register(req: { workerId: string; pid: number }): JobInfo {
     this.#registered.add(req.workerId);
     // A pool launcher's workers name themselves: they are live from their first word.
-    if (this.#launcher.startWorker === undefined) this.#live.add(req.workerId);
+    if (this.#pool) this.#live.add(req.workerId);
     this.#log(`worker ${req.workerId} registered (pid ${req.pid})`);
     return {
       protocol: PROTOCOL_VERSION,
@@ -327,17 +330,13 @@ export class Master implements ProtocolHandlers {
 
   commit(req: z.infer<typeof CommitRequestSchema>): { commit: boolean; reason?: string } {
     const found = this.#find(req.attemptId);
-    let reason: string | undefined;
-    if (found === undefined) reason = 'this master does not know the attempt (it may have restarted)';
-    else if (found.attempt.workerId !== req.workerId) reason = `the attempt belongs to ${found.attempt.workerId}`;
-    else if (found.task.state === 'done') reason = 'the task has been committed by another attempt';
-    else if (found.attempt.state !== 'running') reason = `the attempt is ${found.attempt.state}${found.attempt.error !== undefined ? ` (${found.attempt.error})` : ''}`;
+    const reason = commitRefusal(found, req.workerId);
     if (reason !== undefined) {
       this.#log(`commit refused to ${req.attemptId} on ${req.workerId}: ${reason}`);
       return { commit: false, reason };
     }
     // The lease is renewed: the publish and the report that follow take a moment.
-    (found as NonNullable<typeof found>).attempt.lastHeartbeat = Date.now();
+    if (found !== undefined) found.attempt.lastHeartbeat = Date.now();
     return { commit: true };
   }
 
@@ -355,7 +354,7 @@ export class Master implements ProtocolHandlers {
     // The first attempt to commit wins; the others (backups or originals) are stopped: local
     // workers are killed at once, pool workers learn it from their next heartbeat.
     for (const loser of this.#tables[task.kind].succeed(task, attempt, Date.now())) {
-      if (this.#launcher.startWorker !== undefined) this.#launcher.stopWorker(loser.workerId);
+      if (!this.#pool) this.#launcher.stopWorker(loser.workerId);
     }
     saveCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
     addInto(this.#counters, req.counters);
@@ -535,9 +534,9 @@ export class Master implements ProtocolHandlers {
 
   #onWorkerExit(workerId: string, code: number | null, signal: string | null, stderrTail: string): void {
     this.#live.delete(workerId);
-    this.#log(`worker ${workerId} exited (${signal ?? `code ${code}`})`);
-    if (this.#phase === 'succeeded' || this.#phase === 'failed') return;
     const why = `worker ${workerId} exited (${signal ?? `code ${code}`})`;
+    this.#log(why);
+    if (this.#phase === 'succeeded' || this.#phase === 'failed') return;
     if (/heap out of memory|Allocation failed/.test(stderrTail)) {
       // Out of memory is the task's doing, not the worker's: fail (and retry) its attempts.
       this.#failAttemptsOf(workerId, {
@@ -626,6 +625,16 @@ export class Master implements ProtocolHandlers {
       }
     }
   }
+}
+
+/** Why an attempt may not publish its output (fencing), or undefined if it may. */
+function commitRefusal(found: ReturnType<TaskTable<unknown>['lookup']>, workerId: string): string | undefined {
+  if (found === undefined) return 'this master does not know the attempt (it may have restarted)';
+  const { task, attempt } = found;
+  if (attempt.workerId !== workerId) return `the attempt belongs to ${attempt.workerId}`;
+  if (task.state === 'done') return 'the task has been committed by another attempt';
+  if (attempt.state !== 'running') return `the attempt is ${attempt.state}${attempt.error !== undefined ? ` (${attempt.error})` : ''}`;
+  return undefined;
 }
 
 /** One range per input file, covering it whole: what the setup task samples from. */

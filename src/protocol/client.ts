@@ -28,6 +28,10 @@ export class MasterClient {
   }
 
   /** How long the master may stay unreachable before calls fail for good. */
+  get giveUpMs(): number {
+    return this.#giveUpMs;
+  }
+
   set giveUpMs(ms: number) {
     this.#giveUpMs = ms;
   }

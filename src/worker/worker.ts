@@ -81,7 +81,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   let bytes = 0;
   let aborted: string | undefined;
   const started = performance.now();
-  const giveUpMs = opts.giveUpMs ?? info.masterTimeoutMs;
+  const giveUpMs = client.giveUpMs;
   const beat = setInterval(() => {
     // Cut off from the master for longer than any lease: the task is someone else's by now.
     if (Date.now() - client.lastContact > giveUpMs) {
