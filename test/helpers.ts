@@ -80,3 +80,13 @@ export function makeEdgeInputs(dir: string): string {
   writeFileSync(join(input, '_ignored.txt'), 'hidden by the underscore rule\n');
   return input;
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterJobs } from '../src/kubernetes/cluster-jobs.ts';
 import { jobObjectNames } from '../src/kubernetes/names.ts';
-import { readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+import { processAlive, readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
 import { FakeKubeApi, rbacFromManifests, type KubeObject } from './support/fake-kube-api.ts';
 
 const NS = 'torpedo';
@@ -281,7 +281,7 @@ describe('a job on the fake cluster', () => {
     await jobs.cancel(id);
     const mine = (o: KubeObject): boolean => o.metadata.labels?.['torpedo/job-id'] === id;
     await fake.waitFor('every object of the job to be gone', () => (['jobs', 'pods', 'secrets'] as const).every((k) => !fake.list(k, NS).some(mine)) || undefined, 15_000);
-    await fake.waitFor('every process of the job to end', () => pids.every((pid) => !alive(pid)) || undefined, 10_000);
+    await fake.waitFor('every process of the job to end', () => pids.every((pid) => !processAlive(pid)) || undefined, 10_000);
     assert.deepEqual(await jobs.masterState(id), { state: 'missing' });
     await jobs.cancel(id); // idempotent
   });
@@ -308,12 +308,3 @@ describe('a job on the fake cluster', () => {
     }
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { processAlive } from '../helpers.ts';
 
 /**
  * A small cluster of network hosts on this machine, for tests of what crosses a network: each
@@ -190,7 +191,7 @@ function removeStale(): void {
     .map((l) => l.split(' ')[0] ?? '')
     .filter((n) => {
       const pid = Number(/^tpd-(\d+)-/.exec(n)?.[1] ?? NaN);
-      return pid > 0 && !alive(pid);
+      return pid > 0 && !processAlive(pid);
     });
   for (const n of names) {
     try {
@@ -199,14 +200,5 @@ function removeStale(): void {
     } catch {
       // another run's, still in use, or gone
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
