@@ -51,5 +51,7 @@ export async function ensureBundle() {
     for (const f of readdirSync(tmp).sort((a, b) => (a === 'main.mjs') - (b === 'main.mjs'))) renameSync(join(tmp, f), join(outDir, f));
     rmSync(tmp, { recursive: true, force: true });
   }
+  const { ensureKernels } = await import('./kernels.mjs');
+  await ensureKernels();
   return entry;
 }

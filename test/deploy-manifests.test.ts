@@ -592,5 +592,11 @@ describe('deploy/Dockerfile (a static reading: it is not built here)', () => {
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
     assert.equal(ignore[0], '*', 'everything is excluded first');
     for (const l of ignore.filter((x) => x.startsWith('!'))) assert.ok(!/deploy|node_modules|secrets|\.torpedo/.test(l), `${l} lets in what the image must not have`);
+    // What bin/torpedo builds from at start (the bundle, the WebAssembly kernels, the web UI).
+    const build = stages.find((s) => /^\S+ AS build\b/.test(s)) ?? '';
+    for (const dir of ['bin', 'src', 'kernels', 'examples', 'web']) {
+      assert.ok(ignore.includes(`!${dir}/`), `.dockerignore lets in ${dir}/`);
+      assert.match(build, new RegExp(`^COPY ${dir} \\./${dir}$`, 'm'), `the build stage copies ${dir}/`);
+    }
   });
 });
