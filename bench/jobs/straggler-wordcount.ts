@@ -1,4 +1,4 @@
-import type { EmitBytes, MapContext } from 'torpedo';
+import type { EmitBytes, MapBytesContext } from 'torpedo';
 import wordcount from '../../examples/wordcount.ts';
 
 /**
@@ -10,7 +10,7 @@ const stalled = new Set<string>();
 
 export default {
   ...wordcount,
-  mapBytes(buf: Uint8Array, start: number, end: number, emit: EmitBytes<number>, ctx: MapContext) {
+  mapBytes(buf: Uint8Array, start: number, end: number, emit: EmitBytes<number>, ctx: MapBytesContext) {
     if (ctx.attempt === 0 && ctx.offset >= Number(ctx.params['last']) && !stalled.has(ctx.taskId)) {
       stalled.add(ctx.taskId);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(ctx.params['stall'] ?? 10_000));

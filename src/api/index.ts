@@ -5,6 +5,7 @@ export type {
   Emit,
   EmitBytes,
   Job,
+  MapBytesContext,
   MapBytesFn,
   MapContext,
   MapFn,
@@ -16,6 +17,7 @@ export type {
 export { identity, sum } from './builtin-functions.ts';
 export { compareKeys } from '../shuffle/key-order.ts';
 export { hashBytes } from '../shuffle/partition.ts';
+export { tokenBytes, type TokenBytesOptions } from './token-bytes.ts';
 
 /** Identity function that gives a job object its types: `export default defineJob({...})`. */
 export function defineJob<V = unknown, O = unknown>(job: Job<V, O>): Job<V, O> {

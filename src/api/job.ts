@@ -78,7 +78,7 @@ export type MapBytesFn<V> = (
   start: number,
   end: number,
   emit: EmitBytes<V>,
-  ctx: MapContext,
+  ctx: MapBytesContext,
 ) => void;
 
 export interface TaskContext {
@@ -101,6 +101,27 @@ export interface MapContext extends TaskContext {
   readonly file: string;
   /** Byte offset in `file` of the current record's first byte (of the chunk, for mapBytes). */
   readonly offset: number;
+}
+
+export interface MapBytesContext extends MapContext {
+  /**
+   * Emits (token, 1) for every token of `buf[start, end)`, where a token is a maximal run of bytes
+   * b with `tokenBytes[b] !== 0`, made of the bytes `tokenBytes[b]` (so the table can fold case;
+   * build one with `tokenBytes()`). The engine splits and counts the tokens in WebAssembly: with
+   * `combine: sum` there is no JavaScript call per token, which is the fastest way to count.
+   *
+   * With `nonAscii`, a token that holds a byte ≥ 0x80 is not counted but handed to it, as its
+   * original bytes `buf[runStart, runEnd)`, to emit what it should (e.g. the words Unicode rules
+   * find in it). The pairs of one call come in no particular order. `\n` and `\r` must be 0 in
+   * the table, so that no token crosses a line end.
+   */
+  countTokens(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    tokenBytes: Uint8Array,
+    nonAscii?: (buf: Uint8Array, runStart: number, runEnd: number) => void,
+  ): void;
 }
 
 export interface SetupContext {

@@ -72,22 +72,11 @@ export class ByteTable {
     return len + ENTRY_BYTES;
   }
 
-  /** Calls `fn` for every entry, in insertion order, with its key decoded as UTF-8. */
-  forEach(fn: (key: string, value: number) => void): void {
-    const keys = new Array<string>(this.#count);
-    const slots = this.#slots;
-    for (let s = 0; s < slots.length; s += SLOT) {
-      const e = slots[s + 1] as number;
-      if (e !== 0) {
-        const a = slots[s + 2] as number;
-        keys[e - 1] = this.#arena.toString('utf8', a, a + (slots[s + 3] as number));
-      }
-    }
-    for (let idx = 0; idx < this.#count; idx++) fn(keys[idx] as string, this.#values[idx] as number);
-  }
-
-  /** Every entry as [arena, key start, key end, value], in insertion order; the arena is shared. */
-  *entries(): Generator<[Buffer, number, number, number]> {
+  /**
+   * Calls `fn` for every entry in insertion order, with the key as `bytes[keyStart, keyEnd)` (the
+   * table's own memory: valid only during the call) and its total.
+   */
+  forEachBytes(fn: (bytes: Uint8Array, keyStart: number, keyEnd: number, total: number) => void): void {
     const slots = this.#slots;
     const starts = new Int32Array(this.#count);
     const lens = new Int32Array(this.#count);
@@ -100,7 +89,7 @@ export class ByteTable {
     }
     for (let idx = 0; idx < this.#count; idx++) {
       const a = starts[idx] as number;
-      yield [this.#arena, a, a + (lens[idx] as number), this.#values[idx] as number];
+      fn(this.#arena, a, a + (lens[idx] as number), this.#values[idx] as number);
     }
   }
 

@@ -9,6 +9,8 @@ import { MapOutput, type CombineMode } from './map-output.ts';
 import { Merger } from './merge.ts';
 import { hashBytes, hashString } from './partition.ts';
 import { readFooter, SegmentReader } from './run-file.ts';
+import { loadTokenKernel } from './token-table.ts';
+import { tokenBytes } from '../api/token-bytes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'torpedo-shuffle-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -112,6 +114,64 @@ describe('map side: buffer, partition, sort, combine, spill, merge', () => {
     while (m.next()) got.push(`${m.current.key}=${String(m.current.value())}`);
     fds.forEach((fd) => closeSync(fd));
     assert.deepEqual(got, ['a=a0', 'a=a0', 'a=a1', 'a=a1', 'a=a2', 'a=a2', 'b=b0', 'b=b1', 'b=b2', 'c=c0', 'c=c1', 'c=c2']);
+  });
+});
+
+describe('countTokens (the WebAssembly token counter behind ctx.countTokens)', () => {
+  const WORDS = tokenBytes('a-zA-Z', { lowerCase: true, nonAscii: true });
+  const text = Buffer.from(
+    Array.from({ length: 4000 }, (_, i) => `Word${'abcdefghij'[i % 10]} w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + ((i * 7) % 26))} ÉTÉ${i % 3}\n`).join(''),
+  );
+  /** Totals per key over a run's segments, and whether each key appears once. */
+  const totals = (parts: [string, unknown][][]): { totals: Map<string, number>; pairs: number } => {
+    const m = new Map<string, number>();
+    let pairs = 0;
+    for (const seg of parts) for (const [k, v] of seg) {
+      m.set(k, (m.get(k) ?? 0) + (v as number));
+      pairs++;
+    }
+    return { totals: m, pairs };
+  };
+  /** Counts `text` in chunks of ~1 KB through countTokens; runs with non-ASCII go to emit as their lower-cased words. */
+  function count(mode: CombineMode, budget: number): { parts: [string, unknown][][]; spills: number } {
+    const dir = join(root, `t${n++}`);
+    mkdirSync(dir);
+    const out = new MapOutput({ reducers: 3, partition: (k) => hashString(k) % 3, combine: mode, budgetBytes: budget, spillDir: dir });
+    for (let start = 0; start < text.length; ) {
+      const end = text.indexOf(10, start + 1000) + 1 || text.length;
+      out.countTokens(text, start, end, WORDS, (s, e) => {
+        for (const w of text.toString('utf8', s, e).toLowerCase().match(/[a-zé]+/g) ?? []) {
+          const b = Buffer.from(w);
+          out.emitBytes(b, 0, b.length, 1);
+        }
+      });
+      start = end;
+    }
+    out.finish(join(dir, 'final.run'));
+    return { parts: readRun(join(dir, 'final.run')), spills: out.stats.spills };
+  }
+  const expected = new Map<string, number>();
+  for (const w of text.toString('utf8').toLowerCase().match(/[a-zé]+/g) ?? []) expected.set(w, (expected.get(w) ?? 0) + 1);
+
+  it('with sum: one pair per key and the right totals, spilled or not, non-ASCII words in the same table', async () => {
+    await loadTokenKernel();
+    const whole = count(sum, 1 << 30);
+    assert.equal(whole.spills, 0);
+    assert.deepEqual(totals(whole.parts).totals, expected);
+    assert.equal(totals(whole.parts).pairs, expected.size, 'no key twice: emitBytes went to the token table too');
+    const spilled = count(sum, 4000);
+    assert.ok(spilled.spills > 3, `spilled ${spilled.spills} times`);
+    assert.deepEqual(totals(spilled.parts).totals, expected);
+  });
+
+  it('without sum: one (token, 1) pair per token, to a user combiner or none', async () => {
+    await loadTokenKernel();
+    const plain = count({ kind: 'none' }, 1 << 30);
+    const occurrences = [...expected.values()].reduce((a, b) => a + b, 0);
+    assert.equal(totals(plain.parts).pairs, occurrences);
+    assert.deepEqual(totals(plain.parts).totals, expected);
+    assert.ok(plain.parts.every((seg) => seg.every(([, v]) => v === 1)));
+    assert.deepEqual(totals(count(userSum, 5000).parts).totals, expected);
   });
 });
 

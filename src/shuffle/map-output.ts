@@ -7,6 +7,7 @@ import { Merger } from './merge.ts';
 import { PairArena } from './pair-arena.ts';
 import { STRING_ENTRY_BYTES, StringTable } from './string-table.ts';
 import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
+import { TokenTable } from './token-table.ts';
 
 /** How the map side pre-aggregates: not at all, with the user's combiner, or by numeric addition. */
 export type CombineMode =
@@ -78,6 +79,12 @@ export class MapOutput {
   #combineAt: number[] = [];
   /** Byte-keyed sums: present exactly in 'sum' mode. */
   #table: ByteTable | undefined;
+  /**
+   * Tokens counted by countTokens (in 'sum' mode, their totals; else only during the call). Made
+   * at the first call; in 'sum' mode emitBytes counts here too from then on, so that a key's
+   * total is in one table.
+   */
+  #tokens: TokenTable | undefined;
   readonly #bytePairs = { n: 0 };
   readonly #spills: string[] = [];
 
@@ -132,6 +139,11 @@ export class MapOutput {
     return (buf, start, end, value, hash) => {
       if (typeof value !== 'number') throw badSum(value);
       counter.n++;
+      const tokens = this.#tokens;
+      if (tokens !== undefined) {
+        tokens.add(buf, start, end, value);
+        return; // its memory is checked after the countTokens call this emit is part of
+      }
       const grew = table.add(buf, start, end, value, hash);
       if (grew !== 0) {
         this.#bytes += grew;
@@ -140,10 +152,48 @@ export class MapOutput {
     };
   }
 
+  /**
+   * `ctx.countTokens`: emits (token, 1) for every token of buf[start, end) (see the job API). In
+   * 'sum' mode the tokens are counted in place, and what `onHighRun` emits for a run is replayed
+   * for later copies of it (see TokenTable); otherwise the tokens are counted per call and emitted
+   * as that many pairs, which is the same to a combiner or reducer (every value is 1).
+   */
+  countTokens(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    tokenBytes: Uint8Array,
+    onHighRun?: (runStart: number, runEnd: number) => boolean | void,
+  ): void {
+    if (this.#countingTokens) {
+      throw new TorpedoError('TORPEDO_ERR_USER_CODE', 'ctx.countTokens cannot be called from its own nonAscii function');
+    }
+    const tokens = (this.#tokens ??= new TokenTable());
+    const sum = this.#table !== undefined;
+    this.#countingTokens = true;
+    let n: number;
+    try {
+      n = tokens.countTokens(buf, start, end, tokenBytes, onHighRun, sum);
+    } finally {
+      this.#countingTokens = false;
+    }
+    if (sum) {
+      this.#bytePairs.n += n;
+      if (this.#bytes + tokens.memoryBytes >= this.#budget) this.#spill();
+      return;
+    }
+    tokens.forEachBytes((bytes, keyStart, keyEnd, count) => {
+      for (let i = 0; i < count; i++) this.#pairBytesEmit(bytes, keyStart, keyEnd, 1);
+    });
+    tokens.clear();
+  }
+
+  #countingTokens = false;
+
   #pairBytesEmit(buf: Uint8Array, start: number, end: number, value: unknown): void {
     const o = this.#o;
     if (o.combine.kind !== 'none') {
-      this.emit(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'), value);
+      this.emit(utf8(buf, start, end), value);
       return;
     }
     const before = this.#pairs.bytes;
@@ -157,7 +207,7 @@ export class MapOutput {
     const o = this.#o;
     const part = o.partitionBytes
       ? o.partitionBytes(buf, start, end)
-      : o.partition(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
+      : o.partition(utf8(buf, start, end));
     this.#pairs.addBytes(part, buf, start, end, value);
   }
 
@@ -272,8 +322,11 @@ export class MapOutput {
     const table = this.#table;
     if (table !== undefined && this.#strings.size === 0) {
       // Only byte keys: sort them as bytes too, without a string per key.
-      for (const [buf, start, end, value] of table.entries()) this.#addPairBytes(buf, start, end, encodeValue(value));
+      const add = (buf: Uint8Array, start: number, end: number, total: number): void => this.#addPairBytes(buf, start, end, encodeValue(total));
+      table.forEachBytes(add);
       table.clear();
+      this.#tokens?.forEachBytes(add);
+      this.#tokens?.clear();
     }
     if (this.#o.combine.kind === 'none' || this.#pairs.size > 0) {
       const writer = new RunWriter(path);
@@ -296,8 +349,11 @@ export class MapOutput {
         pairs.push({ key, part: part(key), value: encodeValue(n) });
       };
       this.#strings.keys.forEach((key, i) => add(key, this.#sums[i] as number));
-      this.#table?.forEach(add);
+      const addBytes = (buf: Uint8Array, start: number, end: number, total: number): void => add(utf8(buf, start, end), total);
+      this.#table?.forEachBytes(addBytes);
       this.#table?.clear();
+      this.#tokens?.forEachBytes(addBytes);
+      this.#tokens?.clear();
       this.#strings.clear();
     } else {
       const keys = this.#strings.keys;
@@ -386,6 +442,10 @@ export function encodeValue(value: unknown): string | null {
     throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: a ${typeof value} value cannot be encoded as JSON`);
   }
   return text;
+}
+
+function utf8(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8');
 }
 
 function estimateBytes(v: unknown): number {

@@ -6,6 +6,7 @@ import { countLines, readSplit } from '../input/split-reader.ts';
 import type { Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
 import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
+import { loadTokenKernel } from '../shuffle/token-table.ts';
 import { userError, type AttemptContext } from './task-context.ts';
 
 export interface MapRun {
@@ -53,6 +54,18 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   const skip = run.skip;
   // Records can only be skipped one by one: an attempt that skips any uses `map`, not `mapBytes`.
   const mapBytes = skip.size === 0 ? job.mapBytes : undefined;
+  if (mapBytes !== undefined) {
+    await loadTokenKernel();
+    ctx.tokenSink = (buf, start, end, tokenBytes, nonAscii) => {
+      // A run whose nonAscii call counted anything in ctx must not be replayed from the cache.
+      const onHighRun = nonAscii && ((s: number, e: number): boolean => {
+        const counts = ctx.countCalls;
+        nonAscii(buf, s, e);
+        return ctx.countCalls === counts;
+      });
+      output.countTokens(buf, start, end, tokenBytes, onHighRun);
+    };
+  }
   const map = job.map;
   const emit = output.emit;
   for await (const chunk of readSplit(split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {

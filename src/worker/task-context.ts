@@ -1,8 +1,8 @@
-import type { MapContext, TaskContext } from '../api/job.ts';
+import type { MapBytesContext, TaskContext } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
 
 /** The `ctx` handed to user code; one per attempt. `file`/`offset` are updated per record. */
-export class AttemptContext implements MapContext {
+export class AttemptContext implements MapBytesContext {
   readonly taskId: string;
   readonly attempt: number;
   readonly params: Readonly<Record<string, string>>;
@@ -11,6 +11,8 @@ export class AttemptContext implements MapContext {
   file = '';
   offset = 0;
   readonly counters: Record<string, number> = {};
+  /** Where `countTokens` counts: set by the map runner for `mapBytes`. */
+  tokenSink: MapBytesContext['countTokens'] | undefined;
 
   constructor(init: Omit<TaskContext, 'count'>) {
     this.taskId = init.taskId;
@@ -20,11 +22,29 @@ export class AttemptContext implements MapContext {
     this.setup = init.setup;
   }
 
+  /** How many times `count` was called (the map runner watches it around nonAscii calls). */
+  countCalls = 0;
+
   count(name: string, n = 1): void {
+    this.countCalls++;
     if (typeof name !== 'string' || !Number.isFinite(n)) {
       throw new TorpedoError('TORPEDO_ERR_USER_CODE', `ctx.count(name, n): name must be a string and n a finite number`);
     }
     this.counters[name] = (this.counters[name] ?? 0) + n;
+  }
+
+  countTokens(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    tokenBytes: Uint8Array,
+    nonAscii?: (buf: Uint8Array, runStart: number, runEnd: number) => void,
+  ): void {
+    if (this.tokenSink === undefined) throw new TorpedoError('TORPEDO_ERR_USER_CODE', 'ctx.countTokens can only be called from mapBytes');
+    if (!(buf instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > buf.length) {
+      throw new TorpedoError('TORPEDO_ERR_USER_CODE', `ctx.countTokens(buf, start, end, …): [${start}, ${end}) is not a range of buf`);
+    }
+    this.tokenSink(buf, start, end, tokenBytes, nonAscii);
   }
 
 }

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Job } from '../src/api/job.ts';
+import { listInputFiles } from '../src/input/input-files.ts';
+import { jsonSummary, makeEdgeInputs, readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+import { runOracle } from './oracle.ts';
+import { prng } from './prng.ts';
+
+/**
+ * ctx.countTokens end to end: the real CLI and workers, a job whose nonAscii function also counts
+ * in a user counter, on text where the same non-ASCII words come back many times (so that the
+ * engine's run cache replays them) and on the edge inputs.
+ */
+const JOB = join(ROOT, 'test', 'jobs', 'count-tokens.mjs');
+let dir: string;
+let input: string;
+
+before(() => {
+  dir = tempDir();
+  input = makeEdgeInputs(dir);
+  const words = ['café', 'Café', 'ÉTÉ', 'naïve', 'ΟΔΟΣ', 'Σίσυφος', 'İstanbul', 'one—two', '日本語', 'the', 'The', 'word', "don't", 'x_1'];
+  const rand = prng(7);
+  const lines = Array.from({ length: 3000 }, () => Array.from({ length: 12 }, () => words[Math.floor(rand() * words.length)]).join(rand() < 0.5 ? ' ' : ', '));
+  writeFileSync(join(input, 'repeated.txt'), `${lines.join('\n')}\n`);
+});
+after(() => removeDir(dir));
+
+describe('ctx.countTokens', () => {
+  for (const flags of [['--split-size', '16KB', '--reducers', '3', '--workers', '2'], ['--reducers', '2', '--memory', '64KB']]) {
+    it(`matches the oracle, counters included (${flags.join(' ')})`, async () => {
+      const job = (await import(JOB)).default as Job;
+      const R = Number(flags[flags.indexOf('--reducers') + 1]);
+      const expected = await runOracle(job, [input], R);
+      const out = join(dir, `out-${R}`);
+      const r = await runCli(['run', JOB, '--input', input, '--output', out, '--force', '--json', ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = jsonSummary(r);
+      assert.deepEqual(readParts(out), expected);
+      // Every run with non-ASCII characters was counted, not only the first of each spelling.
+      let runs = 0;
+      for (const f of listInputFiles([input])) {
+        runs += (readFileSync(f.path, 'utf8').match(/[A-Za-z0-9_'\u0080-\u{10FFFF}]+/gu) ?? []).filter((w) => /[\u0080-\u{10FFFF}]/u.test(w)).length;
+      }
+      assert.ok(runs > 10_000);
+      assert.equal(s['userCounters']['non-ascii runs'], runs);
+      const pairs = expected.join('').split('\n').filter(Boolean).reduce((a, l) => a + Number(l.split('\t')[1]), 0);
+      assert.equal(s['counters']['map output pairs'], pairs, 'every emitted pair is counted once');
+      if (flags.includes('--memory')) assert.ok(s['counters']['spilled runs'] > 0, 'the small budget made it spill');
+    });
+  }
+});
