@@ -11,20 +11,21 @@
  * `memoryBytes()` so that the engine's memory budget sees it (except in the rare case where the
  * input region had to move above a table).
  *
- * Layout of the table:
- *   slot  (16 bytes): key prefix u64 (first 8 bytes, zero-padded) · entry index + 1 u32 (0: empty) · hash u32
- *   entry (16 bytes): key offset in the arena u32 · key length u32 · total f64
- * Entries are in insertion order, so that the caller can read them without walking the slots. Keys
- * in the arena and the input region are followed by at least 8 readable bytes (PAD), which lets
- * keys be hashed and compared 8 bytes at a time.
+ * A slot (32 bytes, two per cache line) holds all there is to a key but its bytes, so that a token
+ * that is already counted costs one cache line (and, for tokens longer than 8 bytes, the arena):
+ *   key prefix u64 (first 8 bytes, zero-padded) · total f64 · hash u32 · length u32 · arena offset + 1 u32 (0: empty) · unused u32
+ * Keys in the arena and tokens being counted are followed by at least 8 readable bytes (PAD), which
+ * lets keys be hashed and compared 8 bytes at a time. Tokens are folded into the start of a
+ * scratch region (the input region's twin), which stays in the first-level cache.
  *
  * Run cache. A token holding a byte ≥ 0x80 can be handed back to the caller (whose Unicode rules
  * decide what it emits). When the caller reports that handling a run emitted at most one key with
- * a small integer value, the kernel remembers it — as an entry of the same table, keyed by the
- * run's original bytes, with RUN_FLAG in its length (so that no token lookup can match it) and
- * a salted hash — and replays that emit for later copies of the run without calling out: the
- * first run of each distinct spelling costs a call into JavaScript, the others nothing.
- *   run entry: original bytes offset u32 · length | RUN_FLAG u32 · emitted entry index + 1 u32 (0: none) · value u32
+ * a small integer value, the kernel remembers it — as a slot of the same table, keyed by the run's
+ * original bytes, with RUN_FLAG in its length (so that no token lookup can match it) and a salted
+ * hash — and replays that emit for later copies of the run without calling out: the first run of
+ * each distinct spelling costs a call into JavaScript, the others nothing. In a run's slot the
+ * total's 8 bytes hold the emitted key's slot index + 1 u32 (0: none) and the value u32. Growing
+ * the table moves keys to other slots, so it forgets the cached runs.
  */
 
 const PAD: usize = 16;
@@ -44,7 +45,6 @@ let twin: usize = 0;
 
 let slots: usize = 0;
 let mask: u32 = 0;
-let entries: usize = 0;
 let used: u32 = 0;
 let runs: u32 = 0;
 let arena: usize = 0;
@@ -83,7 +83,7 @@ export function scan(from: u32, to: u32, high: u32): i32 {
   let p = input + from;
   const end = input + to;
   const table = fold;
-  const folded = twin;
+  const folded = input + twin;
   let n: f64 = 0;
   while (p < end) {
     let c = load<u8>(table + load<u8>(p));
@@ -93,9 +93,11 @@ export function scan(from: u32, to: u32, high: u32): i32 {
     }
     const start = p;
     let bits: u32 = 0;
+    let q = folded;
     do {
       bits |= load<u8>(p);
-      store<u8>(p + folded, c);
+      store<u8>(q, c);
+      q++;
       p++;
       if (p == end) break;
       c = load<u8>(table + load<u8>(p));
@@ -110,13 +112,13 @@ export function scan(from: u32, to: u32, high: u32): i32 {
       }
       const emitted = load<u32>(hit, 8);
       if (emitted != 0) {
-        const target = entries + (<usize>(emitted - 1) << 4);
+        const target = slots + (<usize>(emitted - 1) << 5);
         store<f64>(target, load<f64>(target, 8) + <f64>load<u32>(hit, 12), 8);
         n++;
       }
       continue;
     }
-    add(start + folded, len, 1);
+    add(folded, len, 1);
     n++;
   }
   tokens += n;
@@ -128,20 +130,19 @@ export function highRunEnd(): u32 {
 }
 
 /**
- * Remembers what handling the run input[from, to) emitted: the entry `emitted` (an index from
- * addKey, or -1 for nothing) with `value` (an integer in [0, 2^32)).
+ * Remembers what handling the run input[from, to) emitted: the key in slot `emitted` (an index
+ * from addKey, or -1 for nothing) with `value` (an integer in [0, 2^32)).
  */
 export function cacheRun(from: u32, to: u32, emitted: i32, value: u32): void {
   const p = input + from;
   const n = to - from;
   const h = hashOf(p, n) ^ RUN_SALT;
   const slot = probe(p, n | RUN_FLAG, h, prefixOf(p, n));
-  if (probeHit != 0) return;
-  const entry = insert(slot, p, n, h, 0);
-  store<u32>(entry, n | RUN_FLAG, 4);
-  store<u32>(entry, <u32>(emitted + 1), 8);
-  store<u32>(entry, value, 12);
+  if (probeHit) return;
+  store<u32>(slot, <u32>(emitted + 1), 8);
+  store<u32>(slot, value, 12);
   runs++;
+  insert(slot, p, n | RUN_FLAG, h);
 }
 
 /** Tokens counted by scan() since the last call (keys added with addKey are the caller's to count). */
@@ -157,23 +158,23 @@ export function keySlot(n: u32): usize {
   return arena + arenaPos;
 }
 
-/** Adds `value` to the total of the key written at keySlot(n). Returns the key's entry index. */
+/** Adds `value` to the total of the key written at keySlot(n). Returns the key's slot index. */
 export function addKey(n: u32, value: f64): u32 {
   return add(arena + arenaPos, n, value);
 }
 
-/** The number of keys (entries that are not cached runs). */
+/** The number of keys (not counting cached runs). */
 export function size(): u32 {
   return used - runs;
 }
 
-/** The number of entries, cached runs included (their length has RUN_FLAG set). */
-export function entryCount(): u32 {
-  return used;
+/** The slots (32 bytes each; see the layout above), for the caller to read the keys from. */
+export function slotsAddress(): usize {
+  return slots;
 }
 
-export function entriesAddress(): usize {
-  return entries;
+export function capacity(): u32 {
+  return mask + 1;
 }
 
 export function arenaAddress(): usize {
@@ -208,20 +209,14 @@ function newInput(capacity: usize): void {
 }
 
 function newTable(capacity: u32): void {
-  slots = alloc(<usize>capacity << 4);
-  memory.fill(slots, 0, <usize>capacity << 4);
+  slots = alloc(<usize>capacity << 5);
+  memory.fill(slots, 0, <usize>capacity << 5);
   mask = capacity - 1;
-  entries = alloc(entryBytes(capacity));
   used = 0;
   runs = 0;
   arenaCap = <usize>capacity * 8;
   arena = alloc(arenaCap + PAD);
   arenaPos = 0;
-}
-
-/** Room for the entries of a table of `capacity` slots: it grows when more than half are used. */
-function entryBytes(capacity: u32): usize {
-  return ((<usize>capacity >> 1) + 1) << 4;
 }
 
 function reserveArena(n: u32): void {
@@ -264,96 +259,86 @@ function sameTail(a: usize, b: usize, n: u32): bool {
 }
 
 /**
- * Looks for the key p[0, n) whose entry length field is `lengthField`: returns its slot's address
- * with the found entry's index + 1 in `probeHit`, or the empty slot where it belongs (probeHit 0).
+ * Looks for the key p[0, n) whose length field is `lengthField` (n, or n | RUN_FLAG for a run):
+ * returns its slot's address with probeHit true, or the empty slot where it belongs.
  */
-let probeHit: u32 = 0;
+let probeHit = false;
 
 @inline
 function probe(p: usize, lengthField: u32, h: u32, prefix: u64): usize {
   const n = lengthField & ~RUN_FLAG;
-  let i = h & mask;
-  let s = slots + (<usize>i << 4);
-  let e = load<u32>(s, 8);
-  while (e != 0) {
-    if (load<u64>(s) == prefix && load<u32>(s, 12) == h) {
-      const entry = entries + (<usize>(e - 1) << 4);
-      if (load<u32>(entry, 4) == lengthField && (n <= 8 || sameTail(arena + load<u32>(entry), p, n))) {
-        probeHit = e;
-        return s;
-      }
+  let s = slots + (<usize>(h & mask) << 5);
+  let off = load<u32>(s, 24);
+  while (off != 0) {
+    if (load<u64>(s) == prefix && load<u32>(s, 16) == h && load<u32>(s, 20) == lengthField && (n <= 8 || sameTail(arena + off - 1, p, n))) {
+      probeHit = true;
+      return s;
     }
-    i = (i + 1) & mask;
-    s = slots + (<usize>i << 4);
-    e = load<u32>(s, 8);
+    s = slots + ((s - slots + 32) & ((<usize>mask << 5) | 31));
+    off = load<u32>(s, 24);
   }
-  probeHit = 0;
+  probeHit = false;
   return s;
 }
 
-/** The entry of the cached run with the original bytes p[0, n), or 0. */
+/** The slot of the cached run with the original bytes p[0, n), or 0. */
 function findRun(p: usize, n: u32): usize {
   if (runs == 0) return 0;
-  probe(p, n | RUN_FLAG, hashOf(p, n) ^ RUN_SALT, prefixOf(p, n));
-  return probeHit == 0 ? 0 : entries + (<usize>(probeHit - 1) << 4);
+  const s = probe(p, n | RUN_FLAG, hashOf(p, n) ^ RUN_SALT, prefixOf(p, n));
+  return probeHit ? s : 0;
 }
 
-/** Adds `value` to the key p[0, n), inserting it if new; returns its entry index. */
+/** Adds `value` to the key p[0, n), inserting it if new; returns its slot index. */
 function add(p: usize, n: u32, value: f64): u32 {
   const h = hashOf(p, n);
   const slot = probe(p, n, h, prefixOf(p, n));
-  if (probeHit != 0) {
-    const entry = entries + (<usize>(probeHit - 1) << 4);
-    store<f64>(entry, load<f64>(entry, 8) + value, 8);
-    return probeHit - 1;
+  if (probeHit) {
+    store<f64>(slot, load<f64>(slot, 8) + value, 8);
+    return <u32>((slot - slots) >> 5);
   }
-  const index = used;
-  insert(slot, p, n, h, value);
-  return index;
+  store<f64>(slot, value, 8);
+  if (!insert(slot, p, n, h)) return <u32>((slot - slots) >> 5);
+  return <u32>((probe(p, n, h, prefixOf(p, n)) - slots) >> 5); // it moved: the table grew
 }
 
 /**
- * Makes a new entry for the key p[0, n) in the empty slot `slot` (copying the key into the arena
- * unless it is already at its end); returns the entry's address (valid until the next insert).
+ * Fills the empty slot `slot` (its 8 bytes at offset 8 already set) for the key p[0, n) with length
+ * field `lengthField`, copying the key into the arena unless it is already at its end. Returns
+ * whether the table grew (which moves keys to other slots).
  */
-function insert(slot: usize, p: usize, n: u32, h: u32, value: f64): usize {
+function insert(slot: usize, p: usize, lengthField: u32, h: u32): bool {
+  const n = lengthField & ~RUN_FLAG;
   if (p != arena + arenaPos) {
     reserveArena(n);
     memory.copy(arena + arenaPos, p, n);
   }
-  const index = used;
-  let entry = entries + (<usize>index << 4);
-  store<u32>(entry, <u32>arenaPos);
-  store<u32>(entry, n, 4);
-  store<f64>(entry, value, 8);
+  const key = arena + arenaPos;
+  store<u64>(slot, prefixOf(key, n));
+  store<u32>(slot, h, 16);
+  store<u32>(slot, lengthField, 20);
+  store<u32>(slot, <u32>arenaPos + 1, 24);
   arenaPos += n;
   used++;
-  store<u64>(slot, prefixOf(arena + load<u32>(entry), n));
-  store<u32>(slot, used, 8);
-  store<u32>(slot, h, 12);
-  if (used * 2 > mask + 1) {
-    grow();
-    entry = entries + (<usize>index << 4);
-  }
-  return entry;
+  if (used * 2 <= mask + 1) return false;
+  grow();
+  return true;
 }
 
-/** Doubles the slots (re-placing each by its stored hash) and the entries. */
+/** Doubles the slots, re-placing each key by its stored hash; cached runs are dropped. */
 function grow(): void {
   const oldSlots = slots;
   const oldCapacity = mask + 1;
   const capacity = oldCapacity * 2;
-  slots = alloc(<usize>capacity << 4);
-  memory.fill(slots, 0, <usize>capacity << 4);
+  slots = alloc(<usize>capacity << 5);
+  memory.fill(slots, 0, <usize>capacity << 5);
   mask = capacity - 1;
   for (let j: u32 = 0; j < oldCapacity; j++) {
-    const o = oldSlots + (<usize>j << 4);
-    if (load<u32>(o, 8) == 0) continue;
-    let i = load<u32>(o, 12) & mask;
-    while (load<u32>(slots + (<usize>i << 4), 8) != 0) i = (i + 1) & mask;
-    memory.copy(slots + (<usize>i << 4), o, 16);
+    const o = oldSlots + (<usize>j << 5);
+    if (load<u32>(o, 24) == 0 || (load<u32>(o, 20) & RUN_FLAG) != 0) continue;
+    let i = load<u32>(o, 16) & mask;
+    while (load<u32>(slots + (<usize>i << 5), 24) != 0) i = (i + 1) & mask;
+    memory.copy(slots + (<usize>i << 5), o, 32);
   }
-  const bigger = alloc(entryBytes(capacity));
-  memory.copy(bigger, entries, <usize>used << 4);
-  entries = bigger;
+  used -= runs;
+  runs = 0;
 }

@@ -31,8 +31,8 @@ interface TokenKernel {
   keySlot(n: number): number;
   addKey(n: number, value: number): number;
   size(): number;
-  entryCount(): number;
-  entriesAddress(): number;
+  slotsAddress(): number;
+  capacity(): number;
   arenaAddress(): number;
   memoryBytes(): number;
   clear(): void;
@@ -40,7 +40,7 @@ interface TokenKernel {
 
 let compiled: WebAssembly.Module | undefined;
 
-/** Set in the length of a kernel entry that is a cached run (see kernels/token-count.ts). */
+/** Set in the length of a kernel slot that is a cached run (see kernels/token-count.ts). */
 const RUN_FLAG = 0x80000000;
 
 /**
@@ -149,18 +149,20 @@ export class TokenTable {
   }
 
   /**
-   * Calls `fn` for every key in insertion order with the key's bytes as `bytes[keyStart, keyEnd)`
-   * and its total. `bytes` is the kernel's memory: valid only during the call.
+   * Calls `fn` for every key (in the table's order, which depends only on what was counted) with
+   * the key's bytes as `bytes[keyStart, keyEnd)` and its total. `bytes` is the kernel's memory:
+   * valid only during the call.
    */
   forEachBytes(fn: (bytes: Uint8Array, keyStart: number, keyEnd: number, total: number) => void): void {
     const view = this.#view();
-    const entries = new DataView(view.buffer, this.#k.entriesAddress(), this.#k.entryCount() * 16);
+    const slots = new DataView(view.buffer, this.#k.slotsAddress(), this.#k.capacity() * 32);
     const arena = this.#k.arenaAddress();
-    for (let e = 0; e < entries.byteLength; e += 16) {
-      const length = entries.getUint32(e + 4, true);
-      if (length >= RUN_FLAG) continue; // a cached run, not a key
-      const keyStart = arena + entries.getUint32(e, true);
-      fn(view, keyStart, keyStart + length, entries.getFloat64(e + 8, true));
+    for (let s = 0; s < slots.byteLength; s += 32) {
+      const offset = slots.getUint32(s + 24, true);
+      const length = slots.getUint32(s + 20, true);
+      if (offset === 0 || length >= RUN_FLAG) continue; // empty, or a cached run
+      const keyStart = arena + offset - 1;
+      fn(view, keyStart, keyStart + length, slots.getFloat64(s + 8, true));
     }
   }
 
