@@ -182,8 +182,14 @@ export class MapOutput {
       if (this.#bytes + tokens.memoryBytes >= this.#budget) this.#spill();
       return;
     }
+    const none = this.#o.combine.kind === 'none';
     tokens.forEachBytes((bytes, keyStart, keyEnd, count) => {
-      for (let i = 0; i < count; i++) this.#pairBytesEmit(bytes, keyStart, keyEnd, 1);
+      if (none) {
+        for (let i = 0; i < count; i++) this.#pairBytesEmit(bytes, keyStart, keyEnd, 1);
+      } else {
+        const key = utf8(bytes, keyStart, keyEnd); // once per key, not per token
+        for (let i = 0; i < count; i++) this.emit(key, 1);
+      }
     });
     tokens.clear();
   }

@@ -17,6 +17,7 @@ declare namespace WebAssembly {
   interface Memory {
     readonly buffer: ArrayBuffer;
   }
+  class RuntimeError extends Error {}
 }
 
 /** The exports of kernels/token-count.ts (see there for what each does). */
@@ -102,6 +103,21 @@ export class TokenTable {
     cacheRuns = false,
   ): number {
     checkTokenBytes(tokenBytes);
+    try {
+      return this.#countTokens(buf, start, end, tokenBytes, onHighRun, cacheRuns);
+    } catch (e) {
+      throw kernelError(e);
+    }
+  }
+
+  #countTokens(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    tokenBytes: Uint8Array,
+    onHighRun: ((runStart: number, runEnd: number) => boolean | void) | undefined,
+    cacheRuns: boolean,
+  ): number {
     this.#view().set(tokenBytes, this.#fold); // 256 bytes per call: the caller may change its table
     const n = end - start;
     const at = this.#k.inputFor(n);
@@ -116,7 +132,7 @@ export class TokenTable {
       from = this.#k.highRunEnd();
       const record = this.#record;
       record.adds = 0;
-      record.entry = -1;
+      record.slot = -1;
       record.value = 0;
       record.on = true;
       let cacheable: boolean;
@@ -125,25 +141,30 @@ export class TokenTable {
       } finally {
         record.on = false;
       }
-      if (cacheRuns && cacheable && record.adds <= 1) this.#k.cacheRun(run, from, record.entry, record.value);
+      if (cacheRuns && cacheable && record.adds <= 1) this.#k.cacheRun(run, from, record.slot, record.value);
     }
     return this.#k.takeTokens();
   }
 
   /** What `add` did during the current onHighRun call (adds > 1: not cacheable). */
-  readonly #record = { on: false, adds: 0, entry: -1, value: 0 };
+  readonly #record = { on: false, adds: 0, slot: -1, value: 0 };
 
   /** Adds `value` to the total of the key buf[start, end). */
   add(buf: Uint8Array, start: number, end: number, value: number): void {
     const n = end - start;
-    const at = this.#k.keySlot(n);
-    const view = this.#view();
-    for (let i = 0; i < n; i++) view[at + i] = buf[start + i] as number;
-    const entry = this.#k.addKey(n, value);
+    let slot: number;
+    try {
+      const at = this.#k.keySlot(n);
+      const view = this.#view();
+      for (let i = 0; i < n; i++) view[at + i] = buf[start + i] as number;
+      slot = this.#k.addKey(n, value);
+    } catch (e) {
+      throw kernelError(e);
+    }
     const record = this.#record;
     if (record.on) {
       record.adds += Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? 1 : 2;
-      record.entry = entry;
+      record.slot = slot;
       record.value = value;
     }
   }
@@ -186,6 +207,15 @@ function checkTokenBytes(t: Uint8Array): void {
       'countTokens: the token table must be a Uint8Array of 256 entries in which \\n and \\r are 0 (separators); see tokenBytes()',
     );
   }
+}
+
+/** The kernel traps (`unreachable`) only when its memory cannot grow (WebAssembly's 4 GB limit). */
+function kernelError(e: unknown): unknown {
+  if (!(e instanceof WebAssembly.RuntimeError)) return e;
+  return new TorpedoError(
+    'TORPEDO_ERR_OUT_OF_MEMORY',
+    `countTokens: the token table could not grow (${e.message}); a smaller --memory makes the task spill sooner`,
+  );
 }
 
 function kernelAbort(): never {
