@@ -9,6 +9,7 @@ export type {
   MapBytesFn,
   MapContext,
   MapFn,
+  NonAsciiFn,
   PartitionFn,
   ReduceFn,
   SetupContext,

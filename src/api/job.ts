@@ -115,14 +115,11 @@ export interface MapBytesContext extends MapContext {
    * find in it). The pairs of one call come in no particular order. `\n` and `\r` must be 0 in
    * the table, so that no token crosses a line end.
    */
-  countTokens(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    tokenBytes: Uint8Array,
-    nonAscii?: (buf: Uint8Array, runStart: number, runEnd: number) => void,
-  ): void;
+  countTokens(buf: Uint8Array, start: number, end: number, tokenBytes: Uint8Array, nonAscii?: NonAsciiFn): void;
 }
+
+/** `ctx.countTokens`'s handler of a token that holds non-ASCII bytes: `buf[runStart, runEnd)`. */
+export type NonAsciiFn = (buf: Uint8Array, runStart: number, runEnd: number) => void;
 
 export interface SetupContext {
   readonly params: Readonly<Record<string, string>>;

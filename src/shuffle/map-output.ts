@@ -7,7 +7,7 @@ import { Merger } from './merge.ts';
 import { PairArena } from './pair-arena.ts';
 import { STRING_ENTRY_BYTES, StringTable } from './string-table.ts';
 import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
-import { TokenTable } from './token-table.ts';
+import { TokenTable, type OnHighRun } from './token-table.ts';
 
 /** How the map side pre-aggregates: not at all, with the user's combiner, or by numeric addition. */
 export type CombineMode =
@@ -158,13 +158,7 @@ export class MapOutput {
    * for later copies of it (see TokenTable); otherwise the tokens are counted per call and emitted
    * as that many pairs, which is the same to a combiner or reducer (every value is 1).
    */
-  countTokens(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    tokenBytes: Uint8Array,
-    onHighRun?: (runStart: number, runEnd: number) => boolean | void,
-  ): void {
+  countTokens(buf: Uint8Array, start: number, end: number, tokenBytes: Uint8Array, onHighRun?: OnHighRun): void {
     if (this.#countingTokens) {
       throw new TorpedoError('TORPEDO_ERR_USER_CODE', 'ctx.countTokens cannot be called from its own nonAscii function');
     }

@@ -39,6 +39,12 @@ interface TokenKernel {
   clear(): void;
 }
 
+/**
+ * Handles a token holding a byte ≥ 0x80, `buf[runStart, runEnd)` of the caller's buffer; returns
+ * false if what it did must not be replayed from the run cache.
+ */
+export type OnHighRun = (runStart: number, runEnd: number) => boolean | void;
+
 let compiled: WebAssembly.Module | undefined;
 
 /** Set in the length of a kernel slot that is a cached run (see kernels/token-count.ts). */
@@ -94,14 +100,7 @@ export class TokenTable {
    * was at most one `add` of an integer in [0, 2^32) and `onHighRun` did not return false (which
    * it should when it did anything else that counts, such as a user counter).
    */
-  countTokens(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    tokenBytes: Uint8Array,
-    onHighRun?: (runStart: number, runEnd: number) => boolean | void,
-    cacheRuns = false,
-  ): number {
+  countTokens(buf: Uint8Array, start: number, end: number, tokenBytes: Uint8Array, onHighRun?: OnHighRun, cacheRuns = false): number {
     checkTokenBytes(tokenBytes);
     try {
       return this.#countTokens(buf, start, end, tokenBytes, onHighRun, cacheRuns);
@@ -110,14 +109,7 @@ export class TokenTable {
     }
   }
 
-  #countTokens(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    tokenBytes: Uint8Array,
-    onHighRun: ((runStart: number, runEnd: number) => boolean | void) | undefined,
-    cacheRuns: boolean,
-  ): number {
+  #countTokens(buf: Uint8Array, start: number, end: number, tokenBytes: Uint8Array, onHighRun: OnHighRun | undefined, cacheRuns: boolean): number {
     this.#view().set(tokenBytes, this.#fold); // 256 bytes per call: the caller may change its table
     const n = end - start;
     const at = this.#k.inputFor(n);

@@ -1,4 +1,4 @@
-import type { MapBytesContext, TaskContext } from '../api/job.ts';
+import type { MapBytesContext, NonAsciiFn, TaskContext } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
 
 /** The `ctx` handed to user code; one per attempt. `file`/`offset` are updated per record. */
@@ -33,20 +33,13 @@ export class AttemptContext implements MapBytesContext {
     this.counters[name] = (this.counters[name] ?? 0) + n;
   }
 
-  countTokens(
-    buf: Uint8Array,
-    start: number,
-    end: number,
-    tokenBytes: Uint8Array,
-    nonAscii?: (buf: Uint8Array, runStart: number, runEnd: number) => void,
-  ): void {
+  countTokens(buf: Uint8Array, start: number, end: number, tokenBytes: Uint8Array, nonAscii?: NonAsciiFn): void {
     if (this.tokenSink === undefined) throw new TorpedoError('TORPEDO_ERR_USER_CODE', 'ctx.countTokens can only be called from mapBytes');
     if (!(buf instanceof Uint8Array) || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > buf.length) {
       throw new TorpedoError('TORPEDO_ERR_USER_CODE', `ctx.countTokens(buf, start, end, …): [${start}, ${end}) is not a range of buf`);
     }
     this.tokenSink(buf, start, end, tokenBytes, nonAscii);
   }
-
 }
 
 /** Wraps an error thrown by user code with the job file and the record's position. */
