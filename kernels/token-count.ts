@@ -38,7 +38,7 @@ let top: usize = 0;
 let floor: usize = 0;
 
 let fold: usize = 0;
-/** The input chunk (original bytes), then its folded copy at input + twin. */
+/** The input chunk (original bytes), then at input + twin a region as large where each token is folded. */
 let input: usize = 0;
 let inputCap: usize = 0;
 let twin: usize = 0;
