@@ -28,6 +28,19 @@ before(() => {
 after(() => removeDir(dir));
 
 describe('ctx.countTokens', () => {
+  it('a bad call fails the job with a clear message: a range outside buf, a table that lets tokens cross lines', async () => {
+    for (const [call, message] of [
+      ['ctx.countTokens(buf, 0, buf.length + 1, tokenBytes("a-z"))', /ctx\.countTokens\(buf, start, end, …\): \[\d+, \d+\) is not a range of buf/],
+      ['const t = tokenBytes("a-z"); t[10] = 1; ctx.countTokens(buf, start, end, t)', /256 entries in which \\n and \\r are 0/],
+    ] as const) {
+      const job = join(dir, `bad-${message.source.length}.mjs`);
+      writeFileSync(job, `import { sum, tokenBytes } from 'torpedo';\nexport default { map() {}, mapBytes(buf, start, end, emit, ctx) { ${call}; }, combine: sum, reduce: sum };\n`);
+      const r = await runCli(['run', job, '--input', join(input, 'crlf.txt'), '--output', join(dir, 'bad-out'), '--force', '--json', '--max-attempts', '1']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(jsonSummary(r)['error']['message'], message);
+    }
+  });
+
   for (const flags of [['--split-size', '16KB', '--reducers', '3', '--workers', '2'], ['--reducers', '2', '--memory', '64KB']]) {
     it(`matches the oracle, counters included (${flags.join(' ')})`, async () => {
       const job = (await import(JOB)).default as Job;

@@ -164,6 +164,21 @@ describe('countTokens (the WebAssembly token counter behind ctx.countTokens)', (
     assert.deepEqual(totals(spilled.parts).totals, expected);
   });
 
+  it('refuses a countTokens call from inside its own nonAscii function, and stays usable', async () => {
+    await loadTokenKernel();
+    const dir = join(root, `t${n++}`);
+    mkdirSync(dir);
+    const out = new MapOutput({ reducers: 1, partition: () => 0, combine: sum, budgetBytes: 1 << 30, spillDir: dir });
+    const line = Buffer.from('plain café words\n');
+    assert.throws(
+      () => out.countTokens(line, 0, line.length, WORDS, () => out.countTokens(line, 0, line.length, WORDS)),
+      /cannot be called from its own nonAscii function/,
+    );
+    out.countTokens(line, 0, line.length, WORDS);
+    out.finish(join(dir, 'final.run'));
+    assert.deepEqual(readRun(join(dir, 'final.run'))[0]?.map(([k]) => k), ['café', 'plain', 'words']);
+  });
+
   it('without sum: one (token, 1) pair per token, to a user combiner or none', async () => {
     await loadTokenKernel();
     const plain = count({ kind: 'none' }, 1 << 30);
