@@ -16,7 +16,7 @@ export const ERRORS = {
   TORPEDO_ERR_BAD_EMIT: { status: 500, summary: 'The job emitted a key that is not a string or a value JSON cannot encode.' },
   TORPEDO_ERR_TASK_FAILED: { status: 500, summary: 'A task failed on every attempt; the job failed.' },
   TORPEDO_ERR_WORKER_LOST: { status: 500, summary: 'A worker process died or stopped heartbeating while running a task.' },
-  TORPEDO_ERR_OUT_OF_MEMORY: { status: 500, summary: 'A worker ran out of memory (its heap limit, --worker-memory) while running a task.' },
+  TORPEDO_ERR_OUT_OF_MEMORY: { status: 500, summary: "A worker ran out of memory (its heap limit, --worker-memory, or WebAssembly's 4 GB for ctx.countTokens' table) while running a task." },
   TORPEDO_ERR_TASK_TIMEOUT: { status: 500, summary: 'A task attempt ran longer than --task-timeout; it was stopped and retried.' },
   TORPEDO_ERR_CORRUPT_DATA: { status: 500, summary: 'An intermediate file is truncated or malformed.' },
   TORPEDO_ERR_PROTOCOL: { status: 400, summary: 'A worker sent a malformed or unauthorised task-protocol message.' },

@@ -319,14 +319,9 @@ export class MapOutput {
   /** Writes what is buffered as one sorted run and empties the buffer. */
   #writeBuffered(path: string): RunFooter {
     this.#bytes = 0;
-    const table = this.#table;
-    if (table !== undefined && this.#strings.size === 0) {
+    if (this.#table !== undefined && this.#strings.size === 0) {
       // Only byte keys: sort them as bytes too, without a string per key.
-      const add = (buf: Uint8Array, start: number, end: number, total: number): void => this.#addPairBytes(buf, start, end, encodeValue(total));
-      table.forEachBytes(add);
-      table.clear();
-      this.#tokens?.forEachBytes(add);
-      this.#tokens?.clear();
+      this.#takeByteSums((buf, start, end, total) => this.#addPairBytes(buf, start, end, encodeValue(total)));
     }
     if (this.#o.combine.kind === 'none' || this.#pairs.size > 0) {
       const writer = new RunWriter(path);
@@ -340,6 +335,14 @@ export class MapOutput {
     return this.#writeRun(path, pairs);
   }
 
+  /** Hands every byte-keyed sum ('sum' mode: the ByteTable's and the token table's) to `fn`, and empties both. */
+  #takeByteSums(fn: (bytes: Uint8Array, keyStart: number, keyEnd: number, total: number) => void): void {
+    for (const table of [this.#table, this.#tokens]) {
+      table?.forEachBytes(fn);
+      table?.clear();
+    }
+  }
+
   /** Empties a combining buffer into a list of pairs, combined, in emission order. */
   #drain(): Pair[] {
     const pairs: Pair[] = [];
@@ -349,11 +352,7 @@ export class MapOutput {
         pairs.push({ key, part: part(key), value: encodeValue(n) });
       };
       this.#strings.keys.forEach((key, i) => add(key, this.#sums[i] as number));
-      const addBytes = (buf: Uint8Array, start: number, end: number, total: number): void => add(utf8(buf, start, end), total);
-      this.#table?.forEachBytes(addBytes);
-      this.#table?.clear();
-      this.#tokens?.forEachBytes(addBytes);
-      this.#tokens?.clear();
+      this.#takeByteSums((buf, start, end, total) => add(utf8(buf, start, end), total));
       this.#strings.clear();
     } else {
       const keys = this.#strings.keys;

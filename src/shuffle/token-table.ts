@@ -133,12 +133,14 @@ export class TokenTable {
       } finally {
         record.on = false;
       }
-      if (cacheRuns && cacheable && record.adds <= 1) this.#k.cacheRun(run, from, record.slot, record.value);
+      // The kernel replays at most one add, of a value it can hold (a u32).
+      const replayable = record.adds <= 1 && Number.isInteger(record.value) && record.value >= 0 && record.value <= 0xffffffff;
+      if (cacheRuns && cacheable && replayable) this.#k.cacheRun(run, from, record.slot, record.value);
     }
     return this.#k.takeTokens();
   }
 
-  /** What `add` did during the current onHighRun call (adds > 1: not cacheable). */
+  /** What `add` did during the current onHighRun call: how many adds, and the last one's slot and value. */
   readonly #record = { on: false, adds: 0, slot: -1, value: 0 };
 
   /** Adds `value` to the total of the key buf[start, end). */
@@ -155,7 +157,7 @@ export class TokenTable {
     }
     const record = this.#record;
     if (record.on) {
-      record.adds += Number.isInteger(value) && value >= 0 && value <= 0xffffffff ? 1 : 2;
+      record.adds++;
       record.slot = slot;
       record.value = value;
     }
