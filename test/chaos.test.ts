@@ -29,7 +29,8 @@ function workerPids(): number[] {
   const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return ps
     .split('\n')
-    .filter((l) => l.includes('torpedo worker --master http://127.0.0.1:'))
+    // Confined workers reach their master through a socket (unix:…), others over loopback.
+    .filter((l) => l.includes('torpedo worker --master '))
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 

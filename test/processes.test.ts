@@ -24,7 +24,8 @@ function workerPids(parent: number): number[] {
   const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(parent)], { encoding: 'utf8' }).stdout;
   return ps
     .split('\n')
-    .filter((l) => /torpedo worker --master http:\/\/127\.0\.0\.1:\d+ /.test(l))
+    // A confined worker is started through bubblewrap and reaches its master through a socket.
+    .filter((l) => /torpedo worker --master (http:\/\/127\.0\.0\.1:\d+|unix:\S+) /.test(l))
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 

@@ -8,7 +8,7 @@ import { listInputFiles } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
-import { sandboxArgs } from '../launcher/sandbox-args.ts';
+import { defaultConfinement, grantReadable, workerLaunch, type WorkerConfinement } from '../launcher/worker-sandbox.ts';
 import { layoutForOutput, type JobLayout } from '../master/job-layout.ts';
 import { parseMasterSpec, readSpecJson, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
 import type { JobSummary } from '../master/job-summary.ts';
@@ -64,6 +64,8 @@ export interface RunJobOptions {
   readonly confineStreaming?: boolean;
   /** Extra Node flags for worker processes. */
   readonly workerNodeArgs?: readonly string[];
+  /** How workers are confined: the manager gives each job a uid of its own; default the caller's. */
+  readonly confinement?: WorkerConfinement;
   /** Called once the master exists, e.g. to show progress. */
   readonly onStart?: (master: Master) => void;
   /**
@@ -145,11 +147,14 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   // output is touched.
   let hasSetup = false;
   if (o.streaming === undefined) {
+    const confinement = o.confinement ?? (sandbox ? defaultConfinement() : { identity: 'caller' as const });
+    const who = { identity: confinement.identity, ...(confinement.hidden !== undefined ? { hidden: confinement.hidden } : {}) };
     const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
     try {
       const probe = join(scratch, 'job.mjs');
       writeFileSync(probe, compiled.code);
-      hasSetup = (await probeJob(probe, compiled.name, sandbox)).hasSetup;
+      grantReadable(scratch, [probe], who.identity);
+      hasSetup = (await probeJob(probe, compiled.name, sandbox, who)).hasSetup;
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -165,6 +170,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     mkdirSync(filesDir, { recursive: true });
     for (const f of o.streaming.files) copyFileSync(f, join(filesDir, basename(f)));
   }
+
   const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const spec: MasterSpec = {
     jobId,
@@ -193,6 +199,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
             filesDir,
             confine: o.confineStreaming ?? o.sandbox !== false,
             memoryLimitBytes: o.workerMemoryBytes ?? 0,
+            taskTimeoutMs: o.taskTimeoutMs ?? 0,
           },
         }
       : {}),
@@ -201,14 +208,23 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   return { spec, layout };
 }
 
-/** Worker processes on this machine, confined as the spec says. */
-export function localLauncher(spec: MasterSpec, layout: JobLayout, o: { verbose?: boolean; workerNodeArgs?: readonly string[] } = {}): LocalLauncher {
-  const nodeArgs = [
-    ...(spec.sandbox ? sandboxArgs({ inputs: spec.inputs, output: spec.output, workDir: layout.workDir, streaming: spec.streaming !== undefined }) : []),
-    ...(spec.workerMemoryBytes > 0 ? [`--max-old-space-size=${Math.max(16, Math.floor(spec.workerMemoryBytes / 2 ** 20))}`] : []),
-    ...(o.workerNodeArgs ?? []),
-  ];
-  return new LocalLauncher({ logDir: layout.logs, nodeArgs, echo: o.verbose === true });
+/** Worker processes on this machine, confined as the spec says (src/launcher/worker-sandbox.ts). */
+export function localLauncher(
+  spec: MasterSpec,
+  layout: JobLayout,
+  o: { verbose?: boolean; workerNodeArgs?: readonly string[]; confinement?: WorkerConfinement } = {},
+): LocalLauncher {
+  const launch = workerLaunch(spec, layout, {
+    ...(o.workerNodeArgs !== undefined ? { nodeArgs: o.workerNodeArgs } : {}),
+    ...(o.confinement !== undefined ? { confinement: o.confinement } : {}),
+  });
+  return new LocalLauncher({
+    logDir: layout.logs,
+    command: launch.command,
+    ...(launch.masterSocket !== undefined ? { masterSocket: launch.masterSocket } : {}),
+    echo: o.verbose === true,
+    onStopped: launch.cleanup,
+  });
 }
 
 /**

@@ -29,6 +29,22 @@ export interface Launcher {
   stopAll(graceMs?: number): Promise<void>;
   /** Set by the master before the first start; called once per worker that ends. */
   onExit: (workerId: string, info: WorkerExit) => void;
+  /**
+   * Where the master listens for this launcher's workers when they have no network (sandboxed
+   * local workers reach their master through a Unix socket bound into their sandbox); undefined:
+   * the master listens on TCP. Read once, by the master, before it listens.
+   */
+  readonly masterSocket?: MasterSocket;
+}
+
+/** A Unix socket for the task protocol. */
+export interface MasterSocket {
+  /** The socket's path where the master creates it. */
+  readonly path: string;
+  /** Who may connect (the socket is made theirs, mode 0600); undefined: the master's own user. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** The URL workers are given: `unix:` and the socket's path as they see it. */
+  readonly url: string;
 }
 
 export interface WorkerExit {

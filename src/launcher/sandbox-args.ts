@@ -1,13 +1,13 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ROOT } from '../paths.ts';
 
 /**
- * Node flags that confine a local worker — and the user code it runs — with Node's permission
- * model: it may read torpedo itself, the job's inputs and its output directory, and write only
- * the job's working directory (OUTPUT/_temporary). Child processes, worker threads and native
- * addons are refused. The network is not restricted by Node 20 (the worker needs its master).
+ * Node flags that confine a worker — and the user code it runs — with Node's permission model:
+ * it may read torpedo itself, the job's inputs and its output directory, and write only the
+ * job's working directory (OUTPUT/_temporary). Child processes, worker threads and native
+ * addons are refused. Node documents this as no security boundary: it is the second layer,
+ * inside bubblewrap's sandbox (worker-sandbox.ts), and the only one where bubblewrap cannot run.
  */
 export function sandboxArgs(o: { inputs: readonly string[]; output: string; workDir: string; streaming?: boolean }): string[] {
   const read = new Set<string>([ROOT, resolve(o.output)]);
@@ -21,10 +21,10 @@ export function sandboxArgs(o: { inputs: readonly string[]; output: string; work
     '--disable-warning=ExperimentalWarning',
     ...[...read].map((p) => `--allow-fs-read=${p}`),
     `--allow-fs-write=${resolve(o.workDir)}`,
-    // A streaming job's worker starts the user's commands (confined by other means: see
-    // src/streaming/confine.ts) in fresh directories under the system's temporary directory.
-    ...(o.streaming === true
-      ? ['--allow-child-process', '--disable-warning=SecurityWarning', `--allow-fs-read=${join(tmpdir(), 'torpedo-stream-*')}`, `--allow-fs-write=${join(tmpdir(), 'torpedo-stream-*')}`]
-      : []),
+    // A streaming job's worker runs no user code of its own: it starts the user's commands
+    // (confined by other means: see src/streaming/command-sandbox.ts) in directories of its
+    // attempts, and reads the system's paths and its own limits to confine them. (Node 20 also
+    // refuses /lib when /lib64 is allowed: its prefix matching.)
+    ...(o.streaming === true ? ['--allow-child-process', '--disable-warning=SecurityWarning', '--allow-fs-read=*'] : []),
   ];
 }

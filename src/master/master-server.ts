@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { chmodSync, chownSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
@@ -59,6 +60,20 @@ export class MasterServer {
     const addr = this.#server.address() as AddressInfo;
     const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return `http://${h}:${addr.port}`;
+  }
+
+  /**
+   * Listens on a Unix socket at `path` instead (workers in sandboxes without a network reach
+   * their master through it), readable and writable by `owner` only; returns `unix:PATH`.
+   */
+  async listenSocket(path: string, owner?: { uid: number; gid: number }): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+    if (owner !== undefined) chownSync(path, owner.uid, owner.gid);
+    return `unix:${path}`;
   }
 
   async close(): Promise<void> {

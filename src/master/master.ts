@@ -141,6 +141,7 @@ export class Master implements ProtocolHandlers {
   /** Workers answered `exit` once the job ended. */
   readonly #toldToExit = new Set<string>();
   #finished: (() => void) | undefined;
+  #committing = false;
   readonly #startedAt = Date.now();
 
   constructor(options: MasterOptions, launcher: Launcher) {
@@ -215,8 +216,9 @@ export class Master implements ProtocolHandlers {
 
   /** Runs the job to the end; resolves with its summary whether it succeeded or failed. */
   async run(): Promise<JobSummary> {
-    const listening = await this.#server.listen(this.#o.listenHost, this.#o.listenPort);
-    this.#url = this.#o.advertiseUrl ?? listening;
+    const socket = this.#launcher.masterSocket;
+    const listening = socket !== undefined ? await this.#server.listenSocket(socket.path, socket.owner) : await this.#server.listen(this.#o.listenHost, this.#o.listenPort);
+    this.#url = socket?.url ?? this.#o.advertiseUrl ?? listening;
     this.#log(`job ${this.#o.jobId}: listening on ${listening}; workers connect to ${this.#url}`);
     const finished = new Promise<void>((resolve) => (this.#finished = resolve));
     this.#launcher.onExit = (id, info) => this.#onWorkerExit(id, info.code, info.signal, info.stderrTail);
@@ -349,7 +351,8 @@ export class Master implements ProtocolHandlers {
       return { ok: true };
     }
     const { task, attempt } = found;
-    if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null));
+    // Readable by the job's workers (they load it), whatever this process's umask.
+    if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null), { mode: 0o644 });
     this.#log(`${taskName(task)} committed by ${attempt.id} on ${req.workerId}${req.committed ? '' : ' (its output was there already)'}`);
     // The first attempt to commit wins; the others (backups or originals) are stopped: local
     // workers are killed at once, pool workers learn it from their next heartbeat.
@@ -487,16 +490,29 @@ export class Master implements ProtocolHandlers {
       this.#phase = this.#phase === 'setup' ? 'map' : this.#phase === 'map' ? 'reduce' : 'commit';
     }
     this.#wake();
-    if (this.#phase === 'commit') {
-      try {
-        commitJob(this.#o.layout, this.#o.reducers);
-        this.#phase = 'succeeded';
-      } catch (e) {
-        this.#fail({ code: 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(e as Error).message}` });
-      }
-      this.#wake();
-      this.#finished?.();
+    if (this.#phase === 'commit' && !this.#committing) {
+      this.#committing = true;
+      void this.#commit();
     }
+  }
+
+  /**
+   * Job commit. Local workers run users' code under a uid of their own, in the directories this
+   * commit moves and removes: none may be running while it does (a worker could swap a checked
+   * entry for a link). They have been told to exit; those that linger are killed. A pool's
+   * workers (pods) are not ours to stop, and run as the master's own uid.
+   */
+  async #commit(): Promise<void> {
+    if (!this.#pool) await this.#launcher.stopAll(STOP_GRACE_MS);
+    if (this.#phase !== 'commit') return; // aborted meanwhile
+    try {
+      commitJob(this.#o.layout, this.#o.reducers);
+      this.#phase = 'succeeded';
+    } catch (e) {
+      this.#fail({ code: 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(e as Error).message}` });
+    }
+    this.#wake();
+    this.#finished?.();
   }
 
   /**
@@ -536,7 +552,7 @@ export class Master implements ProtocolHandlers {
     this.#live.delete(workerId);
     const why = `worker ${workerId} exited (${signal ?? `code ${code}`})`;
     this.#log(why);
-    if (this.#phase === 'succeeded' || this.#phase === 'failed') return;
+    if (this.#phase === 'commit' || this.#phase === 'succeeded' || this.#phase === 'failed') return;
     if (/heap out of memory|Allocation failed/.test(stderrTail)) {
       // Out of memory is the task's doing, not the worker's: fail (and retry) its attempts.
       this.#failAttemptsOf(workerId, {

@@ -54,7 +54,7 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
     pairs++;
   };
   const count = (name: string, n: number): void => ctx.count(name, n);
-  const mapper = new StreamingProcess({ role: 'mapper', command: spec.mapper, spec, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
+  const mapper = new StreamingProcess({ role: 'mapper', command: spec.mapper, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
   let records = 0;
   let bytes = 0;
   try {
@@ -81,7 +81,7 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
     output = newOutput(combineDir);
     pairs = 0;
     for (let p = 0; p < run.reducers; p++) {
-      const combiner = new StreamingProcess({ role: 'combiner', command: spec.combiner, spec, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
+      const combiner = new StreamingProcess({ role: 'combiner', command: spec.combiner, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
       try {
         await writeSortedLines([sorted], p, run.memoryBytes, (batch) => combiner.write(batch));
         await combiner.finish();

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
-import { confinement } from './confine.ts';
+import { commandSandbox } from './command-sandbox.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { StreamingSpec } from './streaming-spec.ts';
 
@@ -23,6 +22,8 @@ export interface ProcessOptions {
   readonly role: 'mapper' | 'reducer' | 'combiner';
   readonly command: string;
   readonly spec: StreamingSpec;
+  /** The attempt's directory: the command's working directory is made in it. */
+  readonly attemptDir: string;
   readonly maxLineBytes: number;
   /** Called for every line the command writes on stdout, synchronously. */
   readonly onLine: (buf: Buffer, start: number, end: number) => void;
@@ -32,8 +33,9 @@ export interface ProcessOptions {
 
 /**
  * One run of a streaming command: its own working directory (a copy of the job's `--file`
- * files), its own process group, confined (confine.ts); stdin written with backpressure, stdout
- * cut into lines as it arrives, stderr scanned for counters and kept (its tail) for errors.
+ * files, in the attempt's directory), its own process group, confined (command-sandbox.ts);
+ * stdin written with backpressure, stdout cut into lines as it arrives, stderr scanned for
+ * counters and kept (its tail) for errors.
  */
 export class StreamingProcess {
   readonly #o: ProcessOptions;
@@ -46,18 +48,13 @@ export class StreamingProcess {
 
   constructor(o: ProcessOptions) {
     this.#o = o;
-    const confine = o.spec.confine ? confinement(o.spec.memoryLimitBytes) : { prefix: [], uid: undefined, gid: undefined };
-    this.#cwd = mkdtempSync(join(tmpdir(), 'torpedo-stream-'));
+    this.#cwd = mkdtempSync(join(o.attemptDir, `${o.role}-`));
     for (const f of readdirSync(o.spec.filesDir)) copyFileSync(join(o.spec.filesDir, f), join(this.#cwd, f));
-    if (confine.uid !== undefined && confine.gid !== undefined) {
-      chownSync(this.#cwd, confine.uid, confine.gid);
-      for (const f of readdirSync(this.#cwd)) chownSync(join(this.#cwd, f), confine.uid, confine.gid);
-    }
-    const argv = [...confine.prefix, '/bin/sh', '-c', WRAPPER, 'torpedo-stream', o.command];
-    this.#child = spawn(argv[0] as string, argv.slice(1), {
-      cwd: this.#cwd,
-      // A clean environment: no tokens or secrets of the worker, a system PATH.
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: this.#cwd, LANG: 'C.UTF-8', TMPDIR: this.#cwd, TORPEDO_ROLE: o.role },
+    // A clean environment (no tokens or secrets of the worker), set by the sandbox.
+    const cmd = commandSandbox(o.spec, o.role, this.#cwd, ['/bin/sh', '-c', WRAPPER, 'torpedo-stream', o.command]);
+    this.#child = spawn(cmd.file, cmd.args, {
+      ...(cmd.cwd !== undefined ? { cwd: cmd.cwd } : {}),
+      env: cmd.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

@@ -6,6 +6,8 @@ import type { StreamingSpec } from './streaming-spec.ts';
 
 export interface StreamingReduceRun {
   readonly spec: StreamingSpec;
+  /** The attempt's scratch directory: the reducer's working directory is made in it. */
+  readonly attemptDir: string;
   readonly partition: number;
   readonly mapOutputs: readonly string[];
   readonly ctx: AttemptContext;
@@ -26,6 +28,7 @@ export async function runStreamingReduce(run: StreamingReduceRun): Promise<{ cou
     role: 'reducer',
     command: run.spec.reducer,
     spec: run.spec,
+    attemptDir: run.attemptDir,
     maxLineBytes: run.maxRecordBytes,
     onLine: (buf, start, end) => out.writeLine(buf, start, end),
     count: (name, n) => run.ctx.count(name, n),

@@ -10,10 +10,12 @@ export const StreamingSpecSchema = z.object({
   combiner: z.string().min(1).optional(),
   /** Directory holding the `--file` files (OUTPUT/_temporary/files). */
   filesDir: z.string(),
-  /** Run commands as an unprivileged user without network (see confine.ts); off with --no-sandbox. */
+  /** Run commands in sandboxes of their own (see command-sandbox.ts); off with --no-sandbox. */
   confine: z.boolean(),
-  /** Heap limit of the worker, reused as the address-space limit of each command (bytes; 0: none). */
+  /** Heap limit of the worker, reused as the memory limit of each command (bytes; 0: the default, 2 GiB). */
   memoryLimitBytes: z.number().int().nonnegative(),
+  /** The task time limit, reused as each command's CPU-time limit (ms; 0 or absent: a day). */
+  taskTimeoutMs: z.number().int().nonnegative().optional(),
 });
 
 export type StreamingSpec = z.infer<typeof StreamingSpecSchema>;

@@ -79,6 +79,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   rmSync(attemptDir, { recursive: true, force: true });
   mkdirSync(attemptDir, { recursive: true });
   let bytes = 0;
+  let outputPath: string | undefined;
   let aborted: string | undefined;
   const started = performance.now();
   const giveUpMs = client.giveUpMs;
@@ -118,7 +119,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       setupResult = await runSetup({ job, jobName: info.jobName, params: info.params, reducers: info.reducers, files: task.splits ?? [] });
     } else if (task.kind === 'map') {
       if (task.split === undefined) throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `map task ${task.attemptId} has no split`);
-      const outputPath = join(attemptDir, 'output.run');
+      outputPath = unpublishedPath(layout.map, task.attemptId);
       const common = {
         split: task.split,
         ctx,
@@ -135,11 +136,12 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
           : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []) }));
       committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, mapOutputPath(layout, task.index));
     } else {
-      const outputPath = join(attemptDir, 'part');
+      outputPath = unpublishedPath(layout.reduce, task.attemptId);
       const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
       if (info.streaming !== undefined) {
         ({ counters } = await runStreamingReduce({
           spec: info.streaming,
+          attemptDir,
           partition: task.index,
           mapOutputs,
           ctx,
@@ -183,7 +185,17 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     await client.failed({ workerId: opts.workerId, attemptId: task.attemptId, error, maxRssBytes: maxRss() });
   } finally {
     rmSync(attemptDir, { recursive: true, force: true });
+    if (outputPath !== undefined) rmSync(outputPath, { force: true });
   }
+}
+
+/**
+ * Where an attempt writes its output before publishing it: beside the name it is published
+ * under (map/ or reduce/), so that the publishing link stays within one directory — a sandboxed
+ * worker's writable directories are separate mounts, and a link cannot cross them.
+ */
+function unpublishedPath(dir: string, attemptId: string): string {
+  return join(dir, `.${attemptId}.tmp`);
 }
 
 class CommitRefused extends Error {}
