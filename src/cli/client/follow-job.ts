@@ -13,7 +13,8 @@ const MAX_RECONNECTS = 8;
  *
  * The stream can break without the job ending (the manager restarts, a proxy times out). Since
  * the first event of every connection is the whole job, reconnecting loses nothing, so this is
- * the one place the client retries; API errors (401, 404) are not transient and are thrown.
+ * the one place the client retries; API errors (401, 404, and the `error` event that ends a stream
+ * whose token was revoked) are not transient and are thrown.
  */
 export async function followJob(
   client: ApiClient,
@@ -35,6 +36,10 @@ export async function followJob(
           if (hasEnded(job.status)) return job;
         } else if (e.event === 'progress') {
           onProgress(JSON.parse(e.data) as ProgressEvent);
+        } else if (e.event === 'error') {
+          // The manager ended the stream because the token no longer holds (logged out, expired…).
+          const error = JSON.parse(e.data) as { code: string; message: string };
+          throw new ApiError(client.server, error.code === 'TORPEDO_ERR_FORBIDDEN' ? 403 : 401, error.code, error.message);
         }
       }
       lastError = new ManagerUnreachableError(client.server, 'the event stream ended before the job did');

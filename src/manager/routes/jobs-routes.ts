@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { desc, eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TorpedoError } from '../../errors.ts';
-import { authenticate, caller } from '../auth/authenticate.ts';
+import { isTorpedoError, TorpedoError } from '../../errors.ts';
+import { authenticate, caller, requestToken, verifyToken } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
 import { jobs, users } from '../database/schema.ts';
 import { progressOf, type JobRow, type SubmitRequest } from '../job-scheduler.ts';
@@ -98,6 +98,20 @@ export function jobsRoutes(ctx: ManagerContext) {
         // Comments keep proxies from closing an idle stream.
         const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), 15_000);
         stream.on('close', () => clearInterval(keepAlive));
+        // The token is checked again every 2 s as a request would be: the stream ends soon after a
+        // logout, a password change, disabling or deleting the user, or the token's expiry, with
+        // an `error` event that says why. A check the database could not answer is not a verdict.
+        const token = requestToken(request, true) ?? '';
+        const recheck = setInterval(() => {
+          verifyToken(db, ctx.tokens, token, ['track_jobs']).catch((e: unknown) => {
+            if (!isTorpedoError(e) || finished) return;
+            finished = true;
+            unsubscribe();
+            send('error', { code: e.code, message: e.message });
+            stream.end();
+          });
+        }, 2000);
+        stream.on('close', () => clearInterval(recheck));
         request.raw.on('close', () => stream.destroy());
         return reply
           .header('content-type', 'text/event-stream; charset=utf-8')
