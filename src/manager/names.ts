@@ -17,7 +17,25 @@ export function checkName(kind: 'username' | 'dataset name', value: unknown, max
   return value;
 }
 
-export const checkUsername = (v: unknown): string => checkName('username', v, 64);
+/**
+ * A username as it is stored and shown: the input in Unicode NFKC (a fullwidth `ａｄｍｉｎ` is
+ * `admin`, a ligature `ﬁ` is `fi`), then checked as a name. The spelling is kept; two names are
+ * one account when their `usernameKey`s are equal (the database enforces it on `lower(username)`).
+ */
+export const checkUsername = (v: unknown): string => checkName('username', typeof v === 'string' ? v.normalize('NFKC') : v, 64);
+
+/**
+ * What usernames are compared by: NFKC, then lower case (all ASCII by then, so it is what the
+ * database's `lower()` makes of the stored name). Undefined when `v` cannot be anyone's name, so
+ * a lookup needs no query.
+ */
+export function usernameKey(v: string): string | undefined {
+  try {
+    return checkUsername(v).toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
 export const checkDatasetName = (v: unknown): string => checkName('dataset name', v, 128);
 
 export function checkPasswordRule(v: unknown): string {

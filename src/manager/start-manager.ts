@@ -49,8 +49,15 @@ function configOrExit(flags: Flags): ManagerConfig {
   }
 }
 
+/** Opens and migrates the database; a migration that refuses the data (TORPEDO_ERR_MIGRATION) is reported like a bad setting. */
 async function open(config: ManagerConfig): Promise<Database> {
-  if (config.databaseUrl !== undefined) return openDatabase({ url: config.databaseUrl });
-  mkdirSync(MANAGER_DB_DIR(config.home), { recursive: true });
-  return openDatabase({ pgliteDir: MANAGER_DB_DIR(config.home) });
+  try {
+    if (config.databaseUrl !== undefined) return await openDatabase({ url: config.databaseUrl });
+    mkdirSync(MANAGER_DB_DIR(config.home), { recursive: true });
+    return await openDatabase({ pgliteDir: MANAGER_DB_DIR(config.home) });
+  } catch (e) {
+    if (!isTorpedoError(e)) throw e;
+    process.stderr.write(`torpedo manager: error ${e.code}: ${e.message}\n`);
+    process.exit(2);
+  }
 }

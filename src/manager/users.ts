@@ -3,6 +3,7 @@ import { TorpedoError } from '../errors.ts';
 import type { Db } from './database/database.ts';
 import { users } from './database/schema.ts';
 import { hashPassword } from './auth/passwords.ts';
+import { usernameKey } from './names.ts';
 import type { Role, User } from './rest-types.ts';
 
 export type UserRow = typeof users.$inferSelect;
@@ -12,8 +13,11 @@ export function userView(u: UserRow): User {
   return { username: u.username, roles: u.roles as Role[], disabled: u.disabled, createdAt: u.createdAt.toISOString() };
 }
 
+/** The user whose name equals `username` regardless of case and Unicode form (`usernameKey`). */
 export async function findUserByName(db: Db, username: string): Promise<UserRow | undefined> {
-  return (await db.select().from(users).where(eq(users.username, username)).limit(1))[0];
+  const key = usernameKey(username);
+  if (key === undefined) return undefined;
+  return (await db.select().from(users).where(eq(sql`lower(${users.username})`, key)).limit(1))[0];
 }
 
 export async function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
@@ -29,7 +33,8 @@ export async function createUser(db: Db, u: { username: string; password: string
   const rows = await db
     .insert(users)
     .values({ username: u.username, passwordHash, roles: [...u.roles] })
-    .onConflictDoNothing({ target: users.username })
+    // The one unique index besides the id is on lower(username): a conflict is a taken name.
+    .onConflictDoNothing()
     .returning();
   const row = rows[0];
   if (row === undefined) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `the username ${JSON.stringify(u.username)} is taken`);

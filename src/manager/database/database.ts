@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { TorpedoError } from '../../errors.ts';
 import { ROOT } from '../../paths.ts';
 import * as schema from './schema.ts';
 
@@ -32,7 +33,7 @@ export async function openDatabase(o: { url?: string; pgliteDir?: string; pglite
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const db = drizzle(client, { schema });
-  await migrate(db, MIGRATION_OPTIONS);
+  await refusalsReported(() => migrate(db, MIGRATION_OPTIONS));
   return {
     db: db as unknown as Db,
     kind: 'pglite',
@@ -56,7 +57,7 @@ async function openPostgres(url: string): Promise<Database> {
   const lockClient = await pool.connect();
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await migrate(drizzle(lockClient, { schema }), MIGRATION_OPTIONS);
+    await refusalsReported(() => migrate(drizzle(lockClient, { schema }), MIGRATION_OPTIONS));
   } finally {
     await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     lockClient.release();
@@ -67,4 +68,20 @@ async function openPostgres(url: string): Promise<Database> {
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => pool.end(),
   };
+}
+
+/**
+ * Runs the migrations. A migration that checks the data first and refuses (RAISE EXCEPTION, SQLSTATE
+ * P0001: e.g. usernames that differ only in case, which 0001 would make clash) becomes
+ * TORPEDO_ERR_MIGRATION with the migration's own message and hint, instead of drizzle's
+ * "Failed query: …" with the whole SQL. Nothing of the refused migration is applied.
+ */
+async function refusalsReported(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string; hint?: string } }).cause;
+    if (cause?.code !== 'P0001' || cause.message === undefined) throw e;
+    throw new TorpedoError('TORPEDO_ERR_MIGRATION', `${cause.message}${cause.hint !== undefined ? `; ${cause.hint}` : ''}`);
+  }
 }

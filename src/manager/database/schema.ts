@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgSchema, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -7,16 +8,21 @@ import { bigint, boolean, index, integer, jsonb, pgSchema, serial, text, timesta
  */
 export const torpedo = pgSchema('torpedo');
 
-export const users = torpedo.table('users', {
-  id: serial('id').primaryKey(),
-  username: text('username').notNull().unique(),
-  passwordHash: text('password_hash').notNull(),
-  roles: text('roles').array().notNull(),
-  disabled: boolean('disabled').notNull().default(false),
-  /** Part of every token; bumped to revoke all of a user's tokens (password change, disable). */
-  tokenVersion: integer('token_version').notNull().default(0),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const users = torpedo.table(
+  'users',
+  {
+    id: serial('id').primaryKey(),
+    /** As registered (in NFKC), for display; unique regardless of case (the index below). */
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    roles: text('roles').array().notNull(),
+    disabled: boolean('disabled').notNull().default(false),
+    /** Part of every token; bumped to revoke all of a user's tokens (password change, disable). */
+    tokenVersion: integer('token_version').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('users_username_lower').on(sql`lower(${t.username})`)],
+);
 
 /** Token ids revoked by logout, kept until the token would have expired anyway. */
 export const revokedTokens = torpedo.table('revoked_tokens', {

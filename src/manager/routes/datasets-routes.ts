@@ -79,10 +79,10 @@ export function datasetsRoutes(ctx: ManagerContext) {
       const me: AuthUser = caller(request);
       const name = checkDatasetName((request.params as { name: string }).name);
       const owner = (request.query as { owner?: string }).owner;
-      if (owner === undefined || owner === me.username) return { ownerId: me.id, name };
-      if (!me.roles.includes('admin')) throw notFound(name);
+      if (owner === undefined) return { ownerId: me.id, name };
       const user = await findUserByName(db, checkUsername(owner));
-      if (user === undefined) throw notFound(name);
+      if (user?.id === me.id) return { ownerId: me.id, name };
+      if (user === undefined || !me.roles.includes('admin')) throw notFound(name);
       return { ownerId: user.id, name };
     }
   };
