@@ -8,6 +8,11 @@ export type Role = 'admin' | 'manage_users' | 'submit_jobs' | 'track_jobs' | 're
 export interface LoginAnswer {
   readonly token: string;
   readonly expiresAt: string;
+  /**
+   * Kept by the client and sent as `deviceToken` with its next logins as this user: failed logins
+   * that carry it are counted apart from everyone else's (docs/manager.md, "Failed logins").
+   */
+  readonly deviceToken: string;
 }
 
 export interface Me {

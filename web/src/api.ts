@@ -1,6 +1,7 @@
 // A typed client of the manager's REST API (docs/rest-api.md). Every call carries the session's
 // token; a 401 ends the session (session.ts), whatever page made the call.
-import type { Dataset, Job, JobSummary, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
+import type { Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
+import { deviceTokens } from './device-tokens.ts';
 import { session } from './session.ts';
 
 export * from './api-types.ts';
@@ -60,8 +61,13 @@ const ownerQuery = (owner: string | undefined): string => (owner !== undefined ?
 
 export const api = {
   settings: async (): Promise<UiSettings> => (await send('GET', '/ui-settings.json', { anonymous: true })).json() as Promise<UiSettings>,
-  login: async (username: string, password: string): Promise<{ token: string; expiresAt: string }> =>
-    (await send('POST', '/auth/login', { json: { username, password }, anonymous: true })).json() as Promise<{ token: string; expiresAt: string }>,
+  login: async (username: string, password: string): Promise<LoginAnswer> => {
+    const deviceToken = deviceTokens.get(username);
+    const res = await send('POST', '/auth/login', { json: { username, password, ...(deviceToken !== undefined ? { deviceToken } : {}) }, anonymous: true });
+    const answer = (await res.json()) as LoginAnswer;
+    if (typeof answer.deviceToken === 'string') deviceTokens.keep(username, answer.deviceToken);
+    return answer;
+  },
   register: async (username: string, password: string): Promise<Me> => (await send('POST', '/auth/register', { json: { username, password }, anonymous: true })).json() as Promise<Me>,
   logout: (): Promise<void> => json('POST', '/auth/logout'),
   me: (): Promise<Me> => json('GET', '/auth/me'),

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { credentialsFile, deleteCredentials, loadCredentials, saveCredentials, type Credentials } from './credentials.ts';
+import { credentialsFile, deleteCredentials, deviceTokensFile, loadCredentials, loadDeviceToken, saveCredentials, saveDeviceToken, type Credentials } from './credentials.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'torpedo-credentials-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,5 +74,36 @@ describe('loadCredentials', () => {
     const warnings: string[] = [];
     assert.deepEqual(loadCredentials(env, (w) => warnings.push(w)), SAMPLE);
     assert.match(warnings.join('\n'), /can be read by other users; run chmod 600/);
+  });
+});
+
+describe('device tokens', () => {
+  it('are kept per server and username (regardless of case), 0600, and outlive the credentials', () => {
+    const env = { TORPEDO_CONFIG_DIR: join(dir, 'devices') };
+    assert.equal(loadDeviceToken('http://a:7777', 'alice', env), undefined);
+    saveDeviceToken('http://a:7777', 'Alice', 'device-a', env);
+    saveDeviceToken('http://a:7777', 'bob', 'device-b', env);
+    saveDeviceToken('http://b:7777', 'alice', 'device-c', env);
+    assert.equal(loadDeviceToken('http://a:7777', 'alice', env), 'device-a');
+    assert.equal(loadDeviceToken('http://a:7777', 'ＡＬＩＣＥ', env), 'device-a');
+    assert.equal(loadDeviceToken('http://a:7777', 'bob', env), 'device-b');
+    assert.equal(loadDeviceToken('http://b:7777', 'alice', env), 'device-c');
+    saveDeviceToken('http://a:7777', 'alice', 'device-a2', env);
+    assert.equal(loadDeviceToken('http://a:7777', 'alice', env), 'device-a2');
+    assert.equal(statSync(deviceTokensFile(env)).mode & 0o777, 0o600);
+    saveCredentials(SAMPLE, env);
+    deleteCredentials(env);
+    assert.equal(loadDeviceToken('http://a:7777', 'alice', env), 'device-a2');
+  });
+
+  it('a damaged file counts as none, and the next save replaces it', () => {
+    const env = { TORPEDO_CONFIG_DIR: join(dir, 'devices-bad') };
+    saveDeviceToken('http://a:7777', 'alice', 'device-a', env);
+    for (const text of ['not json', '[]', 'null', '{"http://a:7777": 7}', '{"http://a:7777": {"alice": 7}}']) {
+      writeFileSync(deviceTokensFile(env), text);
+      assert.equal(loadDeviceToken('http://a:7777', 'alice', env), undefined, text);
+    }
+    saveDeviceToken('http://a:7777', 'alice', 'device-b', env);
+    assert.equal(loadDeviceToken('http://a:7777', 'alice', env), 'device-b');
   });
 });

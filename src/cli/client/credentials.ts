@@ -51,18 +51,66 @@ export function loadCredentials(env: NodeJS.ProcessEnv = process.env, warn: (lin
   return { server: parsed.server, username: parsed.username, token: parsed.token, expiresAt: parsed.expiresAt };
 }
 
-/**
- * Saves credentials so that no other user can read them at any moment: the directory is created
- * 0700, the data goes to a temp file opened 0600 (never a moment with wider permissions, unlike
- * write-then-chmod), and a rename replaces the old file at once, so a crash leaves old or new.
- */
+/** Saves credentials so that no other user can read them at any moment (`writePrivateJson`). */
 export function saveCredentials(credentials: Credentials, env: NodeJS.ProcessEnv = process.env): string {
   const file = credentialsFile(env);
+  writePrivateJson(file, credentials);
+  return file;
+}
+
+/**
+ * The device tokens that logins answered (docs/manager.md, "Failed logins"), kept beside the
+ * credentials in devices.json as {server: {username: token}}. Logging out keeps them: a device
+ * token is what lets this machine log in while someone is guessing the user's password elsewhere.
+ */
+export function deviceTokensFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(dirname(credentialsFile(env)), 'devices.json');
+}
+
+/** The device token saved for `username` at `server`, if any; a damaged file counts as none (the login is then untrusted). */
+export function loadDeviceToken(server: string, username: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = readDeviceTokens(env)[server]?.[deviceKey(username)];
+  return typeof token === 'string' && token !== '' ? token : undefined;
+}
+
+/** Keeps the device token a login at `server` answered, replacing the one it had for `username`. */
+export function saveDeviceToken(server: string, username: string, token: string, env: NodeJS.ProcessEnv = process.env): void {
+  const all = readDeviceTokens(env);
+  all[server] = { ...all[server], [deviceKey(username)]: token };
+  writePrivateJson(deviceTokensFile(env), all);
+}
+
+/** The manager compares usernames regardless of case and Unicode form; so does this file's key. */
+function deviceKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase();
+}
+
+function readDeviceTokens(env: NodeJS.ProcessEnv): Record<string, Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(deviceTokensFile(env), 'utf8'));
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+  const all: Record<string, Record<string, unknown>> = {};
+  for (const [server, tokens] of Object.entries(parsed)) {
+    if (typeof tokens === 'object' && tokens !== null && !Array.isArray(tokens)) all[server] = tokens as Record<string, unknown>;
+  }
+  return all;
+}
+
+/**
+ * Writes `value` so that no other user can read it at any moment: the directory is created 0700,
+ * the data goes to a temp file opened 0600 (never a moment with wider permissions, unlike
+ * write-then-chmod), and a rename replaces the old file at once, so a crash leaves old or new.
+ */
+function writePrivateJson(file: string, value: unknown): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temp, 'wx', 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(credentials, null, 2)}\n`);
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
   } finally {
     closeSync(fd);
   }
@@ -72,7 +120,6 @@ export function saveCredentials(credentials: Credentials, env: NodeJS.ProcessEnv
     rmSync(temp, { force: true });
     throw e;
   }
-  return file;
 }
 
 /** Forgets the credentials; true if there were some. */

@@ -3,7 +3,7 @@ import { TorpedoError } from '../../errors.ts';
 import { ApiClient, ApiError } from './api-client.ts';
 import type { LoginAnswer, Me } from './api-types.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags, type ServerFlags } from './client-action.ts';
-import { credentialsFile, deleteCredentials, loadCredentials, saveCredentials } from './credentials.ts';
+import { credentialsFile, deleteCredentials, loadCredentials, loadDeviceToken, saveCredentials, saveDeviceToken } from './credentials.ts';
 import { askHidden, askLine, canPrompt } from './prompt.ts';
 import { chooseServer, openClient, serverUrl } from './session.ts';
 
@@ -43,13 +43,17 @@ async function login(flags: LoginFlags): Promise<void> {
   if (!password) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', 'no password: pass --password or set TORPEDO_PASSWORD (there is no terminal to ask on)');
   let answer: LoginAnswer;
   try {
-    answer = await new ApiClient(server, undefined).json<LoginAnswer>('POST', '/auth/login', { json: { username, password } });
+    // A device token from an earlier login here keeps this login apart from guesses elsewhere.
+    const deviceToken = loadDeviceToken(server, username);
+    answer = await new ApiClient(server, undefined).json<LoginAnswer>('POST', '/auth/login', { json: { username, password, ...(deviceToken !== undefined ? { deviceToken } : {}) } });
   } catch (e) {
     // Reported without the usual 401 hint, which would say to run the command that just failed.
     if (e instanceof ApiError && e.status === 401) throw new TorpedoError('TORPEDO_ERR_UNAUTHENTICATED', e.message);
     throw e;
   }
   const file = saveCredentials({ server, username, token: answer.token, expiresAt: answer.expiresAt });
+  // A manager older than device tokens answers none.
+  if (typeof answer.deviceToken === 'string') saveDeviceToken(server, username, answer.deviceToken);
   process.stdout.write(`logged in to ${server} as ${username}; the token (saved in ${file}) expires at ${answer.expiresAt}\n`);
 }
 

@@ -1,24 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { lt } from 'drizzle-orm';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { TorpedoError } from '../../errors.ts';
 import { authenticate, caller } from '../auth/authenticate.ts';
+import { DeviceTokens } from '../auth/device-tokens.ts';
+import { LoginLimiter, type LoginClient } from '../auth/login-limiter.ts';
 import { burnPasswordCheck, checkPassword } from '../auth/passwords.ts';
 import type { ManagerContext } from '../context.ts';
 import { revokedTokens } from '../database/schema.ts';
-import { checkPasswordRule, checkUsername } from '../names.ts';
+import { checkPasswordRule, checkUsername, usernameKey } from '../names.ts';
+import type { LoginAnswer } from '../rest-types.ts';
 import { DEFAULT_ROLES } from '../roles.ts';
 import { createUser, findUserById, findUserByName, updateUser } from '../users.ts';
-import { credentialsBody, errorResponses, tag } from './schemas.ts';
+import { credentialsBody, errorResponses, loginBody, tag } from './schemas.ts';
 
 /** POST /auth/register, /auth/login, /auth/logout; GET /auth/me. */
 export function authRoutes(ctx: ManagerContext) {
   return async (app: FastifyInstance): Promise<void> => {
     const db = ctx.database.db;
-    // Brute force: failed logins count per (address, username) and per address; a success clears
-    // the first. Successful logins are never limited.
-    const perUser = new RateLimiterMemory({ points: ctx.config.loginAttempts, duration: ctx.config.loginWindowMs / 1000 });
-    const perAddress = new RateLimiterMemory({ points: ctx.config.loginAttempts * 10, duration: ctx.config.loginWindowMs / 1000 });
+    // Brute force: OWASP's device cookies (login-limiter.ts). Successful logins are never limited.
+    const limiter = new LoginLimiter(ctx.config.loginAttempts, ctx.config.loginWindowMs);
+    const devices = new DeviceTokens(ctx.config.jwtSecret);
 
     app.post('/auth/register', { schema: { ...tag('auth', 'Create an account with the default roles', false), body: credentialsBody, response: errorResponses } }, async (request, reply) => {
       if (!ctx.config.allowRegistration) throw new TorpedoError('TORPEDO_ERR_FORBIDDEN', 'self-registration is disabled here; ask an administrator for an account');
@@ -30,21 +31,22 @@ export function authRoutes(ctx: ManagerContext) {
       return reply.code(201).send({ username: user.username, roles: user.roles });
     });
 
-    app.post('/auth/login', { schema: { ...tag('auth', 'Exchange a username and password for a token', false), body: credentialsBody, response: errorResponses } }, async (request) => {
-      const body = request.body as { username: string; password: string };
-      const userKey = `${request.ip}|${body.username}`;
-      await refuseIfLimited(perUser, userKey);
-      await refuseIfLimited(perAddress, request.ip);
+    app.post('/auth/login', { schema: { ...tag('auth', 'Exchange a username and password for a token (and a device token)', false), body: loginBody, response: errorResponses } }, async (request) => {
+      const body = request.body as { username: string; password: string; deviceToken?: string };
+      const name = usernameKey(body.username) ?? body.username.normalize('NFKC').toLowerCase();
+      const nonce = body.deviceToken !== undefined ? await devices.nonceFor(body.deviceToken, name) : undefined;
+      const client: LoginClient = nonce !== undefined ? { device: nonce } : { untrusted: name };
+      await limiter.refuseIfLimited(client);
       const user = await findUserByName(db, body.username);
       const ok = user !== undefined ? await checkPassword(user.passwordHash, body.password) : (await burnPasswordCheck(body.password), false);
       if (!ok || user === undefined) {
-        await Promise.all([perUser.penalty(userKey), perAddress.penalty(request.ip)]);
+        await limiter.failed(client);
         throw new TorpedoError('TORPEDO_ERR_UNAUTHENTICATED', 'wrong username or password');
       }
       if (user.disabled) throw new TorpedoError('TORPEDO_ERR_UNAUTHENTICATED', `the user ${JSON.stringify(user.username)} is disabled`);
-      await perUser.delete(userKey);
+      await limiter.succeeded(client);
       const { token, claims } = await ctx.tokens.issue(user);
-      return { token, expiresAt: claims.expiresAt.toISOString() };
+      return { token, expiresAt: claims.expiresAt.toISOString(), deviceToken: await devices.issue(name) } satisfies LoginAnswer;
     });
 
     app.post('/auth/logout', { schema: tag('auth', 'Revoke the token of this request'), preHandler: authenticate(db, ctx.tokens) }, async (request, reply) => {
@@ -83,14 +85,3 @@ export function authRoutes(ctx: ManagerContext) {
     });
   };
 }
-
-async function refuseIfLimited(limiter: RateLimiterMemory, key: string): Promise<void> {
-  const state = await limiter.get(key);
-  if (state !== null && state.consumedPoints >= limiter.points) throw tooMany(state);
-}
-
-function tooMany(state: RateLimiterRes): TorpedoError {
-  const seconds = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
-  return new TorpedoError('TORPEDO_ERR_RATE_LIMITED', `too many failed logins; try again in ${seconds} s`, { retryAfterSeconds: seconds });
-}
-

@@ -18,6 +18,15 @@ export const credentialsBody = {
   properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } },
 } as const;
 
+export const loginBody = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    ...credentialsBody.properties,
+    deviceToken: { type: 'string', maxLength: 4096, description: 'the deviceToken of an earlier login as this user on this client: its failed logins are then counted apart' },
+  },
+} as const;
+
 export const userSchema = {
   type: 'object',
   properties: {
