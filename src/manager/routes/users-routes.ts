@@ -8,6 +8,8 @@ import { createUser, deleteUser, findUserByName, listUsers, updateUser, userView
 import { nameParam, tag, userSchema } from './schemas.ts';
 
 const rolesSchema = { type: 'array', items: { type: 'string' }, maxItems: 16 } as const;
+/** What PATCH /users/:name changes; any other field, or none, is a 400 rather than a silent no-op. */
+const PATCHABLE: readonly string[] = ['roles', 'disabled', 'password'];
 
 /** User administration, for `manage_users` (and `admin`). */
 export function usersRoutes(ctx: ManagerContext) {
@@ -51,7 +53,11 @@ export function usersRoutes(ctx: ManagerContext) {
       async (request) => {
         const me = caller(request);
         const target = await findOr404((request.params as { name: string }).name);
-        const body = request.body as { roles?: string[]; disabled?: boolean; password?: unknown };
+        const body = (request.body ?? {}) as { roles?: string[]; disabled?: boolean; password?: unknown };
+        const fields = Object.keys(body);
+        const unknown = fields.filter((k) => !PATCHABLE.includes(k));
+        if (unknown.length > 0) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `a user has no field ${unknown.map((k) => JSON.stringify(k)).join(', ')} to change; send ${PATCHABLE.join(', ')}`);
+        if (fields.length === 0) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `nothing to change: send one or more of ${PATCHABLE.join(', ')}`);
         if (target.id === me.id && (body.disabled === true || (body.roles !== undefined && !body.roles.includes('admin') && me.roles.includes('admin')))) {
           throw new TorpedoError('TORPEDO_ERR_CONFLICT', 'you cannot disable yourself or take away your own admin role');
         }
