@@ -10,8 +10,10 @@ import type { ManagerConfig } from './config.ts';
 import type { ManagerContext } from './context.ts';
 import type { Database } from './database/database.ts';
 import { DatasetStore } from './dataset-store.ts';
+import { withFrameAncestorsNone, X_FRAME_OPTIONS } from './frame-ancestors.ts';
 import { JobScheduler } from './job-scheduler.ts';
 import { ManagerMetrics } from './metrics.ts';
+import { requestLogFields } from './request-log.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { datasetsRoutes } from './routes/datasets-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
@@ -29,11 +31,18 @@ export interface Manager {
   close(): Promise<void>;
 }
 
+export interface ManagerOptions {
+  /** The request log (pino's JSON lines): true for stdout, or a stream of one's own; none if unset. */
+  readonly logger?: boolean | { readonly stream: { write(line: string): void } };
+  /** Lines for the operator: the first admin's password, web UI build failures. */
+  readonly log?: (line: string) => void;
+}
+
 /**
  * Builds the manager service on an open database: the Fastify app with every route, the job
  * scheduler, and the first admin account. Jobs interrupted by a previous stop are resumed.
  */
-export async function createManager(config: ManagerConfig, database: Database, o: { logger?: boolean; log?: (line: string) => void } = {}): Promise<Manager> {
+export async function createManager(config: ManagerConfig, database: Database, o: ManagerOptions = {}): Promise<Manager> {
   const log = o.log ?? (() => {});
   const db = database.db;
   const datasets = new DatasetStore(config.home, db);
@@ -42,11 +51,20 @@ export async function createManager(config: ManagerConfig, database: Database, o
   const context: ManagerContext = { config, database, tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds), datasets, scheduler, metrics };
   await ensureAdmin(context, log);
 
-  const app = Fastify({ logger: o.logger === true ? { level: 'info' } : false, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
+  const logger = o.logger === undefined || o.logger === false ? false : { level: 'info', serializers: { req: requestLogFields }, ...(o.logger === true ? {} : { stream: o.logger.stream }) };
+  const app = Fastify({ logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
   app.decorateRequest('user', null);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: 'TORPEDO_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (/^text\/html/i.test(String(reply.getHeader('content-type') ?? ''))) {
+      const policy = reply.getHeader('content-security-policy');
+      reply.header('content-security-policy', withFrameAncestorsNone(policy === undefined ? undefined : String(policy)));
+      reply.header('x-frame-options', X_FRAME_OPTIONS);
+    }
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -4,7 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { loadConfig, type ManagerConfig } from '../../src/manager/config.ts';
 import { openDatabase } from '../../src/manager/database/database.ts';
-import { createManager, type Manager } from '../../src/manager/server.ts';
+import { createManager, type Manager, type ManagerOptions } from '../../src/manager/server.ts';
 import { removeDir, tempDir } from '../helpers.ts';
 
 export type DbKind = 'pglite' | 'postgres';
@@ -57,7 +57,10 @@ export interface TestManager {
   close(): Promise<void>;
 }
 
-export async function startTestManager(kind: DbKind, o: { postgresUrl?: string; env?: Record<string, string>; home?: string } = {}): Promise<TestManager> {
+export async function startTestManager(
+  kind: DbKind,
+  o: { postgresUrl?: string; env?: Record<string, string>; home?: string; logger?: ManagerOptions['logger'] } = {},
+): Promise<TestManager> {
   const home = o.home ?? tempDir('torpedo-manager-');
   const config = loadConfig({ TORPEDO_HOME: home, TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_JWT_SECRET: JWT_SECRET, ...o.env });
   let database;
@@ -67,7 +70,7 @@ export async function startTestManager(kind: DbKind, o: { postgresUrl?: string; 
   } else {
     database = await openDatabase({ pglite: await pgliteFromTemplate() });
   }
-  const manager = await createManager(config, database);
+  const manager = await createManager(config, database, o.logger !== undefined ? { logger: o.logger } : {});
   const call: TestManager['call'] = async (method, url, c = {}) => {
     const headers: Record<string, string> = { ...c.headers };
     if (c.token !== undefined) headers['authorization'] = `Bearer ${c.token}`;
