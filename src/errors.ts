@@ -26,6 +26,7 @@ export const ERRORS = {
   TORPEDO_ERR_FORBIDDEN: { status: 403, summary: 'The user lacks the role this request needs (or self-registration is disabled).' },
   TORPEDO_ERR_NOT_FOUND: { status: 404, summary: "No such user, dataset, job or output part — or it belongs to another user." },
   TORPEDO_ERR_CONFLICT: { status: 409, summary: 'The name is taken, or the job is not in a state that allows the request (e.g. cancelling an ended job).' },
+  TORPEDO_ERR_REQUEST_TIMEOUT: { status: 408, summary: 'A request body arrived too slowly: a small body must arrive within TORPEDO_BODY_TIMEOUT_SECONDS, an upload must bring TORPEDO_UPLOAD_MIN_BYTES in every such window; nothing of it was kept.' },
   TORPEDO_ERR_TOO_LARGE: { status: 413, summary: 'An upload or request body is over the configured limit; nothing of it was kept.' },
   TORPEDO_ERR_RATE_LIMITED: { status: 429, summary: 'Too many requests (or failed logins) in a short time; retry after the Retry-After header.' },
   TORPEDO_ERR_CANCELLED: { status: 409, summary: 'The job was cancelled by a user; its workers were stopped.' },

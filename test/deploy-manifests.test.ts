@@ -62,7 +62,7 @@ const ROLES: Record<string, readonly { apiGroup: string; resource: string; verbs
 };
 
 /** The manager's environment: the contract with the Kubernetes launcher (src/kubernetes/). */
-const MANAGER_ENV: Record<string, string | { secret: string; key: string } | { field: string }> = {
+const MANAGER_ENV: Record<string, string | { secret: string; key: string; optional?: true } | { field: string }> = {
   NODE_ENV: 'production',
   TORPEDO_HOST: '0.0.0.0',
   TORPEDO_PORT: '7777',
@@ -71,6 +71,7 @@ const MANAGER_ENV: Record<string, string | { secret: string; key: string } | { f
   DATABASE_URL: { secret: 'torpedo-database', key: 'DATABASE_URL' },
   TORPEDO_JWT_SECRET: { secret: 'torpedo-manager', key: 'TORPEDO_JWT_SECRET' },
   TORPEDO_ADMIN_PASSWORD: { secret: 'torpedo-manager', key: 'TORPEDO_ADMIN_PASSWORD' },
+  TORPEDO_METRICS_TOKEN: { secret: 'torpedo-manager', key: 'TORPEDO_METRICS_TOKEN', optional: true },
   TORPEDO_K8S_NAMESPACE: { field: 'metadata.namespace' },
   TORPEDO_K8S_DATA_CLAIM: 'torpedo-data',
   TORPEDO_K8S_MASTER_SERVICE_ACCOUNT: 'torpedo-master',
@@ -377,7 +378,7 @@ for (const overlay of OVERLAYS) {
         const e = env.get(name);
         assert.ok(e, `the manager has no ${name}`);
         if (typeof want === 'string') assert.equal(e['value'], want, name);
-        else if ('secret' in want) assert.deepEqual(e['valueFrom'], { secretKeyRef: { name: want.secret, key: want.key } }, name);
+        else if ('secret' in want) assert.deepEqual(e['valueFrom'], { secretKeyRef: { name: want.secret, key: want.key, ...(want.optional ? { optional: true } : {}) } }, name);
         else assert.deepEqual(e['valueFrom'], { fieldRef: { fieldPath: want.field } }, name);
       }
       // The image's user (deploy/Dockerfile), the manager's pod and the pods the launcher creates.
@@ -493,7 +494,7 @@ for (const overlay of OVERLAYS) {
       const values = (list: readonly Obj[]): string[] =>
         list.filter((o) => o['kind'] === 'Secret').flatMap((s) => Object.values((s['data'] ?? {}) as Record<string, string>).map((v) => Buffer.from(v, 'base64').toString()));
       const first = values(objs);
-      assert.equal(first.length, 4);
+      assert.equal(first.length, 5);
       for (const v of first) {
         assert.ok(v.length >= 24, 'long enough to be random');
         const grep = spawnSync('git', ['grep', '-q', '-F', '-e', v], { cwd: ROOT });
@@ -508,6 +509,15 @@ for (const overlay of OVERLAYS) {
       assert.equal(forced.status, 0, forced.output);
       const second = values(render(copy, overlay));
       for (const v of second) assert.ok(!first.includes(v), 'a value survived --force');
+      // A manager.env from before TORPEDO_METRICS_TOKEN gets one added and keeps its other values.
+      const managerEnv = join(copy, 'overlays', overlay, 'secrets', 'manager.env');
+      const older = readFileSync(managerEnv, 'utf8').split('\n').filter((l) => !l.startsWith('TORPEDO_METRICS_TOKEN=')).join('\n');
+      writeFileSync(managerEnv, older);
+      const upgraded = generateSecrets(copy, overlay);
+      assert.equal(upgraded.status, 0, upgraded.output);
+      assert.match(upgraded.output, /added TORPEDO_METRICS_TOKEN/);
+      assert.ok(readFileSync(managerEnv, 'utf8').startsWith(older));
+      assert.match(readFileSync(managerEnv, 'utf8'), /^TORPEDO_METRICS_TOKEN=[0-9a-f]{64}$/m);
       // Another checkout gets other values.
       const other = newCopy();
       assert.equal(generateSecrets(other, overlay).status, 0);

@@ -326,7 +326,8 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DbKind[]) 
       const ready = await m.call('GET', '/readyz');
       assert.equal(ready.status, 200);
       assert.equal(ready.json.database, kind);
-      const metrics = (await m.call('GET', '/metrics')).body;
+      // An admin's token (or TORPEDO_METRICS_TOKEN: test/manager-hardening.test.ts) reads the metrics.
+      const metrics = (await m.call('GET', '/metrics', { token: admin })).body;
       assert.match(metrics, /^torpedo_jobs\{status="succeeded"\} [1-9]/m);
       assert.match(metrics, /^torpedo_tasks_total\{kind="map",outcome="succeeded"\} [1-9]/m);
       assert.match(metrics, /^torpedo_http_requests_total\{method="POST",route="\/auth\/login",status="200"\} [1-9]/m);

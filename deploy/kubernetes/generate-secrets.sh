@@ -14,6 +14,7 @@
 # it in the database (ALTER USER torpedo PASSWORD '…'); a new TORPEDO_JWT_SECRET signs every user
 # out; and TORPEDO_ADMIN_PASSWORD is read only when the manager creates the admin account, at its
 # very first start, so a new one changes nothing for an existing installation.
+# TORPEDO_METRICS_TOKEN is the bearer token Prometheus sends to GET /metrics (docs/kubernetes.md).
 set -euo pipefail
 
 usage() {
@@ -100,7 +101,14 @@ fi
 write manager.env <<ENV
 TORPEDO_JWT_SECRET=$(random_hex 32)
 TORPEDO_ADMIN_PASSWORD=$(random_hex 12)
+TORPEDO_METRICS_TOKEN=$(random_hex 32)
 ENV
+
+# A manager.env written before TORPEDO_METRICS_TOKEN existed gets one, and keeps everything else.
+if ! grep -q '^TORPEDO_METRICS_TOKEN=' "$secrets/manager.env"; then
+  echo "TORPEDO_METRICS_TOKEN=$(random_hex 32)" >> "$secrets/manager.env"
+  echo "added TORPEDO_METRICS_TOKEN to $secrets/manager.env"
+fi
 
 if [ -n "$database_url" ]; then
   write database.env <<ENV

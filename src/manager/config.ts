@@ -21,7 +21,7 @@ export interface ManagerConfig {
   /** Jobs that run at once; the rest wait in the queue. */
   readonly maxRunningJobs: number;
   readonly maxWorkersPerJob: number;
-  /** Failed logins per username and client address within `loginWindowMs` before 429. */
+  /** Failed logins per device token, and per username from clients without one, within `loginWindowMs` before 429. */
   readonly loginAttempts: number;
   readonly loginWindowMs: number;
   readonly production: boolean;
@@ -32,6 +32,22 @@ export interface ManagerConfig {
    */
   readonly launcher: 'local' | 'kubernetes';
   readonly kubernetes: KubeSettings | undefined;
+  /** The HTTP layer's defences: who reads /metrics, how long a request may take to arrive. */
+  readonly http: HttpSettings;
+}
+
+/** The manager's HTTP-layer settings (docs/manager.md, "Settings"). */
+export interface HttpSettings {
+  /** TORPEDO_METRICS_TOKEN: a bearer token that may read /metrics, besides admins' tokens; undefined: admins only. */
+  readonly metricsToken: string | undefined;
+  /** TORPEDO_HEADERS_TIMEOUT_SECONDS: a request's headers must have arrived by then (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** TORPEDO_BODY_TIMEOUT_SECONDS: a body that is not an upload must have arrived whole by then; also an upload's rate window. */
+  readonly bodyTimeoutMs: number;
+  /** TORPEDO_UPLOAD_MIN_BYTES: what an upload must bring in every `bodyTimeoutMs` window. */
+  readonly uploadMinBytes: number;
+  /** TORPEDO_KEEP_ALIVE_TIMEOUT_SECONDS: an idle kept-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /** The secret that ships in docs and examples; refused in production. */
@@ -81,6 +97,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
     production,
     launcher,
     kubernetes,
+    http: httpSettings(env),
+  };
+}
+
+function httpSettings(env: NodeJS.ProcessEnv): HttpSettings {
+  const metricsToken = env['TORPEDO_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new TorpedoError('TORPEDO_ERR_CONFIG', 'TORPEDO_METRICS_TOKEN must be a random secret of at least 16 characters (e.g. `openssl rand -hex 32`)');
+  }
+  return {
+    metricsToken,
+    headersTimeoutMs: 1000 * integer('TORPEDO_HEADERS_TIMEOUT_SECONDS', env['TORPEDO_HEADERS_TIMEOUT_SECONDS'] ?? '20', 1, 3600),
+    bodyTimeoutMs: 1000 * integer('TORPEDO_BODY_TIMEOUT_SECONDS', env['TORPEDO_BODY_TIMEOUT_SECONDS'] ?? '30', 1, 3600),
+    uploadMinBytes: integer('TORPEDO_UPLOAD_MIN_BYTES', env['TORPEDO_UPLOAD_MIN_BYTES'] ?? String(64 * 1024), 1, 2 ** 40),
+    keepAliveTimeoutMs: 1000 * integer('TORPEDO_KEEP_ALIVE_TIMEOUT_SECONDS', env['TORPEDO_KEEP_ALIVE_TIMEOUT_SECONDS'] ?? '72', 1, 3600),
   };
 }
 

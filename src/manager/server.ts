@@ -14,6 +14,7 @@ import { withFrameAncestorsNone, X_FRAME_OPTIONS } from './frame-ancestors.ts';
 import { JobScheduler } from './job-scheduler.ts';
 import { ManagerMetrics } from './metrics.ts';
 import { requestLogFields } from './request-log.ts';
+import { guardBodies, serverTimeouts } from './request-timeouts.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { datasetsRoutes } from './routes/datasets-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
@@ -52,7 +53,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   await ensureAdmin(context, log);
 
   const logger = o.logger === undefined || o.logger === false ? false : { level: 'info', serializers: { req: requestLogFields }, ...(o.logger === true ? {} : { stream: o.logger.stream }) };
-  const app = Fastify({ logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true });
+  const app = Fastify({ logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true, ...serverTimeouts(config.http) });
   app.decorateRequest('user', null);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -71,6 +72,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
+  guardBodies(app, config.http);
   // A coarse per-address limit on everything, against floods; failed logins have a tighter one.
   await app.register(rateLimit, {
     max: 6000,

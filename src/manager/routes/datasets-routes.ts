@@ -7,6 +7,7 @@ import { authenticate, caller, type AuthUser } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
 import { datasetView, tooLarge } from '../dataset-store.ts';
 import { checkDatasetName, checkUsername } from '../names.ts';
+import { bodyCutSignal } from '../request-timeouts.ts';
 import { findUserByName } from '../users.ts';
 import { datasetSchema, nameParam, tag } from './schemas.ts';
 
@@ -35,6 +36,8 @@ export function datasetsRoutes(ctx: ManagerContext) {
         },
         preHandler: writer,
         bodyLimit: Number.MAX_SAFE_INTEGER,
+        // Long uploads: judged by their rate, not by a fixed time (request-timeouts.ts).
+        config: { upload: true },
       },
       async (request, reply) => {
         const me = caller(request);
@@ -88,11 +91,24 @@ export function datasetsRoutes(ctx: ManagerContext) {
   };
 }
 
+/**
+ * The bytes of the upload. A raw body is the payload, which the body guard fails when it is too
+ * slow; a multipart body is read by @fastify/multipart from the raw request, so here the guard's
+ * signal ends the wait for the file part, or the file part itself.
+ */
 async function uploadStream(request: FastifyRequest): Promise<Readable> {
   if (!request.isMultipart()) return request.body as Readable;
-  const part = await request.file();
+  const cut = bodyCutSignal(request);
+  const part = await untilCut(request.file(), cut);
   if (part === undefined) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'the multipart body has no file part');
+  cut?.addEventListener('abort', () => part.file.destroy(cut.reason as Error));
   return part.file;
+}
+
+function untilCut<T>(promise: Promise<T>, cut: AbortSignal | undefined): Promise<T> {
+  if (cut === undefined) return promise;
+  if (cut.aborted) return Promise.reject(cut.reason as Error);
+  return Promise.race([promise, new Promise<never>((_resolve, reject) => cut.addEventListener('abort', () => reject(cut.reason as Error)))]);
 }
 
 function notFound(name: string): TorpedoError {

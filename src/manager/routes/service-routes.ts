@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { TorpedoError } from '../../errors.ts';
+import { metricsAccess } from '../auth/metrics-access.ts';
 import type { ManagerContext } from '../context.ts';
 import { jobs } from '../database/schema.ts';
 import { tag } from './schemas.ts';
@@ -17,7 +18,7 @@ export function serviceRoutes(ctx: ManagerContext) {
       }
       return { status: 'ready', database: ctx.database.kind };
     });
-    app.get('/metrics', { schema: tag('service', 'Prometheus metrics', false) }, async (_request, reply) => {
+    app.get('/metrics', { schema: tag('service', 'Prometheus metrics (the bearer token is TORPEDO_METRICS_TOKEN or an admin’s)'), preHandler: metricsAccess(ctx) }, async (_request, reply) => {
       return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
     });
   };
