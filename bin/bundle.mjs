@@ -1,7 +1,7 @@
 // Builds the bundle of src/ that bin/torpedo runs, when any source is newer than it. Also called by
 // the CLI and the manager before they start sandboxed processes (job probes, workers): those may
 // not write, so they must find the bundle up to date.
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +47,10 @@ export async function ensureBundle() {
       logLevel: 'error',
     });
     writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
+    // Readable by every sandbox's uid, whatever the umask of the process that builds it (the
+    // manager's is 077).
+    for (const dir of [dirname(outDir), outDir]) chmodSync(dir, 0o755);
+    for (const f of readdirSync(tmp)) chmodSync(join(tmp, f), 0o644);
     // Chunks have content hashes: move them first, the entry (what `built` checks) last.
     for (const f of readdirSync(tmp).sort((a, b) => (a === 'main.mjs') - (b === 'main.mjs'))) renameSync(join(tmp, f), join(outDir, f));
     rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // when a source is newer than its module (about 1 s, once). Called with the bundle (bin/bundle.mjs),
 // so that sandboxed workers, which may not write, find the modules built, and by the engine when a
 // module is missing (tests run the sources directly).
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +35,9 @@ export async function ensureKernels() {
       rmSync(tmp, { force: true });
       throw new Error(`cannot compile ${source}: ${error.message}\n${stderr.toString()}`);
     }
+    // Readable by every sandbox's uid, whatever the builder's umask (the manager's is 077).
+    for (const dir of [dirname(kernelDir), kernelDir]) chmodSync(dir, 0o755);
+    chmodSync(tmp, 0o644);
     renameSync(tmp, out);
   }
 }
