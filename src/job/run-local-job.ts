@@ -31,6 +31,12 @@ export interface RunJobOptions {
   readonly streaming?: StreamingCommands;
   /** `job` is a bundle already made by compileJob (the manager compiles at submit): use it as is. */
   readonly precompiled?: boolean;
+  /**
+   * What loading the bundle showed when it was checked (the manager loads it at submit): it is
+   * not loaded again here. On Kubernetes that load ran in a pod, and no user code runs in the
+   * manager's.
+   */
+  readonly probed?: { readonly hasSetup: boolean };
   readonly inputs: readonly string[];
   readonly output: string;
   readonly reducers: number;
@@ -145,8 +151,8 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
         : await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
   // Load it once, in a sandboxed process, so that a module without map/reduce fails before any
   // output is touched.
-  let hasSetup = false;
-  if (o.streaming === undefined) {
+  let hasSetup = o.probed?.hasSetup ?? false;
+  if (o.streaming === undefined && o.probed === undefined) {
     const confinement = o.confinement ?? (sandbox ? defaultConfinement() : { identity: 'caller' as const });
     const who = { identity: confinement.identity, ...(confinement.hidden !== undefined ? { hidden: confinement.hidden } : {}) };
     const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));

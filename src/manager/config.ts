@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { TorpedoError } from '../errors.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from '../kubernetes/kube-settings.ts';
+import { defaultHome } from './home-dir.ts';
+import { DEFAULT_SANDBOX_IDS, parseSandboxIds, type SandboxIds } from '../sandbox/index.ts';
 
 /** Everything the manager can be configured with; built once by `loadConfig`. */
 export interface ManagerConfig {
@@ -32,8 +34,35 @@ export interface ManagerConfig {
    */
   readonly launcher: 'local' | 'kubernetes';
   readonly kubernetes: KubeSettings | undefined;
+  /** Limits on users' code and jobs (docs/security.md). */
+  readonly limits: JobLimits;
   /** The HTTP layer's defences: who reads /metrics, how long a request may take to arrive. */
   readonly http: HttpSettings;
+}
+
+/** How the manager confines and bounds users' jobs; every field is a setting (docs/manager.md). */
+export interface JobLimits {
+  /**
+   * TORPEDO_ALLOW_WEAK_SANDBOX=true: run users' code although it cannot be fully confined here
+   * (not root, no bubblewrap: see docs/security.md). Off: such jobs are refused (503).
+   */
+  readonly allowWeakSandbox: boolean;
+  /** TORPEDO_SANDBOX_IDS: the uids and gids of jobs' sandboxes. */
+  readonly sandboxIds: SandboxIds;
+  /** TORPEDO_MAX_COMPILES: submitted modules bundled and type-checked at once. */
+  readonly maxCompiles: number;
+  /** TORPEDO_MAX_QUEUED_COMPILES: submissions waiting for a compile slot; beyond, 429. */
+  readonly maxQueuedCompiles: number;
+  /** TORPEDO_COMPILE_TIMEOUT_SECONDS: a submission's bundling and type-checking, at most. */
+  readonly compileTimeoutMs: number;
+  /** TORPEDO_TASK_TIMEOUT_SECONDS: an attempt running longer is stopped and retried. */
+  readonly taskTimeoutMs: number;
+  /** TORPEDO_WORKER_MEMORY_MB: each worker's JavaScript heap (and, with its buffers, its memory limit). */
+  readonly workerMemoryBytes: number;
+  /** TORPEDO_MAX_RUNNING_JOBS_PER_USER: one user's jobs running at once (the rest wait). */
+  readonly maxRunningJobsPerUser: number;
+  /** TORPEDO_MAX_QUEUED_JOBS_PER_USER: one user's jobs waiting; beyond, 429. */
+  readonly maxQueuedJobsPerUser: number;
 }
 
 /** The manager's HTTP-layer settings (docs/manager.md, "Settings"). */
@@ -62,7 +91,7 @@ type Flags = Partial<Record<'host' | 'port' | 'home' | 'databaseUrl', string>>;
  */
 export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerConfig {
   const production = env['NODE_ENV'] === 'production';
-  const home = resolve(flags.home ?? env['TORPEDO_HOME'] ?? '.torpedo');
+  const home = resolve(flags.home ?? (env['TORPEDO_HOME'] || defaultHome(env)));
   let jwtSecret = env['TORPEDO_JWT_SECRET'];
   if (production && (jwtSecret === undefined || jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.length < 32)) {
     throw new TorpedoError(
@@ -97,7 +126,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
     production,
     launcher,
     kubernetes,
+    limits: jobLimits(env),
     http: httpSettings(env),
+  };
+}
+
+function jobLimits(env: NodeJS.ProcessEnv): JobLimits {
+  const maxRunningJobs = integer('TORPEDO_MAX_RUNNING_JOBS', env['TORPEDO_MAX_RUNNING_JOBS'] ?? '2', 1, 1000);
+  return {
+    allowWeakSandbox: env['TORPEDO_ALLOW_WEAK_SANDBOX'] === 'true',
+    sandboxIds: parseSandboxIds(env['TORPEDO_SANDBOX_IDS'] ?? DEFAULT_SANDBOX_IDS),
+    maxCompiles: integer('TORPEDO_MAX_COMPILES', env['TORPEDO_MAX_COMPILES'] ?? '2', 1, 64),
+    maxQueuedCompiles: integer('TORPEDO_MAX_QUEUED_COMPILES', env['TORPEDO_MAX_QUEUED_COMPILES'] ?? '16', 0, 10_000),
+    compileTimeoutMs: 1000 * integer('TORPEDO_COMPILE_TIMEOUT_SECONDS', env['TORPEDO_COMPILE_TIMEOUT_SECONDS'] ?? '60', 1, 3600),
+    taskTimeoutMs: 1000 * integer('TORPEDO_TASK_TIMEOUT_SECONDS', env['TORPEDO_TASK_TIMEOUT_SECONDS'] ?? '3600', 1, 7 * 86400),
+    workerMemoryBytes: 2 ** 20 * integer('TORPEDO_WORKER_MEMORY_MB', env['TORPEDO_WORKER_MEMORY_MB'] ?? '2048', 64, 1 << 20),
+    maxRunningJobsPerUser: integer('TORPEDO_MAX_RUNNING_JOBS_PER_USER', env['TORPEDO_MAX_RUNNING_JOBS_PER_USER'] ?? String(maxRunningJobs), 1, 1000),
+    maxQueuedJobsPerUser: integer('TORPEDO_MAX_QUEUED_JOBS_PER_USER', env['TORPEDO_MAX_QUEUED_JOBS_PER_USER'] ?? '50', 0, 100_000),
   };
 }
 
@@ -126,7 +171,7 @@ function integer(name: string, value: string, min: number, max: number): number 
 function developmentSecret(home: string): string {
   const file = join(home, 'jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(home, { recursive: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, lchown, link, mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -96,6 +96,19 @@ export class DatasetStore {
   async remove(ownerId: number, name: string): Promise<void> {
     await this.#db.delete(datasets).where(and(eq(datasets.ownerId, ownerId), eq(datasets.name, name)));
     await rm(this.pathOf(ownerId, name), { force: true });
+  }
+
+  /**
+   * Lets the group `gid` — the dataset group of the owner, which only the owner's jobs have —
+   * read the owner's datasets `names` (mode 0640; the manager keeps them). Called before a job
+   * reading them starts; the rest of the storage directory stays the manager's alone.
+   */
+  async grantRead(ownerId: number, names: readonly string[], gid: number): Promise<void> {
+    for (const name of names) {
+      const path = this.pathOf(ownerId, name);
+      await lchown(path, process.getuid?.() ?? 0, gid);
+      await chmod(path, 0o640);
+    }
   }
 
   /** Removes every file of a user being deleted (their rows go with the user). */

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError, isTorpedoError } from '../errors.ts';
-import { compileJobInChild, probeJob } from '../job/probe-job.ts';
 import { runLocalJob, type RunJobOptions } from '../job/run-local-job.ts';
+import type { WorkerConfinement } from '../launcher/worker-sandbox.ts';
 import type { JobSnapshot, Master, Progress } from '../master/master.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
+import { jobIdentity, sandboxSupport, SlotAllocator } from '../sandbox/index.ts';
 import { ClusterRunner } from './cluster-runner.ts';
+import { LocalCodeChecker, type CodeChecker } from './code-checker.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
 import { jobs, type JobStatus } from './database/schema.ts';
@@ -33,6 +35,8 @@ export interface JobSpec {
   readonly maps?: number;
   readonly params: Readonly<Record<string, string>>;
   readonly language?: 'ts' | 'js';
+  /** A module's `setup`, as loading it at submit showed (absent in rows from before it was kept). */
+  readonly hasSetup?: boolean;
   readonly streaming?: { readonly mapper: string; readonly reducer: string; readonly combiner?: string; readonly files: readonly string[] };
 }
 
@@ -53,6 +57,8 @@ export interface JobEnd {
 
 interface Running {
   master: Master | undefined;
+  /** The sandbox slot (uid) of its workers, while it runs here. */
+  slot: number | undefined;
   cancelReason: string | undefined;
   /** Settles when the job's run has ended and its row is saved. */
   done: Promise<void>;
@@ -90,6 +96,9 @@ export class JobScheduler {
   #stopping = false;
   /** With TORPEDO_LAUNCHER=kubernetes: how jobs run on the cluster. */
   readonly #cluster: ClusterRunner | undefined;
+  /** uids for the sandboxes of running jobs and of submissions being checked. */
+  readonly #slots: SlotAllocator;
+  readonly #checker: CodeChecker;
 
   constructor(o: { config: ManagerConfig; db: Db; datasets: DatasetStore; metrics: ManagerMetrics; log: (line: string) => void }) {
     this.#config = o.config;
@@ -97,6 +106,8 @@ export class JobScheduler {
     this.#datasets = o.datasets;
     this.#metrics = o.metrics;
     this.#log = o.log;
+    this.#slots = new SlotAllocator(o.config.limits.sandboxIds);
+    this.#checker = new LocalCodeChecker({ limits: o.config.limits, slots: this.#slots, identity: this.#ownUids() ? 'own' : 'caller', hidden: [o.config.home] });
     // config.ts sets `kubernetes` exactly when TORPEDO_LAUNCHER=kubernetes.
     const settings = o.config.launcher === 'kubernetes' ? o.config.kubernetes : undefined;
     if (settings !== undefined) {
@@ -153,6 +164,7 @@ export class JobScheduler {
     }
     const fileNames = Object.keys(req.files ?? {});
     for (const name of fileNames) checkDatasetName(name);
+    if (req.code !== undefined || req.mapper !== undefined) this.#checkSandbox();
     if (req.example !== undefined && EXAMPLES[req.example] === undefined) {
       throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `no built-in example ${JSON.stringify(req.example)}; there are ${Object.keys(EXAMPLES).join(', ')}`);
     }
@@ -167,18 +179,20 @@ export class JobScheduler {
         throw new TorpedoError('TORPEDO_ERR_INPUT_NOT_FOUND', `you have no dataset ${JSON.stringify(name)} (GET /datasets lists yours)`);
       }
     }
+    await this.#checkQueueCap(ownerId);
     const id = `job-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const dir = this.jobDir(id);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    let hasSetup: boolean | undefined;
     try {
       if (req.code !== undefined) {
         const language = req.language ?? 'ts';
-        const source = join(dir, language === 'ts' ? 'job.ts' : 'job.mjs');
-        await writeFile(source, req.code);
+        const name = language === 'ts' ? 'job.ts' : 'job.mjs';
+        const source = join(dir, name);
+        await writeFile(source, req.code, { mode: 0o600 });
         const bundle = join(dir, 'bundle', 'job.mjs');
-        await mkdir(join(dir, 'bundle'));
-        await compileJobInChild(source, bundle, { typecheck: language === 'ts', name: language === 'ts' ? 'job.ts' : 'job.mjs', relativeTo: dir });
-        await probeJob(bundle, 'job', process.env['TORPEDO_NO_BUNDLE'] !== '1');
+        await mkdir(join(dir, 'bundle'), { mode: 0o700 });
+        ({ hasSetup } = await this.#checker.check({ jobId: id, ownerId, source, bundle, typecheck: language === 'ts', name, relativeTo: dir }));
       }
       if (req.files !== undefined) {
         await mkdir(join(dir, 'files'));
@@ -192,6 +206,7 @@ export class JobScheduler {
         ...(req.maps !== undefined ? { maps: req.maps } : {}),
         params: req.params ?? {},
         ...(req.code !== undefined ? { language: req.language ?? 'ts' } : {}),
+        ...(hasSetup !== undefined ? { hasSetup } : {}),
         ...(req.mapper !== undefined && req.reducer !== undefined
           ? { streaming: { mapper: req.mapper, reducer: req.reducer, ...(req.combiner !== undefined ? { combiner: req.combiner } : {}), files: fileNames } }
           : {}),
@@ -207,6 +222,7 @@ export class JobScheduler {
 
   /** Resumes the jobs that were running when the manager last stopped, then starts queued ones. */
   async start(): Promise<void> {
+    this.#log(this.#sandboxNote());
     if (this.#cluster !== undefined) {
       // Jobs running on the cluster went on without us: follow them again.
       this.#cluster.follow();
@@ -313,7 +329,7 @@ export class JobScheduler {
         do {
           this.#kickAgain = false;
           while (!this.#stopping && (await this.#runningCount()) < this.#config.maxRunningJobs) {
-            const next = (await this.#db.select().from(jobs).where(eq(jobs.status, 'queued')).orderBy(asc(jobs.createdAt)).limit(1))[0];
+            const next = await this.#nextQueued();
             if (next === undefined) break;
             // Claim it atomically: another kick (or replica) may have taken it meanwhile.
             const claimed = await this.#db
@@ -340,21 +356,97 @@ export class JobScheduler {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * The next queued job to start, fair across users: of each user's oldest queued job, the one
+   * whose owner has the fewest jobs running (then the oldest), among owners below their cap of
+   * running jobs. So one user's hundreds of queued jobs delay another's single job by one job
+   * slot at most: the next slot to free is theirs.
+   */
+  async #nextQueued(): Promise<JobRow | undefined> {
+    const running = await this.#db.select({ ownerId: jobs.ownerId, n: count() }).from(jobs).where(eq(jobs.status, 'running')).groupBy(jobs.ownerId);
+    const runningOf = new Map(running.map((r) => [r.ownerId, Number(r.n)]));
+    const heads = await this.#db.selectDistinctOn([jobs.ownerId]).from(jobs).where(eq(jobs.status, 'queued')).orderBy(jobs.ownerId, asc(jobs.createdAt));
+    const n = (row: JobRow): number => runningOf.get(row.ownerId) ?? 0;
+    return heads
+      .filter((row) => n(row) < this.#config.limits.maxRunningJobsPerUser)
+      .sort((a, b) => n(a) - n(b) || a.createdAt.getTime() - b.createdAt.getTime())[0];
+  }
+
+  /** One user's queued jobs are capped: beyond, 429. */
+  async #checkQueueCap(ownerId: number): Promise<void> {
+    const cap = this.#config.limits.maxQueuedJobsPerUser;
+    const [row] = await this.#db.select({ n: count() }).from(jobs).where(and(eq(jobs.ownerId, ownerId), eq(jobs.status, 'queued')));
+    const queued = Number(row?.n ?? 0);
+    if (queued >= cap) {
+      throw new TorpedoError('TORPEDO_ERR_RATE_LIMITED', `you have ${queued} jobs waiting to run, the most this manager queues for one user (TORPEDO_MAX_QUEUED_JOBS_PER_USER); submit more once some have started`, {
+        retryAfterSeconds: 30,
+      });
+    }
+  }
+
+  /** What the operator is told at start about how users' code is confined. */
+  #sandboxNote(): string {
+    if (this.#config.launcher !== 'local') return "users' code runs in the job's pods (docs/kubernetes-launcher.md)";
+    const support = sandboxSupport();
+    if (this.#ownUids()) return `users' code runs confined: ${support.reason}`;
+    if (this.#config.limits.allowWeakSandbox) {
+      return `WARNING: users' code cannot be fully confined here (${support.reason}); it runs anyway, as TORPEDO_ALLOW_WEAK_SANDBOX=true allows: see docs/security.md for what that leaves open`;
+    }
+    return `WARNING: users' code cannot be fully confined here (${support.reason}): job modules and streaming commands are refused (503) until bubblewrap runs as root, or TORPEDO_ALLOW_WEAK_SANDBOX=true (docs/security.md)`;
+  }
+
+  /** Whether jobs' sandboxes get uids of their own (bubblewrap as root), which multi-user confinement needs. */
+  #ownUids(): boolean {
+    return this.#config.launcher === 'local' && sandboxSupport().level === 'full';
+  }
+
+  /**
+   * Users' code (modules, streaming commands) runs only fully confined, unless the operator
+   * allowed less (TORPEDO_ALLOW_WEAK_SANDBOX=true). On Kubernetes, the pods confine it.
+   */
+  #checkSandbox(): void {
+    if (this.#config.launcher !== 'local' || this.#ownUids() || this.#config.limits.allowWeakSandbox) return;
+    throw new TorpedoError(
+      'TORPEDO_ERR_SANDBOX',
+      `this manager cannot confine users' code: ${sandboxSupport().reason}. Its operator can install bubblewrap and run it as root, or accept weaker confinement with TORPEDO_ALLOW_WEAK_SANDBOX=true (docs/security.md); built-in examples still run`,
+    );
+  }
+
   #launch(row: JobRow): void {
-    const run: Running = { master: undefined, cancelReason: undefined, done: Promise.resolve() };
+    const run: Running = { master: undefined, slot: undefined, cancelReason: undefined, done: Promise.resolve() };
     run.done = this.#execute(row, run).finally(() => {
+      if (run.slot !== undefined) this.#slots.release(run.slot);
       this.#running.delete(row.id);
       this.#kick();
     });
     this.#running.set(row.id, run);
   }
 
+  /**
+   * A running job's workers: a uid of the job's own, with its owner's dataset group (whose files
+   * are made readable to that group), where the machine allows; else the manager's own (allowed
+   * by TORPEDO_ALLOW_WEAK_SANDBOX, or a built-in example). The manager's home stays hidden.
+   */
+  async #confinement(row: JobRow, run: Running): Promise<WorkerConfinement> {
+    const hidden = [this.#config.home];
+    if (!this.#ownUids()) {
+      if (row.job === 'code' || row.job === 'streaming') this.#checkSandbox();
+      return { identity: 'caller', hidden };
+    }
+    run.slot = this.#slots.allocate();
+    const identity = jobIdentity(this.#config.limits.sandboxIds, run.slot, row.ownerId);
+    await this.#datasets.grantRead(row.ownerId, (row.spec as JobSpec).inputs, identity.groups[0] as number);
+    return { identity, hidden };
+  }
+
   /** How the engine runs a job of the API: its files in the manager's storage, fixed engine settings. */
   #runOptions(row: JobRow): RunJobOptions {
     const spec = row.spec as JobSpec;
+    const limits = this.#config.limits;
     return {
       job: row.job === 'code' ? join(this.jobDir(row.id), 'bundle', 'job.mjs') : row.job,
       precompiled: row.job === 'code',
+      ...(spec.hasSetup !== undefined ? { probed: { hasSetup: spec.hasSetup } } : {}),
       ...(spec.streaming !== undefined
         ? { streaming: { ...spec.streaming, files: spec.streaming.files.map((f) => join(this.jobDir(row.id), 'files', f)) } }
         : {}),
@@ -372,6 +464,8 @@ export class JobScheduler {
       maxAttempts: 3,
       heartbeatMs: 1000,
       leaseTimeoutMs: 30_000,
+      taskTimeoutMs: limits.taskTimeoutMs,
+      workerMemoryBytes: limits.workerMemoryBytes,
     };
   }
 
@@ -381,6 +475,7 @@ export class JobScheduler {
     try {
       summary = await runLocalJob({
         ...this.#runOptions(row),
+        confinement: await this.#confinement(row, run),
         onStart: (master) => {
           run.master = master;
           if (run.cancelReason !== undefined) master.abort(cancelled(run.cancelReason));

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { isTorpedoError } from '../errors.ts';
 import { loadConfig, type ManagerConfig } from './config.ts';
+import { makeHomePrivate } from './home-dir.ts';
 import { openDatabase, type Database } from './database/database.ts';
 import { createManager, MANAGER_DB_DIR } from './server.ts';
 
@@ -9,6 +10,7 @@ type Flags = Partial<Record<'host' | 'port' | 'home' | 'databaseUrl', string>>;
 /** `torpedo manager`: configure, open and migrate the database, serve until SIGINT/SIGTERM. */
 export async function startManager(flags: Flags): Promise<void> {
   const config = configOrExit(flags);
+  makeHomePrivate(config.home);
   const database = await open(config);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const manager = await createManager(config, database, { logger: process.env['TORPEDO_LOG'] !== 'off', log: say });
