@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.ts';
@@ -108,6 +108,8 @@ const MIN_BACKUP_AFTER_MS = 1000;
 const MAX_BAD_RECORDS = 100;
 /** Attempts of one task lost to dead or silent workers before the job fails. */
 const LOST_ATTEMPTS_LIMIT = 4;
+/** The same, counting workers killed from outside (SIGKILL) too. */
+const LOST_ATTEMPTS_LIMIT_ANY_CAUSE = 12;
 /** At the end of a job, how long workers get to leave on their own before they are killed. */
 const STOP_GRACE_MS = 300;
 
@@ -351,8 +353,11 @@ export class Master implements ProtocolHandlers {
       return { ok: true };
     }
     const { task, attempt } = found;
-    // Readable by the job's workers (they load it), whatever this process's umask.
-    if (task.kind === 'setup') writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null), { mode: 0o644 });
+    if (task.kind === 'setup') {
+      writeFileSync(this.#o.layout.setup, JSON.stringify(req.setup ?? null));
+      // Readable by the job's workers (they load it; they may run as a uid of their own), whatever this process's umask.
+      chmodSync(this.#o.layout.setup, 0o644);
+    }
     this.#log(`${taskName(task)} committed by ${attempt.id} on ${req.workerId}${req.committed ? '' : ' (its output was there already)'}`);
     // The first attempt to commit wins; the others (backups or originals) are stopped: local
     // workers are killed at once, pool workers learn it from their next heartbeat.
@@ -595,7 +600,7 @@ export class Master implements ProtocolHandlers {
         for (const a of task.attempts) {
           if (a.state === 'running' && a.workerId === workerId) {
             table.lose(task, a, now, why);
-            if (taskMayBeAtFault) this.#checkLostTooOften(task);
+            this.#checkLostTooOften(task, taskMayBeAtFault);
           }
         }
       }
@@ -603,15 +608,21 @@ export class Master implements ProtocolHandlers {
     this.#wake();
   }
 
-  /** A task whose attempts keep getting lost (it kills or hangs its worker) fails the job. */
-  #checkLostTooOften(task: TaskRecord<unknown>): void {
-    const lost = task.attempts.filter((a) => a.state === 'lost' && !(a.error ?? '').endsWith('(SIGKILL)'));
-    if (lost.length < LOST_ATTEMPTS_LIMIT) return;
+  /**
+   * A task whose attempts keep getting lost fails the job: after LOST_ATTEMPTS_LIMIT losses that
+   * may be its own doing (it crashed or hung its worker), or after LOST_ATTEMPTS_LIMIT_ANY_CAUSE
+   * of any cause — a SIGKILL from outside (an operator, the OOM killer) is usually not the task's
+   * doing, but a task that draws one every time must not be retried forever either.
+   */
+  #checkLostTooOften(task: TaskRecord<unknown>, taskMayBeAtFault = true): void {
+    const lost = task.attempts.filter((a) => a.state === 'lost');
+    const itsOwn = lost.filter((a) => !(a.error ?? '').endsWith('(SIGKILL)'));
     const last = lost[lost.length - 1]?.error ?? '';
-    this.#fail({
-      code: 'TORPEDO_ERR_WORKER_LOST',
-      message: `${taskName(task)} lost its worker ${lost.length} times (last: ${last}); it may crash or hang the worker`,
-    });
+    if (taskMayBeAtFault && itsOwn.length >= LOST_ATTEMPTS_LIMIT) {
+      this.#fail({ code: 'TORPEDO_ERR_WORKER_LOST', message: `${taskName(task)} lost its worker ${itsOwn.length} times (last: ${last}); it may crash or hang the worker` });
+    } else if (lost.length >= LOST_ATTEMPTS_LIMIT_ANY_CAUSE) {
+      this.#fail({ code: 'TORPEDO_ERR_WORKER_LOST', message: `${taskName(task)} lost its worker ${lost.length} times (last: ${last}); something keeps killing the workers that run it` });
+    }
   }
 
   #expireLeases(): void {

@@ -65,7 +65,8 @@ export function bubblewrapArgs(policy: SandboxPolicy, argv: readonly string[], m
 
   for (const m of mounts(policy)) {
     dirs(m.target);
-    if (m.kind === 'hide') args.push('--perms', '0700', '--tmpfs', m.target);
+    // Empty, and not listable; passable to what is bound inside it.
+    if (m.kind === 'hide') args.push('--perms', '0711', '--tmpfs', m.target);
     else args.push(m.kind === 'ro' ? '--ro-bind' : '--bind', m.source, m.target);
     created.add(m.target);
   }
