@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = join(ROOT, 'bin', 'torpedo');
-export const SEED_DIR = join(ROOT, '..', 'shared', 'data', 'seed-samples');
+/** Sample texts in the repository (tests read nothing outside it). */
+export const SEED_DIR = join(ROOT, 'examples', 'data');
 
 export interface CliResult {
   readonly code: number | null;
@@ -68,9 +69,7 @@ export function readParts(dir: string): string[] {
 export function makeEdgeInputs(dir: string): string {
   const input = join(dir, 'input');
   mkdirSync(join(input, 'sub'), { recursive: true });
-  // The original system's samples sit beside the repository (shared/); a bare clone has ours.
-  const seeds = existsSync(SEED_DIR) ? SEED_DIR : join(ROOT, 'examples', 'data');
-  for (const f of readdirSync(seeds)) writeFileSync(join(input, f), readFileSync(join(seeds, f)));
+  for (const f of readdirSync(SEED_DIR)) writeFileSync(join(input, f), readFileSync(join(SEED_DIR, f)));
   writeFileSync(join(input, 'crlf.txt'), 'Hello World\r\nhello\r\n\r\nWORLD wide web\r\n');
   writeFileSync(join(input, 'no-final-newline.txt'), 'last line without newline\nand then THE end');
   writeFileSync(join(input, 'utf8.txt'), 'Café naïve ÉCOLE\n日本語 テキスト 😀 emoji 𝒳𝒴 \uE000private\n\u00e9t\u00e9 straße STRASSE\n');

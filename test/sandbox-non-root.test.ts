@@ -1,0 +1,132 @@
+// What differs when the manager is not root (CI runs as root, so this test makes a manager of
+// `nobody`): bubblewrap then works only in user namespaces, with the manager's own uid outside
+// them, so users' code cannot get a uid of its own. The manager says so at start and refuses
+// job modules and streaming commands (503) unless its operator accepts that, with
+// TORPEDO_ALLOW_WEAK_SANDBOX=true; built-in examples still run.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, chownSync, constants, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ensureBundle } from '../src/job/probe-job.ts';
+import { BIN, ROOT, removeDir, tempDir } from './helpers.ts';
+
+const NOBODY = 65_534;
+
+/** Why this cannot run here, if it cannot: root to switch users, and torpedo's files readable by nobody. */
+function cannot(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root, to start a manager as another user';
+  for (let d = ROOT; d !== '/'; d = dirname(d)) {
+    try {
+      accessSync(d, constants.X_OK);
+    } catch {
+      return `${d} is not passable`;
+    }
+  }
+  return undefined;
+}
+
+interface Manager {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+}
+
+async function startAsNobody(home: string, env: Record<string, string>): Promise<Manager> {
+  const args = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, BIN, 'manager', '--port', '0', '--home', home];
+  const child = spawn('setpriv', args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: 'admin-password-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 90_000);
+    child.stdout.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`manager exited with ${code}:\n${out}`)));
+  });
+  return { child, url, output: () => out };
+}
+
+async function api(url: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : undefined, text };
+}
+
+async function finished(url: string, token: string, id: string): Promise<any> {
+  for (;;) {
+    const j = (await api(url, 'GET', `/jobs/${id}`, token)).json;
+    if (j.status !== 'queued' && j.status !== 'running') return j;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const PROBE = `export default {
+  map(line, emit) {
+    emit('uid ' + process.getuid(), null);
+    emit('env ' + Object.keys(process.env).sort().join(','), null);
+  },
+  reduce(k, vs, emit) { emit(k, null); },
+};
+`;
+
+describe('a manager that is not root', { skip: cannot() ?? false }, () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const d of dirs) removeDir(d);
+  });
+
+  async function manager(env: Record<string, string>): Promise<{ m: Manager; token: string }> {
+    await ensureBundle(); // nobody cannot write torpedo's build cache
+    const dir = tempDir('torpedo-nobody-');
+    dirs.push(dir);
+    chmodSync(dir, 0o755);
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    chownSync(home, NOBODY, NOBODY);
+    const m = await startAsNobody(home, env);
+    children.push(m.child);
+    const token = (await api(m.url, 'POST', '/auth/login', undefined, { username: 'admin', password: 'admin-password-1' })).json.token as string;
+    assert.equal((await api(m.url, 'POST', '/datasets?name=words', token, 'a b a\n')).status, 201);
+    return { m, token };
+  }
+
+  test('says at start that users’ code cannot be confined, refuses it with 503, and still runs built-in examples', async () => {
+    const { m, token } = await manager({});
+    assert.match(m.output(), /WARNING: users' code cannot be fully confined here \(bubblewrap in a user namespace \(not root/);
+    const code = await api(m.url, 'POST', '/jobs', token, { code: PROBE, language: 'js', inputs: ['words'], workers: 1 });
+    assert.equal(code.status, 503, code.text);
+    assert.equal(code.json.error.code, 'TORPEDO_ERR_SANDBOX');
+    assert.match(code.json.error.message, /TORPEDO_ALLOW_WEAK_SANDBOX=true/);
+    const streaming = await api(m.url, 'POST', '/jobs', token, { mapper: 'cat', reducer: 'cat', inputs: ['words'], workers: 1 });
+    assert.equal(streaming.status, 503);
+    const builtin = await api(m.url, 'POST', '/jobs', token, { example: 'wordcount', inputs: ['words'], workers: 1, reducers: 1 });
+    assert.equal(builtin.status, 201, builtin.text);
+    assert.equal((await finished(m.url, token, builtin.json.id)).status, 'succeeded');
+    assert.equal((await api(m.url, 'GET', `/jobs/${builtin.json.id}/output`, token)).text, 'a\t2\nb\t1\n');
+  });
+
+  test('with TORPEDO_ALLOW_WEAK_SANDBOX=true, users’ code runs in namespaces, as the manager’s uid, with a clean environment', async () => {
+    const { m, token } = await manager({ TORPEDO_ALLOW_WEAK_SANDBOX: 'true', TORPEDO_JWT_SECRET: 'a-secret-of-the-nobody-manager-000000000000' });
+    assert.match(m.output(), /WARNING: users' code cannot be fully confined here .*; it runs anyway/);
+    const job = await api(m.url, 'POST', '/jobs', token, { code: PROBE, language: 'js', inputs: ['words'], workers: 1, reducers: 1 });
+    assert.equal(job.status, 201, job.text);
+    const done = await finished(m.url, token, job.json.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    const lines = (await api(m.url, 'GET', `/jobs/${job.json.id}/output`, token)).text.trim().split('\n');
+    assert.ok(lines.includes(`uid ${NOBODY}`), 'the same uid as the manager: what full confinement would change');
+    const env = lines.find((l) => l.startsWith('env '));
+    assert.doesNotMatch(env ?? '', /JWT|PASSWORD|ADMIN/);
+  });
+});
