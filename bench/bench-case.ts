@@ -20,6 +20,8 @@ export interface BenchCase {
   readonly output: string;
   /** Set on the case other cases of the workload are compared with. */
   readonly ratioBase?: RatioBase;
+  /** The id of the case this one is the unconfined twin of (`--no-sandbox`): the confinement table pairs them. */
+  readonly unconfinedTwinOf?: string;
   /** A torpedo run: it must exit 0 and print a --json report with status "succeeded". */
   readonly torpedo: boolean;
   /** False where MB/s means nothing (the tiny job measures startup). */

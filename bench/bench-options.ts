@@ -4,7 +4,7 @@ import { parseSize } from './parse-size.ts';
 import { BENCH_DIR } from './paths.ts';
 
 /** What `--only` can select. */
-export const CASE_GROUPS = ['wordcount', 'streaming', 'sort', 'tiny', 'baselines'] as const;
+export const CASE_GROUPS = ['wordcount', 'streaming', 'sort', 'tiny', 'baselines', 'sandbox'] as const;
 export type CaseGroup = (typeof CASE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -30,6 +30,8 @@ export const USAGE = `usage: npm run bench -- [options]
                        tiny       a few-KB torpedo job: startup cost
                        baselines  unix tools, Node, C, Dask: those of wordcount and/or sort
                                   if selected, else of both
+                       sandbox    the built-in word count and the tiny job again with
+                                  --no-sandbox: what the confinement of user code costs
   --no-dask          skip the Dask baseline (and its installation)
   --seed S           generator seed (default 42)
   --timeout-min M    kill a run after M minutes (default 30)

@@ -14,6 +14,8 @@ export interface RunResult {
   readonly check: string;
   /** torpedo's own wallMs, for comparison with the bench's measure of the whole command. */
   readonly reportedWallMs: number | undefined;
+  /** torpedo: the job's tasks, from its report. */
+  readonly reportedTasks: number | undefined;
 }
 
 /** A run that did not complete: the reason, for the table and the progress log. */
@@ -41,19 +43,21 @@ export async function runCaseOnce(benchCase: BenchCase, run: number, timeoutMs: 
 
   let peakRssBytes = result.sampledPeakRssBytes;
   let reportedWallMs: number | undefined;
+  let reportedTasks: number | undefined;
   if (benchCase.torpedo) {
     const report = parseTorpedoReport(result.stdout);
     if (report === undefined) return { failure: 'no --json report on stdout', logFile };
     if (report.status !== 'succeeded') return { failure: `status ${report.status}`, logFile };
     peakRssBytes = report.peakWorkerRssBytes;
     reportedWallMs = report.wallMs;
+    reportedTasks = report.tasks;
   }
 
   let check: string;
   if (benchCase.torpedo && !existsSync(join(benchCase.output, '_SUCCESS'))) check = 'MISMATCH: no _SUCCESS';
   else if (!existsSync(benchCase.output)) check = 'MISMATCH: no output';
   else check = safeCheck(benchCase);
-  return { wallMs: result.wallMs, peakRssBytes, check, reportedWallMs };
+  return { wallMs: result.wallMs, peakRssBytes, check, reportedWallMs, reportedTasks };
 }
 
 function safeCheck(benchCase: BenchCase): string {

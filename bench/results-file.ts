@@ -4,12 +4,15 @@ import type { CaseSummary } from './case-summary.ts';
 import type { MachineInfo } from './machine-info.ts';
 import { formatSize } from './parse-size.ts';
 import { renderTable } from './results-table.ts';
+import { renderConfinementTable, type ConfinementCost } from './sandbox-cases.ts';
 
 export interface ResultsReport {
   readonly started: Date;
   readonly options: BenchOptions;
   readonly machine: MachineInfo;
   readonly summaries: readonly CaseSummary[];
+  /** With `--only …,sandbox`: confined runs against their --no-sandbox twins. */
+  readonly confinement?: readonly ConfinementCost[];
 }
 
 /** Writes RESULTS.md (replacing the previous one: the latest run is the record; git keeps history). */
@@ -17,7 +20,7 @@ export function writeResultsFile(path: string, report: ResultsReport): void {
   writeFileSync(path, renderResults(report));
 }
 
-export function renderResults({ started, options, machine, summaries }: ResultsReport): string {
+export function renderResults({ started, options, machine, summaries, confinement = [] }: ResultsReport): string {
   const gib = (bytes: number | undefined): string => (bytes === undefined ? '?' : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
   const mismatches = summaries.filter((s) => s.check.startsWith('MISMATCH'));
   return [
@@ -45,6 +48,16 @@ export function renderResults({ started, options, machine, summaries }: ResultsR
     '- **peak RSS MB**: torpedo: the largest worker\'s `maxRssBytes` from its `--json` report; others: the largest single process, sampled from /proc every 100 ms.',
     '- **check**: word counts compared word by word with the single-threaded Node word count (the oracle; for the byte-oriented `tr` pipeline, the oracle\'s words cut at non-ASCII bytes); sort output compared byte for byte (`cmp`) with `LC_ALL=C sort`. torpedo runs must also exit 0, report `"status":"succeeded"` and write `_SUCCESS`.',
     ...(mismatches.length > 0 ? ['', '### Mismatches', '', ...mismatches.map((s) => `- ${s.benchCase.label}: ${s.check}`)] : []),
+    ...(confinement.length > 0
+      ? [
+          '',
+          '## What confining user code costs',
+          '',
+          'Each confined case (the default: bubblewrap, a uid of its own, Node\'s permission model; docs/security.md) against the same command with `--no-sandbox`, run side by side in every round. **extra** is the median over rounds of (confined − unconfined); **per task** divides it by the job\'s tasks.',
+          '',
+          renderConfinementTable(confinement),
+        ]
+      : []),
     '',
     '## Commands',
     '',

@@ -11,6 +11,7 @@ import { warmPageCache } from './page-cache.ts';
 import { shown } from './paths.ts';
 import { writeResultsFile } from './results-file.ts';
 import { renderTable } from './results-table.ts';
+import { confinementCost, renderConfinementTable, unconfinedCases } from './sandbox-cases.ts';
 import { sortBaseline, torpedoSortCase } from './sort-cases.ts';
 import { ensureSortReference } from './sort-reference.ts';
 import { TINY_INPUT_BYTES, torpedoTinyCase } from './tiny-case.ts';
@@ -34,13 +35,15 @@ export async function runBench(options: BenchOptions): Promise<number> {
 
   const cases: BenchCase[] = [];
   let daskVersion: string | undefined;
-  if (only.has('wordcount') || only.has('streaming') || baselinesFor('wordcount')) {
+  const sandbox = only.has('sandbox');
+  if (only.has('wordcount') || only.has('streaming') || baselinesFor('wordcount') || sandbox) {
     const input = await wordcountInput(sizeBytes, seed);
     if (baselinesFor('wordcount')) {
       daskVersion = options.dask ? ensureDask(log) : undefined;
       cases.push(...wordcountBaselines(input, { cBinary: buildCWordcount(log), dask: daskVersion !== undefined }));
     }
     if (only.has('wordcount')) cases.push(...torpedoWordcountCases(input));
+    else if (sandbox) cases.push(...torpedoWordcountCases(input).filter((c) => c.id === 'torpedo-wordcount'));
     if (only.has('streaming')) cases.push(torpedoStreamingCase(input));
   }
   if (only.has('sort') || baselinesFor('sort')) {
@@ -50,7 +53,12 @@ export async function runBench(options: BenchOptions): Promise<number> {
     if (baselinesFor('sort')) cases.push(sortBaseline(sortInput));
     if (only.has('sort')) cases.push(torpedoSortCase(sortInput));
   }
-  if (only.has('tiny')) cases.push(torpedoTinyCase(await wordcountInput(TINY_INPUT_BYTES, seed)));
+  if (only.has('tiny') || sandbox) {
+    const tiny = await wordcountInput(TINY_INPUT_BYTES, seed);
+    cases.push(torpedoTinyCase(tiny));
+    // Twins of the confined word count and tiny job, without the sandbox, interleaved with them.
+    if (sandbox) cases.push(...unconfinedCases(await wordcountInput(sizeBytes, seed), tiny));
+  }
 
   const runs = new Map<BenchCase, RunResult[]>(cases.map((c) => [c, []]));
   const failures = new Map<BenchCase, string>();
@@ -72,9 +80,12 @@ export async function runBench(options: BenchOptions): Promise<number> {
     }
   }
 
-  const summaries = summarize(cases.map((c) => ({ benchCase: c, runs: runs.get(c) ?? [], failure: failures.get(c) })));
+  const outcomes = cases.map((c) => ({ benchCase: c, runs: runs.get(c) ?? [], failure: failures.get(c) }));
+  const summaries = summarize(outcomes);
+  const confinement = confinementCost(outcomes);
   process.stdout.write(`${renderTable(summaries)}\n`);
-  writeResultsFile(options.resultsFile, { started, options, machine: collectMachineInfo(daskVersion), summaries });
+  if (confinement.length > 0) process.stdout.write(`\nWhat the confinement of user code costs (pairs of runs side by side):\n\n${renderConfinementTable(confinement)}\n`);
+  writeResultsFile(options.resultsFile, { started, options, machine: collectMachineInfo(daskVersion), summaries, confinement });
   log(`wrote ${shown(options.resultsFile)}`);
   const bad = summaries.filter((s) => s.failure !== undefined || s.check.startsWith('MISMATCH'));
   return bad.length > 0 ? 1 : 0;

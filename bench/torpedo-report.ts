@@ -5,6 +5,8 @@ export interface TorpedoReport {
   readonly wallMs: number | undefined;
   /** The largest maxRssBytes over workers[], if any worker reported one. */
   readonly peakWorkerRssBytes: number | undefined;
+  /** Tasks of every phase (setup, map, reduce). */
+  readonly tasks: number | undefined;
 }
 
 /**
@@ -30,7 +32,10 @@ export function parseTorpedoReport(stdout: string): TorpedoReport | undefined {
 function toReport(json: Readonly<Record<string, unknown>>): TorpedoReport {
   const workers = Array.isArray(json['workers']) ? (json['workers'] as unknown[]) : [];
   const rss = workers.flatMap((w) => (isRecord(w) && typeof w['maxRssBytes'] === 'number' ? [w['maxRssBytes']] : []));
+  const phases = isRecord(json['phases']) ? Object.values(json['phases']) : [];
+  const tasks = phases.flatMap((p) => (isRecord(p) && typeof p['tasks'] === 'number' ? [p['tasks']] : []));
   return {
+    tasks: tasks.length > 0 ? tasks.reduce((a, b) => a + b, 0) : undefined,
     status: typeof json['status'] === 'string' ? json['status'] : 'unknown',
     wallMs: typeof json['wallMs'] === 'number' ? json['wallMs'] : undefined,
     peakWorkerRssBytes: rss.length > 0 ? Math.max(...rss) : undefined,
