@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError, isTorpedoError } from '../errors.ts';
 import { runLocalJob, type RunJobOptions } from '../job/run-local-job.ts';
@@ -358,18 +358,29 @@ export class JobScheduler {
 
   /**
    * The next queued job to start, fair across users: of each user's oldest queued job, the one
-   * whose owner has the fewest jobs running (then the oldest), among owners below their cap of
-   * running jobs. So one user's hundreds of queued jobs delay another's single job by one job
-   * slot at most: the next slot to free is theirs.
+   * whose owner has the fewest jobs running, then whose owner's last start is the longest ago
+   * (round robin), then the oldest; among owners below their cap of running jobs. So one user's
+   * hundreds of queued jobs delay another's single job by one job slot at most: the next slot to
+   * free is theirs.
    */
   async #nextQueued(): Promise<JobRow | undefined> {
     const running = await this.#db.select({ ownerId: jobs.ownerId, n: count() }).from(jobs).where(eq(jobs.status, 'running')).groupBy(jobs.ownerId);
     const runningOf = new Map(running.map((r) => [r.ownerId, Number(r.n)]));
-    const heads = await this.#db.selectDistinctOn([jobs.ownerId]).from(jobs).where(eq(jobs.status, 'queued')).orderBy(jobs.ownerId, asc(jobs.createdAt));
-    const n = (row: JobRow): number => runningOf.get(row.ownerId) ?? 0;
-    return heads
-      .filter((row) => n(row) < this.#config.limits.maxRunningJobsPerUser)
-      .sort((a, b) => n(a) - n(b) || a.createdAt.getTime() - b.createdAt.getTime())[0];
+    const heads = (await this.#db.selectDistinctOn([jobs.ownerId]).from(jobs).where(eq(jobs.status, 'queued')).orderBy(jobs.ownerId, asc(jobs.createdAt))).filter(
+      (row) => (runningOf.get(row.ownerId) ?? 0) < this.#config.limits.maxRunningJobsPerUser,
+    );
+    if (heads.length <= 1) return heads[0];
+    const starts = await this.#db
+      .select({ ownerId: jobs.ownerId, last: max(jobs.startedAt) })
+      .from(jobs)
+      .where(inArray(jobs.ownerId, heads.map((h) => h.ownerId)))
+      .groupBy(jobs.ownerId);
+    const lastStart = new Map(starts.map((r) => [r.ownerId, r.last === null ? 0 : new Date(r.last).getTime()]));
+    const key = (row: JobRow): [number, number, number] => [runningOf.get(row.ownerId) ?? 0, lastStart.get(row.ownerId) ?? 0, row.createdAt.getTime()];
+    return heads.sort((a, b) => {
+      const [ka, kb] = [key(a), key(b)];
+      return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2];
+    })[0];
   }
 
   /** One user's queued jobs are capped: beyond, 429. */
