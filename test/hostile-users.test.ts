@@ -3,13 +3,14 @@
 // modules and streaming commands — try every way out that issue 14 lists, and each must fail or
 // see nothing. Alice is the victim (a private dataset and a job's output); mallory attacks.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sandboxSupport } from '../src/sandbox/index.ts';
-import { BIN, ROOT, removeDir, tempDir } from './helpers.ts';
+import { ROOT, removeDir, tempDir } from './helpers.ts';
+import { api, startManagerProcess, waitForJobEnd, type ManagerProcess } from './support/manager-process.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
 
 const HOSTILE = readFileSync(join(ROOT, 'test', 'jobs', 'hostile.mjs'), 'utf8');
@@ -37,51 +38,15 @@ try net-manager reach "$8"
 try net-postgres reach "$9"
 `;
 
-interface Manager {
-  readonly child: ChildProcess;
-  readonly url: string;
+interface Manager extends ManagerProcess {
   readonly home: string;
-  readonly output: () => string;
 }
 
 async function startManager(home: string, env: Record<string, string>): Promise<Manager> {
-  const child = spawn(process.execPath, [BIN, 'manager', '--port', '0', '--home', home], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 90_000);
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`manager exited with ${code}:\n${out}`)));
-  });
-  return { child, url, home, output: () => out };
+  return { ...(await startManagerProcess(home, env)), home };
 }
 
-async function api(url: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : undefined, text, headers: res.headers };
-}
-
-async function waitForJob(url: string, token: string, id: string, timeoutMs = 120_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const j = (await api(url, 'GET', `/jobs/${id}`, token)).json;
-    if (j.status !== 'queued' && j.status !== 'running') return j;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${j.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForJob = waitForJobEnd;
 
 /** `probe<TAB>outcome` lines of a job's output, as an object. */
 async function outcomes(url: string, token: string, id: string): Promise<Record<string, string>> {

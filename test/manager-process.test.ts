@@ -3,56 +3,21 @@
 // from the tasks it had committed; production mode refuses an unsafe JWT secret; the first start
 // makes an admin account.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BIN, ROOT, readParts, removeDir, runCli, tempDir } from './helpers.ts';
+import { ROOT, readParts, removeDir, runCli, tempDir } from './helpers.ts';
+import { api, startManagerProcess, type ManagerProcess } from './support/manager-process.ts';
 
 const PACED = readFileSync(join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs'), 'utf8');
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-function startManager(home: string, env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'manager', '--port', '0', '--home', home], {
-    env: { ...process.env, TORPEDO_LOG: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 60_000);
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => out });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`manager exited with ${code}:\n${out}`));
-    });
-  });
+function startManager(home: string, env: Record<string, string> = {}): Promise<ManagerProcess> {
+  return startManagerProcess(home, { TORPEDO_LOG: 'off', ...env });
 }
 
 function stopped(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
-
-async function api(url: string, method: string, path: string, token?: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : undefined, text };
 }
 
 /** About 1.5 MB of words in 20k lines. */

@@ -4,12 +4,13 @@
 // job modules and streaming commands (503) unless its operator accepts that, with
 // TORPEDO_ALLOW_WEAK_SANDBOX=true; built-in examples still run.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ensureBundle } from '../src/job/probe-job.ts';
-import { BIN, ROOT, removeDir, tempDir } from './helpers.ts';
+import { ROOT, removeDir, tempDir } from './helpers.ts';
+import { api, startManagerProcess, waitForJobEnd, type ManagerProcess } from './support/manager-process.ts';
 
 const NOBODY = 65_534;
 
@@ -24,50 +25,6 @@ function cannot(): string | undefined {
     }
   }
   return undefined;
-}
-
-interface Manager {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-async function startAsNobody(home: string, env: Record<string, string>): Promise<Manager> {
-  const args = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, BIN, 'manager', '--port', '0', '--home', home];
-  const child = spawn('setpriv', args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: 'admin-password-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 90_000);
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`manager exited with ${code}:\n${out}`)));
-  });
-  return { child, url, output: () => out };
-}
-
-async function api(url: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : undefined, text };
-}
-
-async function finished(url: string, token: string, id: string): Promise<any> {
-  for (;;) {
-    const j = (await api(url, 'GET', `/jobs/${id}`, token)).json;
-    if (j.status !== 'queued' && j.status !== 'running') return j;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const PROBE = `export default {
@@ -87,7 +44,7 @@ describe('a manager that is not root', { skip: cannot() ?? false }, () => {
     for (const d of dirs) removeDir(d);
   });
 
-  async function manager(env: Record<string, string>): Promise<{ m: Manager; token: string }> {
+  async function manager(env: Record<string, string>): Promise<{ m: ManagerProcess; token: string }> {
     await ensureBundle(); // nobody cannot write torpedo's build cache
     const dir = tempDir('torpedo-nobody-');
     dirs.push(dir);
@@ -95,7 +52,7 @@ describe('a manager that is not root', { skip: cannot() ?? false }, () => {
     const home = join(dir, 'home');
     mkdirSync(home);
     chownSync(home, NOBODY, NOBODY);
-    const m = await startAsNobody(home, env);
+    const m = await startManagerProcess(home, { TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: 'admin-password-1', ...env }, { asUid: NOBODY, cleanEnv: true });
     children.push(m.child);
     const token = (await api(m.url, 'POST', '/auth/login', undefined, { username: 'admin', password: 'admin-password-1' })).json.token as string;
     assert.equal((await api(m.url, 'POST', '/datasets?name=words', token, 'a b a\n')).status, 201);
@@ -113,7 +70,7 @@ describe('a manager that is not root', { skip: cannot() ?? false }, () => {
     assert.equal(streaming.status, 503);
     const builtin = await api(m.url, 'POST', '/jobs', token, { example: 'wordcount', inputs: ['words'], workers: 1, reducers: 1 });
     assert.equal(builtin.status, 201, builtin.text);
-    assert.equal((await finished(m.url, token, builtin.json.id)).status, 'succeeded');
+    assert.equal((await waitForJobEnd(m.url, token, builtin.json.id)).status, 'succeeded');
     assert.equal((await api(m.url, 'GET', `/jobs/${builtin.json.id}/output`, token)).text, 'a\t2\nb\t1\n');
   });
 
@@ -122,7 +79,7 @@ describe('a manager that is not root', { skip: cannot() ?? false }, () => {
     assert.match(m.output(), /WARNING: users' code cannot be fully confined here .*; it runs anyway/);
     const job = await api(m.url, 'POST', '/jobs', token, { code: PROBE, language: 'js', inputs: ['words'], workers: 1, reducers: 1 });
     assert.equal(job.status, 201, job.text);
-    const done = await finished(m.url, token, job.json.id);
+    const done = await waitForJobEnd(m.url, token, job.json.id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
     const lines = (await api(m.url, 'GET', `/jobs/${job.json.id}/output`, token)).text.trim().split('\n');
     assert.ok(lines.includes(`uid ${NOBODY}`), 'the same uid as the manager: what full confinement would change');
