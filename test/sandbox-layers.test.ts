@@ -11,7 +11,7 @@ import { workerPolicy, grantWorkerDirs } from '../src/launcher/worker-sandbox.ts
 import { layoutForOutput } from '../src/master/job-layout.ts';
 import type { MasterSpec } from '../src/master/master-spec.ts';
 import { cleanEnv, confine, jobIdentity, sandboxIds, sandboxSupport } from '../src/sandbox/index.ts';
-import { removeDir, tempDir } from './helpers.ts';
+import { removeDir, runCli, tempDir } from './helpers.ts';
 
 const full = sandboxSupport().level === 'full';
 
@@ -104,5 +104,17 @@ describe('a worker’s sandbox, without Node’s permission model', { skip: full
     const ps = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' });
     assert.ok(!ps.includes(marker), 'the daemon is gone with its sandbox');
     assert.ok(!existsSync('/evil'));
+  });
+
+  test('an input the job’s uid cannot read is refused before the output is touched', async () => {
+    const secret = join(dir, 'owner-only.txt');
+    writeFileSync(secret, 'mine\n', { mode: 0o600 });
+    const out = join(dir, 'kept');
+    mkdirSync(out);
+    writeFileSync(join(out, 'part-r-00000'), 'an earlier output\n');
+    const r = await runCli(['run', 'wordcount', '--input', secret, '--output', out, '--force', '--no-progress']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /TORPEDO_ERR_INPUT_NOT_FOUND: input .*owner-only.txt" cannot be read by the job's sandbox, which runs as uid \d+, not as you: make it readable \(chmod o\+r\), or run with --no-sandbox/);
+    assert.equal(readFileSync(join(out, 'part-r-00000'), 'utf8'), 'an earlier output\n');
   });
 });

@@ -8,7 +8,7 @@ import { listInputFiles } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
-import { defaultConfinement, grantReadable, workerLaunch, type WorkerConfinement } from '../launcher/worker-sandbox.ts';
+import { checkReadable, defaultConfinement, grantReadable, workerLaunch, type WorkerConfinement } from '../launcher/worker-sandbox.ts';
 import { layoutForOutput, type JobLayout } from '../master/job-layout.ts';
 import { parseMasterSpec, readSpecJson, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
 import type { JobSummary } from '../master/job-summary.ts';
@@ -151,9 +151,11 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
         : await compileJob(jobPath, { typecheck: o.typecheck && builtin === undefined, name: o.job });
   // Load it once, in a sandboxed process, so that a module without map/reduce fails before any
   // output is touched.
+  const confinement = o.confinement ?? (sandbox ? defaultConfinement() : { identity: 'caller' as const });
+  // Before the output is touched: inputs the job's uid cannot read fail here, with what to do.
+  if (confinement.identity !== 'caller') checkReadable(o.inputs, confinement.identity);
   let hasSetup = o.probed?.hasSetup ?? false;
   if (o.streaming === undefined && o.probed === undefined) {
-    const confinement = o.confinement ?? (sandbox ? defaultConfinement() : { identity: 'caller' as const });
     const who = { identity: confinement.identity, ...(confinement.hidden !== undefined ? { hidden: confinement.hidden } : {}) };
     const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
     try {

@@ -91,7 +91,7 @@ export function defaultConfinement(): WorkerConfinement {
  * are readable by that user's group). Checked before anything runs, for a clear message rather
  * than every task failing with EACCES.
  */
-function checkReadable(inputs: readonly string[], identity: SandboxIdentity): void {
+export function checkReadable(inputs: readonly string[], identity: SandboxIdentity): void {
   const readable = (path: string, bits: { other: number; group: number }): boolean => {
     const st = statSync(path);
     return st.uid === identity.uid || (st.mode & bits.other) !== 0 || ((st.mode & bits.group) !== 0 && (st.gid === identity.gid || identity.groups.includes(st.gid)));
