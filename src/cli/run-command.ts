@@ -130,7 +130,7 @@ async function run(job: string, flags: RunFlags): Promise<number> {
       onStart: (master) => display?.watch(master),
     };
     if (flags.prepareOnly) {
-      const prepared = await prepareJob(options);
+      const prepared = await prepareJob({ ...options, workersHere: false });
       process.stdout.write(`${'complete' in prepared ? prepared.complete.output : prepared.layout.workDir}\n`);
       return 0;
     }

@@ -72,6 +72,12 @@ export interface RunJobOptions {
   readonly workerNodeArgs?: readonly string[];
   /** How workers are confined: the manager gives each job a uid of its own; default the caller's. */
   readonly confinement?: WorkerConfinement;
+  /**
+   * False when workers will not run on this machine from this spec (`--prepare-only`): their
+   * launcher checks what they can read. Default true: inputs the local workers' uid cannot read
+   * are refused before the output is touched.
+   */
+  readonly workersHere?: boolean;
   /** Called once the master exists, e.g. to show progress. */
   readonly onStart?: (master: Master) => void;
   /**
@@ -153,7 +159,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   // output is touched.
   const confinement = o.confinement ?? (sandbox ? defaultConfinement() : { identity: 'caller' as const });
   // Before the output is touched: inputs the job's uid cannot read fail here, with what to do.
-  if (confinement.identity !== 'caller') checkReadable(o.inputs, confinement.identity);
+  if (confinement.identity !== 'caller' && o.workersHere !== false) checkReadable(o.inputs, confinement.identity);
   let hasSetup = o.probed?.hasSetup ?? false;
   if (o.streaming === undefined && o.probed === undefined) {
     const who = { identity: confinement.identity, ...(confinement.hidden !== undefined ? { hidden: confinement.hidden } : {}) };

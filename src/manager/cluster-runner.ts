@@ -86,7 +86,8 @@ export class ClusterRunner {
     const started = (async () => {
       try {
         // The cluster's objects are named and labelled after the manager's job id.
-        const prepared = await prepareJob({ ...this.#host.runOptions(row), jobId: row.id, confineStreaming: false });
+        // The job's pods are its sandboxes: nothing is confined (or chowned) here for local workers.
+        const prepared = await prepareJob({ ...this.#host.runOptions(row), jobId: row.id, confineStreaming: false, confinement: { identity: 'caller' } });
         if ('complete' in prepared) {
           await this.#finish(row.id, { status: 'succeeded', summary: prepared.complete }, undefined);
           return;
