@@ -1,17 +1,25 @@
 // The objects the Kubernetes launcher creates, validated against the official API schemas
-// (kubernetes-models), plus checks of what matters: restarts, ownership, secrets, non-root, RWX
-// data volume, resources from the job's settings, labels.
+// (kubernetes-models), plus checks of what matters: restarts, ownership, secrets, non-root, the
+// restricted Pod Security Standard, per-job mounts of the data volume (never the whole claim),
+// NetworkPolicies, compile pods, resources from the job's settings, labels.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { Secret } from 'kubernetes-models/v1/Secret';
+import { codeCheckDeadlineSeconds, codeCheckJob } from '../src/kubernetes/code-check-job.ts';
 import { kubeSettingsFromEnv } from '../src/kubernetes/kube-settings.ts';
 import { jobLabels, jobObjectNames, jobSelector } from '../src/kubernetes/names.ts';
+import { compileNetworkPolicy, workersNetworkPolicy } from '../src/kubernetes/network-policies.ts';
 import { jobSecret, masterJob, ownerReference, workerMemoryBytes, workersJob } from '../src/kubernetes/objects.ts';
+import { jobMounts } from '../src/kubernetes/pod-mounts.ts';
 import type { MasterSpec } from '../src/master/master-spec.ts';
 import { removeDir, ROOT, runCli, tempDir } from './helpers.ts';
+import { restrictedViolations } from './support/fake-kube-admission.ts';
 
 const MIB = 2 ** 20;
 const settings = kubeSettingsFromEnv({ TORPEDO_K8S_IMAGE: 'registry.example/torpedo:0.1.0', TORPEDO_HOME: '/data' });
@@ -50,6 +58,14 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
 }
 
 const OWNER = ownerReference({ apiVersion: 'batch/v1', kind: 'Job', name: jobObjectNames(JOB_ID).master, uid: '6a1b3c4d-0000-4000-8000-000000000001' });
+
+/** The data claim's mounts of a Job's container, as (subPath, path, read-only) rows; and that nothing mounts the whole claim. */
+function claimMounts(job: V1Job): string[] {
+  const c = job.spec?.template.spec?.containers[0];
+  const mounts = (c?.volumeMounts ?? []).filter((m) => m.name === 'data');
+  for (const m of mounts) assert.ok(m.subPath !== undefined && m.subPath !== '', `${m.mountPath} mounts the whole claim`);
+  return mounts.map((m) => `${m.subPath} ${m.mountPath}${m.readOnly === true ? ' ro' : ''}`);
+}
 
 function env(container: { env?: { name: string; value?: string; valueFrom?: any }[] }, name: string): { value?: string; valueFrom?: any } | undefined {
   return container.env?.find((e) => e.name === name);
@@ -99,7 +115,8 @@ describe('the per-job Secret', () => {
 });
 
 describe('the master Job', () => {
-  const job = masterJob({ settings, namespace: NS, jobId: JOB_ID, jobDir: `/data/jobs/${JOB_ID}/output/_temporary`, statusFile: `/data/jobs/${JOB_ID}/master-status.json` });
+  const make = (s = settings) => masterJob({ settings: s, namespace: NS, jobId: JOB_ID, jobDir: `/data/jobs/${JOB_ID}/output/_temporary`, statusFile: `/data/jobs/${JOB_ID}/master-status.json`, spec: spec() });
+  const job = make();
   const pod = job.spec?.template.spec;
   const c = pod?.containers[0];
 
@@ -147,16 +164,31 @@ describe('the master Job', () => {
     assert.equal(env(c ?? {}, 'TORPEDO_TOKEN')?.value, undefined, 'the token is never in the Job itself');
   });
 
-  test('runs as the master service account, non-root, read-only root, the data claim at the data path', () => {
+  test('runs as the master service account (its token mounted: it calls the API), non-root, read-only root; passes restricted Pod Security', () => {
     assert.equal(pod?.serviceAccountName, 'torpedo-master');
+    assert.equal(pod?.automountServiceAccountToken, true);
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
     assert.ok((pod?.securityContext?.runAsUser ?? 0) > 0);
     assert.equal(c?.securityContext?.allowPrivilegeEscalation, false);
     assert.equal(c?.securityContext?.readOnlyRootFilesystem, true);
     assert.deepEqual(c?.securityContext?.capabilities?.drop, ['ALL']);
-    assert.deepEqual(pod?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim, { claimName: 'torpedo-data' });
-    assert.deepEqual(c?.volumeMounts?.find((m) => m.name === 'data')?.mountPath, '/data');
+    assert.deepEqual(restrictedViolations(pod as never), []);
     assert.ok(c?.resources?.requests?.['cpu'] !== undefined && c.resources.limits?.['memory'] !== undefined);
+    assert.equal(pod?.hostUsers, undefined, 'the master runs no user code: no user namespace asked for');
+  });
+
+  test("mounts only the job's directory (read-write) and its inputs (read-only) of the data claim, at the paths the manager has", () => {
+    assert.deepEqual(pod?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim, { claimName: 'torpedo-data' });
+    assert.deepEqual(claimMounts(job), [`jobs/${JOB_ID} /data/jobs/${JOB_ID}`, 'datasets/1/books /data/datasets/1/books ro']);
+    assert.deepEqual(c?.volumeMounts?.find((m) => m.name === 'tmp'), { name: 'tmp', mountPath: '/tmp' });
+  });
+
+  test("refuses a job directory or status file it could not reach without more of the volume", () => {
+    const base = { settings, namespace: NS, jobId: JOB_ID, jobDir: `/data/jobs/${JOB_ID}/output/_temporary`, statusFile: `/data/jobs/${JOB_ID}/master-status.json` };
+    assert.throws(() => masterJob({ ...base, statusFile: '/data/master-status.json', spec: spec() }), { code: 'TORPEDO_ERR_CONFIG', message: /status file/ });
+    // An output directly under the volume's root would make the job's directory the whole claim.
+    assert.throws(() => masterJob({ ...base, spec: spec({ output: '/data/output' }) }), { code: 'TORPEDO_ERR_CONFIG', message: /root of the data volume/ });
+    assert.throws(() => masterJob({ ...base, spec: spec({ inputs: ['/elsewhere/books'] }) }), { code: 'TORPEDO_ERR_CONFIG', message: /input \/elsewhere\/books is not on the data volume/ });
   });
 
   test('carries the labels kubectl, Headlamp and the NetworkPolicies select on, on the Job and its pods', () => {
@@ -202,12 +234,34 @@ describe('the workers Job', () => {
     assert.deepEqual(env(c ?? {}, 'TORPEDO_WORKER_ID')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   });
 
-  test('no API rights: the worker service account, and its token not mounted', () => {
+  test('no API rights: the worker service account, and its token not mounted; non-root, no capabilities, read-only root, RuntimeDefault seccomp', () => {
     assert.equal(pod?.serviceAccountName, 'torpedo-worker');
     assert.equal(pod?.automountServiceAccountToken, false);
     assert.equal(pod?.enableServiceLinks, false);
     assert.equal(pod?.securityContext?.runAsNonRoot, true);
+    assert.deepEqual(pod?.securityContext?.seccompProfile, { type: 'RuntimeDefault' });
     assert.equal(c?.securityContext?.allowPrivilegeEscalation, false);
+    assert.equal(c?.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(c?.securityContext?.capabilities?.drop, ['ALL']);
+    assert.deepEqual(restrictedViolations(pod as never), []);
+  });
+
+  test("mounts only its job's directory and inputs; an input inside another, or inside the job's directory, is not mounted twice", () => {
+    assert.deepEqual(claimMounts(job), [`jobs/${JOB_ID} /data/jobs/${JOB_ID}`, 'datasets/1/books /data/datasets/1/books ro']);
+    const nested = make(spec({ inputs: ['/data/datasets/1/books/part-2', '/data/datasets/1/books', `/data/jobs/${JOB_ID}/files/x`, '/data/datasets/1/maps'] }));
+    assert.deepEqual(claimMounts(nested), [`jobs/${JOB_ID} /data/jobs/${JOB_ID}`, 'datasets/1/books /data/datasets/1/books ro', 'datasets/1/maps /data/datasets/1/maps ro']);
+    new Job(nested as any).validate();
+    assert.throws(() => jobMounts('/data', { output: '/data/in/out/output', inputs: ['/data/in'] }), { code: 'TORPEDO_ERR_CONFIG', message: /inside its input/ });
+  });
+
+  test('TORPEDO_K8S_HOST_USERS=false gives worker pods a user namespace of their own (hostUsers: false), and validates', () => {
+    assert.equal(pod?.hostUsers, undefined, 'off by default');
+    const userns = kubeSettingsFromEnv({ TORPEDO_K8S_IMAGE: 'x', TORPEDO_HOME: '/data', TORPEDO_K8S_HOST_USERS: 'false' });
+    const w = workersJob({ settings: userns, namespace: NS, spec: spec(), masterUrl: 'http://10.1.2.3:7070', owner: OWNER });
+    assert.equal(w.spec?.template.spec?.hostUsers, false);
+    new Job(w as any).validate();
+    assert.equal(make(spec()).spec?.template.spec?.hostUsers, undefined);
+    assert.throws(() => kubeSettingsFromEnv({ TORPEDO_K8S_IMAGE: 'x', TORPEDO_K8S_HOST_USERS: 'no' }), { code: 'TORPEDO_ERR_CONFIG' });
   });
 
   test("user code is confined as local workers are (Node's permission model, through NODE_OPTIONS)", () => {
@@ -232,11 +286,75 @@ describe('the workers Job', () => {
   });
 });
 
+describe("the workers' NetworkPolicy", () => {
+  const policy = workersNetworkPolicy({ settings, namespace: NS, jobId: JOB_ID, owner: OWNER });
+
+  test('validates; owned by the master Job; selects only this job\'s workers', () => {
+    new NetworkPolicy(policy as any).validate();
+    assert.equal(policy.metadata?.name, jobObjectNames(JOB_ID).network);
+    assert.deepEqual(policy.metadata?.ownerReferences, [OWNER]);
+    assert.deepEqual(policy.spec?.podSelector?.matchLabels, { 'app.kubernetes.io/name': 'torpedo', 'app.kubernetes.io/component': 'worker', 'torpedo/job-id': JOB_ID });
+  });
+
+  test("no ingress; egress only to this job's master pod, on its task port: no DNS, no other master", () => {
+    assert.deepEqual(policy.spec?.policyTypes, ['Ingress', 'Egress']);
+    assert.equal(policy.spec?.ingress, undefined);
+    assert.deepEqual(policy.spec?.egress, [
+      { to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'torpedo', 'app.kubernetes.io/component': 'master', 'torpedo/job-id': JOB_ID } } }], ports: [{ protocol: 'TCP', port: 7070 }] },
+    ]);
+  });
+});
+
+describe('the compile Job (a submission checked in a pod)', () => {
+  const source = `/data/jobs/${JOB_ID}/job.ts`;
+  const bundle = `/data/jobs/${JOB_ID}/bundle/job.mjs`;
+  const plan = { jobId: JOB_ID, source, bundle, answer: `/data/jobs/${JOB_ID}/bundle/check.json`, typecheck: true, name: 'job.ts', relativeTo: `/data/jobs/${JOB_ID}`, timeoutMs: 60_000 };
+  const job = codeCheckJob({ settings, namespace: NS, plan });
+  const pod = job.spec?.template.spec as V1PodSpec;
+  const c = pod.containers[0];
+
+  test('validates against the batch/v1 schema; its NetworkPolicy allows nothing', () => {
+    new Job(job as any).validate();
+    const policy = compileNetworkPolicy({ namespace: NS, jobId: JOB_ID, owner: OWNER });
+    new NetworkPolicy(policy as any).validate();
+    assert.deepEqual(policy.spec, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'torpedo', 'app.kubernetes.io/component': 'compile', 'torpedo/job-id': JOB_ID } }, policyTypes: ['Ingress', 'Egress'] });
+    assert.equal(policy.metadata?.name, jobObjectNames(JOB_ID).compile);
+  });
+
+  test('runs `torpedo check-job` once (never retried) within a deadline made of the compile time limit', () => {
+    assert.deepEqual(c?.command, ['torpedo', 'check-job', source, '--out', bundle, '--answer', plan.answer, '--name', 'job.ts', '--relative-to', `/data/jobs/${JOB_ID}`, '--timeout', '60000', '--typecheck']);
+    assert.equal(job.spec?.backoffLimit, 0);
+    assert.equal(pod.restartPolicy, 'Never');
+    assert.equal(job.spec?.activeDeadlineSeconds, codeCheckDeadlineSeconds(60_000));
+    assert.ok((job.spec?.activeDeadlineSeconds ?? 0) > 60 && (job.spec?.activeDeadlineSeconds ?? 0) < 120);
+    assert.equal(job.metadata?.labels?.['app.kubernetes.io/component'], 'compile');
+    const probeOnly = codeCheckJob({ settings, namespace: NS, plan: { ...plan, source: undefined, typecheck: false } as never });
+    assert.deepEqual(probeOnly.spec?.template.spec?.containers[0]?.command?.slice(0, 4), ['torpedo', 'check-job', '--out', bundle]);
+    assert.deepEqual(claimMounts(probeOnly), [`jobs/${JOB_ID}/bundle /data/jobs/${JOB_ID}/bundle`]);
+  });
+
+  test('no API token, non-root, no capabilities, read-only root, CPU and memory limits; only the submission (read-only) and its bundle directory', () => {
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal(pod.serviceAccountName, 'torpedo-worker');
+    assert.equal(pod.securityContext?.runAsNonRoot, true);
+    assert.equal(c?.securityContext?.readOnlyRootFilesystem, true);
+    assert.deepEqual(c?.securityContext?.capabilities?.drop, ['ALL']);
+    assert.deepEqual(restrictedViolations(pod as never), []);
+    assert.deepEqual(c?.resources, { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } });
+    assert.deepEqual(claimMounts(job), [`jobs/${JOB_ID} /data/jobs/${JOB_ID} ro`, `jobs/${JOB_ID}/bundle /data/jobs/${JOB_ID}/bundle`]);
+    assert.ok(pod.volumes?.find((v) => v.name === 'tmp')?.emptyDir?.sizeLimit !== undefined);
+    assert.throws(() => codeCheckJob({ settings, namespace: NS, plan: { ...plan, source: '/data/job.ts' } }), { code: 'TORPEDO_ERR_CONFIG', message: /root of the data volume/ });
+  });
+});
+
 describe('torpedo k8s render-job', () => {
   test('prints the Secret, the master Job and the workers Job of a prepared job as YAML (valid objects) or a JSON List; refuses without an image', async () => {
     const dir = tempDir('torpedo-render-');
     try {
-      const prepared = await runCli(['run', 'wordcount', '--input', join(ROOT, 'examples', 'data', 'sample.txt'), '--output', join(dir, 'out'), '--workers', '5', '--prepare-only']);
+      const input = join(dir, 'datasets', 'sample.txt');
+      mkdirSync(dirname(input));
+      copyFileSync(join(ROOT, 'examples', 'data', 'sample.txt'), input);
+      const prepared = await runCli(['run', 'wordcount', '--input', input, '--output', join(dir, 'jobs', 'job-1', 'out'), '--workers', '5', '--prepare-only']);
       assert.equal(prepared.code, 0, prepared.stderr);
       const jobDir = prepared.stdout.trim();
       const env = { TORPEDO_K8S_IMAGE: 'registry.example/torpedo:0.1.0', TORPEDO_K8S_NAMESPACE: 'batch', TORPEDO_K8S_DATA_PATH: dir };
@@ -245,16 +363,18 @@ describe('torpedo k8s render-job', () => {
       const docs = parseAllDocuments(yaml.stdout).map((d) => d.toJS() as any);
       assert.deepEqual(
         docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`),
-        ['Secret batch/torpedo-job-1-token', 'Job batch/torpedo-job-1-master', 'Job batch/torpedo-job-1-workers'],
+        ['Secret batch/torpedo-job-1-token', 'Job batch/torpedo-job-1-master', 'NetworkPolicy batch/torpedo-job-1-network', 'Job batch/torpedo-job-1-workers'],
       );
       new Secret(docs[0]).validate();
       new Job(docs[1]).validate();
-      new Job(docs[2]).validate();
-      assert.equal(docs[2].spec.parallelism, 5);
+      new NetworkPolicy(docs[2]).validate();
+      new Job(docs[3]).validate();
+      assert.equal(docs[3].spec.parallelism, 5);
+      assert.deepEqual(claimMounts(docs[3]), ['jobs/job-1 ' + join(dir, 'jobs', 'job-1'), `datasets/sample.txt ${input} ro`]);
       assert.ok(!yaml.stdout.includes('&a'), 'no YAML anchors: every object reads on its own');
       const json = await runCli(['k8s', 'render-job', join(jobDir, 'job.json'), '-o', 'json'], { env });
       assert.equal(json.code, 0, json.stderr);
-      assert.equal(JSON.parse(json.stdout).items.length, 3);
+      assert.equal(JSON.parse(json.stdout).items.length, 4);
       const refused = await runCli(['k8s', 'render-job', jobDir], { env: { TORPEDO_K8S_IMAGE: '' } });
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /TORPEDO_ERR_CONFIG.*TORPEDO_K8S_IMAGE/);

@@ -15,7 +15,7 @@ export function registerK8sCommand(program: Command): void {
   k8s
     .command('render-job <spec>')
     .description(
-      'print the objects torpedo creates on a cluster for a prepared job (OUTPUT/_temporary or its job.json, e.g. from `torpedo run … --prepare-only`): the Secret and master Job the manager creates, and the workers Job its master creates. Settings come from TORPEDO_K8S_* as for the manager; nothing is sent to a cluster',
+      'print the objects torpedo creates on a cluster for a prepared job (OUTPUT/_temporary or its job.json, e.g. from `torpedo run … --prepare-only`): the Secret, master Job and NetworkPolicy (for its workers) the manager creates, and the workers Job its master creates. Settings come from TORPEDO_K8S_* as for the manager; nothing is sent to a cluster',
     )
     .addOption(new Option('-o, --output <format>', 'yaml documents, or one JSON List').choices(['yaml', 'json']).default('yaml'))
     .option('-n, --namespace <ns>', 'namespace (default: $TORPEDO_K8S_NAMESPACE, else default)')

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { TorpedoError, isTorpedoError } from '../errors.ts';
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import { TorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { readMasterSpec } from '../master/master-spec.ts';
 import type { JobSnapshot, Progress } from '../master/master.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
-import { isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
+import { clusterError, isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from './kube-settings.ts';
 import { jobObjectNames, jobSelector } from './names.ts';
+import { workersNetworkPolicy } from './network-policies.ts';
 import { jobSecret, masterJob, ownerReference } from './objects.ts';
+import { startProblem } from './pod-start-problems.ts';
 
 /** What `torpedo master --status-file` writes (see src/cli/master-command.ts). */
 export interface MasterStatus {
@@ -18,9 +21,6 @@ export interface MasterStatus {
   readonly snapshot?: JobSnapshot;
   readonly summary?: JobSummary;
 }
-
-/** Why a container may wait for ever: the kubelet retries, but something must change first. */
-const STUCK_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
 
 /** Where a master Job stands, from its status conditions. */
 export type MasterJobState =
@@ -44,10 +44,11 @@ export interface Observation {
 
 /**
  * The manager's side of running jobs on a cluster (`TORPEDO_LAUNCHER=kubernetes`): starting a
- * prepared job as a master Job with its Secret, cancelling it, and reading how it goes — from the
- * master's status file on the shared volume and the master Job's status — so that any manager
- * replica can follow any job. Needs, in the manager's namespace: jobs create/get/delete, secrets
- * create/delete, and pods list (to tell why a master does not start). What fails here (an API
+ * prepared job as a master Job with its Secret and NetworkPolicy, cancelling it, and reading how
+ * it goes — from the master's status file on the shared volume and the master Job's status — so
+ * that any manager replica can follow any job. Needs, in the manager's namespace: jobs
+ * create/get/delete, secrets and networkpolicies create/delete, and pods list (to tell why a
+ * master does not start). What fails here (an API
  * call, after kubeCall's retries; a master that cannot start) is a TORPEDO_ERR_CLUSTER.
  */
 export class ClusterJobs {
@@ -72,17 +73,19 @@ export class ClusterJobs {
   }
 
   /**
-   * Starts the master of a prepared job: creates the master Job, then the per-job Secret owned by
-   * it (so that deleting the Job deletes the Secret; the master pod waits for the Secret to appear).
-   * Idempotent: a master Job that exists already (a retry, or another replica) is left as it is.
+   * Starts the master of a prepared job: creates the master Job, then, owned by it (so that
+   * deleting the Job deletes them), the NetworkPolicy that lets its workers reach it and nothing
+   * else, and the per-job Secret — last, since no pod of the job starts without it: no worker runs
+   * before its policy exists. Idempotent: a master Job that exists already (a retry, or another
+   * replica) is left as it is.
    */
   async start(o: { jobId: string; jobDir: string; statusFile: string }): Promise<void> {
     const { batch, core, namespace } = this.#clients;
     const names = jobObjectNames(o.jobId);
     // The master names the workers Job and finds the Secret by the id in job.json.
-    const specId = readMasterSpec(o.jobDir).jobId;
-    if (specId !== o.jobId) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `${o.jobDir}/job.json is job ${specId}, not ${o.jobId}`);
-    const body = masterJob({ settings: this.settings, namespace, jobId: o.jobId, jobDir: o.jobDir, statusFile: o.statusFile });
+    const spec = readMasterSpec(o.jobDir);
+    if (spec.jobId !== o.jobId) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `${o.jobDir}/job.json is job ${spec.jobId}, not ${o.jobId}`);
+    const body = masterJob({ settings: this.settings, namespace, jobId: o.jobId, jobDir: o.jobDir, statusFile: o.statusFile, spec });
     let uid: string | undefined;
     try {
       uid = (await kubeCall(`create Job ${names.master}`, () => batch.createNamespacedJob({ namespace, body }))).metadata?.uid;
@@ -94,20 +97,43 @@ export class ClusterJobs {
     const owner = ownerReference({ apiVersion: 'batch/v1', kind: 'Job', name: names.master, uid: uid ?? '' });
     const secret = jobSecret({ namespace, jobId: o.jobId, token: randomBytes(24).toString('base64url'), owner });
     try {
+      await this.#createNetworkPolicy(o.jobId, owner);
       await kubeCall(`create Secret ${names.secret}`, () => core.createNamespacedSecret({ namespace, body: secret }));
     } catch (e) {
-      // Without its Secret the master pod never starts: take the Job back.
+      // Without its Secret the master pod never starts: take the Job back (and its policy with it).
       await this.#deleteJob(names.master, uid).catch(() => {});
       throw clusterError(e);
     }
-    this.#log(`created Job ${names.master} and Secret ${names.secret} in ${namespace}`);
+    this.#log(`created Job ${names.master}, NetworkPolicy ${names.network} and Secret ${names.secret} in ${namespace}`);
+  }
+
+  /** The workers' NetworkPolicy; one left by an earlier master Job of this job (going with it) is replaced. */
+  async #createNetworkPolicy(jobId: string, owner: V1OwnerReference): Promise<void> {
+    const { networking, namespace } = this.#clients;
+    const body = workersNetworkPolicy({ settings: this.settings, namespace, jobId, owner });
+    const create = (): Promise<unknown> => kubeCall(`create NetworkPolicy ${body.metadata?.name ?? ''}`, () => networking.createNamespacedNetworkPolicy({ namespace, body }));
+    try {
+      await create();
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      await this.#deleteNetworkPolicy(jobId);
+      await create();
+    }
+  }
+
+  async #deleteNetworkPolicy(jobId: string): Promise<void> {
+    const { networking, namespace } = this.#clients;
+    const name = jobObjectNames(jobId).network;
+    await kubeCall(`delete NetworkPolicy ${name}`, () => networking.deleteNamespacedNetworkPolicy({ name, namespace })).catch((e: unknown) => {
+      if (!isNotFound(e)) throw clusterError(e);
+    });
   }
 
   /**
    * Deletes everything the job created: the master Job (whose pods get SIGTERM), and with it,
-   * through owner references, its Secret and its workers Job with their pods. The workers Job and
-   * the Secret are also deleted by name, in case the garbage collector is slow or an owner
-   * reference is missing. Idempotent.
+   * through owner references, its Secret, its NetworkPolicy and its workers Job with their pods.
+   * These are also deleted by name, in case the garbage collector is slow or an owner reference
+   * is missing. Idempotent.
    */
   async cancel(jobId: string): Promise<void> {
     const names = jobObjectNames(jobId);
@@ -117,6 +143,7 @@ export class ClusterJobs {
     await kubeCall(`delete Secret ${names.secret}`, () => core.deleteNamespacedSecret({ name: names.secret, namespace })).catch((e: unknown) => {
       if (!isNotFound(e)) throw clusterError(e);
     });
+    await this.#deleteNetworkPolicy(jobId);
   }
 
   /**
@@ -196,12 +223,9 @@ export class ClusterJobs {
     const timeoutMs = this.settings.startTimeoutSeconds * 1000;
     for (const pod of pods.items) {
       const created = pod.metadata?.creationTimestamp;
-      if (pod.status?.phase !== 'Pending' || created === undefined || Date.now() - new Date(created).getTime() < timeoutMs) continue;
-      const name = pod.metadata?.name ?? '';
-      const waiting = pod.status.containerStatuses?.map((c) => c.state?.waiting).find((w) => w?.reason !== undefined && STUCK_REASONS.has(w.reason));
-      if (waiting !== undefined) return `pod ${name}: ${waiting.reason}: ${waiting.message ?? ''}`.trim();
-      const unschedulable = pod.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-      if (unschedulable !== undefined) return `pod ${name} cannot be scheduled: ${unschedulable.reason ?? ''} ${unschedulable.message ?? ''}`.trim();
+      if (created === undefined || Date.now() - new Date(created).getTime() < timeoutMs) continue;
+      const problem = startProblem(pod);
+      if (problem !== undefined) return problem;
     }
     return undefined;
   }
@@ -228,9 +252,4 @@ export class ClusterJobs {
       if (!isNotFound(e)) throw clusterError(e);
     }
   }
-}
-
-/** An API call that failed for good (kubeCall retried the transient failures), as torpedo reports it. */
-function clusterError(e: unknown): TorpedoError {
-  return isTorpedoError(e) ? e : new TorpedoError('TORPEDO_ERR_CLUSTER', (e as Error).message);
 }

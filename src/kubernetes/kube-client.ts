@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { TorpedoError, isTorpedoError } from '../errors.ts';
 import type { KubeSettings } from './kube-settings.ts';
 
 /** The API clients torpedo uses, and the namespace its objects live in. */
@@ -7,6 +8,7 @@ export interface KubeClients {
   readonly config: KubeConfig;
   readonly batch: BatchV1Api;
   readonly core: CoreV1Api;
+  readonly networking: NetworkingV1Api;
   readonly namespace: string;
 }
 
@@ -21,7 +23,7 @@ export function kubeClients(settings: Pick<KubeSettings, 'namespace' | 'kubeconf
   if (settings.kubeconfig !== undefined) config.loadFromFile(settings.kubeconfig.split(':')[0] as string);
   else config.loadFromDefault();
   const namespace = settings.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
-  return { config, batch: config.makeApiClient(BatchV1Api), core: config.makeApiClient(CoreV1Api), namespace };
+  return { config, batch: config.makeApiClient(BatchV1Api), core: config.makeApiClient(CoreV1Api), networking: config.makeApiClient(NetworkingV1Api), namespace };
 }
 
 /** The HTTP status of a failed API call (client-node's ApiException has `code`; a watch's error `statusCode`). */
@@ -74,4 +76,9 @@ export async function kubeCall<T>(what: string, fn: () => Promise<T>, giveUpMs =
       delay = Math.min(2000, delay * 2);
     }
   }
+}
+
+/** An API call that failed for good (kubeCall retried the transient failures), as torpedo reports it. */
+export function clusterError(e: unknown): TorpedoError {
+  return isTorpedoError(e) ? e : new TorpedoError('TORPEDO_ERR_CLUSTER', (e as Error).message);
 }

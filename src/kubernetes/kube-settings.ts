@@ -46,6 +46,20 @@ export interface KubeSettings {
   /** TORPEDO_K8S_RUN_AS_USER / _GROUP (default 1000): the non-root uid and gid of every container. */
   readonly runAsUser: number;
   readonly runAsGroup: number;
+  /**
+   * TORPEDO_K8S_HOST_USERS (default true): `false` gives each pod that runs user code (workers,
+   * compile pods) a user namespace of its own (`hostUsers: false`): root inside it, were it ever
+   * gained, is nobody on the node. Opt-in: it needs Kubernetes 1.30+ with the feature on, and a
+   * data volume whose filesystem supports idmapped mounts (NFS does not).
+   */
+  readonly hostUsers: boolean;
+  /**
+   * TORPEDO_K8S_COMPILE_CPU / _MEMORY (default `1`, `2Gi`): request and limit of each compile pod,
+   * which bundles, type-checks and loads a submission (tsc's heap is 1 GiB). Its time limit is
+   * the manager's TORPEDO_COMPILE_TIMEOUT_SECONDS.
+   */
+  readonly compileCpu: string;
+  readonly compileMemory: string;
 }
 
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
@@ -80,6 +94,9 @@ export function kubeSettingsFromEnv(env: NodeJS.ProcessEnv): KubeSettings {
     startTimeoutSeconds: integer(env, 'TORPEDO_K8S_START_TIMEOUT', 300, 1, 86400),
     runAsUser: integer(env, 'TORPEDO_K8S_RUN_AS_USER', 1000, 1, 2 ** 31 - 1),
     runAsGroup: integer(env, 'TORPEDO_K8S_RUN_AS_GROUP', 1000, 0, 2 ** 31 - 1),
+    hostUsers: boolean(env, 'TORPEDO_K8S_HOST_USERS', true),
+    compileCpu: env['TORPEDO_K8S_COMPILE_CPU'] || '1',
+    compileMemory: env['TORPEDO_K8S_COMPILE_MEMORY'] || '2Gi',
   };
 }
 
@@ -100,6 +117,7 @@ export function settingsEnv(s: KubeSettings): { name: string; value: string }[] 
     TORPEDO_K8S_TTL_SECONDS: s.ttlSecondsAfterFinished,
     TORPEDO_K8S_RUN_AS_USER: s.runAsUser,
     TORPEDO_K8S_RUN_AS_GROUP: s.runAsGroup,
+    TORPEDO_K8S_HOST_USERS: s.hostUsers ? undefined : 'false',
   };
   return Object.entries(vars)
     .filter((e): e is [string, string | number] => e[1] !== undefined)
@@ -112,4 +130,11 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new TorpedoError('TORPEDO_ERR_CONFIG', `${name} must be an integer in [${min}, ${max}], not ${JSON.stringify(raw)}`);
   return n;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new TorpedoError('TORPEDO_ERR_CONFIG', `${name} must be \`true\` or \`false\`, not ${JSON.stringify(raw)}`);
+  return raw === 'true';
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { TorpedoError } from '../errors.ts';
 
-export type Component = 'master' | 'worker';
+/** What a pod does: `compile` pods check a submission's code (src/kubernetes/pod-code-checker.ts). */
+export type Component = 'master' | 'worker' | 'compile';
 
 /** The names of the objects torpedo creates for one job. */
 export interface JobObjectNames {
@@ -11,6 +12,10 @@ export interface JobObjectNames {
   readonly workers: string;
   /** The Secret holding the per-job token. */
   readonly secret: string;
+  /** The NetworkPolicy that lets the job's workers reach their master, and nothing else. */
+  readonly network: string;
+  /** The Job (and NetworkPolicy) that checks the job's submitted code. */
+  readonly compile: string;
 }
 
 /**
@@ -23,7 +28,7 @@ const LONGEST_SUFFIX = '-workers';
 
 export function jobObjectNames(jobId: string): JobObjectNames {
   const base = PREFIX + slug(jobId, MAX_NAME - PREFIX.length - LONGEST_SUFFIX.length);
-  return { master: `${base}-master`, workers: `${base}-workers`, secret: `${base}-token` };
+  return { master: `${base}-master`, workers: `${base}-workers`, secret: `${base}-token`, network: `${base}-network`, compile: `${base}-compile` };
 }
 
 /** The key of the token in the per-job Secret. */

@@ -1,18 +1,19 @@
 import type { V1Container, V1EnvVar, V1Job, V1OwnerReference, V1PodSpec, V1Secret } from '@kubernetes/client-node';
+import { TorpedoError } from '../errors.ts';
 import { sandboxArgs } from '../launcher/sandbox-args.ts';
 import { layoutForOutput } from '../master/job-layout.ts';
 import type { MasterSpec } from '../master/master-spec.ts';
 import { settingsEnv, type KubeSettings } from './kube-settings.ts';
 import { jobLabels, jobObjectNames, TOKEN_KEY } from './names.ts';
+import { DATA_VOLUME, isWithin, jobMounts, TMP_VOLUME, volumeMounts } from './pod-mounts.ts';
 
-// Pure builders of every object torpedo creates on a cluster. The manager makes a job's Secret and
-// master Job; the master makes the workers Job. `torpedo k8s render-job` prints them for review.
+// Pure builders of the objects torpedo creates on a cluster. The manager makes a job's Secret,
+// master Job and NetworkPolicy (network-policies.ts); the master makes the workers Job; the
+// manager's compile pods are in code-check-job.ts. `torpedo k8s render-job` prints them for review.
 
 /** Exit codes of `torpedo master` that end its Job: 1, the job failed; 2, bad usage. Others are retried. */
 export const MASTER_FINAL_EXIT_CODES = [1, 2] as const;
 
-const DATA_VOLUME = 'data';
-const TMP_VOLUME = 'tmp';
 const MIB = 2 ** 20;
 
 /** The per-job Secret: the token masters and workers share. Owned by the master Job. */
@@ -46,9 +47,19 @@ export function masterJob(o: {
   readonly jobDir: string;
   /** Where the master writes its status (outside the job directory, which the commit removes). */
   readonly statusFile: string;
+  /** The job's inputs and output, from its job.json: what its pods mount (pod-mounts.ts). */
+  readonly spec: Pick<MasterSpec, 'inputs' | 'output'>;
 }): V1Job {
   const s = o.settings;
   const names = jobObjectNames(o.jobId);
+  const mounts = jobMounts(s.dataPath, o.spec);
+  const own = mounts[0]?.path ?? '';
+  for (const [what, path] of [
+    ['the job directory', o.jobDir],
+    ['the status file', o.statusFile],
+  ] as const) {
+    if (!isWithin(path, own)) throw new TorpedoError('TORPEDO_ERR_CONFIG', `${what} ${path} is outside the job's own directory ${own}, the only one its master may write`);
+  }
   const labels = jobLabels(o.jobId, 'master');
   const container: V1Container = {
     name: 'master',
@@ -83,7 +94,7 @@ export function masterJob(o: {
     ],
     resources: { requests: { cpu: s.masterCpu, memory: s.masterMemory }, limits: { memory: s.masterMemory } },
     securityContext: containerSecurity(),
-    volumeMounts: dataMounts(s),
+    volumeMounts: volumeMounts(mounts),
   };
   return {
     apiVersion: 'batch/v1',
@@ -104,6 +115,8 @@ export function masterJob(o: {
         spec: podSpec(s, {
           // podFailurePolicy needs Never: a new pod (new IP) replaces a failed master.
           restartPolicy: 'Never',
+          // The master calls the API (its workers Job, their pods); it runs no user code: it never
+          // loads the job's module, and prepareJob ran in the manager before.
           serviceAccountName: s.masterServiceAccount,
           automountServiceAccountToken: true,
           containers: [container],
@@ -158,6 +171,7 @@ export function workersJob(o: {
           restartPolicy: 'Never',
           serviceAccountName: s.workerServiceAccount,
           automountServiceAccountToken: false,
+          ...userCodePod(s),
           terminationGracePeriodSeconds: 5,
           containers: [
             {
@@ -168,7 +182,7 @@ export function workersJob(o: {
               env,
               resources: { requests: { cpu: s.workerCpu, memory }, limits: { memory } },
               securityContext: containerSecurity(),
-              volumeMounts: dataMounts(s),
+              volumeMounts: volumeMounts(jobMounts(s.dataPath, spec)),
             },
           ],
         }),
@@ -210,7 +224,16 @@ export function ownerReference(owner: { readonly apiVersion: string; readonly ki
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid };
 }
 
-function podSpec(s: KubeSettings, spec: Pick<V1PodSpec, 'restartPolicy' | 'serviceAccountName' | 'automountServiceAccountToken' | 'containers' | 'terminationGracePeriodSeconds'>): V1PodSpec {
+/**
+ * A pod spec as every torpedo pod has it: non-root (the settings' uid and gid), the runtime's
+ * seccomp profile, no service links, and two volumes — the data claim, of which containers mount
+ * only their job's directories (pod-mounts.ts), and an emptyDir for /tmp (`tmpSizeLimit`).
+ */
+export function podSpec(
+  s: KubeSettings,
+  spec: Pick<V1PodSpec, 'restartPolicy' | 'serviceAccountName' | 'automountServiceAccountToken' | 'containers' | 'terminationGracePeriodSeconds' | 'hostUsers' | 'activeDeadlineSeconds'>,
+  o: { readonly tmpSizeLimit?: string } = {},
+): V1PodSpec {
   return {
     ...spec,
     // Hundreds of service variables in every pod help no one.
@@ -227,19 +250,18 @@ function podSpec(s: KubeSettings, spec: Pick<V1PodSpec, 'restartPolicy' | 'servi
     volumes: [
       { name: DATA_VOLUME, persistentVolumeClaim: { claimName: s.dataClaim } },
       // The root filesystem is read-only; streaming commands run in directories under /tmp.
-      { name: TMP_VOLUME, emptyDir: {} },
+      { name: TMP_VOLUME, emptyDir: o.tmpSizeLimit !== undefined ? { sizeLimit: o.tmpSizeLimit } : {} },
     ],
   };
 }
 
-function dataMounts(s: KubeSettings): V1Container['volumeMounts'] {
-  return [
-    { name: DATA_VOLUME, mountPath: s.dataPath },
-    { name: TMP_VOLUME, mountPath: '/tmp' },
-  ];
+/** What a pod that runs user code adds: a user namespace of its own, when the settings opt in. */
+export function userCodePod(s: KubeSettings): Pick<V1PodSpec, 'hostUsers'> {
+  return s.hostUsers ? {} : { hostUsers: false };
 }
 
-function containerSecurity(): V1Container['securityContext'] {
+/** No privilege escalation, no capabilities, a read-only root filesystem: every torpedo container. */
+export function containerSecurity(): V1Container['securityContext'] {
   return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
 }
 
