@@ -1,10 +1,13 @@
 import { eq } from 'drizzle-orm';
-import { isTorpedoError } from '../errors.ts';
+import { TorpedoError, isTorpedoError } from '../errors.ts';
 import { prepareJob, type RunJobOptions } from '../job/run-local-job.ts';
 import type { ClusterJobs, MasterStatus, Observation } from '../kubernetes/cluster-jobs.ts';
 import type { KubeSettings } from '../kubernetes/kube-settings.ts';
+import type { PodCodeChecker } from '../kubernetes/pod-code-checker.ts';
 import type { JobSnapshot, Progress } from '../master/master.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
+import type { CodeCheck, CodeChecker } from './code-checker.ts';
+import type { JobLimits, ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
 import { jobs } from './database/schema.ts';
 import type { JobEnd, JobProgress, JobRow } from './job-scheduler.ts';
@@ -31,6 +34,12 @@ const JOB_STATE_EVERY_MS = 2000;
 const SAVE_EVERY_MS = 2000;
 /** A running job whose master Job has been missing this long is started again (resumed). */
 const MISSING_GRACE_MS = 30_000;
+
+/**
+ * The compile pods of each manager (by its Kubernetes settings): its scheduler's submissions and
+ * its runner's loads of older jobs share one cap.
+ */
+const checkers = new WeakMap<KubeSettings, ClusterCodeChecker>();
 
 /** A job running on the cluster, as this replica follows it (every replica follows every running job). */
 interface Followed {
@@ -75,19 +84,37 @@ export class ClusterRunner {
   }
 
   /**
-   * Prepares a claimed job's directory on the shared volume (compiled, probed, splits planned:
-   * the same checks as a local run) and creates its master Job; a job that cannot start ends
-   * failed. Called by the scheduler for each job it claims, and here again (resuming from the
-   * committed tasks) for a running job whose master Job went missing. Returns at once; a second
-   * call while the first is under way does nothing.
+   * With TORPEDO_LAUNCHER=kubernetes, how the scheduler checks submitted code: in compile pods
+   * (src/kubernetes/pod-code-checker.ts), since the manager's own pod cannot confine it; else
+   * undefined. Called once, by the scheduler's constructor.
+   */
+  static codeChecker(config: ManagerConfig, log: (line: string) => void): CodeChecker | undefined {
+    const settings = config.launcher === 'kubernetes' ? config.kubernetes : undefined;
+    if (settings === undefined) return undefined;
+    const checker = new ClusterCodeChecker(settings, config.limits, log);
+    checkers.set(settings, checker);
+    return checker;
+  }
+
+  /**
+   * Prepares a claimed job's directory on the shared volume (splits planned, inputs and output
+   * checked: the same checks as a local run) and creates its master Job; a job that cannot start
+   * ends failed. No job's code is loaded here: what loading a module showed comes from its
+   * submission's compile pod, or, for a job stored before that was kept, from a compile pod now
+   * (streaming jobs have nothing to load; built-in examples are torpedo's own). Called by the
+   * scheduler for each job it claims, and here again (resuming from the committed tasks) for a
+   * running job whose master Job went missing. Returns at once; a second call while the first is
+   * under way does nothing.
    */
   start(row: JobRow): void {
     if (this.#starting.has(row.id)) return;
     const started = (async () => {
       try {
+        const options = this.#host.runOptions(row);
+        const probed = options.probed ?? (row.job === 'code' ? await this.#probe(row.id, options.job) : undefined);
         // The cluster's objects are named and labelled after the manager's job id.
         // The job's pods are its sandboxes: nothing is confined (or chowned) here for local workers.
-        const prepared = await prepareJob({ ...this.#host.runOptions(row), jobId: row.id, confineStreaming: false, confinement: { identity: 'caller' } });
+        const prepared = await prepareJob({ ...options, ...(probed !== undefined ? { probed } : {}), jobId: row.id, confineStreaming: false, confinement: { identity: 'caller' } });
         if ('complete' in prepared) {
           await this.#finish(row.id, { status: 'succeeded', summary: prepared.complete }, undefined);
           return;
@@ -136,6 +163,14 @@ export class ClusterRunner {
     await this.#starting.get(id);
     await (await this.#clusterJobs()).cancel(id);
     this.#followed.delete(id);
+  }
+
+  /** Loads the bundle of a job stored without what loading it showed, in a compile pod. */
+  async #probe(id: string, bundle: string): Promise<{ hasSetup: boolean }> {
+    const checker = checkers.get(this.#settings);
+    if (checker === undefined) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `job ${id} was stored before its module's load was kept, and this manager has no compile pods to load it in`);
+    this.#log(`job ${id} was submitted before its module's load was kept: loading it in a compile pod`);
+    return checker.probe({ jobId: id, bundle });
   }
 
   #clusterJobs(): Promise<ClusterJobs> {
@@ -255,4 +290,34 @@ export class ClusterRunner {
 
 function whole(tasks: number): { done: number; total: number } {
   return { done: tasks, total: tasks };
+}
+
+/** PodCodeChecker, imported on first use: the Kubernetes client takes half a second to load. */
+class ClusterCodeChecker implements CodeChecker {
+  readonly #settings: KubeSettings;
+  readonly #limits: JobLimits;
+  readonly #log: (line: string) => void;
+  #checker: Promise<PodCodeChecker> | undefined;
+
+  constructor(settings: KubeSettings, limits: JobLimits, log: (line: string) => void) {
+    this.#settings = settings;
+    this.#limits = limits;
+    this.#log = log;
+  }
+
+  async check(c: CodeCheck): Promise<{ hasSetup: boolean }> {
+    return (await this.#get()).check(c);
+  }
+
+  async probe(o: { jobId: string; bundle: string }): Promise<{ hasSetup: boolean }> {
+    return (await this.#get()).probe(o);
+  }
+
+  #get(): Promise<PodCodeChecker> {
+    const settings = this.#settings;
+    this.#checker ??= Promise.all([import('../kubernetes/pod-code-checker.ts'), import('../kubernetes/kube-client.ts')]).then(
+      ([{ PodCodeChecker }, { kubeClients }]) => new PodCodeChecker({ settings, clients: kubeClients(settings), limits: this.#limits, log: this.#log }),
+    );
+    return this.#checker;
+  }
 }

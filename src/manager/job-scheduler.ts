@@ -107,7 +107,7 @@ export class JobScheduler {
     this.#metrics = o.metrics;
     this.#log = o.log;
     this.#slots = new SlotAllocator(o.config.limits.sandboxIds);
-    this.#checker = new LocalCodeChecker({ limits: o.config.limits, slots: this.#slots, identity: this.#ownUids() ? 'own' : 'caller', hidden: [o.config.home] });
+    this.#checker = ClusterRunner.codeChecker(o.config, o.log) ?? new LocalCodeChecker({ limits: o.config.limits, slots: this.#slots, identity: this.#ownUids() ? 'own' : 'caller', hidden: [o.config.home] });
     // config.ts sets `kubernetes` exactly when TORPEDO_LAUNCHER=kubernetes.
     const settings = o.config.launcher === 'kubernetes' ? o.config.kubernetes : undefined;
     if (settings !== undefined) {
