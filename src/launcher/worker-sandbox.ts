@@ -61,7 +61,8 @@ export function workerLaunch(spec: MasterSpec, layout: JobLayout, o: { confineme
   if (confinement.identity !== 'caller') {
     checkReadable(spec.inputs, confinement.identity);
     grantWorkerDirs(layout, confinement.identity);
-    const files = spec.streaming !== undefined ? [spec.streaming.filesDir, ...readdirSync(spec.streaming.filesDir).map((f) => join(spec.streaming?.filesDir ?? '', f))] : [];
+    const filesDir = spec.streaming?.filesDir;
+    const files = filesDir !== undefined ? [filesDir, ...readdirSync(filesDir).map((f) => join(filesDir, f))] : [];
     grantReadable(layout.workDir, [layout.bundle, ...files], confinement.identity);
   }
   // The socket's directory is the master's (0700): a worker sees only the socket, bound into its sandbox.
