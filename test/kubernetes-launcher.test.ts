@@ -2,14 +2,22 @@
 // manager's side creates the master Job and Secret; the fake's Job controller starts the master pod
 // (`torpedo master --launcher kubernetes` as a local process); the master creates the workers Job,
 // whose pods run `torpedo worker`. Outputs are compared with `torpedo run` on the same input.
+// Pods see only what they mount (each runs in a mount namespace of its own where bubblewrap can
+// make one), must mount only their job's directory and datasets (torpedoMountPolicy), and must
+// pass the restricted Pod Security Standard.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterJobs } from '../src/kubernetes/cluster-jobs.ts';
+import { kubeCall, kubeClients } from '../src/kubernetes/kube-client.ts';
+import { kubeSettingsFromEnv } from '../src/kubernetes/kube-settings.ts';
 import { jobObjectNames } from '../src/kubernetes/names.ts';
+import { masterJob } from '../src/kubernetes/objects.ts';
+import { PodCodeChecker } from '../src/kubernetes/pod-code-checker.ts';
+import { readMasterSpec } from '../src/master/master-spec.ts';
 import { processAlive, readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
-import { FakeKubeApi, rbacFromManifests, type KubeObject } from './support/fake-kube-api.ts';
+import { FakeKubeApi, rbacFromManifests, torpedoMountPolicy, type KubeObject } from './support/fake-kube-api.ts';
 
 const NS = 'torpedo';
 const MANAGER = `system:serviceaccount:${NS}:torpedo-manager`;
@@ -21,7 +29,7 @@ const RBAC = rbacFromManifests(
   NS,
 );
 /** What the launcher needs at least (less than deploy/ grants the manager). */
-const MANAGER_NEEDS = ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets', 'list pods'];
+const MANAGER_NEEDS = ['create jobs', 'get jobs', 'delete jobs', 'create secrets', 'delete secrets', 'list pods', 'create networkpolicies', 'delete networkpolicies'];
 const MASTER_NEEDS = ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods', 'delete pods', 'get pods/log'];
 
 let dir: string;
@@ -33,6 +41,7 @@ let oracle: string[];
 let bigInput: string;
 let slowOracle: string[];
 const PACED = join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs');
+const LOOKS_AROUND = join(ROOT, 'test', 'jobs', 'looks-around.mjs');
 
 /** The manager's settings, pointing at the fake. */
 const CLUSTER_ENV = (): NodeJS.ProcessEnv => ({ TORPEDO_K8S_IMAGE: 'torpedo:test', TORPEDO_K8S_DATA_PATH: data, TORPEDO_K8S_NAMESPACE: NS, KUBECONFIG: fake.kubeconfig(MANAGER, NS) });
@@ -126,10 +135,11 @@ function explain(id: string): string {
 before(async () => {
   dir = tempDir('torpedo-k8s-');
   data = join(dir, 'data');
-  mkdirSync(data);
-  input = join(data, 'input.txt');
+  // The manager's layout: datasets/<owner>/<name>, jobs/<id>/.
+  mkdirSync(join(data, 'datasets', '1'), { recursive: true });
+  input = join(data, 'datasets', '1', 'input.txt');
   makeInput(input);
-  bigInput = join(data, 'big-input.txt');
+  bigInput = join(data, 'datasets', '1', 'big-input.txt');
   writeFileSync(bigInput, Array.from({ length: 5 }, () => readFileSync(input, 'utf8')).join(''));
   // The same jobs with `torpedo run`: what the cluster runs must give the same bytes.
   const [quick, slow] = await Promise.all([
@@ -140,7 +150,7 @@ before(async () => {
   assert.equal(slow.code, 0, slow.stderr);
   oracle = readParts(join(dir, 'oracle'));
   slowOracle = readParts(join(dir, 'slow-oracle'));
-  fake = await FakeKubeApi.start({ claims: { 'torpedo-data': data }, freePortEnv: ['TORPEDO_MASTER_PORT'], rbac: RBAC });
+  fake = await FakeKubeApi.start({ claims: { 'torpedo-data': data }, freePortEnv: ['TORPEDO_MASTER_PORT'], rbac: RBAC, mountPolicy: torpedoMountPolicy, podSecurity: 'restricted' });
   jobs = ClusterJobs.fromEnv(CLUSTER_ENV());
 });
 
@@ -179,25 +189,43 @@ describe('a job on the fake cluster', () => {
     for (const call of made(MASTER)) assert.ok(MASTER_NEEDS.includes(call), `the master made ${call}`);
     for (const needed of ['create jobs', 'delete jobs', 'get pods', 'list pods', 'watch pods']) assert.ok(made(MASTER).includes(needed), `the master did ${needed}`);
     assert.ok(fake.calls.every((c) => c.namespace === NS), 'everything in one namespace');
+    assert.deepEqual(fake.refusedPods, [], 'every pod passes the restricted Pod Security Standard');
+
+    // Every pod mounted its job's directory and its input, nothing else of the volume.
+    const pods = fake.list('pods', NS).filter((p) => p.metadata.labels?.['torpedo/job-id'] === id);
+    const mounted = [...fake.allMounts()].filter(([name]) => name.startsWith(`torpedo-${id}-`));
+    assert.ok(mounted.length >= 1 + 3 && pods.length >= 1, `the master and three workers started (${mounted.length})`);
+    for (const [name, mounts] of mounted) {
+      assert.deepEqual(
+        mounts.map((m) => `${m.subPath} ${m.mountPath}${m.readOnly ? ' ro' : ''}`),
+        [`jobs/${id} ${join(data, 'jobs', id)}`, `datasets/1/input.txt ${input} ro`],
+        name,
+      );
+    }
 
     // `torpedo k8s render-job` shows exactly these objects (bar what the API server and the
     // master fill in: uids, the token, the master's address).
     const created = fake.created.filter((o) => o.metadata.labels?.['torpedo/job-id'] === id);
     assert.deepEqual(
       created.map((o) => `${o.kind} ${o.metadata.name}`),
-      [`Job ${jobObjectNames(id).master}`, `Secret ${jobObjectNames(id).secret}`, `Job ${jobObjectNames(id).workers}`],
+      [`Job ${jobObjectNames(id).master}`, `NetworkPolicy ${jobObjectNames(id).network}`, `Secret ${jobObjectNames(id).secret}`, `Job ${jobObjectNames(id).workers}`],
     );
-    const workersCommand = (created[2]?.spec.template.spec.containers[0].command ?? []) as string[];
+    // The workers' policy: owned by the master Job (so it goes with it), created before the Secret.
+    const policy = created[1];
+    assert.equal(policy?.metadata.ownerReferences?.[0]?.uid, created[0]?.metadata.uid);
+    assert.deepEqual(policy?.spec.podSelector.matchLabels['torpedo/job-id'], id);
+    const workersCommand = (created[3]?.spec.template.spec.containers[0].command ?? []) as string[];
     const rendered = await runCli(['k8s', 'render-job', specCopy, '-o', 'json', '-n', NS, '--job-id', id, '--status-file', statusFile, '--master-url', workersCommand[3] ?? ''], {
       env: { TORPEDO_K8S_IMAGE: 'torpedo:test', TORPEDO_K8S_DATA_PATH: data, TORPEDO_K8S_NAMESPACE: NS },
     });
     assert.equal(rendered.code, 0, rendered.stderr);
-    const [secret, renderedMaster, renderedWorkers] = (JSON.parse(rendered.stdout) as { items: KubeObject[] }).items;
-    assert.deepEqual(secret?.metadata.labels, created[1]?.metadata.labels);
+    const [secret, renderedMaster, renderedPolicy, renderedWorkers] = (JSON.parse(rendered.stdout) as { items: KubeObject[] }).items;
+    assert.deepEqual(renderedPolicy?.spec, policy?.spec);
+    assert.deepEqual(secret?.metadata.labels, created[2]?.metadata.labels);
     assert.equal(secret?.metadata.ownerReferences?.[0]?.name, jobObjectNames(id).master);
     for (const [mine, real] of [
       [renderedMaster, created[0]],
-      [renderedWorkers, created[2]],
+      [renderedWorkers, created[3]],
     ] as const) {
       assert.deepEqual(mine?.metadata.labels, real?.metadata.labels);
       assert.deepEqual(mine?.spec.template.spec, real?.spec.template.spec);
@@ -270,7 +298,7 @@ describe('a job on the fake cluster', () => {
     assert.deepEqual(readParts(output), slowOracle);
   });
 
-  test('cancel deletes the master Job, the workers Job, the Secret and every pod, and their processes end', async () => {
+  test('cancel deletes the master Job, the workers Job, the Secret, the NetworkPolicy and every pod, and their processes end', async () => {
     const id = 'job-k8s-cancel';
     const { jobDir, statusFile } = await prepare(id, SLOW());
     await jobs.start({ jobId: id, jobDir, statusFile });
@@ -278,9 +306,10 @@ describe('a job on the fake cluster', () => {
     const pids = [...masterPods(id), ...workerPods(id)].map((p) => fake.pid(NS, p.metadata.name)).filter((p): p is number => p !== undefined);
     assert.ok(pids.length >= 4, `a master and three workers run (${pids.length})`);
     assert.ok(fake.get('secrets', NS, jobObjectNames(id).secret) !== undefined);
+    assert.ok(fake.get('networkpolicies', NS, jobObjectNames(id).network) !== undefined);
     await jobs.cancel(id);
     const mine = (o: KubeObject): boolean => o.metadata.labels?.['torpedo/job-id'] === id;
-    await fake.waitFor('every object of the job to be gone', () => (['jobs', 'pods', 'secrets'] as const).every((k) => !fake.list(k, NS).some(mine)) || undefined, 15_000);
+    await fake.waitFor('every object of the job to be gone', () => (['jobs', 'pods', 'secrets', 'networkpolicies'] as const).every((k) => !fake.list(k, NS).some(mine)) || undefined, 15_000);
     await fake.waitFor('every process of the job to end', () => pids.every((pid) => !processAlive(pid)) || undefined, 10_000);
     assert.deepEqual(await jobs.masterState(id), { state: 'missing' });
     await jobs.cancel(id); // idempotent
@@ -306,5 +335,135 @@ describe('a job on the fake cluster', () => {
     } finally {
       fake.unpullable = undefined;
     }
+  });
+
+  test("a pod sees only its job's directory and inputs: not other jobs', not other datasets; its inputs are read-only", async (t) => {
+    if (!fake.isolated) return t.skip('bubblewrap cannot make mount namespaces here: the fake only checks the mounts');
+    mkdirSync(join(data, 'jobs', 'job-k8s-other'), { recursive: true });
+    writeFileSync(join(data, 'jobs', 'job-k8s-other', 'secret.txt'), 'not yours');
+    mkdirSync(join(data, 'datasets', '2'), { recursive: true });
+    writeFileSync(join(data, 'datasets', '2', 'private.txt'), 'not yours either');
+    const one = join(data, 'datasets', '1', 'one-line.txt');
+    writeFileSync(one, 'one line\n');
+    const id = 'job-k8s-looks';
+    const own = join(data, 'jobs', id);
+    const params = [
+      `list=${join(data, 'jobs')},${join(data, 'datasets')},${join(data, 'datasets', '1')}`,
+      `read=${join(data, 'jobs', 'job-k8s-other', 'secret.txt')},${join(data, 'datasets', '2', 'private.txt')},${input},${one}`,
+      `write=${join(own, 'probe.txt')},${join(data, 'datasets', '1', 'probe.txt')},${join(data, 'probe.txt')}`,
+    ];
+    const { output } = await prepare(id, [LOOKS_AROUND, '--input', one, '--reducers', '1', '--maps', '1', '--workers', '1', '--no-sandbox', ...params.flatMap((p) => ['--param', p])]);
+    await jobs.start({ jobId: id, jobDir: join(output, '_temporary'), statusFile: join(own, 'master-status.json') });
+    assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
+    const seen = new Map(readParts(output).join('').trim().split('\n').map((l) => l.split('\t') as [string, string]));
+    assert.deepEqual(Object.fromEntries(seen), {
+      [`list ${join(data, 'jobs')}`]: id,
+      [`list ${join(data, 'datasets')}`]: '1',
+      [`list ${join(data, 'datasets', '1')}`]: 'one-line.txt',
+      [`read ${join(data, 'jobs', 'job-k8s-other', 'secret.txt')}`]: 'ENOENT',
+      [`read ${join(data, 'datasets', '2', 'private.txt')}`]: 'ENOENT',
+      [`read ${input}`]: 'ENOENT',
+      [`read ${one}`]: 'ok',
+      [`write ${join(own, 'probe.txt')}`]: 'ok',
+      [`write ${join(data, 'datasets', '1', 'probe.txt')}`]: 'EROFS',
+      [`write ${join(data, 'probe.txt')}`]: 'EROFS',
+    });
+  });
+
+  test('the fake refuses what the cluster would: a pod mounting the whole claim (by the tests\' policy), an invalid object (422), a pod breaking restricted Pod Security', async () => {
+    const id = 'job-k8s-whole-claim';
+    const { jobDir, statusFile } = await prepare(id, QUICK());
+    const settings = kubeSettingsFromEnv(CLUSTER_ENV());
+    const { batch, networking } = kubeClients(settings);
+    const body = masterJob({ settings, namespace: NS, jobId: id, jobDir, statusFile, spec: readMasterSpec(jobDir) });
+    const container = body.spec?.template.spec?.containers[0];
+    if (container !== undefined) container.volumeMounts = [{ name: 'data', mountPath: data }, { name: 'tmp', mountPath: '/tmp' }];
+    await kubeCall('create', () => batch.createNamespacedJob({ namespace: NS, body }));
+    const refused = await fake.waitFor('the master pod to fail', () => masterPods(id).find((p) => p.status?.phase === 'Failed'));
+    assert.equal(refused.status?.reason, 'MountRefused');
+    assert.match(refused.status?.message ?? '', /the whole claim/);
+    await kubeCall('delete', () => batch.deleteNamespacedJob({ name: jobObjectNames(id).master, namespace: NS, propagationPolicy: 'Background' }));
+
+    await assert.rejects(
+      kubeCall('create', () => networking.createNamespacedNetworkPolicy({ namespace: NS, body: { metadata: { name: 'bad' }, spec: { podSelector: {}, policyTypes: ['Sideways'] } } as never })),
+      (e: Error & { code?: number }) => e.code === 422 && /Sideways|policyTypes/.test(e.message),
+    );
+
+    const rootJob = masterJob({ settings, namespace: NS, jobId: 'job-k8s-root', jobDir, statusFile, spec: readMasterSpec(jobDir) });
+    const podSpec = rootJob.spec?.template.spec;
+    if (podSpec?.securityContext !== undefined) podSpec.securityContext = { ...podSpec.securityContext, runAsNonRoot: false };
+    await kubeCall('create', () => batch.createNamespacedJob({ namespace: NS, body: rootJob }));
+    const why = await fake.waitFor('the pod to be refused', () => fake.refusedPods.find((r) => r.job === jobObjectNames('job-k8s-root').master));
+    assert.match(why.message, /violates PodSecurity "restricted:latest": runAsNonRoot != true/);
+    assert.equal(masterPods('job-k8s-root').length, 0);
+    await kubeCall('delete', () => batch.deleteNamespacedJob({ name: jobObjectNames('job-k8s-root').master, namespace: NS, propagationPolicy: 'Background' }));
+  });
+});
+
+describe('submitted code, checked in a compile pod (PodCodeChecker)', () => {
+  const LIMITS = { maxCompiles: 2, maxQueuedCompiles: 16, compileTimeoutMs: 60_000 };
+  const checker = (over: Partial<typeof LIMITS> = {}, env: NodeJS.ProcessEnv = {}): PodCodeChecker => {
+    const settings = kubeSettingsFromEnv({ ...CLUSTER_ENV(), ...env });
+    return new PodCodeChecker({ settings, clients: kubeClients(settings), limits: { ...LIMITS, ...over } });
+  };
+  /** A submission as the manager lays it out: jobs/<id>/job.ts (or .mjs), and jobs/<id>/bundle/. */
+  const submission = (id: string, code: string, language: 'ts' | 'js' = 'ts') => {
+    const home = join(data, 'jobs', id);
+    mkdirSync(join(home, 'bundle'), { recursive: true });
+    const name = language === 'ts' ? 'job.ts' : 'job.mjs';
+    writeFileSync(join(home, name), code);
+    return { jobId: id, ownerId: 1, source: join(home, name), bundle: join(home, 'bundle', 'job.mjs'), typecheck: language === 'ts', name, relativeTo: home };
+  };
+  const compileObjects = (id: string): KubeObject[] => (['jobs', 'pods', 'networkpolicies'] as const).flatMap((k) => fake.list(k, NS)).filter((o) => o.metadata.labels?.['torpedo/job-id'] === id);
+
+  test('a syntax error is TORPEDO_ERR_JOB_SYNTAX with file:line, as locally; the pod mounted only the submission and its bundle directory; its Job and NetworkPolicy go', async () => {
+    const id = 'job-check-syntax';
+    const c = submission(id, readFileSync(join(ROOT, 'test', 'jobs', 'syntax-error.ts'), 'utf8'));
+    await assert.rejects(checker().check(c), (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_JOB_SYNTAX' && /^job\.ts:5:\d+/m.test(e.message));
+    const made = fake.created.filter((o) => o.metadata.labels?.['torpedo/job-id'] === id).map((o) => `${o.kind} ${o.metadata.name}`);
+    assert.deepEqual(made, [`Job ${jobObjectNames(id).compile}`, `NetworkPolicy ${jobObjectNames(id).compile}`]);
+    const policy = fake.created.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === jobObjectNames(id).compile);
+    assert.deepEqual(policy?.spec, { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'torpedo', 'app.kubernetes.io/component': 'compile', 'torpedo/job-id': id } }, policyTypes: ['Ingress', 'Egress'] });
+    const pod = [...fake.allMounts()].find(([name]) => name.startsWith(`${jobObjectNames(id).compile}-`));
+    assert.deepEqual(
+      pod?.[1].map((m) => `${m.subPath}${m.readOnly ? ' ro' : ''}`),
+      [`jobs/${id} ro`, `jobs/${id}/bundle`],
+    );
+    await fake.waitFor('the compile Job, its pod and policy to go', () => (compileObjects(id).length === 0 ? true : undefined), 10_000);
+    assert.ok(!existsSync(join(data, 'jobs', id, 'bundle', 'check.json')), 'the answer is removed');
+    // The compile pod used no API: the manager made every call.
+    assert.ok(!fake.calls.some((x) => x.identity !== MANAGER && x.identity !== MASTER));
+  });
+
+  test('a type error and a module without reduce are refused with their codes; a good module passes, with its setup seen', async () => {
+    await assert.rejects(checker().check(submission('job-check-types', readFileSync(join(ROOT, 'test', 'jobs', 'type-error.ts'), 'utf8'))), (e: Error & { code?: string }) =>
+      e.code === 'TORPEDO_ERR_JOB_SYNTAX' && /job\.ts:5:\d+: error TS2345/.test(e.message),
+    );
+    await assert.rejects(checker().check(submission('job-check-shape', 'export default { map() {} };\n', 'js')), { code: 'TORPEDO_ERR_JOB_SHAPE' });
+    const good = submission('job-check-good', 'export default { setup() { return 1; }, map(line, emit) { emit(line, 1); }, reduce(k, v, emit) { emit(k, v.length); } };\n', 'js');
+    assert.deepEqual(await checker().check(good), { hasSetup: true });
+    assert.ok(readFileSync(good.bundle, 'utf8').length > 0, 'the bundle was written');
+    // Loading an existing bundle alone (a job stored before its load was kept).
+    assert.deepEqual(await checker().probe({ jobId: 'job-check-good', bundle: good.bundle }), { hasSetup: true });
+  });
+
+  test('at most maxCompiles compile pods at once and maxQueuedCompiles waiting: beyond, 429 with Retry-After', async () => {
+    const capped = checker({ maxCompiles: 1, maxQueuedCompiles: 0 });
+    const first = capped.check(submission('job-check-cap-1', 'export default { map() {}, reduce() {} };\n', 'js'));
+    await assert.rejects(capped.check(submission('job-check-cap-2', 'export default { map() {}, reduce() {} };\n', 'js')), (e: Error & { code?: string; details?: { retryAfterSeconds?: number } }) => e.code === 'TORPEDO_ERR_RATE_LIMITED' && e.details?.retryAfterSeconds === 5);
+    assert.deepEqual(await first, { hasSetup: false });
+  });
+
+  test('a compile pod that cannot start is a clear TORPEDO_ERR_CLUSTER, and its Job goes', async () => {
+    const id = 'job-check-unpullable';
+    fake.unpullable = (pod) => pod.metadata.labels?.['torpedo/job-id'] === id;
+    try {
+      await assert.rejects(checker().check(submission(id, 'export default { map() {}, reduce() {} };\n', 'js')), (e: Error & { code?: string }) =>
+        e.code === 'TORPEDO_ERR_CLUSTER' && /^the compile pod could not start: pod torpedo-job-check-unpullable-compile-\w+: ImagePullBackOff/.test(e.message),
+      );
+    } finally {
+      fake.unpullable = undefined;
+    }
+    await fake.waitFor('the compile Job to go', () => (compileObjects(id).length === 0 ? true : undefined), 10_000);
   });
 });

@@ -1,14 +1,18 @@
 // The manager with TORPEDO_LAUNCHER=kubernetes, as two replicas sharing one PostgreSQL database and
 // one data volume, against the fake API server: a job submitted to one replica runs as a master Job
 // (and workers Job) on the "cluster", and the other replica serves its state, its live events, its
-// output, and can cancel it.
+// output, and can cancel it. Submitted code is checked in compile pods (the manager loads no
+// job's code), every pod mounts only its job's directory and its owner's datasets, and each job's
+// NetworkPolicy goes with it.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ensureBundle } from '../src/job/probe-job.ts';
 import { jobObjectNames } from '../src/kubernetes/names.ts';
 import { readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
-import { FakeKubeApi, rbacFromManifests, type KubeObject } from './support/fake-kube-api.ts';
+import pg from 'pg';
+import { FakeKubeApi, rbacFromManifests, torpedoMountPolicy, type KubeObject } from './support/fake-kube-api.ts';
 import { resetPostgres, startTestManager, type TestManager } from './support/manager-harness.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
 
@@ -38,10 +42,36 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 function objectsOf(id: string): KubeObject[] {
-  return (['jobs', 'pods', 'secrets'] as const).flatMap((k) => fake.list(k, NS)).filter((o) => o.metadata.labels?.['torpedo/job-id'] === id);
+  return (['jobs', 'pods', 'secrets', 'networkpolicies'] as const).flatMap((k) => fake.list(k, NS)).filter((o) => o.metadata.labels?.['torpedo/job-id'] === id);
+}
+
+/** What every pod of job `id` mounted of the claim, as `subPath[ ro]`, by component. */
+function mountsOf(id: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [pod, mounts] of fake.allMounts()) {
+    const component = pod.startsWith(`${jobObjectNames(id).compile}-`) ? 'compile' : pod.startsWith(`${jobObjectNames(id).master}-`) ? 'master' : pod.startsWith(`${jobObjectNames(id).workers}-`) ? 'worker' : undefined;
+    if (component === undefined) continue;
+    const set = out.get(component) ?? new Set<string>();
+    for (const m of mounts) set.add(`${m.subPath}${m.readOnly ? ' ro' : ''}`);
+    out.set(component, set);
+  }
+  return out;
+}
+
+/** Kate's user id, whose datasets are datasets/<id>/. */
+async function ownerId(): Promise<number> {
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  try {
+    return (await client.query<{ id: number }>("select id from torpedo.users where username = 'kate'")).rows[0]?.id ?? -1;
+  } finally {
+    await client.end();
+  }
 }
 
 before(async () => {
+  // Pods have a read-only root filesystem, as the image has its bundle built in: build it first.
+  await ensureBundle();
   dir = tempDir('torpedo-k8s-manager-');
   home = join(dir, 'data');
   mkdirSync(home);
@@ -49,7 +79,7 @@ before(async () => {
     ['manager-rbac.yaml', 'master-rbac.yaml'].map((f) => readFileSync(join(ROOT, 'deploy', 'kubernetes', 'base', f), 'utf8')),
     NS,
   );
-  fake = await FakeKubeApi.start({ claims: { 'torpedo-data': home }, freePortEnv: ['TORPEDO_MASTER_PORT'], rbac });
+  fake = await FakeKubeApi.start({ claims: { 'torpedo-data': home }, freePortEnv: ['TORPEDO_MASTER_PORT'], rbac, mountPolicy: torpedoMountPolicy, podSecurity: 'restricted' });
   postgres = await startPostgres();
   await resetPostgres(postgres.url);
   const env = {
@@ -107,6 +137,64 @@ describe('the manager on a cluster, two replicas', () => {
     const masterPod = fake.list('pods', NS).find((p) => p.metadata.labels?.['torpedo/job-id'] === id);
     assert.equal(masterPod?.metadata.labels?.['app.kubernetes.io/component'], 'master');
     assert.equal(fake.get('jobs', NS, jobObjectNames(id).workers), undefined);
+    // Its pods mounted its directory and its owner's dataset, read-only; no compile pod for a built-in example.
+    const kate = await ownerId();
+    assert.deepEqual(Object.fromEntries([...mountsOf(id)].map(([k, v]) => [k, [...v]])), { master: [`jobs/${id}`, `datasets/${kate}/sample ro`], worker: [`jobs/${id}`, `datasets/${kate}/sample ro`] });
+    assert.deepEqual(fake.refusedPods, []);
+  });
+
+  test('submitted code is checked in a compile pod: a syntax error is a 400 with file:line; a good module runs; the pod saw only the submission', async () => {
+    const before = fake.created.length;
+    const syntax = await b.call('POST', '/jobs', { token, json: { code: 'export default {\n  map(line) { emit(line, 1) \n', inputs: ['sample'] } });
+    assert.equal(syntax.status, 400, syntax.body);
+    assert.equal(syntax.json.error.code, 'TORPEDO_ERR_JOB_SYNTAX');
+    assert.match(syntax.json.error.message, /^job\.ts:3:\d+/m);
+    const compiles = fake.created.slice(before).filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'compile');
+    assert.deepEqual(compiles.map((o) => o.kind), ['Job', 'NetworkPolicy'], 'the check ran in a compile Job, with its NetworkPolicy');
+    const refusedId = compiles[0]?.metadata.labels?.['torpedo/job-id'] ?? '';
+    await until('the compile Job to go', async () => (objectsOf(refusedId).length === 0 ? true : undefined), 10_000);
+
+    const code = "import { defineJob } from 'torpedo';\nexport default defineJob({ map(line: string, emit) { emit(line.split(' ')[0] ?? '', 1); }, reduce(k, v, emit) { let n = 0; for (const _ of v) n++; emit(k, n); } });\n";
+    const ok = await a.call('POST', '/jobs', { token, json: { code, inputs: ['sample'], reducers: 1, workers: 1 } });
+    assert.equal(ok.status, 201, ok.body);
+    const id = ok.json.id as string;
+    const done = await b.waitForJob(token, id, 90_000);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error ?? done));
+    const kate = await ownerId();
+    assert.deepEqual(Object.fromEntries([...mountsOf(id)].map(([k, v]) => [k, [...v].sort()])), {
+      compile: [`jobs/${id} ro`, `jobs/${id}/bundle`],
+      master: [`datasets/${kate}/sample ro`, `jobs/${id}`],
+      worker: [`datasets/${kate}/sample ro`, `jobs/${id}`],
+    });
+    assert.ok(fake.created.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === jobObjectNames(id).network), 'the job had its NetworkPolicy');
+  });
+
+  test('a code job stored without what loading it showed (before compile pods) is loaded in a compile pod when it starts, not in the manager', async () => {
+    // A finished job's bundle, and a row as the scheduler stored it before it kept `hasSetup`.
+    const code = 'export default { setup() { return 2; }, map(line, emit, ctx) { emit(String(ctx.setup), 1); }, reduce(k, v, emit) { let n = 0; for (const _ of v) n++; emit(k, n); } };\n';
+    const first = await a.call('POST', '/jobs', { token, json: { code, language: 'js', inputs: ['sample'], reducers: 1, workers: 1 } });
+    assert.equal(first.status, 201, first.body);
+    assert.equal((await a.waitForJob(token, first.json.id, 90_000)).status, 'succeeded');
+    const id = 'job-stored-long-ago';
+    mkdirSync(join(home, 'jobs', id, 'bundle'), { recursive: true });
+    copyFileSync(join(home, 'jobs', first.json.id, 'bundle', 'job.mjs'), join(home, 'jobs', id, 'bundle', 'job.mjs'));
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      const spec = { inputs: ['sample'], reducers: 1, workers: 1, params: {}, language: 'js' };
+      await client.query("insert into torpedo.jobs (id, owner_id, job, spec, status) values ($1, $2, 'code', $3, 'queued')", [id, await ownerId(), JSON.stringify(spec)]);
+    } finally {
+      await client.end();
+    }
+    // Something that makes a replica look at the queue.
+    const kick = await a.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['sample'], reducers: 1, workers: 1 } });
+    assert.equal(kick.status, 201, kick.body);
+    const done = await a.waitForJob(token, id, 90_000);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error ?? done));
+    // setup ran (its result keys the output): the load in the compile pod saw it.
+    assert.match((await a.call('GET', `/jobs/${id}/output`, { token })).body, /^2\t\d+/);
+    assert.ok(mountsOf(id).has('compile'), 'a compile pod loaded it');
+    await a.waitForJob(token, kick.json.id, 90_000);
   });
 
   test('a job running on the cluster, submitted to one replica, is seen running on the other and cancelled from it: everything it created goes', async () => {

@@ -4,44 +4,68 @@
 //   /apis/batch/v1/namespaces/{ns}/jobs[/{name}[/status]]   list, watch, get, create, delete
 //   /api/v1/namespaces/{ns}/pods[/{name}[/log]]             list, watch, get, delete, log
 //   /api/v1/namespaces/{ns}/secrets[/{name}]                list, watch, get, create, delete
+//   /apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies[/{name}]   the same
 //
 // with what clients rely on: resourceVersions; labelSelector filtering; `?watch=true` streams of
 // newline-delimited ADDED/MODIFIED/DELETED events from a resourceVersion (with BOOKMARKs and
 // timeoutSeconds); 410 Gone for a version older than the history it keeps; Status objects for
 // errors (404 NotFound, 409 AlreadyExists/Conflict, 422 Invalid, 401, 403); delete with
 // propagationPolicy (batch/v1 Jobs orphan their pods by default, as in Kubernetes), preconditions
-// and grace periods; and the garbage collector (owner references).
+// and grace periods; and the garbage collector (owner references). Objects are validated against
+// the API's schema (kubernetes-models) and a few of the server's own rules before they are stored
+// (422 Invalid otherwise: fake-kube-admission.ts). NetworkPolicies are stored, validated, owned
+// and collected like any object, but NOT enforced: every pod shares the host's network.
 //
 // Behind it run two controllers:
 //  - a Job controller: creates pods from the template up to `parallelism` (or the completions
-//    left), replaces failed and deleted ones until `backoffLimit`, applies `podFailurePolicy`,
-//    marks the Job Complete or Failed, and deletes it `ttlSecondsAfterFinished` after;
+//    left), replaces failed and deleted ones until `backoffLimit`, applies `podFailurePolicy` and
+//    `activeDeadlineSeconds`, marks the Job Complete or Failed, and deletes it
+//    `ttlSecondsAfterFinished` after; with `podSecurity: 'restricted'` it creates no pod that the
+//    restricted Pod Security Standard refuses (deploy/ enforces it), and records why (`refusedPods`);
 //  - a kubelet: runs each pod's container command AS A LOCAL PROCESS with the pod's environment
 //    (downward-API fieldRefs, secretKeyRefs from stored Secrets, `$(VAR)` expansion in command and
 //    args), restarts it in place under restartPolicy OnFailure, kills it (SIGTERM, then SIGKILL
 //    after the grace period) when the pod is deleted, and keeps its log for pods/log.
 //
 // What a container is, here: `torpedo …` runs `node bin/torpedo …` of this checkout and `node`
-// this Node; a PVC must be mounted at the path its directory has on this machine (there are no
-// mount namespaces), and an emptyDir only at /tmp (the host's). Pods share the host's network:
+// this Node. A PVC (or its `subPath`) must be mounted at the path that directory has on this
+// machine; a missing subPath is created as a directory, as the kubelet does. Where bubblewrap can
+// make a mount namespace (`isolated`), each container runs in one (fake-kube-isolation.ts): the
+// host's root as its image (read-only with readOnlyRootFilesystem), every claim covered, and only
+// its own volume mounts bound back (read-only ones read-only), each emptyDir a fresh directory; so
+// a pod sees only the directories it mounts. Elsewhere the mounts are only checked and recorded,
+// and an emptyDir may only be /tmp (the host's). Every pod's mounts are recorded (`mounts`), and
+// `mountPolicy` may refuse one (the pod fails, reason MountRefused). Pods share the host's network:
 // every pod's IP is 127.0.0.1, so a pod that listens on a fixed port would collide with the next;
 // the variables named in `freePortEnv` get a free port per pod instead of their value. Pods with
 // a service account token get KUBECONFIG (a file naming this server, with a token that names the
 // service account) instead of the in-cluster files. Not modelled: scheduling and resources (every
 // pod starts at once; memory limits and OOM kills are not enforced), images, nodes, probes,
-// indexed Jobs, the Job controller's exponential backoff (a fixed `podBackoffMs`), and any other
-// API. Requests can be checked against RBAC rules (`rbac`), and every request is recorded (`calls`).
+// runAsUser (containers run as the tests' user), user namespaces (hostUsers), NetworkPolicy
+// enforcement, indexed Jobs, the Job controller's exponential backoff (a fixed `podBackoffMs`),
+// and any other API. Requests can be checked against RBAC rules (`rbac`), and every request is recorded (`calls`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { BIN } from '../../src/paths.ts';
+import { restrictedViolations, schemaProblem } from './fake-kube-admission.ts';
+import { isolationAvailable, podCommand, type PodBind } from './fake-kube-isolation.ts';
 
-export type Kind = 'jobs' | 'pods' | 'secrets';
+export type Kind = 'jobs' | 'pods' | 'secrets' | 'networkpolicies';
+
+/** A volume mount of a claim, as a pod's container had it when it started. */
+export interface ClaimMount {
+  readonly claim: string;
+  /** The directory inside the claim ('' for the whole claim). */
+  readonly subPath: string;
+  readonly mountPath: string;
+  readonly readOnly: boolean;
+}
 
 export interface FakeKubeOptions {
   /** PVC name → its directory on this machine; pods must mount it at that same path. */
@@ -58,6 +82,12 @@ export interface FakeKubeOptions {
   readonly rbac?: Readonly<Record<string, readonly string[]>>;
   /** The image's environment, given to every container before the pod's own. */
   readonly imageEnv?: Readonly<Record<string, string>>;
+  /** Run each container in a mount namespace of its own (default: wherever bubblewrap can). */
+  readonly isolate?: boolean;
+  /** Refuse a container's claim mount with a reason (the pod fails: MountRefused), or allow it (undefined). */
+  readonly mountPolicy?: (pod: KubeObject, mount: ClaimMount) => string | undefined;
+  /** `restricted`: the Job controller creates no pod that breaks that Pod Security Standard. */
+  readonly podSecurity?: 'restricted';
 }
 
 export interface Call {
@@ -119,6 +149,8 @@ interface Container {
   ended: boolean;
   /** Free ports given to the `freePortEnv` variables. */
   ports?: Record<string, string>;
+  /** In a mount namespace: what it hides and binds. */
+  fs?: { readonly readOnlyRoot: boolean; readonly hide: readonly string[]; readonly binds: readonly PodBind[] };
 }
 
 interface JobTrack {
@@ -135,6 +167,7 @@ const KINDS: Record<Kind, { group: string; version: string; kind: string; list: 
   jobs: { group: 'batch', version: 'v1', kind: 'Job', list: 'JobList', namespaced: true },
   pods: { group: '', version: 'v1', kind: 'Pod', list: 'PodList', namespaced: true },
   secrets: { group: '', version: 'v1', kind: 'Secret', list: 'SecretList', namespaced: true },
+  networkpolicies: { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', list: 'NetworkPolicyList', namespaced: true },
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -164,6 +197,12 @@ export class FakeKubeApi {
   goneAs: 'event' | 'status' = 'event';
   /** Pods whose image cannot be pulled: they stay Pending in ImagePullBackOff (images are otherwise not modelled). */
   unpullable: ((pod: KubeObject) => boolean) | undefined;
+  /** Whether containers run in mount namespaces of their own, seeing only their volume mounts. */
+  readonly isolated: boolean;
+  /** Pods the Job controller did not create because Pod Security admission refused them (once per Job). */
+  readonly refusedPods: { readonly job: string; readonly message: string }[] = [];
+  readonly #mounts = new Map<string, ClaimMount[]>();
+  readonly #refused = new Set<string>();
   /** A directory for kubeconfig files, pod logs and pods' home directories; removed by close(). */
   readonly dir: string;
   readonly #o: FakeKubeOptions;
@@ -184,6 +223,7 @@ export class FakeKubeApi {
   private constructor(o: FakeKubeOptions) {
     this.#o = o;
     this.dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
+    this.isolated = o.isolate ?? isolationAvailable();
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#ticker = setInterval(() => this.#sync(), 100);
   }
@@ -225,6 +265,17 @@ export class FakeKubeApi {
   get(kind: Kind, namespace: string, name: string): KubeObject | undefined {
     const o = this.#store.get(key(kind, namespace, name));
     return o === undefined ? undefined : clone(o);
+  }
+
+  /** The claim mounts of a pod's container, as it started (undefined: it has not started). */
+  mounts(namespace: string, pod: string): ClaimMount[] | undefined {
+    const m = this.#mounts.get(key('pods', namespace, pod));
+    return m === undefined ? undefined : [...m];
+  }
+
+  /** Every pod's claim mounts so far, by pod name, including pods that are gone. */
+  allMounts(): Map<string, ClaimMount[]> {
+    return new Map([...this.#mounts].map(([k, m]) => [k.split('/').slice(2).join('/'), [...m]]));
   }
 
   /** The pid of a running pod's container process. */
@@ -409,6 +460,8 @@ export class FakeKubeApi {
     if (meta.namespace !== undefined && meta.namespace !== namespace) {
       throw new HttpError(400, 'BadRequest', `the namespace of the provided object (${meta.namespace}) does not match the namespace sent on the request (${namespace})`);
     }
+    const invalid = schemaProblem(kind, { ...input, apiVersion: input.apiVersion ?? apiVersion(kind), kind: input.kind ?? KINDS[kind].kind });
+    if (invalid !== undefined) throw new HttpError(422, 'Invalid', `${KINDS[kind].kind} "${name}" is invalid: ${invalid}`);
     if (this.#store.has(key(kind, namespace, name))) throw new HttpError(409, 'AlreadyExists', `${kind} "${name}" already exists`);
     const obj: KubeObject = {
       ...clone(input),
@@ -639,6 +692,10 @@ export class FakeKubeApi {
     if (track.failure === undefined && track.failed.size + (spec.template.spec.restartPolicy === 'OnFailure' ? restarts : 0) > spec.backoffLimit) {
       track.failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     }
+    const startedAt = job.status?.startTime !== undefined ? Date.parse(job.status.startTime) : Date.now();
+    if (track.failure === undefined && typeof spec.activeDeadlineSeconds === 'number' && Date.now() >= startedAt + spec.activeDeadlineSeconds * 1000) {
+      track.failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+    }
     const completions: number | undefined = spec.completions;
     const succeeded = track.succeeded.size;
     let complete = false;
@@ -728,6 +785,13 @@ export class FakeKubeApi {
   #createPod(job: KubeObject): void {
     const template = job.spec.template;
     const { namespace, name, uid } = job.metadata;
+    const violations = this.#o.podSecurity === 'restricted' ? restrictedViolations(template.spec) : [];
+    if (violations.length > 0) {
+      // The Job controller's create is refused (403); it tries again, as Kubernetes does, and stays without pods.
+      if (!this.#refused.has(uid)) this.refusedPods.push({ job: name, message: `pods "${name}-xxxxx" is forbidden: violates PodSecurity "restricted:latest": ${violations.join(', ')}` });
+      this.#refused.add(uid);
+      return;
+    }
     let podName = '';
     do podName = `${name}-${randomName(5)}`;
     while (this.#store.has(key('pods', namespace, podName)));
@@ -770,8 +834,9 @@ export class FakeKubeApi {
     }
     let argv: string[];
     let env: Record<string, string>;
+    let fs: Container['fs'];
     try {
-      this.#checkMounts(pod, c);
+      fs = this.#checkMounts(pod, c);
       env = this.#containerEnv(pod, c);
       argv = [...(c.command ?? ['torpedo']), ...(c.args ?? [])];
     } catch (e) {
@@ -787,9 +852,9 @@ export class FakeKubeApi {
         }, 200);
         return;
       }
-      return this.#failPod(pod, 'FakeUnsupported', (e as Error).message);
+      return this.#failPod(pod, e instanceof MountRefused ? 'MountRefused' : 'FakeUnsupported', (e as Error).message);
     }
-    const container: Container = { child: undefined, restarts: 0, startedAt: now(), ended: false };
+    const container: Container = { child: undefined, restarts: 0, startedAt: now(), ended: false, ...(fs !== undefined ? { fs } : {}) };
     this.#containers.set(k, container);
     void this.#run(pod, c.name, argv, env, container);
   }
@@ -812,8 +877,15 @@ export class FakeKubeApi {
     const home = join(this.dir, 'home', name);
     mkdirSync(home, { recursive: true });
     const log = openSync(this.#logFile(namespace, name), 'a');
-    const argv0 = [...PDEATHSIG, ...exe];
-    const child = spawn(argv0[0] as string, [...argv0.slice(1), ...args], { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
+    let command = [...exe, ...args];
+    if (container.fs !== undefined) {
+      // The pod's home and its service account's kubeconfig are the only files of the fake it sees.
+      const own: PodBind[] = [{ source: home, target: home, readOnly: false }];
+      if (env['KUBECONFIG'] !== undefined) own.push({ source: env['KUBECONFIG'], target: env['KUBECONFIG'], readOnly: true });
+      command = podCommand({ ...container.fs, binds: [...container.fs.binds, ...own], cwd: home }, command);
+    }
+    const argv0 = [...PDEATHSIG, ...command];
+    const child = spawn(argv0[0] as string, argv0.slice(1), { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     container.child = child;
     container.startedAt = now();
@@ -917,20 +989,45 @@ export class FakeKubeApi {
     });
   }
 
-  #checkMounts(pod: KubeObject, c: { volumeMounts?: { name: string; mountPath: string }[] }): void {
+  /**
+   * The container's volume mounts as the kubelet would make them: a claim's directory (or its
+   * subPath, created if missing) only at the path it has here, an emptyDir a fresh directory (only
+   * /tmp without isolation). Records the claim mounts; throws what stops the container.
+   */
+  #checkMounts(pod: KubeObject, c: { volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[]; securityContext?: { readOnlyRootFilesystem?: boolean } }): Container['fs'] {
+    const binds: PodBind[] = [];
+    const seen: ClaimMount[] = [];
     for (const m of c.volumeMounts ?? []) {
       const volume = (pod.spec.volumes ?? []).find((v: { name: string }) => v.name === m.name);
       if (volume === undefined) throw new Error(`volumeMounts: no volume ${m.name}`);
+      const readOnly = m.readOnly === true;
       if (volume.persistentVolumeClaim !== undefined) {
-        const dir = this.#o.claims?.[volume.persistentVolumeClaim.claimName];
-        if (dir === undefined) throw new Error(`persistentvolumeclaim "${volume.persistentVolumeClaim.claimName}" not found`);
-        if (realpathSync(dir) !== realpathSync(m.mountPath)) throw new Error(`fake-kube-api mounts a claim only at its own path: ${volume.persistentVolumeClaim.claimName} is ${dir}, not ${m.mountPath}`);
+        const claim = volume.persistentVolumeClaim.claimName as string;
+        const dir = this.#o.claims?.[claim];
+        if (dir === undefined) throw new Error(`persistentvolumeclaim "${claim}" not found`);
+        const subPath = m.subPath ?? '';
+        const source = join(dir, subPath);
+        if (!existsSync(source)) mkdirSync(source, { recursive: true });
+        const samePath = existsSync(m.mountPath) && realpathSync(source) === realpathSync(m.mountPath);
+        if (!samePath) throw new Error(`fake-kube-api mounts a claim only at its own path: ${claim}${subPath !== '' ? ` subPath ${subPath}` : ''} is ${source}, not ${m.mountPath}`);
+        const mount: ClaimMount = { claim, subPath, mountPath: m.mountPath, readOnly };
+        const refused = this.#o.mountPolicy?.(pod, mount);
+        if (refused !== undefined) throw new MountRefused(`${claim}${subPath !== '' ? ` subPath ${subPath}` : ' (the whole claim)'} at ${m.mountPath}: ${refused}`);
+        seen.push(mount);
+        binds.push({ source: realpathSync(source), target: resolve(m.mountPath), readOnly });
       } else if (volume.emptyDir !== undefined) {
-        if (m.mountPath !== '/tmp') throw new Error(`fake-kube-api mounts an emptyDir only at /tmp, not ${m.mountPath}`);
+        if (!this.isolated && m.mountPath !== '/tmp') throw new Error(`fake-kube-api mounts an emptyDir only at /tmp, not ${m.mountPath}`);
+        const source = join(this.dir, 'volumes', pod.metadata.uid, m.name);
+        mkdirSync(source, { recursive: true });
+        binds.push({ source, target: resolve(m.mountPath), readOnly });
       } else {
         throw new Error(`fake-kube-api does not support the volume ${m.name}`);
       }
     }
+    this.#mounts.set(key('pods', pod.metadata.namespace, pod.metadata.name), seen);
+    if (!this.isolated) return undefined;
+    const hide = [this.dir, ...Object.values(this.#o.claims ?? {}).map((d) => realpathSync(d))];
+    return { readOnlyRoot: c.securityContext?.readOnlyRootFilesystem === true, hide, binds };
   }
 
   /** The container's environment as the kubelet makes it: image, pod variables in order, expansions. */
@@ -1027,7 +1124,23 @@ export function rbacFromManifests(texts: readonly string[], namespace: string): 
   return rbac;
 }
 
+/**
+ * A `mountPolicy` for torpedo's layout of the data claim: a pod mounts only its own job's
+ * directory, `jobs/<its torpedo/job-id label>` (or a directory in it), and, read-only, datasets
+ * (`datasets/…`); never the whole claim, never another job's directory.
+ */
+export function torpedoMountPolicy(pod: KubeObject, m: ClaimMount): string | undefined {
+  const id = pod.metadata.labels?.['torpedo/job-id'] ?? '';
+  if (m.subPath === '') return 'a pod of a job may not mount the whole claim';
+  if (m.subPath === `jobs/${id}` || m.subPath.startsWith(`jobs/${id}/`)) return undefined;
+  if (m.subPath.startsWith('datasets/') && m.readOnly) return undefined;
+  return `neither the job's own directory (jobs/${id}) nor a dataset mounted read-only`;
+}
+
 class ConfigError extends Error {}
+
+/** A claim mount that `mountPolicy` refused. */
+class MountRefused extends Error {}
 
 /** Containers die with the test process, even if it is killed: setpriv (util-linux) asks the kernel. */
 const PDEATHSIG = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
@@ -1048,11 +1161,12 @@ interface Route {
 }
 
 function parseRoute(path: string): Route | undefined {
-  const m = /^\/(?:api\/v1|apis\/batch\/v1)\/namespaces\/([^/]+)\/(jobs|pods|secrets)(?:\/([^/]+)(?:\/([^/]+))?)?\/?$/.exec(path);
+  const m = /^\/(api\/v1|apis\/batch\/v1|apis\/networking\.k8s\.io\/v1)\/namespaces\/([^/]+)\/(jobs|pods|secrets|networkpolicies)(?:\/([^/]+)(?:\/([^/]+))?)?\/?$/.exec(path);
   if (m === null) return undefined;
-  const kind = m[2] as Kind;
-  if ((kind === 'jobs') !== path.startsWith('/apis/batch/v1/')) return undefined;
-  return { kind, namespace: decodeURIComponent(m[1] as string), name: m[3] !== undefined ? decodeURIComponent(m[3]) : undefined, sub: m[4] };
+  const kind = m[3] as Kind;
+  // Each kind is served under its own group's prefix only.
+  if (m[1] !== (KINDS[kind].group === '' ? 'api/v1' : `apis/${apiVersion(kind)}`)) return undefined;
+  return { kind, namespace: decodeURIComponent(m[2] as string), name: m[4] !== undefined ? decodeURIComponent(m[4]) : undefined, sub: m[5] };
 }
 
 type Selector = (labels: Record<string, string>) => boolean;
