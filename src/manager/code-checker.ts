@@ -55,8 +55,9 @@ export class LocalCodeChecker implements CodeChecker {
   }
 
   async check(c: CodeCheck): Promise<{ hasSetup: boolean }> {
-    if (this.#limit.pendingCount >= this.#limits.maxQueuedCompiles) {
-      const waiting = this.#limit.activeCount + this.#limit.pendingCount;
+    // p-limit counts a call about to start as pending: compare the sum with both caps together.
+    const waiting = this.#limit.activeCount + this.#limit.pendingCount;
+    if (waiting >= this.#limits.maxCompiles + this.#limits.maxQueuedCompiles) {
       throw new TorpedoError('TORPEDO_ERR_RATE_LIMITED', `${waiting} submissions are being compiled or waiting to be; try again in a few seconds`, { retryAfterSeconds: 5 });
     }
     return this.#limit(() => this.#run(c));
