@@ -70,6 +70,7 @@ export function makeEdgeInputs(dir: string): string {
   const input = join(dir, 'input');
   mkdirSync(join(input, 'sub'), { recursive: true });
   for (const f of readdirSync(SEED_DIR)) writeFileSync(join(input, f), readFileSync(join(SEED_DIR, f)));
+  writeFileSync(join(input, 'prose.txt'), prose(400));
   writeFileSync(join(input, 'crlf.txt'), 'Hello World\r\nhello\r\n\r\nWORLD wide web\r\n');
   writeFileSync(join(input, 'no-final-newline.txt'), 'last line without newline\nand then THE end');
   writeFileSync(join(input, 'utf8.txt'), 'Café naïve ÉCOLE\n日本語 テキスト 😀 emoji 𝒳𝒴 \uE000private\n\u00e9t\u00e9 straße STRASSE\n');
@@ -88,4 +89,25 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `lines` lines of English-like prose, the same every time: a few hundred words, capitals,
+ * punctuation, typographic quotes and a few non-ASCII letters, so that word counts, greps and
+ * sorts have something to find in every split.
+ */
+export function prose(lines: number): string {
+  const words = ['the', 'world', 'World', 'end', 'café', 'naïve', 'river', 'Glorious', 'age', 'of', 'kary', 'and', 'a', '“quoted”', 'it’s', 'MapReduce', 'torpedo', 'shuffle,', 'sort.', 'reduce;'];
+  let x = 12345;
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const line: string[] = [];
+    for (let j = 0; j < 4 + (i % 9); j++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      line.push(words[x % words.length] as string);
+    }
+    if (i % 17 === 0) line.push('the', 'end');
+    out.push(line.join(' '));
+  }
+  return `${out.join('\n')}\n`;
 }

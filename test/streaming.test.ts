@@ -5,13 +5,19 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { jsonSummary, readParts, removeDir, ROOT, runCli, SEED_DIR, tempDir } from './helpers.ts';
+import { jsonSummary, prose, readParts, removeDir, ROOT, runCli, SEED_DIR, tempDir } from './helpers.ts';
 
 const EXAMPLE = join(ROOT, 'examples', 'streaming');
 const PY = ['--file', join(EXAMPLE, 'mapper.py'), '--file', join(EXAMPLE, 'reducer.py')];
 let dir: string;
+/** A few hundred KB of prose: several 64 KB splits. */
+let corpus: string;
 before(() => {
   dir = tempDir('torpedo-streaming-');
+  corpus = join(dir, 'corpus');
+  mkdirSync(corpus);
+  writeFileSync(join(corpus, 'prose.txt'), prose(6000));
+  writeFileSync(join(corpus, 'sample.txt'), readFileSync(join(SEED_DIR, 'sample.txt')));
 });
 after(() => removeDir(dir));
 
@@ -21,11 +27,11 @@ function streaming(args: readonly string[]): Promise<ReturnType<typeof runCli> e
 
 test('the Python word count gives exactly the built-in wordcount’s part files, with and without a combiner', async () => {
   const builtin = join(dir, 'builtin');
-  const r0 = await runCli(['run', 'wordcount', '--input', SEED_DIR, '--output', builtin, '--reducers', '3', '--split-size', '64KB', '--no-progress']);
+  const r0 = await runCli(['run', 'wordcount', '--input', corpus, '--output', builtin, '--reducers', '3', '--split-size', '64KB', '--no-progress']);
   assert.equal(r0.code, 0, r0.stderr);
   for (const combiner of [[], ['--combiner', 'python3 reducer.py']]) {
     const out = join(dir, `python-${combiner.length}`);
-    const r = await streaming(['--mapper', 'python3 mapper.py', '--reducer', 'python3 reducer.py', ...combiner, ...PY, '--input', SEED_DIR, '--output', out, '--reducers', '3', '--split-size', '64KB']);
+    const r = await streaming(['--mapper', 'python3 mapper.py', '--reducer', 'python3 reducer.py', ...combiner, ...PY, '--input', corpus, '--output', out, '--reducers', '3', '--split-size', '64KB']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readParts(out), readParts(builtin));
     const s = jsonSummary(r);
