@@ -52,7 +52,7 @@ import { createServer as createNetServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
-import { BIN } from '../../src/paths.ts';
+import { BIN, ROOT } from '../../src/paths.ts';
 import { restrictedViolations, schemaProblem } from './fake-kube-admission.ts';
 import { isolationAvailable, podCommand, type PodBind } from './fake-kube-isolation.ts';
 
@@ -1027,6 +1027,10 @@ export class FakeKubeApi {
     this.#mounts.set(key('pods', pod.metadata.namespace, pod.metadata.name), seen);
     if (!this.isolated) return undefined;
     const hide = [this.dir, ...Object.values(this.#o.claims ?? {}).map((d) => realpathSync(d))];
+    // torpedo is part of the image: a volume mounted over a directory holding this checkout (an
+    // emptyDir at /tmp, when the checkout is under /tmp) must not cover it.
+    const root = realpathSync(ROOT);
+    if (binds.some((b) => root.startsWith(`${b.target}/`))) binds.push({ source: root, target: root, readOnly: true });
     return { readOnlyRoot: c.securityContext?.readOnlyRootFilesystem === true, hide, binds };
   }
 
