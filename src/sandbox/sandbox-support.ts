@@ -27,7 +27,6 @@ export interface SandboxSupport {
   readonly tools: SandboxTools;
 }
 
-
 let cached: SandboxSupport | undefined;
 
 /** Decided once per process, by starting a sandbox of each kind (a few milliseconds each). */

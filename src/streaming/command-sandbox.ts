@@ -9,8 +9,8 @@ const NOBODY = 65_534;
 /**
  * How a streaming command runs: in a sandbox of its own inside its worker's (sandbox-policy.ts),
  * made with a user namespace of its own in which it is `nobody`. It sees the system's programs
- * and its working directory (a copy of the job's `--file` files, at /work), nothing of torpedo, the job's
- * directories or the worker's master socket; it has no network at all, its own PID namespace
+ * and its working directory (a copy of the job's `--file` files, at /work), nothing of torpedo,
+ * the job's directories or the worker's master socket; it has no network at all, its own PID namespace
  * (it cannot see or signal its worker, and nothing it starts outlives it), no /proc, and limits:
  * memory and address space (the job's --worker-memory, else 2 GiB), CPU time (the task time
  * limit), open files.
