@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { TorpedoError } from '../errors.ts';
 
 /** What a pod does: `compile` pods check a submission's code (src/kubernetes/pod-code-checker.ts). */
@@ -47,6 +48,14 @@ export function jobLabels(jobId: string, component: Component): Record<string, s
     [COMPONENT_LABEL]: component,
     [JOB_ID_LABEL]: labelValue(jobId),
   };
+}
+
+/**
+ * The metadata of one of a job's objects: its name, namespace, the job's labels and, when it has
+ * one, the owner whose deletion takes it along.
+ */
+export function jobObjectMeta(o: { readonly name: string; readonly namespace: string; readonly jobId: string; readonly component: Component; readonly owner?: V1OwnerReference | undefined }): V1ObjectMeta {
+  return { name: o.name, namespace: o.namespace, labels: jobLabels(o.jobId, o.component), ...(o.owner !== undefined ? { ownerReferences: [o.owner] } : {}) };
 }
 
 /** A label selector string for a job's objects of one component. */

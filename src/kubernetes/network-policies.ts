@@ -1,6 +1,6 @@
 import type { V1NetworkPolicy, V1OwnerReference } from '@kubernetes/client-node';
 import type { KubeSettings } from './kube-settings.ts';
-import { COMPONENT_LABEL, JOB_ID_LABEL, jobLabels, jobObjectNames, type Component } from './names.ts';
+import { COMPONENT_LABEL, JOB_ID_LABEL, jobLabels, jobObjectMeta, jobObjectNames, type Component } from './names.ts';
 
 // The NetworkPolicies torpedo creates per job. Policies only ever add what is allowed (a pod
 // selected by several may do what any of them allows), so these work with deploy/'s: a default
@@ -16,12 +16,7 @@ export function workersNetworkPolicy(o: { readonly settings: KubeSettings; reado
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: {
-      name: jobObjectNames(o.jobId).network,
-      namespace: o.namespace,
-      labels: jobLabels(o.jobId, 'worker'),
-      ...(o.owner !== undefined ? { ownerReferences: [o.owner] } : {}),
-    },
+    metadata: jobObjectMeta({ name: jobObjectNames(o.jobId).network, namespace: o.namespace, jobId: o.jobId, component: 'worker', owner: o.owner }),
     spec: {
       podSelector: { matchLabels: podsOf(o.jobId, 'worker') },
       policyTypes: ['Ingress', 'Egress'],
@@ -35,12 +30,7 @@ export function compileNetworkPolicy(o: { readonly namespace: string; readonly j
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: {
-      name: jobObjectNames(o.jobId).compile,
-      namespace: o.namespace,
-      labels: jobLabels(o.jobId, 'compile'),
-      ...(o.owner !== undefined ? { ownerReferences: [o.owner] } : {}),
-    },
+    metadata: jobObjectMeta({ name: jobObjectNames(o.jobId).compile, namespace: o.namespace, jobId: o.jobId, component: 'compile', owner: o.owner }),
     spec: { podSelector: { matchLabels: podsOf(o.jobId, 'compile') }, policyTypes: ['Ingress', 'Egress'] },
   };
 }

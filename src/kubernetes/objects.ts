@@ -4,7 +4,7 @@ import { sandboxArgs } from '../launcher/sandbox-args.ts';
 import { layoutForOutput } from '../master/job-layout.ts';
 import type { MasterSpec } from '../master/master-spec.ts';
 import { settingsEnv, type KubeSettings } from './kube-settings.ts';
-import { jobLabels, jobObjectNames, TOKEN_KEY } from './names.ts';
+import { jobLabels, jobObjectMeta, jobObjectNames, TOKEN_KEY } from './names.ts';
 import { DATA_VOLUME, isWithin, jobMounts, TMP_VOLUME, volumeMounts } from './pod-mounts.ts';
 
 // Pure builders of the objects torpedo creates on a cluster. The manager makes a job's Secret,
@@ -21,12 +21,7 @@ export function jobSecret(o: { readonly namespace: string; readonly jobId: strin
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: {
-      name: jobObjectNames(o.jobId).secret,
-      namespace: o.namespace,
-      labels: jobLabels(o.jobId, 'master'),
-      ...(o.owner !== undefined ? { ownerReferences: [o.owner] } : {}),
-    },
+    metadata: jobObjectMeta({ name: jobObjectNames(o.jobId).secret, namespace: o.namespace, jobId: o.jobId, component: 'master', owner: o.owner }),
     type: 'Opaque',
     immutable: true,
     stringData: { [TOKEN_KEY]: o.token },
@@ -154,12 +149,7 @@ export function workersJob(o: {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: {
-      name: names.workers,
-      namespace: o.namespace,
-      labels,
-      ...(o.owner !== undefined ? { ownerReferences: [o.owner] } : {}),
-    },
+    metadata: jobObjectMeta({ name: names.workers, namespace: o.namespace, jobId: spec.jobId, component: 'worker', owner: o.owner }),
     spec: {
       parallelism: spec.workers,
       // Matches the master's own hard cap on worker deaths (src/master/master.ts).
