@@ -1,4 +1,5 @@
 import type { TaskKind } from '../protocol/messages.ts';
+import { describeLoss, type LossCause } from './loss-cause.ts';
 
 /**
  * The master's record of every task and attempt of one job. All state changes go through
@@ -35,7 +36,10 @@ export interface Attempt {
   lastHeartbeat: number;
   bytes: number;
   endedAt?: number;
+  /** What people are shown: the worker's error, or the loss described. */
   error?: string;
+  /** Why a lost (or timed-out) attempt ended; what the master's decisions read. */
+  cause?: LossCause;
 }
 
 export interface TaskRecord<P = unknown> {
@@ -113,17 +117,19 @@ export class TaskTable<P = unknown> {
     return task.attempts.filter((a) => a.state === 'running');
   }
 
-  fail(task: TaskRecord<P>, attempt: Attempt, now: number, error: string, maxFailures: number): void {
+  fail(task: TaskRecord<P>, attempt: Attempt, now: number, error: string, maxFailures: number, cause?: LossCause): void {
     this.#end(attempt, 'failed', now);
     attempt.error = error;
+    if (cause !== undefined) attempt.cause = cause;
     task.failures++;
     const others = this.running(task).length > 0;
     this.#transition(task, 'fail', task.failures >= maxFailures ? 'failed' : others ? 'running' : 'pending');
   }
 
-  lose(task: TaskRecord<P>, attempt: Attempt, now: number, why: string): void {
+  lose(task: TaskRecord<P>, attempt: Attempt, now: number, cause: LossCause): void {
     this.#end(attempt, 'lost', now);
-    attempt.error = why;
+    attempt.error = describeLoss(cause);
+    attempt.cause = cause;
     this.#transition(task, 'lose', this.running(task).length > 0 ? 'running' : 'pending');
   }
 

@@ -1,0 +1,38 @@
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-layout.ts';
+import type { JobTask, JobTasks } from './job-tasks.ts';
+import { loadTaskCounters, type JobCounters } from './task-counters.ts';
+import { taskName } from './task-name.ts';
+
+/** Whether an attempt (of this master or an earlier one) committed the task's output. */
+export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'index'>): boolean {
+  if (task.kind === 'setup') return existsSync(layout.setup);
+  if (task.kind === 'map') return existsSync(mapOutputPath(layout, task.index));
+  // A reduce part is committed in _temporary/reduce/, or already moved by a job commit.
+  return existsSync(reducePartPath(layout, task.index)) || existsSync(join(layout.output, partName(task.index)));
+}
+
+/**
+ * Restart logic (`--resume`, and a master restarted by Kubernetes): every task whose output an
+ * earlier master's attempt committed is done already; only the rest is scheduled. Its counters
+ * come from the file the earlier master wrote when it learned of the commit. Called once, by
+ * `Master.run`, before the first task is handed out.
+ */
+export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters): void {
+  for (const table of Object.values(tasks.tables)) {
+    for (const task of table.tasks) {
+      if (!isCommitted(layout, task)) continue;
+      table.reuse(task);
+      const saved = loadTaskCounters(layout, taskName(task));
+      into.add(saved.counters, saved.userCounters);
+    }
+  }
+}
+
+/** Publishes the setup task's result, for every worker of the job to load. */
+export function saveSetupResult(layout: JobLayout, result: unknown): void {
+  writeFileSync(layout.setup, JSON.stringify(result ?? null));
+  // Readable by the job's workers (they load it; they may run as a uid of their own), whatever this process's umask.
+  chmodSync(layout.setup, 0o644);
+}

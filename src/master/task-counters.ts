@@ -1,0 +1,40 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobLayout } from './job-layout.ts';
+
+export type Counters = Record<string, number>;
+
+/** The counters of committed tasks, the engine's and the user's, summed for the whole job. */
+export class JobCounters {
+  readonly counters: Counters = {};
+  readonly userCounters: Counters = {};
+
+  add(counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
+    addInto(this.counters, counters);
+    addInto(this.userCounters, userCounters);
+  }
+}
+
+/**
+ * Notes a committed task's counters in `counters/<task>.json`, so that a master restarted later
+ * (`--resume`, Kubernetes) still counts a task it adopts. Written atomically; at most once a task.
+ */
+export function saveTaskCounters(layout: JobLayout, task: string, counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
+  mkdirSync(layout.counters, { recursive: true });
+  const path = join(layout.counters, `${task}.json`);
+  writeFileSync(`${path}.tmp`, JSON.stringify({ counters, userCounters }));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The counters an earlier master noted for `task`; none if it died before noting them. */
+export function loadTaskCounters(layout: JobLayout, task: string): { counters: Counters; userCounters: Counters } {
+  try {
+    return JSON.parse(readFileSync(join(layout.counters, `${task}.json`), 'utf8')) as ReturnType<typeof loadTaskCounters>;
+  } catch {
+    return { counters: {}, userCounters: {} };
+  }
+}
+
+function addInto(into: Counters, from: Readonly<Counters>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
