@@ -1,29 +1,19 @@
-import { availableParallelism } from 'node:os';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { isTorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
-import { parseParam, parsePositiveInt, parseSize } from './parse.ts';
+import { SETTING_NAMES, type JobSettings } from '../protocol/job-settings.ts';
+import { parseParam } from './parse.ts';
+import { addSettingOptions } from './setting-options.ts';
 
+/** The flags that are not job settings; those are read through `addSettingOptions`. */
 interface RunFlags {
   input: string[];
   output: string;
-  reducers: number;
-  splitSize?: number;
-  maps?: number;
-  workers: number;
-  memory: number;
-  maxRecordSize: number;
-  workerMemory?: number;
   param: Record<string, string>;
   force: boolean;
   resume: boolean;
   json: boolean;
   typecheck: boolean;
-  maxAttempts: number;
-  skipBadRecords: boolean;
-  backupTasks: boolean;
-  leaseTimeout: number;
-  taskTimeout?: number;
   progress: boolean;
   verbose: boolean;
   sandbox: boolean;
@@ -36,29 +26,19 @@ interface RunFlags {
 
 /** `torpedo run <job>`: runs a job on this machine with a local master and worker processes. */
 export function registerRunCommand(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run a MapReduce job on this machine')
     .argument('[job]', 'a built-in example (wordcount, grep, inverted-index, sort) or a job module (.ts/.js/.mjs); not with --mapper')
     .requiredOption('-i, --input <paths...>', 'input files or directories (directories are read recursively)')
-    .requiredOption('-o, --output <dir>', 'output directory (must not exist unless --force)')
-    .option('-r, --reducers <n>', 'number of reduce tasks and part files (R)', parsePositiveInt, 1)
-    .addOption(new Option('--split-size <size>', 'bytes per map task (default 64MB)').argParser(parseSize).conflicts('maps'))
-    .addOption(new Option('--maps <n>', 'number of map tasks (instead of --split-size)').argParser(parsePositiveInt))
-    .option('-w, --workers <n>', 'number of worker processes', parsePositiveInt, availableParallelism())
-    .option('--memory <size>', 'buffer budget per task before spilling to disk', parseSize, 256e6)
-    .option('--worker-memory <size>', 'heap limit of each worker process; a task that exceeds it fails and is retried', parseSize)
-    .option('--max-record-size <size>', 'longest input line accepted (a longer one fails its task)', parseSize, 256 * 1024 * 1024)
+    .requiredOption('-o, --output <dir>', 'output directory (must not exist unless --force)');
+  const settingsOf = addSettingOptions(command, SETTING_NAMES, 'engine');
+  command
     .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
     .option('--force', 'replace the output directory if it exists', false)
     .option('--resume', 'continue an interrupted run of the same command: committed tasks are not run again', false)
     .option('--json', 'print one JSON summary on stdout at the end', false)
     .option('--no-typecheck', 'skip type-checking a TypeScript job file')
-    .option('--max-attempts <n>', 'attempts per task before the job fails', parsePositiveInt, 3)
-    .option('--no-backup-tasks', 'do not start backup attempts of stragglers at the end of a phase')
-    .option('--skip-bad-records', 'skip an input record after it made map throw twice, and count it', false)
-    .option('--lease-timeout <ms>', 'ms without a heartbeat before a task is taken from its worker', parsePositiveInt, 30_000)
-    .option('--task-timeout <ms>', 'ms an attempt may run before it is stopped and retried (default: no limit)', parsePositiveInt)
     .option('--no-progress', 'do not show the progress bar')
     .option('-v, --verbose', "copy the workers' logs to stderr", false)
     .option('--no-sandbox', "do not confine workers with Node's permission model (they can then read and write any file)")
@@ -74,7 +54,7 @@ export function registerRunCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await run(job ?? 'streaming', flags);
+      process.exitCode = await run(job ?? 'streaming', flags, settingsOf(flags as unknown as Record<string, unknown>));
     });
 }
 
@@ -91,7 +71,7 @@ function streamingUsage(job: string | undefined, flags: RunFlags): string | unde
   return undefined;
 }
 
-async function run(job: string, flags: RunFlags): Promise<number> {
+async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>): Promise<number> {
   // Imported here, not at the top: worker processes share this bundle and need none of it.
   const [{ runLocalJob, prepareJob }, { ProgressDisplay }, { formatSummary }] = await Promise.all([
     import('../job/run-local-job.ts'),
@@ -108,23 +88,11 @@ async function run(job: string, flags: RunFlags): Promise<number> {
         : {}),
       inputs: flags.input,
       output: flags.output,
-      reducers: flags.reducers,
-      ...(flags.splitSize !== undefined ? { splitSize: flags.splitSize } : {}),
-      ...(flags.maps !== undefined ? { maps: flags.maps } : {}),
-      workers: flags.workers,
-      memoryBytes: flags.memory,
-      maxRecordBytes: flags.maxRecordSize,
-      ...(flags.workerMemory !== undefined ? { workerMemoryBytes: flags.workerMemory } : {}),
+      ...settings,
       params: flags.param,
       force: flags.force,
       resume: flags.resume,
       typecheck: flags.typecheck,
-      maxAttempts: flags.maxAttempts,
-      skipBadRecords: flags.skipBadRecords,
-      backupTasks: flags.backupTasks,
-      heartbeatMs: Math.max(100, Math.min(1000, Math.floor(flags.leaseTimeout / 5))),
-      leaseTimeoutMs: flags.leaseTimeout,
-      ...(flags.taskTimeout !== undefined ? { taskTimeoutMs: flags.taskTimeout } : {}),
       verbose: flags.verbose,
       sandbox: flags.sandbox,
       onStart: (master) => display?.watch(master),

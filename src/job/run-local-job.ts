@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError } from '../errors.ts';
 import { listInputFiles } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
+import { DEFAULT_SPLIT_SIZE, pickSettings, resolveSettings, type JobSettings } from '../protocol/job-settings.ts';
 import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
 import { checkReadable, defaultConfinement, grantReadable, workerLaunch, type WorkerConfinement } from '../launcher/worker-sandbox.ts';
@@ -25,7 +26,11 @@ export interface StreamingCommands {
   readonly files: readonly string[];
 }
 
-export interface RunJobOptions {
+/**
+ * A job to prepare and run. Its settings (reducers, workers, memory, attempts, leases …) are
+ * those of src/protocol/job-settings.ts: any left out take the table's defaults.
+ */
+export interface RunJobOptions extends Partial<JobSettings> {
   /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs); ignored for streaming. */
   readonly job: string;
   readonly streaming?: StreamingCommands;
@@ -39,26 +44,10 @@ export interface RunJobOptions {
   readonly probed?: { readonly hasSetup: boolean };
   readonly inputs: readonly string[];
   readonly output: string;
-  readonly reducers: number;
-  readonly splitSize?: number;
-  readonly maps?: number;
-  readonly workers: number;
-  readonly memoryBytes: number;
-  /** The longest input line accepted; a longer one fails its map task (default 256 MB). */
-  readonly maxRecordBytes?: number;
-  readonly params: Readonly<Record<string, string>>;
   readonly force: boolean;
   /** Continue the job whose state is in OUTPUT/_temporary (after a crash): committed tasks are reused. */
   readonly resume?: boolean;
   readonly typecheck: boolean;
-  readonly maxAttempts: number;
-  readonly skipBadRecords?: boolean;
-  readonly backupTasks?: boolean;
-  /** Heap limit of each worker process in bytes (Node's --max-old-space-size); default Node's own. */
-  readonly workerMemoryBytes?: number;
-  readonly heartbeatMs: number;
-  readonly leaseTimeoutMs: number;
-  readonly taskTimeoutMs?: number;
   /** Copy worker logs to stderr. */
   readonly verbose?: boolean;
   /** Confine workers with Node's permission model (default true). */
@@ -87,8 +76,8 @@ export interface RunJobOptions {
   readonly jobId?: string;
 }
 
-export const DEFAULT_SPLIT_SIZE = 64e6;
-export const DEFAULT_MAX_RECORD_BYTES = 256 << 20;
+/** The settings a `--resume` must repeat: they decide the tasks and what they compute. */
+const RESUME_SETTINGS = ['reducers', 'splitSize', 'maps', 'params'] as const;
 
 /** A job directory written by `prepareJob`, ready for a master. */
 export interface PreparedJob {
@@ -124,6 +113,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
       `${JSON.stringify(o.job)} is neither a job file nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`,
     );
   }
+  const settings = resolveSettings(o, { cores: availableParallelism() });
   const files = listInputFiles(o.inputs);
   const output = resolve(o.output);
   const layout = layoutForOutput(output);
@@ -132,10 +122,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     job: o.job,
     ...(o.streaming !== undefined ? { commands: { ...o.streaming, files: [...o.streaming.files] } } : {}),
     inputs: [...o.inputs],
-    reducers: o.reducers,
-    splitSize: o.splitSize ?? null,
-    maps: o.maps ?? null,
-    params: { ...o.params },
+    ...pickSettings(settings, RESUME_SETTINGS),
   };
   const resuming = o.resume === true && existsSync(layout.spec);
   if (o.resume === true && !resuming && existsSync(join(output, '_SUCCESS'))) {
@@ -175,7 +162,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   }
 
   // A resumed run keeps its splits: they name the committed map outputs it adopts.
-  const splits = saved?.splits ?? planSplits(files, o.maps !== undefined ? splitSizeForMaps(files, o.maps) : (o.splitSize ?? DEFAULT_SPLIT_SIZE));
+  const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE));
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
   for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
   writeFileSync(layout.bundle, compiled.code);
@@ -188,22 +175,13 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const spec: MasterSpec = {
     jobId,
+    ...settings,
     ...identity,
     jobName: compiled.name,
     output,
     splits,
     hasSetup,
-    workers: o.workers,
-    memoryBytes: o.memoryBytes,
-    maxRecordBytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-    maxAttempts: o.maxAttempts,
-    skipBadRecords: o.skipBadRecords === true,
-    backupTasks: o.backupTasks !== false,
-    heartbeatMs: o.heartbeatMs,
-    leaseTimeoutMs: o.leaseTimeoutMs,
-    taskTimeoutMs: o.taskTimeoutMs ?? 0,
     sandbox,
-    workerMemoryBytes: o.workerMemoryBytes ?? 0,
     ...(o.streaming !== undefined
       ? {
           streaming: {
@@ -212,8 +190,8 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
             ...(o.streaming.combiner !== undefined ? { combiner: o.streaming.combiner } : {}),
             filesDir,
             confine: o.confineStreaming ?? o.sandbox !== false,
-            memoryLimitBytes: o.workerMemoryBytes ?? 0,
-            taskTimeoutMs: o.taskTimeoutMs ?? 0,
+            memoryLimitBytes: settings.workerMemoryBytes,
+            taskTimeoutMs: settings.taskTimeoutMs,
           },
         }
       : {}),
@@ -260,34 +238,9 @@ export async function runMaster(
 ): Promise<JobSummary> {
   // Workers may be sandboxed, and then cannot build bin/torpedo's bundle themselves.
   await ensureBundle();
-  const master = new Master(
-    {
-      jobId: spec.jobId,
-      jobName: spec.jobName,
-      layout: layoutForOutput(spec.output),
-      splits: spec.splits,
-      reducers: spec.reducers,
-      workers: spec.workers,
-      memoryBytes: spec.memoryBytes,
-      maxRecordBytes: spec.maxRecordBytes,
-      params: spec.params,
-      hasSetup: spec.hasSetup,
-      maxAttempts: spec.maxAttempts,
-      skipBadRecords: spec.skipBadRecords,
-      backupTasks: spec.backupTasks,
-      heartbeatMs: spec.heartbeatMs,
-      leaseTimeoutMs: spec.leaseTimeoutMs,
-      taskTimeoutMs: spec.taskTimeoutMs,
-      ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
-      ...(o.listenHost !== undefined ? { listenHost: o.listenHost } : {}),
-      ...(o.listenPort !== undefined ? { listenPort: o.listenPort } : {}),
-      ...(o.advertiseUrl !== undefined ? { advertiseUrl: o.advertiseUrl } : {}),
-      ...(o.token !== undefined ? { token: o.token } : {}),
-      ...(o.log !== undefined ? { log: o.log } : {}),
-    },
-    o.launcher,
-  );
-  o.onStart?.(master);
+  const { launcher, onStart, ...listen } = o;
+  const master = new Master({ ...spec, layout: layoutForOutput(spec.output), ...listen }, launcher);
+  onStart?.(master);
   return master.run();
 }
 

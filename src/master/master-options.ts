@@ -1,29 +1,24 @@
 import { PROTOCOL_VERSION, type JobInfo } from '../protocol/messages.ts';
 import type { Split } from '../input/splits.ts';
+import { pickSettings, WORKER_SETTINGS, type JobSettings } from '../protocol/job-settings.ts';
 import type { StreamingSpec } from '../streaming/streaming-spec.ts';
 import type { Clock } from './clock.ts';
 import type { JobLayout } from './job-layout.ts';
 
-export interface MasterOptions {
+/** The settings a master needs; those of MasterSpec's that it does not read may be left out. */
+type MasterSettings = Pick<JobSettings, 'reducers' | 'workers' | 'maxAttempts' | 'leaseTimeoutMs' | (typeof WORKER_SETTINGS)[number]> &
+  Partial<Pick<JobSettings, 'backupTasks' | 'skipBadRecords' | 'taskTimeoutMs'>>;
+
+/**
+ * What a master runs: a job's settings (src/protocol/job-settings.ts; a MasterSpec has them all),
+ * what was planned for it, and where this master listens.
+ */
+export interface MasterOptions extends MasterSettings {
   readonly jobId: string;
   readonly jobName: string;
   readonly layout: JobLayout;
   readonly splits: readonly Split[];
-  readonly reducers: number;
-  readonly workers: number;
-  readonly memoryBytes: number;
-  readonly maxRecordBytes: number;
-  readonly params: Readonly<Record<string, string>>;
   readonly hasSetup: boolean;
-  readonly maxAttempts: number;
-  /** Start backup attempts of stragglers when a phase has nothing left to hand out (default true). */
-  readonly backupTasks?: boolean;
-  /** Skip a map record after it made user code throw twice (the paper's section 4.6). */
-  readonly skipBadRecords?: boolean;
-  readonly heartbeatMs: number;
-  readonly leaseTimeoutMs: number;
-  /** An attempt running longer than this is failed and its worker replaced (0: no limit). */
-  readonly taskTimeoutMs?: number;
   /** A streaming job's commands (Hadoop Streaming); workers run them instead of the bundle. */
   readonly streaming?: StreamingSpec;
   /** Address to listen on; loopback by default. */
@@ -48,12 +43,8 @@ export function jobInfo(o: MasterOptions): JobInfo {
     jobName: o.jobName,
     bundle: o.layout.bundle,
     workDir: o.layout.workDir,
-    reducers: o.reducers,
+    ...pickSettings(o, WORKER_SETTINGS),
     maps: o.splits.length,
-    params: { ...o.params },
-    memoryBytes: o.memoryBytes,
-    maxRecordBytes: o.maxRecordBytes,
-    heartbeatMs: o.heartbeatMs,
     masterTimeoutMs: 2 * o.leaseTimeoutMs,
     ...(o.streaming !== undefined ? { streaming: o.streaming } : {}),
   };

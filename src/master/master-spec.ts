@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
+import { JobSettingsSchema } from '../protocol/job-settings-schema.ts';
 import { SplitSchema } from '../protocol/messages.ts';
 import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
 
@@ -22,28 +23,14 @@ export const MasterSpecSchema = z.object({
   commands: z.object({ mapper: z.string(), reducer: z.string(), combiner: z.string().optional(), files: z.array(z.string()) }).optional(),
   /** The output directory; the job directory is `output/_temporary`. */
   output: z.string(),
-  reducers: z.number().int().positive(),
-  splitSize: z.number().positive().nullable(),
-  maps: z.number().int().positive().nullable(),
-  params: z.record(z.string(), z.string()),
   /** The map tasks' input, planned once so that a restarted master hands out the same splits. */
   splits: z.array(SplitSchema),
   hasSetup: z.boolean(),
-  workers: z.number().int().positive(),
-  memoryBytes: z.number().int().positive(),
-  maxRecordBytes: z.number().int().positive(),
-  maxAttempts: z.number().int().positive(),
-  skipBadRecords: z.boolean(),
-  backupTasks: z.boolean(),
-  heartbeatMs: z.number().int().positive(),
-  leaseTimeoutMs: z.number().int().positive(),
-  /** 0: no limit. */
-  taskTimeoutMs: z.number().int().nonnegative(),
   /** Confine workers (Node's permission model; streaming commands: see confine.ts). */
   sandbox: z.boolean(),
-  /** Heap limit of each worker process in bytes; 0: Node's default. Also sizes a pod's memory. */
-  workerMemoryBytes: z.number().int().nonnegative(),
   streaming: StreamingSpecSchema.optional(),
+  /** The job's settings (src/protocol/job-settings.ts), every one decided. */
+  ...JobSettingsSchema.shape,
 });
 
 export type MasterSpec = z.infer<typeof MasterSpecSchema>;

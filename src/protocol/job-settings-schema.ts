@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { JOB_SETTINGS, SETTING_NAMES, WORKER_SETTINGS, type JobSettings, type SettingSpec } from './job-settings.ts';
+
+type Shape = { [K in keyof JobSettings]: z.ZodType<JobSettings[K]> };
+
+/** The schema of every setting, from the table: a limit whose default is 0 may be 0 (none). */
+function shape(): Shape {
+  const out: Record<string, z.ZodType> = {};
+  for (const name of SETTING_NAMES) {
+    const spec: SettingSpec = JOB_SETTINGS[name];
+    if (spec.kind === 'flag') {
+      out[name] = z.boolean();
+      continue;
+    }
+    const n = spec.default === 0 ? z.number().int().nonnegative() : z.number().int().positive();
+    out[name] = spec.default === null ? n.nullable() : n;
+  }
+  out['heartbeatMs'] = z.number().int().positive();
+  out['params'] = z.record(z.string(), z.string());
+  return out as Shape;
+}
+
+/** A job's settings as job.json stores them (src/master/master-spec.ts). */
+export const JobSettingsSchema = z.object(shape());
+
+/** The settings a worker receives in JobInfo. */
+export const WorkerSettingsSchema = JobSettingsSchema.pick(Object.fromEntries(WORKER_SETTINGS.map((k) => [k, true])) as { [K in (typeof WORKER_SETTINGS)[number]]: true });
