@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WorkerSettingsSchema } from './job-settings-schema.ts';
 import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
 
 /**
@@ -30,13 +31,10 @@ export const JobInfoSchema = z.object({
   bundle: z.string(),
   /** The job's working directory on shared storage (OUTPUT/_temporary). */
   workDir: z.string(),
-  reducers: z.number().int().positive(),
+  /** The job's settings a worker reads (WORKER_SETTINGS of job-settings.ts: R, memory, lines, heartbeat, params). */
+  ...WorkerSettingsSchema.shape,
+  /** How many map tasks the job has. */
   maps: z.number().int().nonnegative(),
-  params: z.record(z.string(), z.string()),
-  memoryBytes: z.number().int().positive(),
-  /** The longest input line a map task accepts. */
-  maxRecordBytes: z.number().int().positive(),
-  heartbeatMs: z.number().int().positive(),
   /**
    * A worker that has not reached its master for this long stops on its own: its attempts have
    * been given to others by then (the lease timeout is shorter), and the master may be gone.
