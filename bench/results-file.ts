@@ -4,7 +4,8 @@ import type { CaseSummary } from './case-summary.ts';
 import type { MachineInfo } from './machine-info.ts';
 import { formatSize } from './parse-size.ts';
 import { renderTable } from './results-table.ts';
-import { renderConfinementTable, type ConfinementCost } from './sandbox-cases.ts';
+import type { PairedCost } from './paired-cost.ts';
+import { renderConfinementTable } from './sandbox-cases.ts';
 
 export interface ResultsReport {
   readonly started: Date;
@@ -12,7 +13,7 @@ export interface ResultsReport {
   readonly machine: MachineInfo;
   readonly summaries: readonly CaseSummary[];
   /** With `--only …,sandbox`: confined runs against their --no-sandbox twins. */
-  readonly confinement?: readonly ConfinementCost[];
+  readonly confinement?: readonly PairedCost[];
 }
 
 /** Writes RESULTS.md (replacing the previous one: the latest run is the record; git keeps history). */

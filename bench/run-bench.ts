@@ -11,7 +11,8 @@ import { warmPageCache } from './page-cache.ts';
 import { shown } from './paths.ts';
 import { writeResultsFile } from './results-file.ts';
 import { renderTable } from './results-table.ts';
-import { confinementCost, renderConfinementTable, unconfinedCases } from './sandbox-cases.ts';
+import { pairedCost } from './paired-cost.ts';
+import { renderConfinementTable, unconfinedCases } from './sandbox-cases.ts';
 import { sortBaseline, torpedoSortCase } from './sort-cases.ts';
 import { ensureSortReference } from './sort-reference.ts';
 import { TINY_INPUT_BYTES, torpedoTinyCase } from './tiny-case.ts';
@@ -82,7 +83,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
 
   const outcomes = cases.map((c) => ({ benchCase: c, runs: runs.get(c) ?? [], failure: failures.get(c) }));
   const summaries = summarize(outcomes);
-  const confinement = confinementCost(outcomes);
+  const confinement = pairedCost(outcomes, 'unconfined');
   process.stdout.write(`${renderTable(summaries)}\n`);
   if (confinement.length > 0) process.stdout.write(`\nWhat the confinement of user code costs (pairs of runs side by side):\n\n${renderConfinementTable(confinement)}\n`);
   writeResultsFile(options.resultsFile, { started, options, machine: collectMachineInfo(daskVersion), summaries, confinement });
