@@ -1,5 +1,6 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { compareRepoProblem } from './compare-repo.ts';
 import { parseSize } from './parse-size.ts';
 import { BENCH_DIR } from './paths.ts';
 
@@ -17,6 +18,8 @@ export interface BenchOptions {
   readonly dask: boolean;
   readonly timeoutMs: number;
   readonly resultsFile: string;
+  /** Absolute: another checkout of torpedo whose bin/torpedo also runs every torpedo case, side by side. */
+  readonly compareRepo: string | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -35,7 +38,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-dask          skip the Dask baseline (and its installation)
   --seed S           generator seed (default 42)
   --timeout-min M    kill a run after M minutes (default 30)
-  --results FILE     where to write the markdown report (default bench/RESULTS.md)`;
+  --results FILE     where to write the markdown report (default bench/RESULTS.md)
+  --compare-repo DIR run every selected torpedo case also with DIR's bin/torpedo (another
+                     checkout, e.g. \`git worktree add DIR COMMIT\`, with a node_modules of
+                     its own, not a link to this one's), side by side in every round; a
+                     second table compares the pairs`;
 
 /** Parses the bench's flags; prints usage and exits on --help or a bad flag. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -51,6 +58,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         seed: { type: 'string', default: '42' },
         'timeout-min': { type: 'string', default: '30' },
         results: { type: 'string', default: join(BENCH_DIR, 'RESULTS.md') },
+        'compare-repo': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -67,6 +75,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (!Number.isInteger(seed) || seed < 0) usageError(`--seed must be a non-negative integer, got ${values.seed}`);
   const timeoutMin = Number(values['timeout-min']);
   if (!(timeoutMin > 0)) usageError(`--timeout-min must be positive, got ${values['timeout-min']}`);
+  const compareRepo = values['compare-repo'] === undefined ? undefined : resolve(values['compare-repo']);
+  const problem = compareRepo === undefined ? undefined : compareRepoProblem(compareRepo);
+  if (problem !== undefined) usageError(problem);
   let sizeBytes = 0;
   try {
     sizeBytes = parseSize(values.size);
@@ -82,6 +93,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     dask: !values['no-dask'],
     timeoutMs: timeoutMin * 60_000,
     resultsFile: values.results,
+    compareRepo,
   };
 }
 

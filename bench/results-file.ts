@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { BenchOptions } from './bench-options.ts';
 import type { CaseSummary } from './case-summary.ts';
+import { describeCommit, renderCompareTable, type RepoComparison } from './compare-repo.ts';
 import type { MachineInfo } from './machine-info.ts';
 import { formatSize } from './parse-size.ts';
 import { renderTable } from './results-table.ts';
@@ -14,6 +15,8 @@ export interface ResultsReport {
   readonly summaries: readonly CaseSummary[];
   /** With `--only …,sandbox`: confined runs against their --no-sandbox twins. */
   readonly confinement?: readonly PairedCost[];
+  /** With `--compare-repo`: this checkout's runs against that one's. */
+  readonly comparison?: RepoComparison;
 }
 
 /** Writes RESULTS.md (replacing the previous one: the latest run is the record; git keeps history). */
@@ -21,7 +24,7 @@ export function writeResultsFile(path: string, report: ResultsReport): void {
   writeFileSync(path, renderResults(report));
 }
 
-export function renderResults({ started, options, machine, summaries, confinement = [] }: ResultsReport): string {
+export function renderResults({ started, options, machine, summaries, confinement = [], comparison }: ResultsReport): string {
   const gib = (bytes: number | undefined): string => (bytes === undefined ? '?' : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
   const mismatches = summaries.filter((s) => s.check.startsWith('MISMATCH'));
   return [
@@ -57,6 +60,16 @@ export function renderResults({ started, options, machine, summaries, confinemen
           'Each confined case (the default: bubblewrap, a uid of its own, Node\'s permission model; docs/security.md) against the same command with `--no-sandbox`, run side by side in every round. **extra** is the median over rounds of (confined − unconfined); **per task** divides it by the job\'s tasks.',
           '',
           renderConfinementTable(confinement),
+        ]
+      : []),
+    ...(comparison !== undefined
+      ? [
+          '',
+          `## This code against ${comparison.dir}`,
+          '',
+          `**here**: this checkout at ${describeCommit(comparison.here)}; **there**: \`--compare-repo ${comparison.dir}\`, at ${describeCommit(comparison.there)} (\`git -C DIR rev-parse --short HEAD\`). Each torpedo case ran with both checkouts' \`bin/torpedo\`, from this checkout's root with the same input and flags (each to an output of its own, checked alike), one right after the other in every round. The differences and ratios are medians over rounds of (here − there) and here / there; below 1 is faster here.`,
+          '',
+          renderCompareTable(comparison.rows),
         ]
       : []),
     '',

@@ -6,9 +6,10 @@ import { summarize } from './case-summary.ts';
 import { ensureDask } from './dask-setup.ts';
 import { ensureRecordsFile, ensureTextFile } from './data-cache.ts';
 import { logToStderr } from './log.ts';
+import { buildBundle, checkoutCommit, describeSides, renderCompareTable, type RepoComparison } from './compare-repo.ts';
 import { collectMachineInfo } from './machine-info.ts';
 import { warmPageCache } from './page-cache.ts';
-import { shown } from './paths.ts';
+import { REPO_DIR, shown } from './paths.ts';
 import { writeResultsFile } from './results-file.ts';
 import { renderTable } from './results-table.ts';
 import { pairedCost } from './paired-cost.ts';
@@ -16,6 +17,7 @@ import { renderConfinementTable, unconfinedCases } from './sandbox-cases.ts';
 import { sortBaseline, torpedoSortCase } from './sort-cases.ts';
 import { ensureSortReference } from './sort-reference.ts';
 import { TINY_INPUT_BYTES, torpedoTinyCase } from './tiny-case.ts';
+import { THIS_CHECKOUT, type TorpedoCheckout } from './torpedo-command.ts';
 import { torpedoStreamingCase, torpedoWordcountCases, wordcountBaselines, type WordcountInput } from './wordcount-cases.ts';
 import { WordcountOracle } from './wordcount-oracle.ts';
 
@@ -34,6 +36,11 @@ export async function runBench(options: BenchOptions): Promise<number> {
   const workloadChosen = only.has('wordcount') || only.has('sort');
   const baselinesFor = (workload: 'wordcount' | 'sort'): boolean => only.has('baselines') && (!workloadChosen || only.has(workload));
 
+  // With --compare-repo, every torpedo case below is followed by its twin from that checkout.
+  const sides = options.compareRepo === undefined ? undefined : { dir: options.compareRepo, here: checkoutCommit(REPO_DIR), there: checkoutCommit(options.compareRepo) };
+  const compared: TorpedoCheckout | undefined = sides === undefined ? undefined : { dir: sides.dir, comparedAt: sides.there.commit };
+  const fromEach = (build: (checkout: TorpedoCheckout) => readonly BenchCase[]): BenchCase[] => sideBySide(build, compared);
+
   const cases: BenchCase[] = [];
   let daskVersion: string | undefined;
   const sandbox = only.has('sandbox');
@@ -43,22 +50,31 @@ export async function runBench(options: BenchOptions): Promise<number> {
       daskVersion = options.dask ? ensureDask(log) : undefined;
       cases.push(...wordcountBaselines(input, { cBinary: buildCWordcount(log), dask: daskVersion !== undefined }));
     }
-    if (only.has('wordcount')) cases.push(...torpedoWordcountCases(input));
-    else if (sandbox) cases.push(...torpedoWordcountCases(input).filter((c) => c.id === 'torpedo-wordcount'));
-    if (only.has('streaming')) cases.push(torpedoStreamingCase(input));
+    if (only.has('wordcount')) cases.push(...fromEach((k) => torpedoWordcountCases(input, k)));
+    else if (sandbox) cases.push(...fromEach((k) => torpedoWordcountCases(input, k)).filter((c) => (c.twinOf?.id ?? c.id) === 'torpedo-wordcount'));
+    if (only.has('streaming')) cases.push(...fromEach((k) => [torpedoStreamingCase(input, k)]));
   }
   if (only.has('sort') || baselinesFor('sort')) {
     const { file, bytes } = ensureRecordsFile(sizeBytes, seed, log);
     const sortInput = { file, bytes, reference: await ensureSortReference(file, log) };
     warmPageCache(file);
     if (baselinesFor('sort')) cases.push(sortBaseline(sortInput));
-    if (only.has('sort')) cases.push(torpedoSortCase(sortInput));
+    if (only.has('sort')) cases.push(...fromEach((k) => [torpedoSortCase(sortInput, k)]));
   }
   if (only.has('tiny') || sandbox) {
     const tiny = await wordcountInput(TINY_INPUT_BYTES, seed);
-    cases.push(torpedoTinyCase(tiny));
+    cases.push(...fromEach((k) => [torpedoTinyCase(tiny, k)]));
     // Twins of the confined word count and tiny job, without the sandbox, interleaved with them.
     if (sandbox) cases.push(...unconfinedCases(await wordcountInput(sizeBytes, seed), tiny));
+  }
+
+  if (sides !== undefined && compared !== undefined) {
+    log(describeSides(sides));
+    // So that neither side's first run includes building its bundle.
+    for (const checkout of [THIS_CHECKOUT, compared]) {
+      const failure = buildBundle(checkout);
+      if (failure !== undefined) log(`cannot prepare ${checkout.dir}'s bin/torpedo (its runs will fail): ${failure}`);
+    }
   }
 
   const runs = new Map<BenchCase, RunResult[]>(cases.map((c) => [c, []]));
@@ -84,12 +100,27 @@ export async function runBench(options: BenchOptions): Promise<number> {
   const outcomes = cases.map((c) => ({ benchCase: c, runs: runs.get(c) ?? [], failure: failures.get(c) }));
   const summaries = summarize(outcomes);
   const confinement = pairedCost(outcomes, 'unconfined');
+  const comparison: RepoComparison | undefined = sides === undefined ? undefined : { ...sides, rows: pairedCost(outcomes, 'compare-repo') };
   process.stdout.write(`${renderTable(summaries)}\n`);
   if (confinement.length > 0) process.stdout.write(`\nWhat the confinement of user code costs (pairs of runs side by side):\n\n${renderConfinementTable(confinement)}\n`);
-  writeResultsFile(options.resultsFile, { started, options, machine: collectMachineInfo(daskVersion), summaries, confinement });
+  if (comparison !== undefined) {
+    process.stdout.write(`\nThis code against ${comparison.dir} (pairs of runs side by side):\n${describeSides(comparison)}\n\n${renderCompareTable(comparison.rows)}\n`);
+  }
+  writeResultsFile(options.resultsFile, { started, options, machine: collectMachineInfo(daskVersion), summaries, confinement, comparison });
   log(`wrote ${shown(options.resultsFile)}`);
   const bad = summaries.filter((s) => s.failure !== undefined || s.check.startsWith('MISMATCH'));
   return bad.length > 0 ? 1 : 0;
+}
+
+/**
+ * The cases `build` makes from this checkout, each followed by its twin from `compared` (if
+ * given), so that the two run back to back in every round.
+ */
+function sideBySide(build: (checkout: TorpedoCheckout) => readonly BenchCase[], compared: TorpedoCheckout | undefined): BenchCase[] {
+  const here = build(THIS_CHECKOUT);
+  if (compared === undefined) return [...here];
+  const there = build(compared);
+  return here.flatMap((c) => [c, ...there.filter((t) => t.twinOf?.id === c.id)]);
 }
 
 async function wordcountInput(bytes: number, seed: number): Promise<WordcountInput> {

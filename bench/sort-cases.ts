@@ -3,7 +3,7 @@ import type { BenchCase } from './bench-case.ts';
 import { OUT_DIR, shown } from './paths.ts';
 import { compareSorted } from './sort-check.ts';
 import { SORT_ARGV, SORT_ENV } from './sort-reference.ts';
-import { TORPEDO_PARALLEL_FLAGS, torpedoRun } from './torpedo-command.ts';
+import { caseFrom, THIS_CHECKOUT, TORPEDO_PARALLEL_FLAGS, torpedoRun } from './torpedo-command.ts';
 
 export interface SortInput {
   readonly file: string;
@@ -32,17 +32,17 @@ export function sortBaseline(input: SortInput): BenchCase {
 }
 
 /** torpedo's built-in sort: its part-r-* files, concatenated in order, must equal sort's output. */
-export function torpedoSortCase(input: SortInput): BenchCase {
-  const output = join(OUT_DIR, 'torpedo-sort');
+export function torpedoSortCase(input: SortInput, checkout = THIS_CHECKOUT): BenchCase {
+  const name = caseFrom(checkout, 'torpedo-sort', 'torpedo: built-in sort');
+  const output = join(OUT_DIR, name.id);
   return {
-    id: 'torpedo-sort',
-    label: 'torpedo: built-in sort',
+    ...name,
     workload: 'sort',
     inputFile: input.file,
     inputBytes: input.bytes,
     torpedo: true,
     throughput: true,
-    ...torpedoRun('sort', input.file, output, TORPEDO_PARALLEL_FLAGS),
+    ...torpedoRun('sort', input.file, output, TORPEDO_PARALLEL_FLAGS, checkout),
     output,
     check: () => compareSorted(output, input.reference),
   };

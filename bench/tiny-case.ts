@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BenchCase } from './bench-case.ts';
 import { OUT_DIR } from './paths.ts';
-import { torpedoRun } from './torpedo-command.ts';
+import { caseFrom, THIS_CHECKOUT, torpedoRun } from './torpedo-command.ts';
 import { compareCounts, readTsvCounts } from './word-counts.ts';
 import type { WordcountInput } from './wordcount-cases.ts';
 
@@ -12,17 +12,17 @@ export const TINY_INPUT_BYTES = 4096;
  * A word count of a few KB with default parallelism: the time from typing the command to its
  * exit is torpedo's fixed cost (process start, planning, workers, commit).
  */
-export function torpedoTinyCase(input: WordcountInput): BenchCase {
-  const output = join(OUT_DIR, 'torpedo-tiny');
+export function torpedoTinyCase(input: WordcountInput, checkout = THIS_CHECKOUT): BenchCase {
+  const name = caseFrom(checkout, 'torpedo-tiny', 'torpedo: tiny job (startup)');
+  const output = join(OUT_DIR, name.id);
   return {
-    id: 'torpedo-tiny',
-    label: 'torpedo: tiny job (startup)',
+    ...name,
     workload: 'tiny',
     inputFile: input.file,
     inputBytes: input.bytes,
     torpedo: true,
     throughput: false,
-    ...torpedoRun('wordcount', input.file, output, []),
+    ...torpedoRun('wordcount', input.file, output, [], checkout),
     output,
     // The runner checks _SUCCESS for every torpedo case.
     check: () => compareCounts(readTsvCounts(output), input.oracle.counts),

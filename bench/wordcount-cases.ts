@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { BenchCase } from './bench-case.ts';
 import { SYSTEM_PYTHON } from './dask-setup.ts';
 import { BENCH_DIR, OUT_DIR, REPO_DIR, shown } from './paths.ts';
-import { TORPEDO_PARALLEL_FLAGS, torpedoRun } from './torpedo-command.ts';
+import { caseFrom, THIS_CHECKOUT, TORPEDO_PARALLEL_FLAGS, torpedoBin, torpedoRun } from './torpedo-command.ts';
 import { compareCounts, readTsvCounts, readUniqCounts } from './word-counts.ts';
 import type { WordcountOracle } from './wordcount-oracle.ts';
 
@@ -89,38 +89,39 @@ export function wordcountBaselines(input: WordcountInput, tools: WordcountBaseli
 }
 
 /** torpedo's built-in word count and the same job written the obvious way by a user. */
-export function torpedoWordcountCases(input: WordcountInput): BenchCase[] {
+export function torpedoWordcountCases(input: WordcountInput, checkout = THIS_CHECKOUT): BenchCase[] {
   const common = { workload: 'wordcount', inputFile: input.file, inputBytes: input.bytes, torpedo: true, throughput: true } as const;
   const jobs = [
     { id: 'torpedo-wordcount', label: 'torpedo: built-in wordcount', job: 'wordcount' },
     { id: 'torpedo-obvious-wordcount', label: 'torpedo: obvious user job', job: 'bench/jobs/obvious-wordcount.mjs' },
   ] as const;
   return jobs.map(({ id, label, job }) => {
-    const output = join(OUT_DIR, id);
-    const run = torpedoRun(job, input.file, output, TORPEDO_PARALLEL_FLAGS);
-    return { ...common, id, label, ...run, output, check: () => compareCounts(readTsvCounts(output), input.oracle.counts) };
+    const name = caseFrom(checkout, id, label);
+    const output = join(OUT_DIR, name.id);
+    const run = torpedoRun(job, input.file, output, TORPEDO_PARALLEL_FLAGS, checkout);
+    return { ...common, ...name, ...run, output, check: () => compareCounts(readTsvCounts(output), input.oracle.counts) };
   });
 }
 
 /** The same word count as a streaming job: the Python mapper and reducer of examples/streaming/. */
-export function torpedoStreamingCase(input: WordcountInput): BenchCase {
-  const id = 'torpedo-streaming-python';
-  const output = join(OUT_DIR, id);
+export function torpedoStreamingCase(input: WordcountInput, checkout = THIS_CHECKOUT): BenchCase {
+  const name = caseFrom(checkout, 'torpedo-streaming-python', 'torpedo: streaming, Python mapper/reducer');
+  const output = join(OUT_DIR, name.id);
   const dir = join(REPO_DIR, 'examples', 'streaming');
   // No --combiner: on this input the Python pass over each map task's sorted pairs costs more
   // than it saves the reducers (measured: 10 MB, 1 worker, 5.5 s with it, 3.7 s without).
   const streaming = ['--mapper', 'python3 mapper.py', '--reducer', 'python3 reducer.py', '--file', join(dir, 'mapper.py'), '--file', join(dir, 'reducer.py')];
   const tail = ['--input', input.file, '--output', output, ...TORPEDO_PARALLEL_FLAGS, '--force', '--json'];
+  const bin = torpedoBin(checkout);
   return {
     workload: 'wordcount',
     inputFile: input.file,
     inputBytes: input.bytes,
     torpedo: true,
     throughput: true,
-    id,
-    label: 'torpedo: streaming, Python mapper/reducer',
-    command: { argv: [process.execPath, join(REPO_DIR, 'bin', 'torpedo'), 'run', ...streaming, ...tail], cwd: REPO_DIR },
-    shownCommand: `node bin/torpedo run --mapper 'python3 mapper.py' --reducer 'python3 reducer.py' --file examples/streaming/mapper.py --file examples/streaming/reducer.py ${tail.map((a) => (a === input.file || a === output ? shown(a) : a)).join(' ')}`,
+    ...name,
+    command: { argv: [process.execPath, bin.path, 'run', ...streaming, ...tail], cwd: REPO_DIR },
+    shownCommand: `node ${bin.shown} run --mapper 'python3 mapper.py' --reducer 'python3 reducer.py' --file examples/streaming/mapper.py --file examples/streaming/reducer.py ${tail.map((a) => (a === input.file || a === output ? shown(a) : a)).join(' ')}`,
     output,
     check: () => compareCounts(readTsvCounts(output), input.oracle.counts),
   };
