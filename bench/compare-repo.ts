@@ -18,12 +18,15 @@ export function compareRepoProblem(dir: string): string | undefined {
   if (!existsSync(join(dir, 'bin', 'torpedo'))) return `--compare-repo ${dir}: no bin/torpedo there (a checkout of torpedo is needed)`;
   if (realpathSync(dir) === realpathSync(REPO_DIR)) return `--compare-repo ${dir} is this checkout`;
   const modules = join(dir, 'node_modules');
-  const setup = `give it a node_modules of its own: \`(cd ${dir} && npm ci)\`, or hard links to this one's without its cache: \`cp -al ${join(REPO_DIR, 'node_modules')} ${modules} && rm -rf ${join(modules, '.cache')}\``;
-  if (!existsSync(modules)) return `--compare-repo ${dir} has no node_modules: ${setup}`;
-  for (const path of [modules, join(modules, '.cache')]) {
-    if (existsSync(path) && lstatSync(path).isSymbolicLink()) {
-      return `--compare-repo ${dir}: ${path} is a link (to ${realpathSync(path)}); bin/torpedo's bundle lives there, so the two checkouts would run the same code: ${setup}`;
-    }
+  const cache = join(modules, '.cache');
+  const ownModules = `\`(cd ${dir} && npm ci)\`, or hard links to this one's without its cache: \`cp -al ${join(REPO_DIR, 'node_modules')} ${modules} && rm -rf ${cache}\``;
+  if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) {
+    // The link goes first: cp -al onto it would copy into the directory it leads to.
+    return `--compare-repo ${dir}: ${modules} is a link (to ${realpathSync(modules)}); bin/torpedo keeps its bundle there, so both checkouts would run the same code. Give it a node_modules of its own: \`rm ${modules}\`, then ${ownModules}`;
+  }
+  if (!existsSync(modules)) return `--compare-repo ${dir} has no node_modules: give it one of its own: ${ownModules}`;
+  if (existsSync(cache) && lstatSync(cache).isSymbolicLink()) {
+    return `--compare-repo ${dir}: ${cache} is a link (to ${realpathSync(cache)}); bin/torpedo keeps its bundle there, so both checkouts would run the same code: \`rm ${cache}\``;
   }
   return undefined;
 }
