@@ -3,82 +3,36 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm';
-import { EXAMPLES } from '../../examples/index.ts';
-import { TorpedoError, isTorpedoError } from '../errors.ts';
-import { runLocalJob, type RunJobOptions } from '../job/run-local-job.ts';
-import type { WorkerConfinement } from '../launcher/worker-sandbox.ts';
-import type { JobSnapshot, Master, Progress } from '../master/master.ts';
-import type { JobSummary } from '../master/job-summary.ts';
-import type { ErrorReport } from '../protocol/messages.ts';
-import { jobIdentity, sandboxSupport, SlotAllocator } from '../sandbox/index.ts';
-import { ClusterRunner } from './cluster-runner.ts';
-import { LocalCodeChecker, type CodeChecker } from './code-checker.ts';
+import { EXAMPLE_NAMES, isExampleName } from '../../examples/names.ts';
+import { TorpedoError } from '../errors.ts';
+import type { RunJobOptions } from '../job/run-local-job.ts';
+import type { JobSnapshot } from '../master/master.ts';
+import { API_SETTINGS, resolveSettings } from '../protocol/job-settings.ts';
+import { ClusterJobRunner } from './cluster-job-runner.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
-import { jobs, type JobStatus } from './database/schema.ts';
+import { jobs } from './database/schema.ts';
 import type { DatasetStore } from './dataset-store.ts';
+import { cancelled, progressOf, type JobEnd, type JobEvent, type JobProgress, type JobRow, type JobSpec } from './job-records.ts';
+import type { JobRunner, JobRunnerHost } from './job-runner.ts';
+import { LocalJobRunner } from './local-job-runner.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { checkDatasetName } from './names.ts';
 import type { SubmitRequest } from './rest-types.ts';
 
-export type JobRow = typeof jobs.$inferSelect;
+export type { JobEnd, JobEvent, JobProgress, JobRow, JobSpec } from './job-records.ts';
+export { progressOf } from './job-records.ts';
 
 /** What `POST /jobs` accepts (already checked against its JSON Schema). */
 export type { SubmitRequest };
 
-/** The stored spec of a job: what it was submitted with, defaults filled in. */
-export interface JobSpec {
-  readonly inputs: readonly string[];
-  readonly reducers: number;
-  readonly workers: number;
-  readonly splitSize?: number;
-  readonly maps?: number;
-  readonly params: Readonly<Record<string, string>>;
-  readonly language?: 'ts' | 'js';
-  /** A module's `setup`, as loading it at submit showed (absent in rows from before it was kept). */
-  readonly hasSetup?: boolean;
-  readonly streaming?: { readonly mapper: string; readonly reducer: string; readonly combiner?: string; readonly files: readonly string[] };
-}
-
-/** Progress mirrored into the database while a job runs (and kept after). */
-export type JobProgress = Pick<Progress, 'phase' | 'phases' | 'mapBytes' | 'inputBytes'>;
-
-export type JobEvent = { readonly type: 'progress'; readonly progress: JobProgress & { readonly status: JobStatus } } | { readonly type: 'end' };
-
-/** A job's end, as its row keeps it, whichever way it ran. */
-export interface JobEnd {
-  readonly status: 'succeeded' | 'failed' | 'cancelled';
-  readonly error?: ErrorReport;
-  /** The master's last snapshot: the row's task table, and its progress unless `progress` is given. */
-  readonly snapshot?: JobSnapshot;
-  readonly progress?: JobProgress;
-  readonly summary?: JobSummary;
-}
-
-interface Running {
-  master: Master | undefined;
-  /** The sandbox slot (uid) of its workers, while it runs here. */
-  slot: number | undefined;
-  cancelReason: string | undefined;
-  /** Settles when the job's run has ended and its row is saved. */
-  done: Promise<void>;
-}
-
-const STOPPING: ErrorReport = { code: 'TORPEDO_ERR_CANCELLED', message: 'the manager is stopping; the job resumes when it starts again' };
-
-const PROGRESS_EVERY_MS = 250;
-const PERSIST_EVERY_MS = 2000;
-
 /**
- * Runs submitted jobs on the engine with the local launcher: the master in this process, workers
- * as child processes. At most `maxRunningJobs` run at once; the rest wait in the `queued` state,
- * oldest first. The database row of each job is its durable state: a job that was running when
- * the manager stopped is resumed from its committed tasks at the next `start()`.
- *
- * With TORPEDO_LAUNCHER=kubernetes, a job runs as a master Job on the cluster instead, through a
- * ClusterRunner (see src/manager/cluster-runner.ts): every replica follows every running job, and
- * any of them serves its state, records its end or cancels it. The cap then counts the whole
- * cluster's running jobs, and stopping a manager leaves its jobs running.
+ * Keeps the queue of submitted jobs and their rows, and hands claimed jobs to a JobRunner
+ * (src/manager/job-runner.ts): LocalJobRunner (the master in this process, workers as child
+ * processes) or, with TORPEDO_LAUNCHER=kubernetes, ClusterJobRunner (a master Job on the cluster,
+ * followed by every replica). At most `maxRunningJobs` run at once; the rest wait in the
+ * `queued` state, fairly across users. The database row of each job is its durable state: a job
+ * that was running when the manager stopped is taken up again by the runner's `start()`.
  */
 export class JobScheduler {
   readonly #config: ManagerConfig;
@@ -86,19 +40,13 @@ export class JobScheduler {
   readonly #datasets: DatasetStore;
   readonly #metrics: ManagerMetrics;
   readonly #log: (line: string) => void;
-  readonly #running = new Map<string, Running>();
   readonly #listeners = new Map<string, Set<(e: JobEvent) => void>>();
   readonly #lastSent = new Map<string, string>();
-  #ticker: NodeJS.Timeout | undefined;
-  #lastPersist = 0;
   #kicking = false;
   #kickAgain = false;
   #stopping = false;
-  /** With TORPEDO_LAUNCHER=kubernetes: how jobs run on the cluster. */
-  readonly #cluster: ClusterRunner | undefined;
-  /** uids for the sandboxes of running jobs and of submissions being checked. */
-  readonly #slots: SlotAllocator;
-  readonly #checker: CodeChecker;
+  /** How claimed jobs run: here, or on the cluster. */
+  readonly #runner: JobRunner;
 
   constructor(o: { config: ManagerConfig; db: Db; datasets: DatasetStore; metrics: ManagerMetrics; log: (line: string) => void }) {
     this.#config = o.config;
@@ -106,24 +54,20 @@ export class JobScheduler {
     this.#datasets = o.datasets;
     this.#metrics = o.metrics;
     this.#log = o.log;
-    this.#slots = new SlotAllocator(o.config.limits.sandboxIds);
-    this.#checker = ClusterRunner.codeChecker(o.config, o.log) ?? new LocalCodeChecker({ limits: o.config.limits, slots: this.#slots, identity: this.#ownUids() ? 'own' : 'caller', hidden: [o.config.home] });
+    const host: JobRunnerHost = {
+      runOptions: (row) => this.#runOptions(row),
+      statusFile: (id) => this.statusFile(id),
+      progress: (id, progress, save) => this.#progressed(id, progress, save),
+      recordEnd: (id, end) => this.#recordEnd(id, end),
+      ended: (id) => this.#ended(id),
+      log: o.log,
+    };
     // config.ts sets `kubernetes` exactly when TORPEDO_LAUNCHER=kubernetes.
-    const settings = o.config.launcher === 'kubernetes' ? o.config.kubernetes : undefined;
-    if (settings !== undefined) {
-      this.#cluster = new ClusterRunner({
-        settings,
-        db: o.db,
-        log: o.log,
-        host: {
-          runOptions: (row) => this.#runOptions(row),
-          statusFile: (id) => this.statusFile(id),
-          progress: (id, progress, save) => this.#progressed(id, progress, save),
-          recordEnd: (id, end) => this.#recordEnd(id, end),
-          ended: (id) => this.#ended(id),
-        },
-      });
-    }
+    const settings = o.config.kubernetes;
+    this.#runner =
+      o.config.launcher === 'kubernetes' && settings !== undefined
+        ? new ClusterJobRunner({ settings, limits: o.config.limits, db: o.db, host })
+        : new LocalJobRunner({ config: o.config, db: o.db, datasets: o.datasets, host });
   }
 
   jobDir(id: string): string {
@@ -164,12 +108,14 @@ export class JobScheduler {
     }
     const fileNames = Object.keys(req.files ?? {});
     for (const name of fileNames) checkDatasetName(name);
-    if (req.code !== undefined || req.mapper !== undefined) this.#checkSandbox();
-    if (req.example !== undefined && EXAMPLES[req.example] === undefined) {
-      throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `no built-in example ${JSON.stringify(req.example)}; there are ${Object.keys(EXAMPLES).join(', ')}`);
+    if (req.code !== undefined || req.mapper !== undefined) this.#runner.checkConfinable();
+    if (req.example !== undefined && !isExampleName(req.example)) {
+      throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `no built-in example ${JSON.stringify(req.example)}; there are ${EXAMPLE_NAMES.join(', ')}`);
     }
     if (req.splitSize !== undefined && req.maps !== undefined) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give `splitSize` or `maps`, not both');
-    const workers = req.workers ?? 2;
+    // The settings users may give, the manager's defaults for the rest (JOB_SETTINGS' apiDefault).
+    const settings = resolveSettings(req, { api: true });
+    const { workers } = settings;
     if (workers > this.#config.maxWorkersPerJob) {
       throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `workers is ${workers}; this manager allows at most ${this.#config.maxWorkersPerJob} per job`);
     }
@@ -192,18 +138,18 @@ export class JobScheduler {
         await writeFile(source, req.code, { mode: 0o600 });
         const bundle = join(dir, 'bundle', 'job.mjs');
         await mkdir(join(dir, 'bundle'), { mode: 0o700 });
-        ({ hasSetup } = await this.#checker.check({ jobId: id, ownerId, source, bundle, typecheck: language === 'ts', name, relativeTo: dir }));
+        ({ hasSetup } = await this.#runner.codeChecker.check({ jobId: id, ownerId, source, bundle, typecheck: language === 'ts', name, relativeTo: dir }));
       }
       if (req.files !== undefined) {
         await mkdir(join(dir, 'files'));
         for (const [name, text] of Object.entries(req.files)) await writeFile(join(dir, 'files', name), text, { mode: 0o644 });
       }
+      const given = Object.fromEntries(API_SETTINGS.filter((n) => settings[n] !== null).map((n) => [n, settings[n]]));
       const spec: JobSpec = {
-        inputs,
-        reducers: req.reducers ?? 2,
+        ...given,
+        reducers: settings.reducers,
         workers,
-        ...(req.splitSize !== undefined ? { splitSize: req.splitSize } : {}),
-        ...(req.maps !== undefined ? { maps: req.maps } : {}),
+        inputs,
         params: req.params ?? {},
         ...(req.code !== undefined ? { language: req.language ?? 'ts' } : {}),
         ...(hasSetup !== undefined ? { hasSetup } : {}),
@@ -222,19 +168,8 @@ export class JobScheduler {
 
   /** Resumes the jobs that were running when the manager last stopped, then starts queued ones. */
   async start(): Promise<void> {
-    this.#log(this.#sandboxNote());
-    if (this.#cluster !== undefined) {
-      // Jobs running on the cluster went on without us: follow them again.
-      this.#cluster.follow();
-      this.#kick();
-      return;
-    }
-    const interrupted = await this.#db.select().from(jobs).where(eq(jobs.status, 'running')).orderBy(asc(jobs.createdAt));
-    for (const row of interrupted) {
-      this.#log(`resuming job ${row.id}, interrupted when the manager stopped`);
-      this.#launch(row);
-    }
-    this.#ticker = setInterval(() => this.#tick(), PROGRESS_EVERY_MS);
+    this.#log(this.#runner.confinementNote());
+    await this.#runner.start();
     this.#kick();
   }
 
@@ -244,24 +179,17 @@ export class JobScheduler {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#ticker);
-    if (this.#cluster !== undefined) {
-      await this.#cluster.stop();
-      return;
-    }
-    for (const run of this.#running.values()) run.master?.abort(STOPPING);
-    await Promise.all([...this.#running.values()].map((r) => r.done));
+    await this.#runner.stop();
   }
 
   /** Live state of a job running here, with every task and attempt, or undefined. */
   live(id: string): JobSnapshot | undefined {
-    if (this.#cluster !== undefined) return this.#cluster.live(id);
-    return this.#running.get(id)?.master?.snapshot();
+    return this.#runner.live(id);
   }
 
   /** Live progress of a job running here (cheaper than `live`: no task table), or undefined. */
   liveProgress(id: string): JobProgress | undefined {
-    const p = this.#cluster !== undefined ? this.#cluster.progress(id) : this.#running.get(id)?.master?.progress();
+    const p = this.#runner.progress(id);
     return p === undefined ? undefined : progressOf(p);
   }
 
@@ -287,12 +215,7 @@ export class JobScheduler {
       this.#emit(id, { type: 'end' });
       return;
     }
-    if (this.#cluster !== undefined) return this.#cancelOnCluster(this.#cluster, id, reason);
-    const run = this.#running.get(id);
-    if (run === undefined) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} has already ended`);
-    run.cancelReason = reason;
-    run.master?.abort(cancelled(reason));
-    await run.done;
+    await this.#runner.cancel(id, reason);
   }
 
   async cancelAllOf(ownerId: number, reason: string): Promise<void> {
@@ -328,7 +251,7 @@ export class JobScheduler {
       try {
         do {
           this.#kickAgain = false;
-          while (!this.#stopping && (await this.#runningCount()) < this.#config.maxRunningJobs) {
+          while (!this.#stopping && (await this.#runner.runningCount()) < this.#config.maxRunningJobs) {
             const next = await this.#nextQueued();
             if (next === undefined) break;
             // Claim it atomically: another kick (or replica) may have taken it meanwhile.
@@ -337,8 +260,7 @@ export class JobScheduler {
               .set({ status: 'running', startedAt: new Date(), phase: 'starting' })
               .where(and(eq(jobs.id, next.id), eq(jobs.status, 'queued')))
               .returning();
-            if (claimed[0] !== undefined && this.#cluster !== undefined) this.#cluster.start(claimed[0]);
-            else if (claimed[0] !== undefined) this.#launch(claimed[0]);
+            if (claimed[0] !== undefined) this.#runner.run(claimed[0]);
           }
         } while (this.#kickAgain && !this.#stopping);
       } catch (e) {
@@ -347,13 +269,6 @@ export class JobScheduler {
         this.#kicking = false;
       }
     })();
-  }
-
-  /** Jobs running anywhere: on a cluster the cap is the cluster's, here the process's. */
-  async #runningCount(): Promise<number> {
-    if (this.#cluster === undefined) return this.#running.size;
-    const [row] = await this.#db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running'));
-    return Number(row?.n ?? 0);
   }
 
   /**
@@ -395,66 +310,17 @@ export class JobScheduler {
     }
   }
 
-  /** What the operator is told at start about how users' code is confined. */
-  #sandboxNote(): string {
-    if (this.#config.launcher !== 'local') return "users' code runs in the job's pods (docs/kubernetes-launcher.md)";
-    const support = sandboxSupport();
-    if (this.#ownUids()) return `users' code runs confined: ${support.reason}`;
-    if (this.#config.limits.allowWeakSandbox) {
-      return `WARNING: users' code cannot be fully confined here (${support.reason}); it runs anyway, as TORPEDO_ALLOW_WEAK_SANDBOX=true allows: see docs/security.md for what that leaves open`;
-    }
-    return `WARNING: users' code cannot be fully confined here (${support.reason}): job modules and streaming commands are refused (503) until bubblewrap runs as root, or TORPEDO_ALLOW_WEAK_SANDBOX=true (docs/security.md)`;
-  }
-
-  /** Whether jobs' sandboxes get uids of their own (bubblewrap as root), which multi-user confinement needs. */
-  #ownUids(): boolean {
-    return this.#config.launcher === 'local' && sandboxSupport().level === 'full';
-  }
-
   /**
-   * Users' code (modules, streaming commands) runs only fully confined, unless the operator
-   * allowed less (TORPEDO_ALLOW_WEAK_SANDBOX=true). On Kubernetes, the pods confine it.
+   * How the engine runs a job of the API: its files in the manager's storage; the settings it was
+   * submitted with, the operator's limits (TORPEDO_TASK_TIMEOUT_MS, TORPEDO_WORKER_MEMORY), and the
+   * engine's defaults for the rest (JOB_SETTINGS).
    */
-  #checkSandbox(): void {
-    if (this.#config.launcher !== 'local' || this.#ownUids() || this.#config.limits.allowWeakSandbox) return;
-    throw new TorpedoError(
-      'TORPEDO_ERR_SANDBOX',
-      `this manager cannot confine users' code: ${sandboxSupport().reason}. Its operator can install bubblewrap and run it as root, or accept weaker confinement with TORPEDO_ALLOW_WEAK_SANDBOX=true (docs/security.md); built-in examples still run`,
-    );
-  }
-
-  #launch(row: JobRow): void {
-    const run: Running = { master: undefined, slot: undefined, cancelReason: undefined, done: Promise.resolve() };
-    run.done = this.#execute(row, run).finally(() => {
-      if (run.slot !== undefined) this.#slots.release(run.slot);
-      this.#running.delete(row.id);
-      this.#kick();
-    });
-    this.#running.set(row.id, run);
-  }
-
-  /**
-   * A running job's workers: a uid of the job's own, with its owner's dataset group (whose files
-   * are made readable to that group), where the machine allows; else the manager's own (allowed
-   * by TORPEDO_ALLOW_WEAK_SANDBOX, or a built-in example). The manager's home stays hidden.
-   */
-  async #confinement(row: JobRow, run: Running): Promise<WorkerConfinement> {
-    const hidden = [this.#config.home];
-    if (!this.#ownUids()) {
-      if (row.job === 'code' || row.job === 'streaming') this.#checkSandbox();
-      return { identity: 'caller', hidden };
-    }
-    run.slot = this.#slots.allocate();
-    const identity = jobIdentity(this.#config.limits.sandboxIds, run.slot, row.ownerId);
-    await this.#datasets.grantRead(row.ownerId, (row.spec as JobSpec).inputs, identity.groups[0] as number);
-    return { identity, hidden };
-  }
-
-  /** How the engine runs a job of the API: its files in the manager's storage, fixed engine settings. */
   #runOptions(row: JobRow): RunJobOptions {
     const spec = row.spec as JobSpec;
     const limits = this.#config.limits;
+    const given = Object.fromEntries(API_SETTINGS.filter((n) => spec[n] !== undefined).map((n) => [n, spec[n]]));
     return {
+      ...resolveSettings({ ...given, params: spec.params, taskTimeoutMs: limits.taskTimeoutMs, workerMemoryBytes: limits.workerMemoryBytes }),
       job: row.job === 'code' ? join(this.jobDir(row.id), 'bundle', 'job.mjs') : row.job,
       precompiled: row.job === 'code',
       ...(spec.hasSetup !== undefined ? { probed: { hasSetup: spec.hasSetup } } : {}),
@@ -463,81 +329,10 @@ export class JobScheduler {
         : {}),
       inputs: spec.inputs.map((name) => this.#datasets.pathOf(row.ownerId, name)),
       output: this.outputDir(row.id),
-      reducers: spec.reducers,
-      ...(spec.splitSize !== undefined ? { splitSize: spec.splitSize } : {}),
-      ...(spec.maps !== undefined ? { maps: spec.maps } : {}),
-      workers: spec.workers,
-      memoryBytes: 256e6,
-      params: spec.params,
       force: true,
       resume: true,
       typecheck: false,
-      maxAttempts: 3,
-      heartbeatMs: 1000,
-      leaseTimeoutMs: 30_000,
-      taskTimeoutMs: limits.taskTimeoutMs,
-      workerMemoryBytes: limits.workerMemoryBytes,
     };
-  }
-
-  async #execute(row: JobRow, run: Running): Promise<void> {
-    let summary: JobSummary | undefined;
-    let error: ErrorReport | undefined;
-    try {
-      summary = await runLocalJob({
-        ...this.#runOptions(row),
-        confinement: await this.#confinement(row, run),
-        onStart: (master) => {
-          run.master = master;
-          if (run.cancelReason !== undefined) master.abort(cancelled(run.cancelReason));
-          if (this.#stopping) master.abort(STOPPING);
-        },
-      });
-      error = summary.error;
-    } catch (e) {
-      error = isTorpedoError(e) ? { code: e.code, message: e.message } : { code: 'TORPEDO_ERR_INTERNAL', message: (e as Error).message };
-    }
-    if (this.#stopping && run.cancelReason === undefined) return; // stays `running`: resumed at the next start
-    const snapshot = run.master?.snapshot();
-    const status = run.cancelReason !== undefined ? 'cancelled' : summary?.status === 'succeeded' ? 'succeeded' : 'failed';
-    const reported = status === 'cancelled' ? cancelled(run.cancelReason ?? '') : status === 'failed' ? error : undefined;
-    await this.#recordEnd(row.id, {
-      status,
-      ...(reported !== undefined ? { error: reported } : {}),
-      ...(snapshot !== undefined ? { snapshot } : {}),
-      ...(summary !== undefined ? { summary } : {}),
-    });
-    this.#emit(row.id, { type: 'end' });
-  }
-
-  /** Sends progress to listeners when it changed; saves it to the database every few seconds. */
-  #tick(): void {
-    const persist = Date.now() - this.#lastPersist >= PERSIST_EVERY_MS;
-    if (persist) this.#lastPersist = Date.now();
-    for (const [id, run] of this.#running) {
-      if (run.master === undefined) continue;
-      this.#progressed(id, run.master.progress(), persist).catch((e: unknown) => this.#log(`saving progress of ${id} failed: ${String(e)}`));
-    }
-  }
-
-  /** Cancels a job running on the cluster, as any replica may: its row first, then its objects. */
-  async #cancelOnCluster(cluster: ClusterRunner, id: string, reason: string): Promise<void> {
-    const snapshot = cluster.live(id);
-    const done = await this.#db
-      .update(jobs)
-      .set({
-        status: 'cancelled',
-        phase: 'cancelled',
-        finishedAt: new Date(),
-        error: cancelled(reason),
-        ...(snapshot !== undefined ? { progress: progressOf(snapshot), tasks: snapshot.tasks } : {}),
-      })
-      .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
-      .returning({ id: jobs.id });
-    if (done.length === 0) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} has already ended`);
-    await cluster.cancel(id);
-    this.#log(`job ${id} cancelled: ${reason}`);
-    this.#ended(id);
   }
 
   // ── bookkeeping shared by both ways of running ──────────────────────────────────────────────
@@ -595,12 +390,4 @@ export class JobScheduler {
     if (event.type === 'end') this.#lastSent.delete(id);
     for (const l of this.#listeners.get(id) ?? []) l(event);
   }
-}
-
-export function progressOf(s: JobProgress): JobProgress {
-  return { phase: s.phase, phases: s.phases, mapBytes: s.mapBytes, inputBytes: s.inputBytes };
-}
-
-function cancelled(reason: string): ErrorReport {
-  return { code: 'TORPEDO_ERR_CANCELLED', message: reason === '' ? 'the job was cancelled' : reason };
 }

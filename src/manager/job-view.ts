@@ -1,6 +1,6 @@
 import type { JobSnapshot, TaskSnapshot } from '../master/master.ts';
 import type { Job, JobError, JobSummary } from './rest-types.ts';
-import type { JobProgress, JobRow, JobSpec } from './job-scheduler.ts';
+import type { JobProgress, JobRow, JobSpec } from './job-records.ts';
 
 
 const NO_PROGRESS: JobProgress = {

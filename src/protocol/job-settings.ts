@@ -79,6 +79,10 @@ export const JOB_SETTINGS = {
 export type SettingName = keyof typeof JOB_SETTINGS;
 export const SETTING_NAMES = Object.keys(JOB_SETTINGS) as SettingName[];
 
+/** The settings users may give through the manager (POST /jobs, `torpedo submit`, the UI). */
+export type ApiSettingName = { [K in SettingName]: (typeof JOB_SETTINGS)[K] extends { readonly api: true } ? K : never }[SettingName];
+export const API_SETTINGS = SETTING_NAMES.filter((n): n is ApiSettingName => (JOB_SETTINGS[n] as SettingSpec).api === true);
+
 type ValueOf<S extends SettingSpec> = S['kind'] extends 'flag' ? boolean : S['default'] extends null ? number | null : number;
 
 /**

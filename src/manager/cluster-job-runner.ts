@@ -1,30 +1,17 @@
-import { eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { TorpedoError, isTorpedoError } from '../errors.ts';
-import { prepareJob, type RunJobOptions } from '../job/run-local-job.ts';
+import { prepareJob } from '../job/run-local-job.ts';
 import type { ClusterJobs, MasterStatus, Observation } from '../kubernetes/cluster-jobs.ts';
 import type { KubeSettings } from '../kubernetes/kube-settings.ts';
 import type { PodCodeChecker } from '../kubernetes/pod-code-checker.ts';
 import type { JobSnapshot, Progress } from '../master/master.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import type { CodeCheck, CodeChecker } from './code-checker.ts';
-import type { JobLimits, ManagerConfig } from './config.ts';
+import type { JobLimits } from './config.ts';
 import type { Db } from './database/database.ts';
 import { jobs } from './database/schema.ts';
-import type { JobEnd, JobProgress, JobRow } from './job-scheduler.ts';
-
-/** What the runner needs of the JobScheduler: a job's engine options, and the bookkeeping both ways of running share. */
-export interface ClusterRunnerHost {
-  /** How the engine runs a claimed job: its files in the manager's storage, fixed engine settings. */
-  runOptions(row: JobRow): RunJobOptions;
-  /** Where a job's master writes its state, on the shared volume. */
-  statusFile(id: string): string;
-  /** A running job's progress, each time it is read: sent to its listeners if it changed; saved to its row with `save`. */
-  progress(id: string, progress: Progress, save: boolean): Promise<void>;
-  /** Saves a job's end to its row, once; false if the row had already ended (another replica saved it). */
-  recordEnd(id: string, end: JobEnd): Promise<boolean>;
-  /** Job `id` no longer runs (ended here or elsewhere): its listeners get their end event, a queued job may start. */
-  ended(id: string): void;
-}
+import { cancelled, progressOf, type JobProgress, type JobRow } from './job-records.ts';
+import type { JobRunner, JobRunnerHost } from './job-runner.ts';
 
 /** On a cluster: how often the running jobs are read from the database, each one's status file, and its master Job's state. */
 const ROWS_EVERY_MS = 1000;
@@ -34,12 +21,6 @@ const JOB_STATE_EVERY_MS = 2000;
 const SAVE_EVERY_MS = 2000;
 /** A running job whose master Job has been missing this long is started again (resumed). */
 const MISSING_GRACE_MS = 30_000;
-
-/**
- * The compile pods of each manager (by its Kubernetes settings): its scheduler's submissions and
- * its runner's loads of older jobs share one cap.
- */
-const checkers = new WeakMap<KubeSettings, ClusterCodeChecker>();
 
 /** A job running on the cluster, as this replica follows it (every replica follows every running job). */
 interface Followed {
@@ -53,21 +34,24 @@ interface Followed {
 }
 
 /**
- * The JobScheduler's way of running jobs with TORPEDO_LAUNCHER=kubernetes: a claimed job's
+ * The JobRunner of TORPEDO_LAUNCHER=kubernetes: a claimed job's
  * directory is prepared on the shared volume and started as a master Job (src/kubernetes/
  * cluster-jobs.ts); every replica follows every running job, through the master's status file
  * and its Job, so that any of them serves its state and live events, records its end (once: the
  * row is updated only while `running`), or cancels it. Stopping a manager leaves its jobs running.
  *
- * The scheduler keeps the queue and the rows: it calls `start` for each job it claims, `follow`
- * and `stop` once, `cancel` after it marked a running job cancelled; the runner reports progress
- * and ends through its host.
+ * The scheduler keeps the queue and the rows: it calls `run` for each job it claims, `start` and
+ * `stop` once; the runner reports progress and ends through its host. Submitted code is checked
+ * in compile pods (src/kubernetes/pod-code-checker.ts), since the manager's own pod cannot
+ * confine it; the cap on running jobs counts the whole cluster's.
  */
-export class ClusterRunner {
+export class ClusterJobRunner implements JobRunner {
+  /** The compile pods: the scheduler's submissions and this runner's loads of older jobs share one cap. */
+  readonly codeChecker: ClusterCodeChecker;
   readonly #settings: KubeSettings;
   readonly #db: Db;
   readonly #log: (line: string) => void;
-  readonly #host: ClusterRunnerHost;
+  readonly #host: JobRunnerHost;
   #cluster: Promise<ClusterJobs> | undefined;
   readonly #followed = new Map<string, Followed>();
   /** Jobs this replica is preparing and creating. */
@@ -76,25 +60,20 @@ export class ClusterRunner {
   #lastRows = 0;
   #lastSave = 0;
 
-  constructor(o: { settings: KubeSettings; db: Db; log: (line: string) => void; host: ClusterRunnerHost }) {
+  constructor(o: { settings: KubeSettings; limits: JobLimits; db: Db; host: JobRunnerHost }) {
     this.#settings = o.settings;
     this.#db = o.db;
-    this.#log = o.log;
+    this.#log = (line) => o.host.log(line);
     this.#host = o.host;
+    this.codeChecker = new ClusterCodeChecker(o.settings, o.limits, this.#log);
   }
 
-  /**
-   * With TORPEDO_LAUNCHER=kubernetes, how the scheduler checks submitted code: in compile pods
-   * (src/kubernetes/pod-code-checker.ts), since the manager's own pod cannot confine it; else
-   * undefined. Called once, by the scheduler's constructor.
-   */
-  static codeChecker(config: ManagerConfig, log: (line: string) => void): CodeChecker | undefined {
-    const settings = config.launcher === 'kubernetes' ? config.kubernetes : undefined;
-    if (settings === undefined) return undefined;
-    const checker = new ClusterCodeChecker(settings, config.limits, log);
-    checkers.set(settings, checker);
-    return checker;
+  confinementNote(): string {
+    return "users' code runs in the job's pods (docs/kubernetes-launcher.md)";
   }
+
+  /** The job's pods confine its code: nothing to refuse here. */
+  checkConfinable(): void {}
 
   /**
    * Prepares a claimed job's directory on the shared volume (splits planned, inputs and output
@@ -106,7 +85,7 @@ export class ClusterRunner {
    * running job whose master Job went missing. Returns at once; a second call while the first is
    * under way does nothing.
    */
-  start(row: JobRow): void {
+  run(row: JobRow): void {
     if (this.#starting.has(row.id)) return;
     const started = (async () => {
       try {
@@ -134,8 +113,15 @@ export class ClusterRunner {
   }
 
   /** Starts following the cluster's running jobs (those that went on while no manager ran, too). Called once, at start. */
-  follow(): void {
+  start(): Promise<void> {
     this.#ticker = setInterval(() => this.#tick(), STATUS_EVERY_MS);
+    return Promise.resolve();
+  }
+
+  /** Jobs running on the whole cluster, as the database says: the cap is the cluster's. */
+  async runningCount(): Promise<number> {
+    const [row] = await this.#db.select({ n: count() }).from(jobs).where(eq(jobs.status, 'running'));
+    return Number(row?.n ?? 0);
   }
 
   /** Stops following, and waits for the starts under way; the jobs go on running. Called once, at shutdown. */
@@ -154,23 +140,33 @@ export class ClusterRunner {
     return this.#followed.get(id)?.status?.progress;
   }
 
-  /**
-   * Deletes everything a job created on the cluster. Called by the scheduler after it marked the
-   * job's row cancelled (by whichever replica); idempotent.
-   */
-  async cancel(id: string): Promise<void> {
+  /** Cancels a job running on the cluster, as any replica may: its row first, then its objects. */
+  async cancel(id: string, reason: string): Promise<void> {
+    const snapshot = this.live(id);
+    const done = await this.#db
+      .update(jobs)
+      .set({
+        status: 'cancelled',
+        phase: 'cancelled',
+        finishedAt: new Date(),
+        error: cancelled(reason),
+        ...(snapshot !== undefined ? { progress: progressOf(snapshot), tasks: snapshot.tasks } : {}),
+      })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
+      .returning({ id: jobs.id });
+    if (done.length === 0) throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} has already ended`);
     // A start in progress here finishes first (it then sees the row cancelled and deletes its Job too).
     await this.#starting.get(id);
     await (await this.#clusterJobs()).cancel(id);
     this.#followed.delete(id);
+    this.#log(`job ${id} cancelled: ${reason}`);
+    this.#host.ended(id);
   }
 
   /** Loads the bundle of a job stored without what loading it showed, in a compile pod. */
   async #probe(id: string, bundle: string): Promise<{ hasSetup: boolean }> {
-    const checker = checkers.get(this.#settings);
-    if (checker === undefined) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `job ${id} was stored before its module's load was kept, and this manager has no compile pods to load it in`);
     this.#log(`job ${id} was submitted before its module's load was kept: loading it in a compile pod`);
-    return checker.probe({ jobId: id, bundle });
+    return this.codeChecker.probe({ jobId: id, bundle });
   }
 
   #clusterJobs(): Promise<ClusterJobs> {
@@ -248,7 +244,7 @@ export class ClusterRunner {
         const row = (await this.#db.select().from(jobs).where(eq(jobs.id, id)))[0];
         if (row?.status === 'running') {
           this.#log(`job ${id} has no master Job on the cluster: starting it again`);
-          this.start(row);
+          this.run(row);
         }
       }
     } else if (o.master !== undefined) {
