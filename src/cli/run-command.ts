@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXAMPLE_NAMES } from '../../examples/names.ts';
 import { isTorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { SETTING_NAMES, type JobSettings } from '../protocol/job-settings.ts';
@@ -29,7 +30,7 @@ export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
     .description('run a MapReduce job on this machine')
-    .argument('[job]', 'a built-in example (wordcount, grep, inverted-index, sort) or a job module (.ts/.js/.mjs); not with --mapper')
+    .argument('[job]', `a built-in example (${EXAMPLE_NAMES.join(', ')}) or a job module (.ts/.js/.mjs); not with --mapper`)
     .requiredOption('-i, --input <paths...>', 'input files or directories (directories are read recursively)')
     .requiredOption('-o, --output <dir>', 'output directory (must not exist unless --force)');
   const settingsOf = addSettingOptions(command, SETTING_NAMES, 'engine');

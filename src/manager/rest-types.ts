@@ -1,9 +1,12 @@
 // The shapes of the manager's REST API (docs/rest-api.md), in one place: the manager's views are
 // typed with them (so the server is checked against the contract), and the CLI client and the
-// web UI read answers through them. Types only, no imports and no runtime code, so that the UI
-// and the CLI can import this without pulling in the server.
+// web UI read answers through them. Types only, no runtime code, and type imports only of files
+// that import nothing (the roles, the job settings), so that the UI and the CLI can import this
+// without pulling in the server.
+import type { ApiSettingName } from '../protocol/job-settings.ts';
+import type { Role } from './roles.ts';
 
-export type Role = 'admin' | 'manage_users' | 'submit_jobs' | 'track_jobs' | 'read_storage' | 'write_storage';
+export type { Role };
 
 export interface LoginAnswer {
   readonly token: string;
@@ -126,8 +129,8 @@ export interface ProgressEvent {
   readonly inputBytes: number;
 }
 
-/** The body of POST /jobs. */
-export interface SubmitRequest {
+/** The body of POST /jobs, but for the job's settings. */
+export interface SubmitBody {
   readonly example?: string;
   readonly code?: string;
   readonly language?: 'ts' | 'js';
@@ -137,9 +140,8 @@ export interface SubmitRequest {
   readonly combiner?: string;
   readonly files?: Readonly<Record<string, string>>;
   readonly inputs: readonly string[];
-  readonly reducers?: number;
-  readonly splitSize?: number;
-  readonly maps?: number;
-  readonly workers?: number;
   readonly params?: Readonly<Record<string, string>>;
 }
+
+/** POST /jobs: the body, with the settings users may give (src/protocol/job-settings.ts, `api`). */
+export type SubmitRequest = SubmitBody & { readonly [K in ApiSettingName]?: number };

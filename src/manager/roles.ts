@@ -1,9 +1,10 @@
-import type { Role } from './rest-types.ts';
-
-export type { Role };
+// The roles, once: the manager checks them, rest-types.ts (and so the CLI client) types them,
+// and the web UI renders this list. No imports: the web UI imports this file too.
 
 /** Every role a user can hold. `admin` implies all the others. */
-export const ROLES = ['admin', 'manage_users', 'submit_jobs', 'track_jobs', 'read_storage', 'write_storage'] as const satisfies readonly Role[];
+export const ROLES = ['admin', 'manage_users', 'submit_jobs', 'track_jobs', 'read_storage', 'write_storage'] as const;
+
+export type Role = (typeof ROLES)[number];
 
 /** What self-registration (and `POST /users` without roles) grants: never a privileged role. */
 export const DEFAULT_ROLES: readonly Role[] = ['submit_jobs', 'track_jobs', 'read_storage', 'write_storage'];

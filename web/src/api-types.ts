@@ -1,15 +1,14 @@
 // The shapes of the manager's REST API come from src/manager/rest-types.ts (types only); this file
 // adds the UI's own: the constant lists it renders and GET /ui-settings.json.
-import type { Role } from '../../src/manager/rest-types.ts';
-
 export type * from '../../src/manager/rest-types.ts';
 
-export const ROLES = ['admin', 'manage_users', 'submit_jobs', 'track_jobs', 'read_storage', 'write_storage'] as const satisfies readonly Role[];
+/** The roles, the example names and the job settings the UI renders: the server's own lists (files with no imports). */
+export { ROLES } from '../../src/manager/roles.ts';
+export { EXAMPLE_NAMES as EXAMPLES } from '../../examples/names.ts';
+export { JOB_SETTINGS } from '../../src/protocol/job-settings.ts';
 
 /** What the UI routes add for the UI: GET /ui-settings.json (no token needed). */
 export interface UiSettings {
   readonly allowRegistration: boolean;
   readonly maxUploadBytes: number;
 }
-
-export const EXAMPLES = ['wordcount', 'grep', 'inverted-index', 'sort'] as const;

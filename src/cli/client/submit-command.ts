@@ -1,17 +1,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { EXAMPLE_NAMES } from '../../../examples/names.ts';
 import { TorpedoError } from '../../errors.ts';
-import { parseParam, parsePositiveInt, parseSize } from '../parse.ts';
+import { API_SETTINGS, type JobSettings } from '../../protocol/job-settings.ts';
+import { parseParam } from '../parse.ts';
+import { addSettingOptions } from '../setting-options.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags } from './client-action.ts';
 import { openClient } from './session.ts';
 
 interface SubmitFlags extends JsonFlags {
   readonly input: string[];
-  readonly reducers?: number;
-  readonly workers?: number;
-  readonly splitSize?: number;
-  readonly maps?: number;
   readonly param: Record<string, string>;
   readonly wait: boolean;
   readonly mapper?: string;
@@ -28,16 +27,15 @@ export type JobSource =
 
 /** `torpedo submit`: starts a job on the manager, on datasets already uploaded there. */
 export function registerSubmitCommand(program: Command): void {
+  const command = program
+    .command('submit')
+    .description('submit a job to the manager and print its id (--wait: follow it to the end)')
+    .argument('[job]', `a built-in example (${EXAMPLE_NAMES.join(', ')}) or a job module file (.ts/.js/.mjs); not with --mapper`)
+    .requiredOption('-i, --input <datasets...>', 'names of your datasets to read');
+  // The settings users may give the manager, from the one table; unset ones are the manager's to decide.
+  const settingsOf = addSettingOptions(command, API_SETTINGS, 'api');
   serverOptions(
-    program
-      .command('submit')
-      .description('submit a job to the manager and print its id (--wait: follow it to the end)')
-      .argument('[job]', 'a built-in example (wordcount, grep, inverted-index, sort) or a job module file (.ts/.js/.mjs); not with --mapper')
-      .requiredOption('-i, --input <datasets...>', 'names of your datasets to read')
-      .option('-r, --reducers <n>', 'number of reduce tasks and part files (manager default: 2)', parsePositiveInt)
-      .option('-w, --workers <n>', 'number of worker processes (manager default: 2)', parsePositiveInt)
-      .addOption(new Option('--split-size <size>', 'bytes per map task, e.g. 16MB').argParser(parseSize).conflicts('maps'))
-      .addOption(new Option('--maps <n>', 'number of map tasks (instead of --split-size)').argParser(parsePositiveInt))
+    command
       .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
       .option('--wait', 'follow the job with a progress bar; exit 0 if it succeeded, 1 if not', false)
       .option('--mapper <command>', "streaming job: command reading input lines, writing key<TAB>value lines (e.g. 'python3 mapper.py')")
@@ -45,20 +43,17 @@ export function registerSubmitCommand(program: Command): void {
       .option('--combiner <command>', 'streaming job: optional map-side combiner command')
       .option('--file <path>', 'streaming job: a file sent along, in each task\'s working directory; repeatable', (v: string, all: string[]) => [...all, v], [] as string[]),
     { json: true },
-  ).action(clientAction(submit));
+  ).action(clientAction((job: string | undefined, flags: SubmitFlags) => submit(job, flags, settingsOf(flags as unknown as Record<string, unknown>))));
 }
 
-async function submit(job: string | undefined, flags: SubmitFlags): Promise<number> {
+async function submit(job: string | undefined, flags: SubmitFlags, settings: Partial<JobSettings>): Promise<number> {
   const source = flags.mapper !== undefined || flags.reducer !== undefined ? streamingSource(job, flags) : jobSource(job);
   const client = openClient(flags.server);
   const answer = await client.json<{ id: string }>('POST', '/jobs', {
     json: {
       ...source,
       inputs: flags.input,
-      ...(flags.reducers !== undefined ? { reducers: flags.reducers } : {}),
-      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
-      ...(flags.splitSize !== undefined ? { splitSize: flags.splitSize } : {}),
-      ...(flags.maps !== undefined ? { maps: flags.maps } : {}),
+      ...settings,
       params: flags.param,
     },
   });

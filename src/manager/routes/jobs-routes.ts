@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { desc, eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { EXAMPLE_NAMES } from '../../../examples/names.ts';
 import { isTorpedoError, TorpedoError } from '../../errors.ts';
 import { authenticate, caller, requestToken, verifyToken } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
@@ -12,20 +13,18 @@ import type { SubmitRequest } from '../rest-types.ts';
 import { jobSummaryView, jobView, storagePathRedactor } from '../job-view.ts';
 import { checkDatasetName } from '../names.ts';
 import { idParam, tag } from './schemas.ts';
+import { settingProperties } from './setting-properties.ts';
 
 const submitBody = {
   type: 'object',
   required: ['inputs'],
   additionalProperties: false,
   properties: {
-    example: { type: 'string', description: 'a built-in job: wordcount, grep, inverted-index, sort' },
+    example: { type: 'string', description: `a built-in job: ${EXAMPLE_NAMES.join(', ')}` },
     code: { type: 'string', maxLength: 1_000_000, description: 'a job module (TypeScript or JavaScript) as text' },
     language: { type: 'string', enum: ['ts', 'js'], default: 'ts' },
     inputs: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 1000 },
-    reducers: { type: 'integer', minimum: 1, maximum: 1000 },
-    splitSize: { type: 'integer', minimum: 1024 },
-    maps: { type: 'integer', minimum: 1, maximum: 100_000 },
-    workers: { type: 'integer', minimum: 1, maximum: 1024 },
+    ...settingProperties(),
     params: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 100 },
     mapper: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that maps input lines to key<TAB>value lines' },
     reducer: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that reduces sorted key<TAB>value lines' },

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, EXAMPLES, type Dataset, type SubmitRequest } from '../api.ts';
+import { api, ApiError, EXAMPLES, JOB_SETTINGS, type Dataset, type SubmitRequest } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { bytes } from '../format.ts';
@@ -14,6 +14,9 @@ const EXAMPLE_HELP: Record<(typeof EXAMPLES)[number], string> = {
 };
 
 type Split = 'auto' | 'size' | 'maps';
+
+/** The settings' bounds and the manager's defaults: the server's table (src/protocol/job-settings.ts). */
+const { reducers: REDUCERS, workers: WORKERS, maps: MAPS } = JOB_SETTINGS;
 
 interface Param {
   readonly id: number;
@@ -38,8 +41,8 @@ export function SubmitPage() {
   const [reducer, setReducer] = useState('');
   const [combiner, setCombiner] = useState('');
   const [inputs, setInputs] = useState<readonly string[]>([]);
-  const [reducers, setReducers] = useState('2');
-  const [workers, setWorkers] = useState('2');
+  const [reducers, setReducers] = useState(String(REDUCERS.apiDefault));
+  const [workers, setWorkers] = useState(String(WORKERS.apiDefault));
   const [split, setSplit] = useState<Split>('auto');
   const [splitMb, setSplitMb] = useState('64');
   const [maps, setMaps] = useState('4');
@@ -247,11 +250,11 @@ export function SubmitPage() {
           <div class="row">
             <div class="field short">
               <label for="reducers">Reducers</label>
-              <input id="reducers" type="number" min={1} max={1000} required value={reducers} onInput={(e) => setReducers(e.currentTarget.value)} />
+              <input id="reducers" type="number" min={REDUCERS.min} max={REDUCERS.max} required value={reducers} onInput={(e) => setReducers(e.currentTarget.value)} />
             </div>
             <div class="field short">
               <label for="workers">Workers</label>
-              <input id="workers" type="number" min={1} max={64} required value={workers} onInput={(e) => setWorkers(e.currentTarget.value)} />
+              <input id="workers" type="number" min={WORKERS.min} max={WORKERS.max} required value={workers} onInput={(e) => setWorkers(e.currentTarget.value)} />
             </div>
           </div>
           <div class="choices" role="radiogroup" aria-label="How to split the input">
@@ -277,7 +280,7 @@ export function SubmitPage() {
           {split === 'maps' && (
             <div class="field short">
               <label for="maps">Map tasks</label>
-              <input id="maps" type="number" min={1} max={100000} required value={maps} onInput={(e) => setMaps(e.currentTarget.value)} />
+              <input id="maps" type="number" min={MAPS.min} max={MAPS.max} required value={maps} onInput={(e) => setMaps(e.currentTarget.value)} />
             </div>
           )}
         </fieldset>
