@@ -72,7 +72,7 @@ export class PodCodeChecker implements CodeChecker {
   /**
    * Loads a bundle compiled at submit, in a compile pod, for what it has (`setup`): for jobs
    * stored before the submit-time load was kept, so that no job's code is loaded in the manager.
-   * Called by the ClusterRunner when it starts such a job.
+   * Called by the ClusterJobRunner when it starts such a job.
    */
   probe(o: { jobId: string; bundle: string }): Promise<{ hasSetup: boolean }> {
     return this.#queue({ jobId: o.jobId, bundle: o.bundle, answer: answerFile(o.bundle), typecheck: false, name: 'job', relativeTo: dirname(o.bundle), timeoutMs: this.#limits.compileTimeoutMs });
