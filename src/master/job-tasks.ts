@@ -1,5 +1,6 @@
 import type { Split } from '../input/splits.ts';
-import type { Task, TaskKind } from '../protocol/messages.ts';
+import type { ErrorReport, Task, TaskKind } from '../protocol/messages.ts';
+import { taskName } from './task-name.ts';
 import { TaskTable, type Attempt, type TaskRecord } from './task-table.ts';
 
 /** What a task reads: the kind's own part of the task message its workers are given. */
@@ -100,4 +101,10 @@ export function commitRefusal(found: { task: JobTask; attempt: Attempt } | undef
   if (task.state === 'done') return 'the task has been committed by another attempt';
   if (attempt.state !== 'running') return `the attempt is ${attempt.state}${attempt.error !== undefined ? ` (${attempt.error})` : ''}`;
   return undefined;
+}
+
+/** The job's error when `task` has failed for good: how often, and its last attempt's error. */
+export function taskFailure(task: JobTask, last: ErrorReport): ErrorReport {
+  const tries = task.failures;
+  return { ...last, message: `${taskName(task)} failed ${tries} time${tries === 1 ? '' : 's'}; last error: ${last.message}` };
 }

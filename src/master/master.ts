@@ -15,12 +15,12 @@ import { BadRecords } from './bad-records.ts';
 import { chooseBackup } from './backup-choice.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { commitJob } from './commit-job.ts';
 import { adoptCommitted, saveSetupResult } from './committed-outputs.ts';
+import { JobCompletion } from './job-completion.ts';
 import { JobPhases, type Phase } from './job-phases.ts';
 import { progressOf, snapshotOf, type JobSnapshot, type Progress } from './job-snapshot.ts';
 import { summarize, type JobSummary } from './job-summary.ts';
-import { commitRefusal, JobTasks, taskMessage, type JobTask } from './job-tasks.ts';
+import { commitRefusal, JobTasks, taskFailure, taskMessage, type JobTask } from './job-tasks.ts';
 import { expiryCheckMs } from './lease-expiry.ts';
 import type { LossCause } from './loss-cause.ts';
 import { jobInfo, type MasterOptions } from './master-options.ts';
@@ -58,13 +58,10 @@ export class Master implements ProtocolHandlers {
   readonly #control: JobControl;
   readonly #counters = new JobCounters();
   readonly #badRecords = new BadRecords();
-  readonly #workerRss = new Map<string, number>();
   readonly #changes = new ChangeSignal();
+  readonly #completion: JobCompletion;
   readonly #startedAt: number;
   #url = '';
-  #error: ErrorReport | undefined;
-  #finished: (() => void) | undefined;
-  #committing = false;
 
   constructor(options: MasterOptions, launcher: Launcher) {
     this.#o = options;
@@ -78,13 +75,15 @@ export class Master implements ProtocolHandlers {
     const deathBudget = 3 * options.workers + options.splits.length + options.reducers;
     this.#launcher = launcher;
     this.#workers = new WorkerPool(launcher, { workers: options.workers, deathBudget });
+    const parts = { phases: this.#phases, tasks: this.#tasks, workers: this.#workers, layout: options.layout, reducers: options.reducers };
+    this.#completion = new JobCompletion({ ...parts, changes: this.#changes, stopGraceMs: STOP_GRACE_MS });
     this.#control = {
       tasks: this.#tasks,
       workers: this.#workers,
       clock: this.#clock,
       running: () => this.#phases.taskKind !== undefined,
       failAttempt: (req, cause) => this.#failAttempt(req, cause),
-      fail: (error) => this.#fail(error),
+      fail: (error) => this.#completion.fail(error),
       changed: () => this.#changes.notify(),
       log: this.#log,
     };
@@ -114,7 +113,7 @@ export class Master implements ProtocolHandlers {
    * Idempotent; ignored once the job has ended.
    */
   abort(error: ErrorReport): void {
-    this.#fail(error);
+    this.#completion.fail(error);
   }
 
   /** Runs the job to the end; resolves with its summary whether it succeeded or failed. */
@@ -123,19 +122,16 @@ export class Master implements ProtocolHandlers {
     const listening = socket !== undefined ? await this.#server.listenSocket(socket.path, socket.owner) : await this.#server.listen(this.#o.listenHost, this.#o.listenPort);
     this.#url = socket?.url ?? this.#o.advertiseUrl ?? listening;
     this.#log(`job ${this.#o.jobId}: listening on ${listening}; workers connect to ${this.#url}`);
-    const finished = new Promise<void>((resolve) => (this.#finished = resolve));
     this.#launcher.onExit = (id, info) => workerExited(this.#control, id, info.code, info.signal, info.stderrTail);
     const { leaseTimeoutMs, taskTimeoutMs = 0 } = this.#o;
     const lease = setInterval(() => expireAttempts(this.#control, leaseTimeoutMs, taskTimeoutMs), expiryCheckMs(leaseTimeoutMs, taskTimeoutMs));
     try {
-      if (this.#phases.ended) {
-        this.#finished?.(); // aborted before it started
-      } else {
+      if (!this.#phases.ended) {
         adoptCommitted(this.#o.layout, this.#tasks, this.#counters);
-        this.#advance();
+        this.#completion.advance();
         await this.#workers.start(this.#url, this.#token);
       }
-      await finished;
+      await this.#completion.ended;
     } finally {
       clearInterval(lease);
       this.#changes.notify();
@@ -145,10 +141,10 @@ export class Master implements ProtocolHandlers {
     }
     const o = this.#o;
     const status = this.#phases.current === 'succeeded' ? 'succeeded' : 'failed';
-    const { counters, userCounters } = this.#counters;
+    const { counters, userCounters, workerRss } = this.#counters;
     const wallMs = this.#clock.now() - this.#startedAt;
-    const error = this.#error !== undefined ? { error: this.#error } : {};
-    return summarize({ jobId: o.jobId, jobName: o.jobName, status, wallMs, inputBytes: this.#tasks.inputBytes, output: o.layout.output, tables: this.#tasks.tables, counters, userCounters, workerRss: this.#workerRss, ...error });
+    const error = this.#completion.error !== undefined ? { error: this.#completion.error } : {};
+    return summarize({ jobId: o.jobId, jobName: o.jobName, status, wallMs, inputBytes: this.#tasks.inputBytes, output: o.layout.output, tables: this.#tasks.tables, counters, userCounters, workerRss, ...error });
   }
 
   // ── protocol handlers ────────────────────────────────────────────────────────────────────────
@@ -205,7 +201,7 @@ export class Master implements ProtocolHandlers {
   }
 
   done(req: z.infer<typeof DoneRequestSchema>): { ok: true } {
-    this.#noteRss(req.workerId, req.maxRssBytes);
+    this.#counters.noteRss(req.workerId, req.maxRssBytes);
     const found = this.#tasks.find(req.attemptId);
     // A late report from an attempt already declared lost is ignored: its task was re-queued.
     if (found === undefined || found.attempt.state !== 'running' || found.task.state !== 'running') {
@@ -222,7 +218,7 @@ export class Master implements ProtocolHandlers {
     }
     saveTaskCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
     this.#counters.add(req.counters, req.userCounters);
-    this.#advance();
+    this.#completion.advance();
     return { ok: true };
   }
 
@@ -233,19 +229,15 @@ export class Master implements ProtocolHandlers {
   // ── internals ────────────────────────────────────────────────────────────────────────────────
 
   #failAttempt(req: z.infer<typeof FailedRequestSchema>, cause?: LossCause): { ok: true } {
-    this.#noteRss(req.workerId, req.maxRssBytes);
+    this.#counters.noteRss(req.workerId, req.maxRssBytes);
     const found = this.#tasks.find(req.attemptId);
     if (found === undefined || found.attempt.state !== 'running') return { ok: true };
     const { task, attempt } = found;
     // In skip mode, failures charged to bad records come on top of the task's own attempts.
     const extra = this.#o.skipBadRecords === true && task.kind === 'map' ? this.#badRecords.charge(task.index, req.error) : 0;
     this.#tasks.tables[task.kind].fail(task, attempt, this.#clock.now(), req.error.message, this.#o.maxAttempts + extra, cause);
-    if (task.state === 'failed') {
-      const tries = task.failures;
-      this.#fail({ ...req.error, message: `${taskName(task)} failed ${tries} time${tries === 1 ? '' : 's'}; last error: ${req.error.message}` });
-    } else {
-      this.#changes.notify();
-    }
+    if (task.state === 'failed') this.#completion.fail(taskFailure(task, req.error));
+    else this.#changes.notify();
     return { ok: true };
   }
 
@@ -254,44 +246,4 @@ export class Master implements ProtocolHandlers {
     return chooseBackup(tasks, workerId, this.#clock.now(), this.#o.heartbeatMs);
   }
 
-  #noteRss(workerId: string, bytes: number): void {
-    this.#workerRss.set(workerId, Math.max(this.#workerRss.get(workerId) ?? 0, bytes));
-  }
-
-  /** Moves to the next phase when the current one is complete; commits the job at the end. */
-  #advance(): void {
-    const phase = this.#phases.advance((kind) => this.#tasks.tables[kind].finished);
-    this.#changes.notify();
-    if (phase === 'commit' && !this.#committing) {
-      this.#committing = true;
-      void this.#commit();
-    }
-  }
-
-  /**
-   * Job commit. Local workers run users' code under a uid of their own, in the directories this
-   * commit moves and removes: none may be running while it does (a worker could swap a checked
-   * entry for a link). They have been told to exit; those that linger are killed. A pool's
-   * workers (pods) are not ours to stop, and run as the master's own uid.
-   */
-  async #commit(): Promise<void> {
-    if (!this.#workers.selfManaged) await this.#workers.stopAll(STOP_GRACE_MS);
-    if (this.#phases.current !== 'commit') return; // aborted meanwhile
-    try {
-      commitJob(this.#o.layout, this.#o.reducers);
-      this.#phases.fire('committed');
-    } catch (e) {
-      this.#fail({ code: 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(e as Error).message}` });
-    }
-    this.#changes.notify();
-    this.#finished?.();
-  }
-
-  #fail(error: ErrorReport): void {
-    if (this.#phases.ended) return;
-    this.#error = error;
-    this.#phases.fire('fail');
-    this.#changes.notify();
-    this.#finished?.();
-  }
 }

@@ -4,14 +4,23 @@ import type { JobLayout } from './job-layout.ts';
 
 export type Counters = Record<string, number>;
 
-/** The counters of committed tasks, the engine's and the user's, summed for the whole job. */
+/**
+ * The counters of committed tasks, the engine's and the user's, summed for the whole job; and
+ * the peak RSS each worker reported with its attempts.
+ */
 export class JobCounters {
   readonly counters: Counters = {};
   readonly userCounters: Counters = {};
+  readonly workerRss = new Map<string, number>();
 
   add(counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
     addInto(this.counters, counters);
     addInto(this.userCounters, userCounters);
+  }
+
+  /** Keeps the largest RSS a worker has reported. */
+  noteRss(workerId: string, bytes: number): void {
+    this.workerRss.set(workerId, Math.max(this.workerRss.get(workerId) ?? 0, bytes));
   }
 }
 
