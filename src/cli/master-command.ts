@@ -2,10 +2,12 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
+import type { z } from 'zod';
 import { isTorpedoError } from '../errors.ts';
 import type { Launcher } from '../launcher/launcher.ts';
 import type { JobSummary } from '../master/job-summary.ts';
-import type { Master } from '../master/master.ts';
+import type { JobSnapshot, Master, Progress } from '../master/master.ts';
+import type { JobSnapshotSchema, JobSummarySchema, MasterStatus, ProgressSchema } from '../protocol/master-status.ts';
 import { parsePositiveInt } from './parse.ts';
 
 interface MasterFlags {
@@ -139,15 +141,22 @@ function jobToken(flags: MasterFlags, workDir: string): { value: string; hint: s
   return { value: readFileSync(path, 'utf8').trim(), hint: `TORPEDO_TOKEN="$(cat ${path})"` };
 }
 
-interface StatusFile {
-  readonly state: 'running' | 'succeeded' | 'failed';
-  readonly updatedAt: number;
-  readonly progress?: ReturnType<Master['progress']>;
-  readonly snapshot?: ReturnType<Master['snapshot']>;
-  readonly summary?: JobSummary;
-}
+/**
+ * What the master reports must be exactly what the status file's schema says, field for field
+ * (readonly aside): otherwise a field the master adds is dropped by every reader's parse, or a
+ * reader waits for one the master never writes. Until master/job-snapshot.ts and job-summary.ts
+ * take their types from the schema, this is where the two are held together.
+ */
+type Plain<T> = T extends readonly (infer E)[] ? Plain<E>[] : T extends object ? { -readonly [K in keyof T]: Plain<T[K]> } : T;
+type Same<A, B> = (<T>() => T extends Plain<A> ? 1 : 2) extends <T>() => T extends Plain<B> ? 1 : 2 ? true : false;
+type Holds<T extends true> = T;
+type _StatusFileMatchesMaster = [
+  Holds<Same<Progress, z.infer<typeof ProgressSchema>>>,
+  Holds<Same<JobSnapshot, z.infer<typeof JobSnapshotSchema>>>,
+  Holds<Same<JobSummary, z.infer<typeof JobSummarySchema>>>,
+];
 
-function writeStatus(path: string, status: StatusFile): void {
+function writeStatus(path: string, status: MasterStatus): void {
   writeFileSync(`${path}.tmp`, JSON.stringify(status));
   renameSync(`${path}.tmp`, path);
 }

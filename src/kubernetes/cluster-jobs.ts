@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { V1OwnerReference } from '@kubernetes/client-node';
-import { TorpedoError } from '../errors.ts';
+import { isTorpedoError, TorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { readMasterSpec } from '../master/master-spec.ts';
-import type { JobSnapshot, Progress } from '../master/master.ts';
+import { parseMasterStatus, type MasterStatus } from '../protocol/master-status.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import { clusterError, isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from './kube-settings.ts';
@@ -13,14 +13,8 @@ import { workersNetworkPolicy } from './network-policies.ts';
 import { jobSecret, masterJob, ownerReference } from './objects.ts';
 import { startProblem } from './pod-start-problems.ts';
 
-/** What `torpedo master --status-file` writes (see src/cli/master-command.ts). */
-export interface MasterStatus {
-  readonly state: 'running' | 'succeeded' | 'failed';
-  readonly updatedAt: number;
-  readonly progress?: Progress;
-  readonly snapshot?: JobSnapshot;
-  readonly summary?: JobSummary;
-}
+/** What `torpedo master --status-file` writes; defined in protocol/master-status.ts. */
+export type { MasterStatus } from '../protocol/master-status.ts';
 
 /** Where a master Job stands, from its status conditions. */
 export type MasterJobState =
@@ -176,10 +170,22 @@ export class ClusterJobs {
   /**
    * Looks at a job: its status file, and (with `checkJob`; it costs an API call) its master Job.
    * The status file is read again after the Job is seen ended, since the master writes its final
-   * status before it exits.
+   * status before it exits. A status file that does not parse counts as none (the master
+   * rewrites it every interval), but a job that ends without a good one says what was wrong.
    */
   async observe(jobId: string, statusFile: string, checkJob: boolean): Promise<Observation> {
-    let status = this.readStatus(statusFile);
+    let unreadable: string | undefined;
+    const read = (): MasterStatus | undefined => {
+      unreadable = undefined;
+      try {
+        return this.readStatus(statusFile);
+      } catch (e) {
+        if (!isTorpedoError(e) || e.code !== 'TORPEDO_ERR_CORRUPT_DATA') throw e;
+        unreadable = e.message;
+        return undefined;
+      }
+    };
+    let status = read();
     const final = (s: MasterStatus | undefined): Observation['end'] =>
       s !== undefined && s.state !== 'running' && s.summary !== undefined
         ? { status: s.state, summary: s.summary, ...(s.summary.error !== undefined ? { error: s.summary.error } : {}) }
@@ -187,7 +193,7 @@ export class ClusterJobs {
     if (final(status) !== undefined || !checkJob) return { status, master: undefined, end: final(status) };
     const master = await this.masterState(jobId);
     if (master.state === 'failed' || master.state === 'succeeded') {
-      status = this.readStatus(statusFile);
+      status = read();
       const end = final(status);
       if (end !== undefined) return { status, master, end };
       const name = jobObjectNames(jobId).master;
@@ -195,7 +201,8 @@ export class ClusterJobs {
         master.state === 'failed'
           ? `the master Job ${name} failed (${master.reason}): ${master.message}; \`kubectl logs -n ${this.namespace} job/${name}\` shows why`
           : `the master Job ${name} ended without writing the job's final status`;
-      return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_CLUSTER', message } } };
+      const why = unreadable !== undefined ? `; ${unreadable}` : '';
+      return { status, master, end: { status: 'failed', error: { code: 'TORPEDO_ERR_CLUSTER', message: message + why } } };
     }
     if (master.state === 'active' && status === undefined) {
       const stuck = await this.#stuckMaster(jobId);
@@ -230,13 +237,20 @@ export class ClusterJobs {
     return undefined;
   }
 
-  /** The master's last status, or undefined if it has not written one (or it is being replaced). */
+  /**
+   * The master's last status, or undefined if it has not written one yet. A status file that is
+   * there but not a whole status is a TORPEDO_ERR_CORRUPT_DATA: the master replaces it through a
+   * rename, so a reader never sees it half written.
+   */
   readStatus(statusFile: string): MasterStatus | undefined {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(statusFile, 'utf8')) as MasterStatus;
-    } catch {
-      return undefined;
+      text = readFileSync(statusFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
     }
+    return parseMasterStatus(text, statusFile);
   }
 
   async #deleteJob(name: string, uid: string | undefined): Promise<void> {

@@ -1,3 +1,4 @@
+import type { AttemptState, TaskState } from '../protocol/master-status.ts';
 import type { TaskKind } from '../protocol/messages.ts';
 import { describeLoss, type LossCause } from './loss-cause.ts';
 
@@ -14,8 +15,8 @@ import { describeLoss, type LossCause } from './loss-cause.ts';
  *                                  │ └──lose (worker died or lease expired)──► pending
  *   attempt: running ──► succeeded | failed | lost | killed
  */
-export type TaskState = 'pending' | 'running' | 'done' | 'failed';
-export type AttemptState = 'running' | 'succeeded' | 'failed' | 'lost' | 'killed';
+// The states are part of the status file's contract (protocol/master-status.ts), defined there.
+export type { AttemptState, TaskState } from '../protocol/master-status.ts';
 export type TaskEvent = 'reuse' | 'assign' | 'backup' | 'succeed' | 'fail' | 'lose';
 
 const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, readonly TaskState[]>>>> = {
