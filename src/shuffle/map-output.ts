@@ -6,8 +6,11 @@ import { compareAsciiOrder, compareKeys, hasHighUnits } from './key-order.ts';
 import { Merger } from './merge.ts';
 import { PairArena } from './pair-arena.ts';
 import { STRING_ENTRY_BYTES, StringTable } from './string-table.ts';
-import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
+import { encodeValue, readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
 import { TokenTable, type OnHighRun } from './token-table.ts';
+
+/** The run-file value encoding lives with the run-file code; callers that import it from here still can. */
+export { encodeValue } from './run-file.ts';
 
 /** How the map side pre-aggregates: not at all, with the user's combiner, or by numeric addition. */
 export type CombineMode =
@@ -430,17 +433,6 @@ export class MapOutput {
       }
     }
   }
-}
-
-/** JSON text of a value, or null for null/undefined (written as the key alone on output). */
-export function encodeValue(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  const text = JSON.stringify(value);
-  if (text === undefined) {
-    throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: a ${typeof value} value cannot be encoded as JSON`);
-  }
-  return text;
 }
 
 function utf8(buf: Uint8Array, start: number, end: number): string {

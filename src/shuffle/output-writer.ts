@@ -1,5 +1,5 @@
 import { BufferedFileWriter } from './buffered-file-writer.ts';
-import { encodeValue } from './map-output.ts';
+import { encodeValue } from './run-file.ts';
 
 const TAB = 9;
 const NL = 10;

@@ -8,8 +8,9 @@ import { TorpedoError } from '../errors.ts';
  *   [segment 0][segment 1]…[segment R-1][footer JSON][footer length: u32 LE][magic "TPDORUN1"]
  *
  * Segment r holds the pairs of partition r, sorted by key bytes (ties in emission order). A pair is
- * `varint(keyBytes) key varint(valueBytes) value`, the value as JSON text; length 0 means null.
- * The footer lists each segment's offset, length and pair count.
+ * `varint(keyBytes) key varint(valueBytes) value`, the value as JSON text; length 0 means null
+ * (`encodeValue` and `decodeValue` below). The footer lists each segment's offset, length and pair
+ * count.
  */
 export interface Segment {
   readonly offset: number;
@@ -34,7 +35,7 @@ export class RunWriter extends BufferedFileWriter {
     return this.written + this.pos;
   }
 
-  /** Writes one pair to the current segment. `value` is JSON text, or null. */
+  /** Writes one pair to the current segment. `value` is JSON text, or null (see encodeValue). */
   write(key: string, value: string | null): void {
     this.#writeText(key);
     if (value === null) {
@@ -100,6 +101,27 @@ function writeVarint(buf: Buffer, pos: number, n: number): number {
   }
   buf[pos++] = n;
   return pos;
+}
+
+/**
+ * A pair's value as it is written: JSON text, or null for null and undefined (an empty value).
+ * Numbers that are not finite become JSON's null, as in JSON.stringify. Who calls: every writer of
+ * run-file pairs (the map outputs), and of part files (OutputWriter, a reduce that sums).
+ */
+export function encodeValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: a ${typeof value} value cannot be encoded as JSON`);
+  }
+  return text;
+}
+
+/** The value whose encoded text is `buf[start, end)`: the inverse of encodeValue (empty: null). */
+export function decodeValue(buf: Buffer, start: number, end: number): unknown {
+  if (start === end) return null;
+  return JSON.parse(buf.toString('utf8', start, end));
 }
 
 /** Reads a run's footer. Who calls: map tasks merging spills, reduce tasks opening map outputs. */
@@ -177,8 +199,7 @@ export class SegmentReader {
 
   /** The current pair's value, parsed from JSON. */
   value(): unknown {
-    if (this.valueStart === this.valueEnd) return null;
-    return JSON.parse(this.buf.toString('utf8', this.valueStart, this.valueEnd));
+    return decodeValue(this.buf, this.valueStart, this.valueEnd);
   }
 
   #readLength(): number {
