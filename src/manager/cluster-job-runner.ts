@@ -108,7 +108,9 @@ export class ClusterJobRunner implements JobRunner {
         const error: ErrorReport = isTorpedoError(e) ? { code: e.code, message: e.message } : { code: 'TORPEDO_ERR_INTERNAL', message: (e as Error).message };
         await this.#finish(row.id, { status: 'failed', error }, undefined);
       }
-    })().finally(() => this.#starting.delete(row.id));
+    })()
+      .catch((e: unknown) => this.#log(`job ${row.id}: starting it failed, and so did saving that (${(e as Error).message}); it is looked at again while it runs`))
+      .finally(() => this.#starting.delete(row.id));
     this.#starting.set(row.id, started);
   }
 

@@ -11,6 +11,7 @@ import { API_SETTINGS, resolveSettings } from '../protocol/job-settings.ts';
 import { ClusterJobRunner } from './cluster-job-runner.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
+import { isOutage, outageReason } from './database/outage.ts';
 import { jobs } from './database/schema.ts';
 import type { DatasetStore } from './dataset-store.ts';
 import { cancelled, progressOf, type JobEnd, type JobEvent, type JobProgress, type JobRow, type JobSpec } from './job-records.ts';
@@ -19,6 +20,9 @@ import { LocalJobRunner } from './local-job-runner.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { checkDatasetName } from './names.ts';
 import type { SubmitRequest } from './rest-types.ts';
+
+/** How soon the queue is looked at again after a look failed. */
+const KICK_RETRY_MS = 2000;
 
 export type { JobEnd, JobEvent, JobProgress, JobRow, JobSpec } from './job-records.ts';
 export { progressOf } from './job-records.ts';
@@ -45,6 +49,8 @@ export class JobScheduler {
   #kicking = false;
   #kickAgain = false;
   #stopping = false;
+  /** The last look at the queue failed (a database outage): another is due. */
+  #kickFailing = false;
   /** How claimed jobs run: here, or on the cluster. */
   readonly #runner: JobRunner;
 
@@ -264,10 +270,16 @@ export class JobScheduler {
           }
         } while (this.#kickAgain && !this.#stopping);
       } catch (e) {
-        this.#log(`scheduling failed: ${(e as Error).stack ?? String(e)}`);
+        // A database outage (or any failure) must not stall the queue: look again shortly.
+        if (!this.#kickFailing) this.#log(`scheduling failed, trying again every ${KICK_RETRY_MS / 1000} s: ${isOutage(e) ? outageReason(e) : ((e as Error).stack ?? String(e))}`);
+        this.#kickFailing = true;
+        if (!this.#stopping) setTimeout(() => this.#kick(), KICK_RETRY_MS).unref();
+        return;
       } finally {
         this.#kicking = false;
       }
+      if (this.#kickFailing) this.#log('scheduling works again');
+      this.#kickFailing = false;
     })();
   }
 

@@ -10,6 +10,7 @@ import { LocalCodeChecker, type CodeChecker } from './code-checker.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
 import { jobs } from './database/schema.ts';
+import { untilSaved } from './database/outage.ts';
 import type { DatasetStore } from './dataset-store.ts';
 import { cancelled, type JobRow, type JobSpec } from './job-records.ts';
 import type { JobRunner, JobRunnerHost } from './job-runner.ts';
@@ -88,6 +89,7 @@ export class LocalJobRunner implements JobRunner {
     let ended = false;
     run.done = this.#execute(row, run)
       .then((e) => void (ended = e))
+      .catch((e: unknown) => this.#host.log(`job ${row.id}: its end could not be saved (${(e as Error).message}); it is taken up again at the next start`))
       .finally(() => {
         if (run.slot !== undefined) this.#slots.release(run.slot);
         this.#running.delete(row.id);
@@ -168,12 +170,15 @@ export class LocalJobRunner implements JobRunner {
     const snapshot = run.master?.snapshot();
     const status = run.cancelReason !== undefined ? 'cancelled' : summary?.status === 'succeeded' ? 'succeeded' : 'failed';
     const reported = status === 'cancelled' ? cancelled(run.cancelReason ?? '') : status === 'failed' ? error : undefined;
-    await this.#host.recordEnd(row.id, {
+    const end = {
       status,
       ...(reported !== undefined ? { error: reported } : {}),
       ...(snapshot !== undefined ? { snapshot } : {}),
       ...(summary !== undefined ? { summary } : {}),
-    });
+    } as const;
+    // An end during a database outage is kept until the database answers again (or the manager
+    // stops: the row, still `running`, is resumed at the next start and finds the output committed).
+    await untilSaved(`the end of job ${row.id}`, () => this.#host.recordEnd(row.id, end), { log: this.#host.log, stopped: () => this.#stopping });
     return true;
   }
 

@@ -9,6 +9,7 @@ import { TokenService } from './auth/token-service.ts';
 import type { ManagerConfig } from './config.ts';
 import type { ManagerContext } from './context.ts';
 import type { Database } from './database/database.ts';
+import { isOutage, OUTAGE_RETRY_AFTER_SECONDS, outageError } from './database/outage.ts';
 import { DatasetStore } from './dataset-store.ts';
 import { withFrameAncestorsNone, X_FRAME_OPTIONS } from './frame-ancestors.ts';
 import { JobScheduler } from './job-scheduler.ts';
@@ -136,6 +137,10 @@ function errorHandler(error: FastifyError | TorpedoError | Error, request: { log
   if (isTorpedoError(error)) {
     code = error.code;
     if (error.details.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.details.retryAfterSeconds));
+  } else if (isOutage(error)) {
+    code = 'TORPEDO_ERR_DB_UNAVAILABLE';
+    message = outageError().message;
+    void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
   } else if (fe.validation !== undefined) {
     code = 'TORPEDO_ERR_BAD_REQUEST';
   } else if (fe.statusCode === 429) {

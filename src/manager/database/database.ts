@@ -46,7 +46,8 @@ export async function openDatabase(o: { url?: string; pgliteDir?: string; pglite
 
 async function openPostgres(url: string): Promise<Database> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A connection that does not come within 5 s is an outage (503), not a request that hangs.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
   // An idle client that loses its connection must not crash the manager; the next query reconnects.
   pool.on('error', () => {});
   const { drizzle } = await import('drizzle-orm/node-postgres');

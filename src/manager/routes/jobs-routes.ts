@@ -81,7 +81,8 @@ export function jobsRoutes(ctx: ManagerContext) {
           if (finished) return;
           finished = true;
           unsubscribe();
-          const last = await full();
+          // The row as the database has it now; in an outage, what the stream began with.
+          const last = await full().catch(() => row);
           send('job', jobView(last, owner, undefined, s.outputParts(last.id), redact));
           stream.end();
         };
