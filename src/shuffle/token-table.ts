@@ -99,8 +99,14 @@ export class TokenTable {
    * of the run and replayed for later copies of it, without calling `onHighRun` again — when that
    * was at most one `add` of an integer in [0, 2^32) and `onHighRun` did not return false (which
    * it should when it did anything else that counts, such as a user counter).
+   *
+   * Refused from inside `onHighRun` (the kernel is in the middle of a scan then): that is the job's
+   * `nonAscii` function calling ctx.countTokens.
    */
   countTokens(buf: Uint8Array, start: number, end: number, tokenBytes: Uint8Array, onHighRun?: OnHighRun, cacheRuns = false): number {
+    if (this.#record.on) {
+      throw new TorpedoError('TORPEDO_ERR_USER_CODE', 'ctx.countTokens cannot be called from its own nonAscii function');
+    }
     checkTokenBytes(tokenBytes);
     try {
       return this.#countTokens(buf, start, end, tokenBytes, onHighRun, cacheRuns);
