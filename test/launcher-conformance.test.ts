@@ -59,10 +59,6 @@ const bubblewrap = sandboxSupport();
 
 describeLauncherConformance('LocalLauncher, confined by bubblewrap', () => localHarness(true), {
   ...(bubblewrap.level === 'none' ? { skip: `no bubblewrap here: ${bubblewrap.reason}` } : {}),
-  knownFailures: {
-    'token-hidden':
-      'bubblewrap is given the environment as `--setenv NAME VALUE` arguments (src/sandbox/bubblewrap-args.ts), so TORPEDO_TOKEN is on the command line of the bwrap process, which `ps` shows every user; local-launcher.ts says the token is in the environment, not on the command line',
-  },
 });
 
 describeLauncherConformance('LocalLauncher, without the sandbox', () => localHarness(false));

@@ -40,10 +40,9 @@ test('as root: every namespace but the user one, then limits, then a uid of its 
   assert.deepEqual(cmd.slice(-2), ['node', 'x.js']);
 });
 
-test('the environment is exactly the policy’s, and the root of the sandbox is read-only', () => {
-  const args = bubblewrapArgs(policy({ env: { PATH: '/usr/bin', TORPEDO_TOKEN: 't' } }), ['true'], root);
-  assert.ok(args.includes('--clearenv'));
-  assert.deepEqual(after1(args, '--setenv', 2), [['PATH', '/usr/bin'], ['TORPEDO_TOKEN', 't']]);
+test('the environment is on no command line (confine gives it to bwrap), and the root of the sandbox is read-only', () => {
+  const args = bubblewrapArgs(policy({ env: { PATH: '/usr/bin', TORPEDO_TOKEN: 'secret-token' } }), ['true'], root);
+  assert.ok(!args.includes('--setenv') && !args.some((a) => a.includes('secret-token')), 'the token is not an argument: ps shows arguments to every user');
   assert.deepEqual(after1(args, '--remount-ro'), [['/']]);
   assert.ok(args.indexOf('--remount-ro') < args.indexOf('--'));
 });

@@ -36,8 +36,9 @@ export function bubblewrapArgs(policy: SandboxPolicy, argv: readonly string[], m
     args.push('--unshare-user', '--disable-userns');
     if (policy.namespaceUser !== undefined) args.push('--uid', String(policy.namespaceUser.uid), '--gid', String(policy.namespaceUser.gid));
   }
-  args.push('--die-with-parent', '--new-session', '--clearenv');
-  for (const [k, v] of Object.entries(policy.env)) args.push('--setenv', k, v);
+  // No environment here: bwrap passes on its own, which confine() makes the policy's. Given as
+  // `--setenv NAME VALUE`, the job's token would be on bwrap's command line, which every user sees.
+  args.push('--die-with-parent', '--new-session');
 
   // The system, first: the places below are bound into it.
   const created = new Set<string>(['/']);

@@ -16,8 +16,8 @@ export interface ConfinedCommand {
 
 /**
  * The one way user code is started: `argv` under `policy`, as far as this machine allows
- * (sandbox-support.ts). With bubblewrap, the environment is set inside the sandbox and the
- * process gets none of the caller's; without it, the command runs as it is, with the policy's
+ * (sandbox-support.ts). With bubblewrap, the process gets the policy's environment (through
+ * bwrap's own, never on a command line) and none of the caller's; without it, the command runs as it is, with the policy's
  * environment only — callers that need a real boundary check `sandboxSupport().level` first
  * (the manager refuses to run other users' code without one).
  *
@@ -36,6 +36,7 @@ export function confine(policy: SandboxPolicy, argv: readonly string[]): Confine
     throw new TorpedoError('TORPEDO_ERR_SANDBOX', `this job needs a uid of its own, and ${support.reason}`);
   }
   const args = bubblewrapArgs(policy, argv, { privileged: support.level === 'full', system: systemPaths(), hardLimits: support.hardLimits, tools: support.tools });
-  // bwrap itself gets an empty environment too: it sets the policy's inside (--setenv).
-  return { file: support.tools.bwrap, args, env: {}, cwd: undefined, confined: true };
+  // bwrap gets the policy's environment and nothing else, and passes it on: not as arguments,
+  // which `ps` shows every user (the job's token is in it).
+  return { file: support.tools.bwrap, args, env: policy.env, cwd: undefined, confined: true };
 }
