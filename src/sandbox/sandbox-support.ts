@@ -59,7 +59,10 @@ function detect(): SandboxSupport {
   }
   // Not root, or root without its capabilities (inside a sandbox: a worker confining its commands).
   const failed = run(bubblewrapArgs(probe, ['true'], { privileged: false, system: systemPaths(), hardLimits, tools }));
-  if (failed === undefined) return { level: 'namespaces', reason: 'bubblewrap in a user namespace (not root: no uid of its own per job)', hardLimits, tools };
+  if (failed === undefined) {
+    const why = rootFailed !== undefined ? `as root it failed: ${rootFailed}` : 'not root';
+    return { level: 'namespaces', reason: `bubblewrap in a user namespace (${why}: no uid of its own per job)`, hardLimits, tools };
+  }
   return none(`bubblewrap cannot make a user namespace here${rootFailed !== undefined ? `, nor a sandbox as root (${rootFailed})` : ' (not root)'}: ${failed}`);
 }
 
