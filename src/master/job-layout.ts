@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { mapRunName, partName } from '../protocol/task-names.ts';
+
+export { partName } from '../protocol/task-names.ts';
 
 /**
  * Where a job keeps its state on shared storage, under `OUTPUT/_temporary/` (Hadoop's convention),
@@ -45,12 +48,8 @@ export function layoutForOutput(output: string): JobLayout {
   return jobLayout(join(output, '_temporary'));
 }
 
-export function partName(r: number): string {
-  return `part-r-${String(r).padStart(5, '0')}`;
-}
-
 export function mapOutputPath(layout: JobLayout, m: number): string {
-  return join(layout.map, `map-${String(m).padStart(5, '0')}.run`);
+  return join(layout.map, mapRunName(m));
 }
 
 export function reducePartPath(layout: JobLayout, r: number): string {

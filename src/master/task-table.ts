@@ -1,5 +1,6 @@
 import type { AttemptState, TaskState } from '../protocol/master-status.ts';
 import type { TaskKind } from '../protocol/messages.ts';
+import { attemptId } from '../protocol/task-names.ts';
 import { describeLoss, type LossCause } from './loss-cause.ts';
 
 /**
@@ -84,7 +85,7 @@ export class TaskTable<P = unknown> {
     this.#transition(task, backup ? 'backup' : 'assign', 'running');
     const number = task.attempts.length;
     const attempt: Attempt = {
-      id: `${task.kind}-${String(task.index).padStart(5, '0')}-a${number}`,
+      id: attemptId(task, number),
       number,
       workerId,
       startedAt: now,

@@ -4,6 +4,7 @@ import type { Job } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
 import { MasterClient } from '../protocol/client.ts';
 import type { ErrorReport, JobInfo, Task } from '../protocol/messages.ts';
+import { taskName } from '../protocol/task-names.ts';
 import { jobLayout, mapOutputPath, reducePartPath } from '../master/job-layout.ts';
 import { loadJob } from './load-job.ts';
 import { runMap } from './map-runner.ts';
@@ -110,8 +111,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       state.setup = existsSync(layout.setup) ? (JSON.parse(readFileSync(layout.setup, 'utf8')) as unknown) : undefined;
       state.setupLoaded = true;
     }
-    const taskId = `${task.kind}-${String(task.index).padStart(5, '0')}`;
-    const ctx = new AttemptContext({ taskId, attempt: task.attempt, params: info.params, reducers: info.reducers, setup: state.setup });
+    const ctx = new AttemptContext({ taskId: taskName(task), attempt: task.attempt, params: info.params, reducers: info.reducers, setup: state.setup });
     let counters: Record<string, number> = {};
     let committed = true;
     let setupResult: unknown;

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { TaskKindSchema, type TaskKind } from './messages.ts';
+
+/**
+ * The names of tasks, attempts and their outputs. Master and workers build paths from them on
+ * shared storage, logs and errors show them, and users' scripts read `part-r-00000`: they must
+ * not change. A task's number has five digits or more (Hadoop's `%05d`): `map-00003`,
+ * `reduce-123456`.
+ *
+ *   taskName     map-00003         a task, in logs, errors, `ctx.taskId` and counters/<task>.json
+ *   attemptId    map-00003-a1      an attempt (its number counts from 0), in the task protocol
+ *   mapRunName   map-00003.run     the committed output of a map task, in _temporary/map/
+ *   partName     part-r-00003      the output of a reduce task, in OUTPUT/
+ */
+
+const NUMBER = '(0\\d{4}|[1-9]\\d{4,})';
+const KIND = `(${TaskKindSchema.options.join('|')})`;
+
+export const TASK_NAME = new RegExp(`^${KIND}-${NUMBER}$`);
+export const ATTEMPT_ID = new RegExp(`^${KIND}-${NUMBER}-a(0|[1-9]\\d*)$`);
+export const MAP_RUN_NAME = new RegExp(`^map-${NUMBER}\\.run$`);
+export const PART_NAME = new RegExp(`^part-r-${NUMBER}$`);
+
+export const TaskNameSchema = z.string().regex(TASK_NAME, 'expected a task name such as map-00003');
+export const AttemptIdSchema = z.string().regex(ATTEMPT_ID, 'expected an attempt id such as map-00003-a0');
+export const MapRunNameSchema = z.string().regex(MAP_RUN_NAME, 'expected a map output name such as map-00003.run');
+export const PartNameSchema = z.string().regex(PART_NAME, 'expected a part name such as part-r-00003');
+
+export interface TaskRef {
+  readonly kind: TaskKind;
+  readonly index: number;
+}
+
+const digits = (n: number): string => String(n).padStart(5, '0');
+
+export function taskName(task: TaskRef): string {
+  return `${task.kind}-${digits(task.index)}`;
+}
+
+/** `attempt`: the attempt's number within its task, 0 for the first. */
+export function attemptId(task: TaskRef, attempt: number): string {
+  return `${taskName(task)}-a${attempt}`;
+}
+
+export function mapRunName(m: number): string {
+  return `map-${digits(m)}.run`;
+}
+
+export function partName(r: number): string {
+  return `part-r-${digits(r)}`;
+}
+
+/** The task a name names, or undefined if `name` is not a task name. */
+export function parseTaskName(name: string): TaskRef | undefined {
+  const m = TASK_NAME.exec(name);
+  return m === null ? undefined : { kind: m[1] as TaskKind, index: Number(m[2]) };
+}
+
+export function parseAttemptId(id: string): (TaskRef & { readonly attempt: number }) | undefined {
+  const m = ATTEMPT_ID.exec(id);
+  return m === null ? undefined : { kind: m[1] as TaskKind, index: Number(m[2]), attempt: Number(m[3]) };
+}
+
+/** The map task whose output `name` is, or undefined. */
+export function parseMapRunName(name: string): number | undefined {
+  const m = MAP_RUN_NAME.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** The reduce task whose output `name` is, or undefined (`_SUCCESS`, a stray file). */
+export function parsePartName(name: string): number | undefined {
+  const m = PART_NAME.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
