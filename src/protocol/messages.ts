@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WorkerSettingsSchema } from './job-settings-schema.ts';
-import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
+import { StreamingSpecSchema } from './streaming-spec.ts';
 
 /**
  * The task protocol between a job's master and its workers: JSON over HTTP, every request a POST
