@@ -10,6 +10,7 @@ import { readParts, removeDir, runCli, ROOT, tempDir } from './helpers.ts';
 import { api, startManagerProcess, waitForJobEnd, type ManagerProcess } from './support/manager-process.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 
 const PACED = readFileSync(join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs'), 'utf8');
 const ADMIN_PASSWORD = 'outage-admin-password-1';
@@ -28,6 +29,30 @@ function corpus(): string {
     lines.push(line.join(' '));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Starts an upload of `name` and sends its first half; the returned function sends the rest and
+ * resolves with the answer's status and body.
+ */
+function halfUpload(url: string, token: string, name: string, body: string): Promise<(rest?: boolean) => Promise<{ status: number; text: string }>> {
+  return new Promise((resolve, reject) => {
+    let answer: (a: { status: number; text: string }) => void = () => {};
+    const answered = new Promise<{ status: number; text: string }>((r) => (answer = r));
+    const req = request(`${url}/datasets?name=${name}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-length': String(body.length) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => answer({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    const half = Math.floor(body.length / 2);
+    req.write(body.slice(0, half), () =>
+      resolve(async () => {
+        req.end(body.slice(half));
+        return answered;
+      }),
+    );
+  });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -69,7 +94,7 @@ for (const mode of ['fast', 'immediate'] as const) {
       assert.equal((await api(m.url, 'POST', '/datasets?name=corpus', token, text)).status, 201);
       const submit = (): Promise<string> =>
         api(m.url, 'POST', '/jobs', token, { code: PACED, language: 'js', inputs: ['corpus'], maps: 4, reducers: 2, workers: 1 }).then((r) => {
-          assert.equal(r.status, 201, r.text);
+          assert.equal(r.status, 201, `${r.text}\n--- manager output ---\n${m.output()}`);
           return r.json.id as string;
         });
       const first = await submit();
@@ -112,6 +137,31 @@ for (const mode of ['fast', 'immediate'] as const) {
         assert.equal(out.status, 200);
         assert.equal(out.text, want, `job ${id}'s output`);
       }
+    });
+
+    test('an upload cut by the outage is refused with 503 and leaves its name free', async () => {
+      const login = await api(m.url, 'POST', '/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD });
+      const token = login.json.token as string;
+      const body = 'one two three\n'.repeat(50_000);
+      const finish = await halfUpload(m.url, token, 'cut', body);
+      await new Promise((r) => setTimeout(r, 300)); // the manager has checked the name and is writing
+      await pg.pause(mode);
+      const cut = await finish();
+      assert.equal(cut.status, 503, cut.text);
+      assert.match(cut.text, /TORPEDO_ERR_DB_UNAVAILABLE/);
+      await pg.resume();
+      const listed = await until('the database to answer', async () => {
+        const r = await api(m.url, 'GET', '/datasets', token);
+        return r.status === 200 ? r.json : undefined;
+      });
+      assert.deepEqual(
+        listed.datasets.map((d: { name: string }) => d.name),
+        ['corpus'],
+        'the cut upload is not listed',
+      );
+      const again = await api(m.url, 'POST', '/datasets?name=cut', token, body);
+      assert.equal(again.status, 201, `the name is free: ${again.text}`);
+      assert.equal(m.child.exitCode, null, 'the manager is still up');
     });
   });
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,13 +69,49 @@ export class DatasetStore {
     } finally {
       await unlink(tmp).catch(() => {});
     }
+    // Fault injection for the tests: die between publishing the file and saving its row.
+    if (process.env['TORPEDO_TEST_CRASH_AFTER_PUBLISH'] === name) process.kill(process.pid, 'SIGKILL');
     const row = { ownerId, name, size, sha256: hash.digest('hex'), createdAt: new Date() };
-    const saved = await this.#db
-      .insert(datasets)
-      .values(row)
-      .onConflictDoUpdate({ target: [datasets.ownerId, datasets.name], set: { size: row.size, sha256: row.sha256, createdAt: row.createdAt } })
-      .returning();
-    return saved[0] as DatasetRow;
+    try {
+      const saved = await this.#db
+        .insert(datasets)
+        .values(row)
+        .onConflictDoUpdate({ target: [datasets.ownerId, datasets.name], set: { size: row.size, sha256: row.sha256, createdAt: row.createdAt } })
+        .returning();
+      return saved[0] as DatasetRow;
+    } catch (e) {
+      // No row (a database outage): a new name is unpublished again, so it is not left taken by a
+      // file nobody lists. (A replaced dataset keeps its new bytes under its old row.)
+      if (!o.overwrite) await unlink(final).catch(() => {});
+      throw e;
+    }
+  }
+
+  /**
+   * What a manager killed mid-upload left in the storage directory: temporary upload files, and
+   * published files without a row (killed between the two), which would keep their name taken.
+   * Both are removed, if not touched for `olderThanMs` (0 for a manager alone on its storage;
+   * with replicas, long enough that another replica's upload in progress is never taken).
+   * Returns what was removed, for the log.
+   */
+  async removeLeftovers(olderThanMs: number): Promise<string[]> {
+    const removed: string[] = [];
+    const owners = await readdir(this.#root).catch(() => [] as string[]);
+    const rows = await this.#db.select({ ownerId: datasets.ownerId, name: datasets.name }).from(datasets);
+    const known = new Set(rows.map((r) => `${r.ownerId}/${r.name}`));
+    const cutoff = Date.now() - olderThanMs;
+    for (const owner of owners.filter((o) => /^\d+$/.test(o))) {
+      for (const name of await readdir(join(this.#root, owner)).catch(() => [] as string[])) {
+        const path = join(this.#root, owner, name);
+        const stat = await lstat(path).catch(() => undefined);
+        if (stat === undefined || !stat.isFile() || stat.mtimeMs > cutoff) continue;
+        if (name.startsWith('.upload-') || !known.has(`${owner}/${name}`)) {
+          await unlink(path).catch(() => {});
+          removed.push(`${owner}/${name}`);
+        }
+      }
+    }
+    return removed;
   }
 
   async find(ownerId: number, name: string): Promise<DatasetRow | undefined> {

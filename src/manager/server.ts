@@ -98,6 +98,10 @@ export async function createManager(config: ManagerConfig, database: Database, o
   await app.register(jobsRoutes(context));
   await app.register(uiRoutes(context, { log }));
   await app.ready();
+  // Alone on its storage, a starting manager owns every leftover; replicas leave each other's
+  // uploads in progress alone (an upload that stalls this long has been cut anyway).
+  const leftovers = await datasets.removeLeftovers(config.launcher === 'local' ? 0 : LEFTOVER_AGE_MS);
+  if (leftovers.length > 0) log(`removed ${leftovers.length} upload${leftovers.length === 1 ? '' : 's'} a stopped manager left unfinished: ${leftovers.join(', ')}`);
   await scheduler.start();
 
   return {
@@ -155,5 +159,8 @@ function errorHandler(error: FastifyError | TorpedoError | Error, request: { log
   }
   void reply.code(ERRORS[code].status).send({ error: { code, message } });
 }
+
+/** With replicas: how long an upload file must lie untouched before a starting replica removes it. */
+const LEFTOVER_AGE_MS = 15 * 60_000;
 
 export const MANAGER_DB_DIR = (home: string): string => join(home, 'db');
