@@ -34,6 +34,7 @@ export const ERRORS = {
   TORPEDO_ERR_SANDBOX: { status: 503, summary: "User code cannot be confined here (no bubblewrap, not root, no user namespaces: the message says which), and this manager's operator has not allowed running it with less (docs/security.md)." },
   TORPEDO_ERR_MIGRATION: { status: 500, summary: 'The manager refuses to start: the database holds data that a migration of this version cannot take (e.g. usernames that differ only in case); the message says which and what to change.' },
   TORPEDO_ERR_CLUSTER: { status: 503, summary: "Running a job on Kubernetes failed: an API call was refused or went unanswered, the master or compile pod could not start (image, Secret, no node) or kept failing, or the job directory names another job. 503: the fault is in the cluster the manager depends on, not in the request or the job's code." },
+  TORPEDO_ERR_NO_SPACE: { status: 507, summary: 'The storage is full (no space left, or over a quota): what was being written is not kept, and what was stored before is intact. The message names the path. 507 in the API.' },
   TORPEDO_ERR_DB_UNAVAILABLE: { status: 503, summary: "The manager's database does not answer (an outage or a restart); retry after the Retry-After header. Jobs go on meanwhile, and their ends are saved once it answers." },
   TORPEDO_ERR_NOT_READY: { status: 503, summary: 'The manager cannot serve yet: its database does not answer.' },
   TORPEDO_ERR_INTERNAL: { status: 500, summary: 'An unexpected server error; the manager log has the details.' },
@@ -69,4 +70,19 @@ export class TorpedoError extends Error {
 
 export function isTorpedoError(e: unknown): e is TorpedoError {
   return e instanceof TorpedoError;
+}
+
+/** Whether `e` is the system's "no space left" (ENOSPC) or "over quota" (EDQUOT), directly or as the cause of another. */
+export function isNoSpace(e: unknown): e is NodeJS.ErrnoException {
+  for (let err = e, depth = 0; err instanceof Error && depth < 5; err = err.cause, depth++) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/** TORPEDO_ERR_NO_SPACE for a write that found the storage full, naming the path (where the system said it). */
+export function noSpaceError(e: NodeJS.ErrnoException, what = 'writing'): TorpedoError {
+  const path = e.path !== undefined ? ` ${e.path}` : '';
+  return new TorpedoError('TORPEDO_ERR_NO_SPACE', `no space left on the storage ${what}${path} (${e.code ?? 'ENOSPC'}); free some and try again`);
 }

@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { ERRORS, isTorpedoError, type TorpedoError } from '../errors.ts';
+import { ERRORS, isNoSpace, isTorpedoError, type TorpedoError } from '../errors.ts';
 import { TokenService } from './auth/token-service.ts';
 import type { ManagerConfig } from './config.ts';
 import type { ManagerContext } from './context.ts';
@@ -134,13 +134,18 @@ async function ensureAdmin(ctx: ManagerContext, log: (line: string) => void): Pr
 }
 
 /** Every error leaves as `{error: {code, message}}` with the status of its code. */
-function errorHandler(error: FastifyError | TorpedoError | Error, request: { log: { error: (o: unknown, m: string) => void } }, reply: FastifyReply): void {
+function errorHandler(error: FastifyError | TorpedoError | Error, request: { log: { error: (o: unknown, m: string) => void }; raw: { complete: boolean } }, reply: FastifyReply): void {
   let code: keyof typeof ERRORS = 'TORPEDO_ERR_INTERNAL';
   let message = error.message;
   const fe = error as FastifyError & { statusCode?: number; error?: { code?: string } };
   if (isTorpedoError(error)) {
     code = error.code;
     if (error.details.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.details.retryAfterSeconds));
+  } else if (isNoSpace(error)) {
+    // The path is the manager's own storage: the log has it, the caller gets the fact.
+    request.log.error({ err: error }, 'storage full');
+    code = 'TORPEDO_ERR_NO_SPACE';
+    message = "the manager's storage is full: nothing of this request was kept; try again once its operator has freed space";
   } else if (isOutage(error)) {
     code = 'TORPEDO_ERR_DB_UNAVAILABLE';
     message = outageError().message;
@@ -157,6 +162,9 @@ function errorHandler(error: FastifyError | TorpedoError | Error, request: { log
     request.log.error({ err: error }, 'request failed');
     message = 'internal error; see the manager log';
   }
+  // Answered before the body was read to its end (a full disk, a refused upload): the rest of it
+  // is still on the connection, so the connection is not reused.
+  if (!request.raw.complete) void reply.header('connection', 'close');
   void reply.code(ERRORS[code].status).send({ error: { code, message } });
 }
 
