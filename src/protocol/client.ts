@@ -1,17 +1,17 @@
 import { Agent, request } from 'node:http';
-import type { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
 import {
-  AckSchema,
-  CommitResponseSchema,
-  HeartbeatResponseSchema,
-  JobInfoSchema,
-  NextResponseSchema,
-  type ErrorReport,
+  PROTOCOL_ROUTES,
+  type CommitResponse,
+  type HeartbeatResponse,
   type JobInfo,
   type NextResponse,
+  type ProtocolRoute,
+  type RequestOf,
+  type ResponseOf,
 } from './messages.ts';
 import { withRetries } from './retry.ts';
+import { firstIssue } from './schema-issue.ts';
 
 /**
  * The worker's side of the task protocol. Transient network errors are retried in `withRetries`.
@@ -45,51 +45,48 @@ export class MasterClient {
   }
 
   register(workerId: string): Promise<JobInfo> {
-    return this.#post('/v1/register', { workerId, pid: process.pid }, JobInfoSchema);
+    return this.#call('/v1/register', { workerId, pid: process.pid });
   }
 
   next(workerId: string): Promise<NextResponse> {
-    return this.#post('/v1/next', { workerId }, NextResponseSchema);
+    return this.#call('/v1/next', { workerId });
   }
 
-  heartbeat(workerId: string, attemptId: string, bytes: number): Promise<{ abort: boolean }> {
-    return this.#post('/v1/heartbeat', { workerId, attemptId, bytes }, HeartbeatResponseSchema);
+  heartbeat(workerId: string, attemptId: string, bytes: number): Promise<HeartbeatResponse> {
+    return this.#call('/v1/heartbeat', { workerId, attemptId, bytes });
   }
 
   /** Asks whether this attempt may publish its output (fencing: see CommitRequestSchema). */
-  commit(workerId: string, attemptId: string): Promise<{ commit: boolean; reason?: string | undefined }> {
-    return this.#post('/v1/commit', { workerId, attemptId }, CommitResponseSchema);
+  commit(workerId: string, attemptId: string): Promise<CommitResponse> {
+    return this.#call('/v1/commit', { workerId, attemptId });
   }
 
-  async done(body: {
-    workerId: string;
-    attemptId: string;
-    counters: Record<string, number>;
-    userCounters: Record<string, number>;
-    committed: boolean;
-    maxRssBytes: number;
-    setup?: unknown;
-  }): Promise<void> {
-    await this.#post('/v1/done', body, AckSchema);
+  async done(body: RequestOf<'/v1/done'>): Promise<void> {
+    await this.#call('/v1/done', body);
   }
 
-  async failed(body: { workerId: string; attemptId: string; error: ErrorReport; maxRssBytes: number }): Promise<void> {
-    await this.#post('/v1/failed', body, AckSchema);
+  async failed(body: RequestOf<'/v1/failed'>): Promise<void> {
+    await this.#call('/v1/failed', body);
   }
 
-  #post<S extends z.ZodType>(path: string, body: unknown, schema: S): Promise<z.infer<S>> {
+  /**
+   * POSTs `body` to `route` and returns the master's reply, parsed with the route's response
+   * schema. A reply that is not what the route answers is a TORPEDO_ERR_PROTOCOL naming the route
+   * (a definite answer: not retried); so is a refusal (4xx). A 5xx or a network error is retried.
+   */
+  #call<R extends ProtocolRoute>(route: R, body: RequestOf<R>): Promise<ResponseOf<R>> {
     return withRetries(
       async () => {
         // A cut-off master must not hold a call longer than the worker is willing to wait for it.
-        const res = await this.#request(path, JSON.stringify(body), Math.min(15_000, Math.max(2_000, this.#giveUpMs / 2)));
+        const res = await this.#request(route, JSON.stringify(body), Math.min(15_000, Math.max(2_000, this.#giveUpMs / 2)));
         this.lastContact = Date.now();
-        if (res.status >= 500) throw new Error(`master answered ${res.status} to ${path}: ${res.text.slice(0, 200)}`);
+        if (res.status >= 500) throw new Error(`master answered ${res.status} to ${route}: ${res.text.slice(0, 200)}`);
         if (res.status < 200 || res.status >= 300) {
-          throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `master refused ${path} (${res.status}): ${res.text.slice(0, 300)}`);
+          throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `master refused ${route} (${res.status}): ${res.text.slice(0, 300)}`);
         }
-        return schema.parse(JSON.parse(res.text)) as z.infer<S>;
+        return parseReply(route, res.text);
       },
-      { giveUpMs: this.#giveUpMs, what: `POST ${path}` },
+      { giveUpMs: this.#giveUpMs, what: `POST ${route}` },
     );
   }
 
@@ -117,4 +114,18 @@ export class MasterClient {
       req.end(body);
     });
   }
+}
+
+function parseReply<R extends ProtocolRoute>(route: R, text: string): ResponseOf<R> {
+  const bad = (what: string): TorpedoError =>
+    new TorpedoError('TORPEDO_ERR_PROTOCOL', `the master's reply to POST ${route} ${what} (the reply: ${text.slice(0, 200)}); are worker and master the same version?`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw bad(`is not JSON: ${(e as Error).message}`);
+  }
+  const parsed = PROTOCOL_ROUTES[route].response.safeParse(json);
+  if (!parsed.success) throw bad(`is not a valid answer ${firstIssue(parsed.error)}`);
+  return parsed.data as ResponseOf<R>;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
 import { CountersSchema, ErrorReportSchema, TaskKindSchema } from './messages.ts';
+import { firstIssue } from './schema-issue.ts';
 
 /**
  * The master's status file: what `torpedo master --status-file PATH` writes (src/cli/master-command.ts)
@@ -118,10 +119,6 @@ export function parseMasterStatus(text: string, source: string): MasterStatus {
     throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `the master's status file ${source} is not JSON (${(e as Error).message}); is it truncated?`);
   }
   const parsed = MasterStatusSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? 'the top level' : issue.path.join('.');
-    throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `the master's status file ${source} is malformed at ${where}: ${issue?.message ?? parsed.error.message}`);
-  }
+  if (!parsed.success) throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `the master's status file ${source} is malformed ${firstIssue(parsed.error)}`);
   return parsed.data;
 }

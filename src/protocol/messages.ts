@@ -79,6 +79,7 @@ export const HeartbeatRequestSchema = z.object({
   bytes: z.number().nonnegative(),
 });
 export const HeartbeatResponseSchema = z.object({ abort: z.boolean() });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 
 /**
  * Fencing: an attempt asks before it publishes its output. The master says yes only to an attempt
@@ -87,6 +88,7 @@ export const HeartbeatResponseSchema = z.object({ abort: z.boolean() });
  */
 export const CommitRequestSchema = z.object({ workerId: z.string(), attemptId: z.string() });
 export const CommitResponseSchema = z.object({ commit: z.boolean(), reason: z.string().optional() });
+export type CommitResponse = z.infer<typeof CommitResponseSchema>;
 
 export const CountersSchema = z.record(z.string(), z.number());
 export type Counters = z.infer<typeof CountersSchema>;
@@ -122,3 +124,33 @@ export const FailedRequestSchema = z.object({
 });
 
 export const AckSchema = z.object({ ok: z.literal(true) });
+export type Ack = z.infer<typeof AckSchema>;
+
+/**
+ * Every route with what it carries and what it is answered. The worker's client (client.ts)
+ * sends the one and parses the other with these schemas. The master's server parses requests
+ * with the same request schemas (master/master-server.ts, through a route list of its own for
+ * now), and the Master's handlers answer with TaskProtocol's types (checked in client.test.ts).
+ */
+export const PROTOCOL_ROUTES = {
+  '/v1/register': { request: RegisterRequestSchema, response: JobInfoSchema },
+  '/v1/next': { request: NextRequestSchema, response: NextResponseSchema },
+  '/v1/heartbeat': { request: HeartbeatRequestSchema, response: HeartbeatResponseSchema },
+  '/v1/commit': { request: CommitRequestSchema, response: CommitResponseSchema },
+  '/v1/done': { request: DoneRequestSchema, response: AckSchema },
+  '/v1/failed': { request: FailedRequestSchema, response: AckSchema },
+} as const;
+export type ProtocolRoute = keyof typeof PROTOCOL_ROUTES;
+export type RequestOf<R extends ProtocolRoute> = z.infer<(typeof PROTOCOL_ROUTES)[R]['request']>;
+export type ResponseOf<R extends ProtocolRoute> = z.infer<(typeof PROTOCOL_ROUTES)[R]['response']>;
+
+/** The master's side of the protocol: a handler per route, answering with that route's response. */
+export interface TaskProtocol {
+  register(req: RequestOf<'/v1/register'>): ResponseOf<'/v1/register'>;
+  /** A long poll: may take a while to answer. */
+  next(req: RequestOf<'/v1/next'>): Promise<ResponseOf<'/v1/next'>>;
+  heartbeat(req: RequestOf<'/v1/heartbeat'>): ResponseOf<'/v1/heartbeat'>;
+  commit(req: RequestOf<'/v1/commit'>): ResponseOf<'/v1/commit'>;
+  done(req: RequestOf<'/v1/done'>): ResponseOf<'/v1/done'>;
+  failed(req: RequestOf<'/v1/failed'>): ResponseOf<'/v1/failed'>;
+}
