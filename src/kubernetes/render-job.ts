@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import type { V1Job, V1NetworkPolicy, V1Secret } from '@kubernetes/client-node';
 import type { MasterSpec } from '../master/master-spec.ts';
 import { layoutForOutput } from '../master/job-layout.ts';
+import { MASTER_STATUS_FILE } from '../protocol/master-status.ts';
 import type { KubeSettings } from './kube-settings.ts';
 import { jobObjectNames } from './names.ts';
 import { workersNetworkPolicy } from './network-policies.ts';
@@ -29,7 +30,7 @@ export function renderJobObjects(
       jobId,
       jobDir: layoutForOutput(spec.output).workDir,
       // Where the manager has its masters write their status: next to the job's output directory.
-      statusFile: o.statusFile ?? join(dirname(spec.output), 'master-status.json'),
+      statusFile: o.statusFile ?? join(dirname(spec.output), MASTER_STATUS_FILE),
       spec,
     }),
     workersNetworkPolicy({ settings, namespace: o.namespace, jobId, owner }),

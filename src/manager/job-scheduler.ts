@@ -8,6 +8,8 @@ import { TorpedoError } from '../errors.ts';
 import type { RunJobOptions } from '../job/run-local-job.ts';
 import type { JobSnapshot } from '../master/master.ts';
 import { API_SETTINGS, resolveSettings } from '../protocol/job-settings.ts';
+import { MASTER_STATUS_FILE } from '../protocol/master-status.ts';
+import { PART_NAME } from '../protocol/task-names.ts';
 import { ClusterJobRunner } from './cluster-job-runner.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
@@ -86,7 +88,7 @@ export class JobScheduler {
 
   /** Where a job's master writes its state on a cluster (outside `output/_temporary`, which the commit removes). */
   statusFile(id: string): string {
-    return join(this.jobDir(id), 'master-status.json');
+    return join(this.jobDir(id), MASTER_STATUS_FILE);
   }
 
   /** Part files of a succeeded job, in order. */
@@ -94,7 +96,7 @@ export class JobScheduler {
     const dir = this.outputDir(id);
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
-      .filter((f) => /^part-r-\d+$/.test(f))
+      .filter((f) => PART_NAME.test(f))
       .sort();
   }
 

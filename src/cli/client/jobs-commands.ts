@@ -2,14 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { TorpedoError } from '../../errors.ts';
+import { PART_NAME } from '../../protocol/task-names.ts';
 import type { Job, JobSummary } from './api-types.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags, type ServerFlags } from './client-action.ts';
 import { formatBytes, formatTime, table } from './format.ts';
 import { saveBody } from './save-body.ts';
 import { openClient } from './session.ts';
 
-/** The part names the manager writes; anything else is refused before it becomes a file path. */
-const PART_NAME = /^part-r-\d{5,}$/;
 
 /** `torpedo jobs`, `status`, `cancel`, `output`: what happens to submitted jobs. */
 export function registerJobsCommands(program: Command): void {
