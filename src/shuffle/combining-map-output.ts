@@ -1,5 +1,4 @@
-import { TorpedoError } from '../errors.ts';
-import { keyText } from './byte-keys.ts';
+import { keyText, notAStringKey } from './byte-keys.ts';
 import type { CombineMode, EmitBytes, MapOutputMode, MapOutputOptions, MapOutputStats } from './map-output-mode.ts';
 import type { Merger } from './merge.ts';
 import { writePairList, type Pair } from './pair-list.ts';
@@ -65,7 +64,7 @@ export class CombiningMapOutput implements MapOutputMode {
 
   readonly emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') {
-      throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
+      throw notAStringKey(key);
     }
     this.#outputPairs++;
     this.#add(key, value);

@@ -1,5 +1,4 @@
-import { TorpedoError } from '../errors.ts';
-import { partitionOfBytes } from './byte-keys.ts';
+import { notAStringKey, partitionOfBytes } from './byte-keys.ts';
 import type { EmitBytes, MapOutputMode, MapOutputOptions, MapOutputStats } from './map-output-mode.ts';
 import type { Merger } from './merge.ts';
 import { PairArena } from './pair-arena.ts';
@@ -33,7 +32,7 @@ export class PlainMapOutput implements MapOutputMode {
 
   readonly emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') {
-      throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
+      throw notAStringKey(key);
     }
     this.#outputPairs++;
     this.#pairs.addString(this.#o.partition(key), key, encodeValue(value));

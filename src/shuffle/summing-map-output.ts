@@ -1,6 +1,6 @@
 import { TorpedoError } from '../errors.ts';
 import { ByteTable } from './byte-table.ts';
-import { keyText, partitionOfBytes } from './byte-keys.ts';
+import { keyText, notAStringKey, partitionOfBytes } from './byte-keys.ts';
 import type { EmitBytes, MapOutputMode, MapOutputOptions, MapOutputStats } from './map-output-mode.ts';
 import type { Merger } from './merge.ts';
 import { PairArena } from './pair-arena.ts';
@@ -49,7 +49,7 @@ export class SummingMapOutput implements MapOutputMode {
 
   readonly emit = (key: string, value: unknown): void => {
     if (typeof key !== 'string') {
-      throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
+      throw notAStringKey(key);
     }
     this.#outputPairs++;
     if (typeof value !== 'number') throw badSum(value);

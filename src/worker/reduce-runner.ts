@@ -1,5 +1,6 @@
 import type { Job } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
+import { notAStringKey } from '../shuffle/byte-keys.ts';
 import type { Merger } from '../shuffle/merge.ts';
 import { encodeValue } from '../shuffle/map-output.ts';
 import { OutputWriter } from '../shuffle/output-writer.ts';
@@ -34,7 +35,7 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
     let inputPairs = 0;
     const emit = (key: string, value: unknown): void => {
       if (typeof key !== 'string') {
-        throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `emit: the key must be a string, got ${typeof key}`);
+        throw notAStringKey(key);
       }
       out.write(key, value);
     };
