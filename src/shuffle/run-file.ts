@@ -1,34 +1,60 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { z } from 'zod';
 import { BufferedFileWriter } from './buffered-file-writer.ts';
 import { TorpedoError } from '../errors.ts';
 
 /**
  * The on-disk format of a sorted run: a spill, or a map task's final output.
  *
- *   [segment 0][segment 1]…[segment R-1][footer JSON][footer length: u32 LE][magic "TPDORUN1"]
+ *   [segment 0]…[segment R-1][footer JSON][footer length: u32 LE][footer CRC32: u32 LE][magic "TPDORUN2"]
  *
  * Segment r holds the pairs of partition r, sorted by key bytes (ties in emission order). A pair is
  * `varint(keyBytes) key varint(valueBytes) value`, the value as JSON text; length 0 means null
  * (`encodeValue` and `decodeValue` below). The footer lists each segment's offset, length and pair
- * count.
+ * count, and a CRC32 of each CHUNK_BYTES chunk of the segment (counted from the segment's start;
+ * the last one may be shorter). Like Hadoop's IFile checksums, they make damage loud: a reader
+ * checks each chunk before it parses a byte of it, and the footer against its own CRC, so a
+ * flipped bit or a cut-off file is a TORPEDO_ERR_CORRUPT_DATA naming the file (details.file),
+ * never wrong pairs. The master then re-runs the map task that wrote it (docs/architecture.md).
  */
 export interface Segment {
   readonly offset: number;
   readonly length: number;
   readonly pairs: number;
+  /** CRC32 (zlib's) of each chunk of the segment, in order. */
+  readonly crcs: readonly number[];
 }
 
 export interface RunFooter {
   readonly segments: readonly Segment[];
 }
 
-const MAGIC = Buffer.from('TPDORUN1');
-const TAIL = 4 + MAGIC.length;
+/** Bytes per checksummed chunk: small next to a read buffer, large next to the cost of one crc32 call. */
+export const CHUNK_BYTES = 1 << 16;
+const MAGIC = Buffer.from('TPDORUN2');
+const TAIL = 8 + MAGIC.length;
+
+const FooterSchema = z.object({
+  segments: z.array(
+    z.object({
+      offset: z.number().int().nonnegative(),
+      length: z.number().int().nonnegative(),
+      pairs: z.number().int().nonnegative(),
+      crcs: z.array(z.number().int().nonnegative()),
+    }),
+  ),
+});
 
 export class RunWriter extends BufferedFileWriter {
   #segStart = 0;
   #segPairs = 0;
   readonly #segments: Segment[] = [];
+  /** File offset up to which bytes have gone into the checksums. */
+  #summed = 0;
+  #chunkCrc = 0;
+  #chunkBytes = 0;
+  #segCrcs: number[] = [];
 
   /** Offset of the next byte to be written, counting buffered bytes. */
   get #offset(): number {
@@ -63,9 +89,12 @@ export class RunWriter extends BufferedFileWriter {
   /** Ends the current segment; call exactly R times, in partition order. */
   endSegment(): void {
     const end = this.#offset;
-    this.#segments.push({ offset: this.#segStart, length: end - this.#segStart, pairs: this.#segPairs });
+    this.#sumBuffered();
+    if (this.#chunkBytes > 0) this.#endChunk();
+    this.#segments.push({ offset: this.#segStart, length: end - this.#segStart, pairs: this.#segPairs, crcs: this.#segCrcs });
     this.#segStart = end;
     this.#segPairs = 0;
+    this.#segCrcs = [];
   }
 
   close(): RunFooter {
@@ -73,9 +102,36 @@ export class RunWriter extends BufferedFileWriter {
     const json = Buffer.from(JSON.stringify(footer));
     const tail = Buffer.alloc(TAIL);
     tail.writeUInt32LE(json.length, 0);
-    MAGIC.copy(tail, 4);
+    tail.writeUInt32LE(crc32(json), 4);
+    MAGIC.copy(tail, 8);
     this.finish(json, tail);
     return footer;
+  }
+
+  /** The buffer goes to the file: its bytes go into the checksums first. */
+  protected override flush(): void {
+    this.#sumBuffered();
+    super.flush();
+  }
+
+  /** Adds the buffered bytes not summed yet to the current chunk's CRC, chunk by chunk. */
+  #sumBuffered(): void {
+    let from = this.#summed - this.written;
+    const to = this.pos;
+    while (from < to) {
+      const n = Math.min(to - from, CHUNK_BYTES - this.#chunkBytes);
+      this.#chunkCrc = crc32(this.buf.subarray(from, from + n), this.#chunkCrc);
+      this.#chunkBytes += n;
+      from += n;
+      if (this.#chunkBytes === CHUNK_BYTES) this.#endChunk();
+    }
+    this.#summed = this.written + to;
+  }
+
+  #endChunk(): void {
+    this.#segCrcs.push(this.#chunkCrc);
+    this.#chunkCrc = 0;
+    this.#chunkBytes = 0;
   }
 
   #writeText(text: string): void {
@@ -124,28 +180,70 @@ export function decodeValue(buf: Buffer, start: number, end: number): unknown {
   return JSON.parse(buf.toString('utf8', start, end));
 }
 
-/** Reads a run's footer. Who calls: map tasks merging spills, reduce tasks opening map outputs. */
+/**
+ * Reads and checks a run's footer: its CRC, its shape, and that its segments cover the file up to
+ * the footer exactly (so a truncated or extended file is caught here). Who calls: map tasks
+ * merging spills, reduce tasks opening map outputs, a restarted master adopting them.
+ */
 export function readFooter(path: string): RunFooter {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw corruptRun(path, 'is missing');
+    throw e;
+  }
   try {
     const size = fstatSync(fd).size;
     const tail = Buffer.alloc(TAIL);
-    if (size < TAIL || readSync(fd, tail, 0, TAIL, size - TAIL) !== TAIL || !tail.subarray(4).equals(MAGIC)) {
-      throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path}: not a complete torpedo run file`);
+    if (size < TAIL || readSync(fd, tail, 0, TAIL, size - TAIL) !== TAIL || !tail.subarray(8).equals(MAGIC)) {
+      throw corruptRun(path, `is not a complete torpedo run file (${size} bytes, no end marker: cut off?)`);
     }
     const len = tail.readUInt32LE(0);
     const json = Buffer.alloc(len);
-    readSync(fd, json, 0, len, size - TAIL - len);
-    return JSON.parse(json.toString('utf8')) as RunFooter;
+    if (len > size - TAIL || readSync(fd, json, 0, len, size - TAIL - len) !== len || crc32(json) !== tail.readUInt32LE(4)) {
+      throw corruptRun(path, 'has a damaged index (footer checksum mismatch)');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json.toString('utf8'));
+    } catch {
+      throw corruptRun(path, 'has an index that is not JSON');
+    }
+    const footer = FooterSchema.safeParse(parsed);
+    if (!footer.success) throw corruptRun(path, 'has a malformed index');
+    checkLayout(path, footer.data, size - TAIL - len);
+    return footer.data;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Segments must follow each other from offset 0 to the footer, with one CRC per chunk. */
+function checkLayout(path: string, footer: RunFooter, footerStart: number): void {
+  let at = 0;
+  footer.segments.forEach((seg, r) => {
+    if (seg.offset !== at || seg.crcs.length !== Math.ceil(seg.length / CHUNK_BYTES)) {
+      throw corruptRun(path, `has an index that does not match its segment ${r}`);
+    }
+    at += seg.length;
+  });
+  if (at !== footerStart) throw corruptRun(path, `has ${footerStart} bytes of segments where its index lists ${at}`);
+}
+
+/** A damaged or missing run file; `details.file` names it, for the master to find who wrote it. */
+export function corruptRun(path: string, what: string): TorpedoError {
+  return new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path} ${what}`, { file: path });
 }
 
 /**
  * Streams the pairs of one segment with synchronous reads into a bounded buffer. Usage:
  * `while (r.next()) use(r.key, r.value())`. The current pair's bytes are `buf[keyStart, keyEnd)`
  * and `buf[valueStart, valueEnd)` (empty value: null), valid until the next `next()`.
+ *
+ * Bytes come in whole chunks, each checked against its CRC before any of it is parsed. The first
+ * damage found is kept (`failure`) and thrown again by every later call, so a caller that swallows
+ * it (a user's reduce catching what its values iterator threw) cannot go on with wrong pairs.
  */
 export class SegmentReader {
   /** Tie-break rank among merged sources, set by Merger. */
@@ -155,26 +253,28 @@ export class SegmentReader {
   keyEnd = 0;
   valueStart = 0;
   valueEnd = 0;
+  /** The damage found in the file, once found. */
+  failure: TorpedoError | undefined;
   readonly #fd: number;
   readonly #path: string;
+  readonly #segment: Segment;
   #mark = 0; // first byte of the current pair in buf
   #start = 0; // first unread byte in buf
-  #end = 0; // end of valid bytes in buf
-  #filePos: number; // file offset of buf[#end]
-  readonly #fileEnd: number;
+  #end = 0; // end of valid (checked) bytes in buf
+  #chunk = 0; // the next chunk to read
   #pairsLeft: number;
   #key: string | undefined;
 
   constructor(fd: number, path: string, segment: Segment, bufferBytes: number) {
     this.#fd = fd;
     this.#path = path;
-    this.#filePos = segment.offset;
-    this.#fileEnd = segment.offset + segment.length;
+    this.#segment = segment;
     this.#pairsLeft = segment.pairs;
-    this.buf = Buffer.allocUnsafe(Math.max(64, Math.min(bufferBytes, segment.length)));
+    this.buf = Buffer.allocUnsafe(Math.max(64, Math.min(Math.max(bufferBytes, CHUNK_BYTES), segment.length)));
   }
 
   next(): boolean {
+    if (this.failure !== undefined) throw this.failure;
     if (this.#pairsLeft === 0) return false;
     this.#pairsLeft--;
     this.#key = undefined;
@@ -212,7 +312,7 @@ export class SegmentReader {
       if (b < 0x80) return n;
       scale *= 128;
     }
-    throw this.#corrupt('bad length prefix');
+    throw this.#corrupt('has a bad length prefix');
   }
 
   /**
@@ -223,31 +323,41 @@ export class SegmentReader {
     if (this.#end - this.#start >= n) return;
     const shift = this.#mark;
     const keep = this.#end - shift;
-    const need = this.#start - shift + n;
-    if (need > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(bigger, 0, shift, this.#end);
-      this.buf = bigger;
-    } else if (shift > 0) {
-      this.buf.copy(this.buf, 0, shift, this.#end);
-    }
+    if (shift > 0) this.buf.copy(this.buf, 0, shift, this.#end);
     this.#start -= shift;
     this.#mark = 0;
     this.keyStart -= shift;
     this.keyEnd -= shift;
     this.#end = keep;
-    while (this.#end - this.#start < n) {
-      const want = Math.min(this.buf.length - this.#end, this.#fileEnd - this.#filePos);
-      if (want <= 0) throw this.#corrupt('segment ends inside a pair');
-      const got = readSync(this.#fd, this.buf, this.#end, want, this.#filePos);
-      if (got === 0) throw this.#corrupt('file ends inside a segment');
-      this.#end += got;
-      this.#filePos += got;
+    while (this.#end - this.#start < n) this.#readChunk();
+  }
+
+  /** Appends the next whole chunk to the buffer (growing it if need be), once its CRC matches. */
+  #readChunk(): void {
+    const seg = this.#segment;
+    const from = this.#chunk * CHUNK_BYTES;
+    const len = Math.min(CHUNK_BYTES, seg.length - from);
+    if (len <= 0) throw this.#corrupt('has a pair that runs past the end of its segment');
+    if (this.buf.length - this.#end < len) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#end + len, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.#end);
+      this.buf = bigger;
     }
+    for (let got = 0; got < len; ) {
+      const n = readSync(this.#fd, this.buf, this.#end + got, len - got, seg.offset + from + got);
+      if (n === 0) throw this.#corrupt('ends inside a segment (cut off?)');
+      got += n;
+    }
+    if (crc32(this.buf.subarray(this.#end, this.#end + len)) !== seg.crcs[this.#chunk]) {
+      throw this.#corrupt(`is damaged: checksum mismatch in bytes ${seg.offset + from}–${seg.offset + from + len}`);
+    }
+    this.#end += len;
+    this.#chunk++;
   }
 
   #corrupt(what: string): TorpedoError {
-    return new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${this.#path}: ${what}`);
+    this.failure = corruptRun(this.#path, what);
+    return this.failure;
   }
 }
 
