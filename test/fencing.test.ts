@@ -31,6 +31,7 @@ test('an attempt whose lease expired is refused at commit and at heartbeat; its 
       workers: 2,
       memoryBytes: 1 << 20,
       maxRecordBytes: 1 << 20,
+      mergeFactor: 100,
       params: {},
       hasSetup: false,
       maxAttempts: 3,

@@ -45,6 +45,7 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     workers: 4,
     memoryBytes: 64 * MIB,
     maxRecordBytes: 256 * MIB,
+    mergeFactor: 100,
     maxAttempts: 3,
     skipBadRecords: false,
     backupTasks: true,

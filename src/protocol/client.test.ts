@@ -20,6 +20,7 @@ const INFO: JobInfo = {
   reducers: 2,
   memoryBytes: 1 << 30,
   maxRecordBytes: 1 << 20,
+  mergeFactor: 100,
   heartbeatMs: 100,
   params: {},
   maps: 3,

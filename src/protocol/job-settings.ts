@@ -63,6 +63,15 @@ export const JOB_SETTINGS = {
     flag: '--max-record-size <size>',
     showDefault: true,
   },
+  mergeFactor: {
+    help: 'most map outputs a reduce merges at once; more are merged in passes (Hadoop io.sort.factor)',
+    kind: 'count',
+    default: 100,
+    min: 2,
+    max: 10_000,
+    flag: '--merge-factor <n>',
+    showDefault: true,
+  },
   maxAttempts: { help: 'attempts per task before the job fails', kind: 'count', default: 3, flag: '--max-attempts <n>', showDefault: true },
   backupTasks: { help: 'do not start backup attempts of stragglers at the end of a phase', kind: 'flag', default: true, flag: '--no-backup-tasks' },
   skipBadRecords: { help: 'skip an input record after it made map throw twice, and count it', kind: 'flag', default: false, flag: '--skip-bad-records', showDefault: true },
@@ -97,7 +106,7 @@ export type JobSettings = { readonly [K in SettingName]: ValueOf<(typeof JOB_SET
 };
 
 /** The settings a worker receives when it registers (JobInfo); the rest are the master's. */
-export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'heartbeatMs', 'params'] as const satisfies readonly (keyof JobSettings)[];
+export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'params'] as const satisfies readonly (keyof JobSettings)[];
 
 /** A heartbeat a fifth of the lease, between 100 ms and 1 s: a lease survives four lost beats. */
 export function heartbeatFor(leaseTimeoutMs: number): number {

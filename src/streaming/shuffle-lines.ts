@@ -1,4 +1,4 @@
-import { openPartition } from '../shuffle/partition-input.ts';
+import { openPartition, type PartitionOptions } from '../shuffle/partition-input.ts';
 
 const TAB = 9;
 const NL = 10;
@@ -15,10 +15,10 @@ const BATCH_BYTES = 1 << 16;
 export async function writeSortedLines(
   runFiles: readonly string[],
   partition: number,
-  memoryBytes: number,
+  options: PartitionOptions,
   write: (batch: Buffer) => Promise<void>,
 ): Promise<{ pairs: number; groups: number; bytes: number }> {
-  const input = openPartition(runFiles, partition, memoryBytes);
+  const input = openPartition(runFiles, partition, options);
   try {
     const { merger, bytes } = input;
     let batch = Buffer.allocUnsafe(BATCH_BYTES);
@@ -49,6 +49,7 @@ export async function writeSortedLines(
         pairs++;
       } while (merger.nextInGroup());
     }
+    input.check();
     await flush();
     return { pairs, groups, bytes };
   } finally {

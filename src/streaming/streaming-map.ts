@@ -83,7 +83,7 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
     for (let p = 0; p < run.reducers; p++) {
       const combiner = new StreamingProcess({ role: 'combiner', command: spec.combiner, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
       try {
-        await writeSortedLines([sorted], p, run.memoryBytes, (batch) => combiner.write(batch));
+        await writeSortedLines([sorted], p, { memoryBytes: run.memoryBytes, mergeFactor: 2, scratchDir: run.attemptDir }, (batch) => combiner.write(batch));
         await combiner.finish();
       } catch (e) {
         combiner.kill();

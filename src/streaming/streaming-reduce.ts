@@ -12,6 +12,8 @@ export interface StreamingReduceRun {
   readonly mapOutputs: readonly string[];
   readonly ctx: AttemptContext;
   readonly memoryBytes: number;
+  /** Most map outputs merged at once (more: merge passes in attemptDir). */
+  readonly mergeFactor: number;
   readonly maxRecordBytes: number;
   readonly outputPath: string;
   readonly onProgress: (bytes: number) => void;
@@ -35,7 +37,7 @@ export async function runStreamingReduce(run: StreamingReduceRun): Promise<{ cou
   });
   let fed;
   try {
-    fed = await writeSortedLines(run.mapOutputs, run.partition, run.memoryBytes, (batch) => reducer.write(batch));
+    fed = await writeSortedLines(run.mapOutputs, run.partition, { memoryBytes: run.memoryBytes, mergeFactor: run.mergeFactor, scratchDir: run.attemptDir }, (batch) => reducer.write(batch));
     await reducer.finish();
   } catch (e) {
     reducer.kill();

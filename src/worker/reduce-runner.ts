@@ -16,6 +16,10 @@ export interface ReduceRun {
   readonly mapOutputs: readonly string[];
   readonly ctx: AttemptContext;
   readonly memoryBytes: number;
+  /** Most map outputs merged at once; more are merged in passes in `scratchDir` first. */
+  readonly mergeFactor: number;
+  /** The attempt's scratch directory. */
+  readonly scratchDir: string;
   /** Where to write the part file; committed by the caller. */
   readonly outputPath: string;
   readonly onProgress: (bytes: number) => void;
@@ -27,7 +31,7 @@ export interface ReduceRun {
  */
 export async function runReduce(run: ReduceRun): Promise<{ counters: Record<string, number> }> {
   const { job, ctx, jobName } = run;
-  const input = openPartition(run.mapOutputs, run.partition, run.memoryBytes);
+  const input = openPartition(run.mapOutputs, run.partition, { memoryBytes: run.memoryBytes, mergeFactor: run.mergeFactor, scratchDir: run.scratchDir });
   try {
     const { merger, bytes: inputBytes } = input;
     const out = new OutputWriter(run.outputPath);
@@ -83,6 +87,7 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
         lastYield = performance.now();
       }
     }
+    input.check();
     out.close();
     run.onProgress(inputBytes);
     return {
@@ -93,6 +98,10 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
         'reduce shuffle bytes': inputBytes,
       },
     };
+  } catch (e) {
+    // Damaged input explains whatever else went wrong (a user's reduce may rethrow it as its own).
+    input.check();
+    throw e;
   } finally {
     input.close();
   }
