@@ -1,4 +1,6 @@
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { isTorpedoError } from '../errors.ts';
+import { readFooter } from '../shuffle/run-file.ts';
 import { join } from 'node:path';
 import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-layout.ts';
 import type { JobTask, JobTasks } from './job-tasks.ts';
@@ -19,14 +21,32 @@ export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'ind
  * come from the file the earlier master wrote when it learned of the commit. Called once, by
  * `Master.run`, before the first task is handed out.
  */
-export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters): void {
+export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters, log: (line: string) => void = () => {}): void {
   for (const table of Object.values(tasks.tables)) {
     for (const task of table.tasks) {
       if (!isCommitted(layout, task)) continue;
+      const damage = task.kind === 'map' ? mapOutputDamage(mapOutputPath(layout, task.index)) : undefined;
+      if (damage !== undefined) {
+        // A crash or a bad disk cut it short: the map runs again rather than failing the reduces.
+        log(`${taskName(task)}: its committed output ${damage}; running it again`);
+        rmSync(mapOutputPath(layout, task.index), { force: true });
+        continue;
+      }
       table.reuse(task);
       const saved = loadTaskCounters(layout, taskName(task));
-      into.add(saved.counters, saved.userCounters);
+      into.record(taskName(task), saved.counters, saved.userCounters);
     }
+  }
+}
+
+/** Why a committed map output cannot be read (its index is damaged, or it is cut off), if it cannot. */
+function mapOutputDamage(path: string): string | undefined {
+  try {
+    readFooter(path);
+    return undefined;
+  } catch (e) {
+    if (isTorpedoError(e) && e.code === 'TORPEDO_ERR_CORRUPT_DATA') return e.message.slice(path.length + 1);
+    throw e;
   }
 }
 

@@ -4,18 +4,20 @@ import type { TaskKind } from '../protocol/messages.ts';
  * The job's phases, moved only through one table; an impossible move throws with a diagnostic.
  *
  *   setup ──tasks-done──► map ──tasks-done──► reduce ──tasks-done──► commit ──committed──► succeeded
+ *     │                   ▲                  │
+ *     │                   └──map-output-lost─┘ (a reduce could not read a map's output: re-run it)
  *     └──────────────┴──────────────┴────────────┴──fail (a task, the workers, abort)──► failed
  *
  * A job without a setup task starts in map. A phase whose tasks are all done already (reused by
  * `--resume`) is passed through at once.
  */
 export type Phase = 'setup' | 'map' | 'reduce' | 'commit' | 'succeeded' | 'failed';
-export type PhaseEvent = 'tasks-done' | 'committed' | 'fail';
+export type PhaseEvent = 'tasks-done' | 'committed' | 'fail' | 'map-output-lost';
 
 const TRANSITIONS: Readonly<Record<Phase, Partial<Record<PhaseEvent, Phase>>>> = {
   setup: { 'tasks-done': 'map', fail: 'failed' },
   map: { 'tasks-done': 'reduce', fail: 'failed' },
-  reduce: { 'tasks-done': 'commit', fail: 'failed' },
+  reduce: { 'tasks-done': 'commit', 'map-output-lost': 'map', fail: 'failed' },
   commit: { committed: 'succeeded', fail: 'failed' },
   succeeded: {},
   failed: {},

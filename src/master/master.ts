@@ -27,6 +27,7 @@ import { jobInfo, type MasterOptions } from './master-options.ts';
 import { MasterServer, type ProtocolHandlers } from './master-server.ts';
 import { JobCounters, saveTaskCounters } from './task-counters.ts';
 import { taskName } from './task-name.ts';
+import { mapOutputUnreadable, type RerunParts } from './unreadable-outputs.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export type { MasterOptions } from './master-options.ts';
@@ -60,6 +61,8 @@ export class Master implements ProtocolHandlers {
   readonly #badRecords = new BadRecords();
   readonly #changes = new ChangeSignal();
   readonly #completion: JobCompletion;
+  /** What re-running a map whose output a reduce could not read works on. */
+  readonly #rerunParts: RerunParts;
   readonly #startedAt: number;
   #url = '';
 
@@ -87,6 +90,7 @@ export class Master implements ProtocolHandlers {
       changed: () => this.#changes.notify(),
       log: this.#log,
     };
+    this.#rerunParts = { ...parts, counters: this.#counters, clock: this.#clock, fail: (error) => this.#completion.fail(error), changed: () => this.#changes.notify(), log: this.#log };
   }
 
   get phase(): Phase {
@@ -127,7 +131,7 @@ export class Master implements ProtocolHandlers {
     const lease = setInterval(() => expireAttempts(this.#control, leaseTimeoutMs, taskTimeoutMs), expiryCheckMs(leaseTimeoutMs, taskTimeoutMs));
     try {
       if (!this.#phases.ended) {
-        adoptCommitted(this.#o.layout, this.#tasks, this.#counters);
+        adoptCommitted(this.#o.layout, this.#tasks, this.#counters, this.#log);
         this.#completion.advance();
         await this.#workers.start(this.#url, this.#token);
       }
@@ -217,7 +221,7 @@ export class Master implements ProtocolHandlers {
       if (!this.#workers.selfManaged) this.#workers.stop(loser.workerId);
     }
     saveTaskCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
-    this.#counters.add(req.counters, req.userCounters);
+    this.#counters.record(taskName(task), req.counters, req.userCounters);
     this.#completion.advance();
     return { ok: true };
   }
@@ -233,6 +237,11 @@ export class Master implements ProtocolHandlers {
     const found = this.#tasks.find(req.attemptId);
     if (found === undefined || found.attempt.state !== 'running') return { ok: true };
     const { task, attempt } = found;
+    const { mapOutput } = req.error;
+    if (task.kind === 'reduce' && mapOutput !== undefined) {
+      mapOutputUnreadable(this.#rerunParts, task, attempt, { ...req.error, mapOutput });
+      return { ok: true };
+    }
     // In skip mode, failures charged to bad records come on top of the task's own attempts.
     const extra = this.#o.skipBadRecords === true && task.kind === 'map' ? this.#badRecords.charge(task.index, req.error) : 0;
     this.#tasks.tables[task.kind].fail(task, attempt, this.#clock.now(), req.error.message, this.#o.maxAttempts + extra, cause);

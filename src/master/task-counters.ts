@@ -5,17 +5,33 @@ import type { JobLayout } from './job-layout.ts';
 export type Counters = Record<string, number>;
 
 /**
- * The counters of committed tasks, the engine's and the user's, summed for the whole job; and
- * the peak RSS each worker reported with its attempts.
+ * The counters of committed tasks, the engine's and the user's, summed for the whole job, with
+ * the master's own (`map outputs re-run`); and the peak RSS each worker reported with its attempts.
  */
 export class JobCounters {
   readonly counters: Counters = {};
   readonly userCounters: Counters = {};
   readonly workerRss = new Map<string, number>();
+  readonly #byTask = new Map<string, { counters: Readonly<Counters>; userCounters: Readonly<Counters> }>();
 
-  add(counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
+  /**
+   * The counters of `task`'s committed output. A task committed again (re-run after its output
+   * was found unreadable) replaces what it counted before: the job counts each task once.
+   */
+  record(task: string, counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
+    const before = this.#byTask.get(task);
+    if (before !== undefined) {
+      addInto(this.counters, before.counters, -1);
+      addInto(this.userCounters, before.userCounters, -1);
+    }
+    this.#byTask.set(task, { counters, userCounters });
     addInto(this.counters, counters);
     addInto(this.userCounters, userCounters);
+  }
+
+  /** Adds to one of the master's own counters. */
+  bump(name: string, n = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + n;
   }
 
   /** Keeps the largest RSS a worker has reported. */
@@ -44,6 +60,6 @@ export function loadTaskCounters(layout: JobLayout, task: string): { counters: C
   }
 }
 
-function addInto(into: Counters, from: Readonly<Counters>): void {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+function addInto(into: Counters, from: Readonly<Counters>, sign = 1): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + sign * v;
 }

@@ -14,16 +14,17 @@ import { describeLoss, type LossCause } from './loss-cause.ts';
  *                                  │ ├──fail (attempts left)────► pending
  *                                  │ ├──fail (no attempts left)─► failed
  *                                  │ └──lose (worker died or lease expired)──► pending
+ *            done ──redo (a reduce could not read its committed output)──► pending
  *   attempt: running ──► succeeded | failed | lost | killed
  */
 // The states are part of the status file's contract (protocol/master-status.ts), defined there.
 export type { AttemptState, TaskState } from '../protocol/master-status.ts';
-export type TaskEvent = 'reuse' | 'assign' | 'backup' | 'succeed' | 'fail' | 'lose';
+export type TaskEvent = 'reuse' | 'assign' | 'backup' | 'succeed' | 'fail' | 'lose' | 'redo';
 
 const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, readonly TaskState[]>>>> = {
   pending: { reuse: ['done'], assign: ['running'] },
   running: { backup: ['running'], succeed: ['done'], fail: ['running', 'pending', 'failed'], lose: ['running', 'pending'] },
-  done: {},
+  done: { redo: ['pending'] },
   failed: {},
 };
 
@@ -53,6 +54,10 @@ export interface TaskRecord<P = unknown> {
   failures: number;
   /** Done from an earlier run's committed output (`--resume`), not by an attempt of this one. */
   reused: boolean;
+  /** Times it was run again because its committed output was found unreadable. */
+  reruns: number;
+  /** When its output was committed (master clock), if by an attempt of this master. */
+  committedAt?: number;
 }
 
 export class TaskTable<P = unknown> {
@@ -60,7 +65,7 @@ export class TaskTable<P = unknown> {
   readonly #byAttempt = new Map<string, { task: TaskRecord<P>; attempt: Attempt }>();
 
   constructor(kind: TaskKind, payloads: readonly P[]) {
-    this.tasks = payloads.map((payload, index) => ({ kind, index, payload, state: 'pending', attempts: [], failures: 0, reused: false }));
+    this.tasks = payloads.map((payload, index) => ({ kind, index, payload, state: 'pending', attempts: [], failures: 0, reused: false, reruns: 0 }));
   }
 
   get done(): number {
@@ -109,9 +114,18 @@ export class TaskTable<P = unknown> {
   succeed(task: TaskRecord<P>, attempt: Attempt, now: number): Attempt[] {
     this.#end(attempt, 'succeeded', now);
     this.#transition(task, 'succeed', 'done');
+    task.committedAt = now;
     const losers = task.attempts.filter((a) => a.state === 'running');
     for (const a of losers) this.#end(a, 'killed', now);
     return losers;
+  }
+
+  /** done → pending: its committed output turned out unreadable; it must run again. */
+  redo(task: TaskRecord<P>): void {
+    this.#transition(task, 'redo', 'pending');
+    task.reruns++;
+    task.reused = false;
+    delete task.committedAt;
   }
 
   /** Running attempts of a task, for backups. */
@@ -126,6 +140,16 @@ export class TaskTable<P = unknown> {
     task.failures++;
     const others = this.running(task).length > 0;
     this.#transition(task, 'fail', task.failures >= maxFailures ? 'failed' : others ? 'running' : 'pending');
+  }
+
+  /**
+   * The attempt failed for a reason that is not the task's (its input must be made again): it
+   * ends as failed, and the task runs again without counting towards its attempts.
+   */
+  requeue(task: TaskRecord<P>, attempt: Attempt, now: number, error: string): void {
+    this.#end(attempt, 'failed', now);
+    attempt.error = error;
+    this.#transition(task, 'fail', this.running(task).length > 0 ? 'running' : 'pending');
   }
 
   lose(task: TaskRecord<P>, attempt: Attempt, now: number, cause: LossCause): void {

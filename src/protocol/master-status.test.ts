@@ -28,7 +28,7 @@ function runningJob(): { tasks: JobTasks; counters: JobCounters } {
   map.assign(m1, 'w1', 1410).bytes = 20;
   map.assign(m2, 'w2', 1420);
   const counters = new JobCounters();
-  counters.add({ 'map input records': 12 }, { words: 40 });
+  counters.record('map-00000', { 'map input records': 12 }, { words: 40 });
   return { tasks, counters };
 }
 

@@ -113,6 +113,11 @@ export const ErrorReportSchema = z.object({
   stack: z.string().optional(),
   file: z.string().optional(),
   offset: z.number().optional(),
+  /**
+   * Reduce attempts: the map task whose committed output could not be read (damaged, cut off or
+   * missing). The master re-runs that map instead of counting the failure against the reduce.
+   */
+  mapOutput: z.number().int().nonnegative().optional(),
 });
 export type ErrorReport = z.infer<typeof ErrorReportSchema>;
 

@@ -5,7 +5,7 @@ import { TorpedoError } from '../errors.ts';
 import { MasterClient } from '../protocol/client.ts';
 import type { ErrorReport, JobInfo, Task } from '../protocol/messages.ts';
 import { taskName } from '../protocol/task-names.ts';
-import { jobLayout, mapOutputPath, reducePartPath } from '../master/job-layout.ts';
+import { jobLayout, mapOutputPath, reducePartPath, type JobLayout } from '../master/job-layout.ts';
 import { loadJob } from './load-job.ts';
 import { runMap } from './map-runner.ts';
 import { runReduce } from './reduce-runner.ts';
@@ -146,6 +146,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
           mapOutputs,
           ctx,
           memoryBytes: info.memoryBytes,
+          mergeFactor: info.mergeFactor,
           maxRecordBytes: info.maxRecordBytes,
           outputPath,
           onProgress,
@@ -157,6 +158,8 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         mapOutputs,
         ctx,
         memoryBytes: info.memoryBytes,
+        mergeFactor: info.mergeFactor,
+        scratchDir: attemptDir,
         outputPath,
         onProgress,
       }));
@@ -180,7 +183,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       opts.log(`${task.attemptId} dropped: ${e.message}`);
       return;
     }
-    const error = toReport(e);
+    const error = { ...toReport(e), ...unreadableMapOutput(e, layout, task, info.maps) };
     opts.log(`${task.attemptId} failed: ${error.message}`);
     await client.failed({ workerId: opts.workerId, attemptId: task.attemptId, error, maxRssBytes: maxRss() });
   } finally {
@@ -226,6 +229,13 @@ function commit(from: string, to: string): boolean {
   } finally {
     unlinkSync(from);
   }
+}
+
+/** For a reduce that found a map output damaged or missing: which map task's it is. */
+function unreadableMapOutput(e: unknown, layout: JobLayout, task: Task, maps: number): { mapOutput?: number } {
+  if (task.kind !== 'reduce' || !(e instanceof TorpedoError) || e.code !== 'TORPEDO_ERR_CORRUPT_DATA') return {};
+  for (let m = 0; m < maps; m++) if (e.details.file === mapOutputPath(layout, m)) return { mapOutput: m };
+  return {};
 }
 
 function maxRss(): number {
