@@ -56,8 +56,9 @@ export class TorpedoError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message);
+  /** `options.cause`: the system's error this one explains (e.g. a write's ENOSPC), kept for logs. */
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'TorpedoError';
     this.code = code;
     this.details = details;
@@ -74,15 +75,34 @@ export function isTorpedoError(e: unknown): e is TorpedoError {
 
 /** Whether `e` is the system's "no space left" (ENOSPC) or "over quota" (EDQUOT), directly or as the cause of another. */
 export function isNoSpace(e: unknown): e is NodeJS.ErrnoException {
-  for (let err = e, depth = 0; err instanceof Error && depth < 5; err = err.cause, depth++) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-  }
-  return false;
+  return noSpaceCause(e) !== undefined;
 }
 
-/** TORPEDO_ERR_NO_SPACE for a write that found the storage full, naming the path (where the system said it). */
-export function noSpaceError(e: NodeJS.ErrnoException, what = 'writing'): TorpedoError {
-  const path = e.path !== undefined ? ` ${e.path}` : '';
-  return new TorpedoError('TORPEDO_ERR_NO_SPACE', `no space left on the storage ${what}${path} (${e.code ?? 'ENOSPC'}); free some and try again`);
+/** The ENOSPC or EDQUOT error in `e` or its causes, if any. */
+function noSpaceCause(e: unknown): NodeJS.ErrnoException | undefined {
+  for (let err = e, depth = 0; err instanceof Error && depth < 5; err = err.cause, depth++) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return err;
+  }
+  return undefined;
+}
+
+/**
+ * TORPEDO_ERR_NO_SPACE for a write that found the storage full, naming `path`: the caller's, or
+ * else the one the system said. A write(2)'s ENOSPC carries no path, so the engine's writers
+ * (shuffle/buffered-file-writer.ts, master/atomic-write.ts) pass the file they were writing.
+ * The system's error stays as the cause.
+ */
+export function noSpaceError(e: NodeJS.ErrnoException, what = 'writing', path: string | undefined = e.path): TorpedoError {
+  const named = path !== undefined ? ` ${path}` : '';
+  return new TorpedoError('TORPEDO_ERR_NO_SPACE', `no space left on the storage ${what}${named} (${noSpaceCause(e)?.code ?? 'ENOSPC'}); free some and try again`, {}, { cause: e });
+}
+
+/**
+ * `e` as the user should see it: a full storage's error that is not yet a TorpedoError becomes
+ * TORPEDO_ERR_NO_SPACE (naming the path the system said); any other is left as it is. Who calls:
+ * the engine's catch-alls (a worker's failed attempt, the master's bookkeeping and job commit).
+ */
+export function explainNoSpace(e: unknown): unknown {
+  return isNoSpace(e) && !isTorpedoError(e) ? noSpaceError(e) : e;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXAMPLE_NAMES } from '../../examples/names.ts';
-import { isTorpedoError } from '../errors.ts';
+import { explainNoSpace, isTorpedoError } from '../errors.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { SETTING_NAMES, type JobSettings } from '../protocol/job-settings.ts';
 import { parseParam } from './parse.ts';
@@ -104,8 +104,10 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
       return 0;
     }
     summary = await runLocalJob(options);
-  } catch (e) {
+  } catch (thrown) {
     display?.stop();
+    // A full storage while the job directory is written: a message, not a crash (exit 70).
+    const e = explainNoSpace(thrown);
     if (!isTorpedoError(e)) throw e;
     if (flags.json) process.stdout.write(`${JSON.stringify({ status: 'failed', error: { code: e.code, message: e.message } })}\n`);
     process.stderr.write(`torpedo: error ${e.code}: ${e.message}\n`);

@@ -10,6 +10,7 @@ import { DEFAULT_SPLIT_SIZE, pickSettings, resolveSettings, type JobSettings } f
 import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
 import { checkReadable, defaultConfinement, grantReadable, workerLaunch, type WorkerConfinement } from '../launcher/worker-sandbox.ts';
+import { writeFileAtomically } from '../master/atomic-write.ts';
 import { layoutForOutput, type JobLayout } from '../master/job-layout.ts';
 import { parseMasterSpec, readSpecJson, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
 import type { JobSummary } from '../master/job-summary.ts';
@@ -165,7 +166,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE));
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
   for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
-  writeFileSync(layout.bundle, compiled.code);
+  writeFileAtomically(layout.bundle, compiled.code);
   const filesDir = join(layout.workDir, 'files');
   if (o.streaming !== undefined) {
     mkdirSync(filesDir, { recursive: true });

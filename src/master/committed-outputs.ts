@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { isTorpedoError } from '../errors.ts';
 import { readFooter } from '../shuffle/run-file.ts';
 import { join } from 'node:path';
+import { writeFileAtomically } from './atomic-write.ts';
 import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-layout.ts';
 import type { JobTask, JobTasks } from './job-tasks.ts';
 import { loadTaskCounters, type JobCounters } from './task-counters.ts';
@@ -50,9 +51,22 @@ function mapOutputDamage(path: string): string | undefined {
   }
 }
 
-/** Publishes the setup task's result, for every worker of the job to load. */
+/**
+ * Publishes the setup task's result, for every worker of the job to load; whole or not at all,
+ * since a resumed master takes the file's presence for a committed setup. Called by `Master.done`.
+ */
 export function saveSetupResult(layout: JobLayout, result: unknown): void {
-  writeFileSync(layout.setup, JSON.stringify(result ?? null));
   // Readable by the job's workers (they load it; they may run as a uid of their own), whatever this process's umask.
-  chmodSync(layout.setup, 0o644);
+  writeFileAtomically(layout.setup, JSON.stringify(result ?? null), 0o644);
+}
+
+/**
+ * Takes back a task's committed output: `Master.done` calls it when it could not note the task
+ * as done (its counters, on a full storage), so that a resumed master runs the task again rather
+ * than adopt it without them. Nothing reads the output yet: a map's is read only once every map
+ * is done, a reduce's at the job commit, and the job is failing.
+ */
+export function unpublish(layout: JobLayout, task: Pick<JobTask, 'kind' | 'index'>): void {
+  const path = task.kind === 'setup' ? layout.setup : task.kind === 'map' ? mapOutputPath(layout, task.index) : reducePartPath(layout, task.index);
+  rmSync(path, { force: true });
 }

@@ -1,3 +1,4 @@
+import { explainNoSpace, isTorpedoError } from '../errors.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import type { ChangeSignal } from './change-signal.ts';
 import { commitJob } from './commit-job.ts';
@@ -75,7 +76,9 @@ export class JobCompletion {
       commitJob(layout, reducers);
       phases.fire('committed');
     } catch (e) {
-      this.fail({ code: 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(e as Error).message}` });
+      // A full storage is TORPEDO_ERR_NO_SPACE naming the path; a resume finishes the commit.
+      const error = explainNoSpace(e);
+      this.fail({ code: isTorpedoError(error) ? error.code : 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(error as Error).message}` });
     }
     changes.notify();
     this.#end();

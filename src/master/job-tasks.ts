@@ -1,3 +1,4 @@
+import { explainNoSpace, isTorpedoError } from '../errors.ts';
 import type { Split } from '../input/splits.ts';
 import type { ErrorReport, Task, TaskKind } from '../protocol/messages.ts';
 import { taskName } from './task-name.ts';
@@ -107,4 +108,15 @@ export function commitRefusal(found: { task: JobTask; attempt: Attempt } | undef
 export function taskFailure(task: JobTask, last: ErrorReport): ErrorReport {
   const tries = task.failures;
   return { ...last, message: `${taskName(task)} failed ${tries} time${tries === 1 ? '' : 's'}; last error: ${last.message}` };
+}
+
+/**
+ * The job's error when the master could not note `task` as done: its own write (the task's
+ * counters, the setup's result) failed. TORPEDO_ERR_NO_SPACE naming the file on a full storage.
+ */
+export function bookkeepingFailure(task: JobTask, e: unknown): ErrorReport {
+  const error = explainNoSpace(e);
+  const code = isTorpedoError(error) ? error.code : 'TORPEDO_ERR_TASK_FAILED';
+  const message = error instanceof Error ? error.message : String(error);
+  return { code, message: `${taskName(task)} was done, but the master could not note it: ${message}` };
 }

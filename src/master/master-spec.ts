@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
+import { writeFileAtomically } from './atomic-write.ts';
 import { JobSettingsSchema } from '../protocol/job-settings-schema.ts';
 import { SplitSchema } from '../protocol/messages.ts';
 import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
@@ -62,8 +63,7 @@ export function parseMasterSpec(raw: unknown, path: string): MasterSpec {
   return parsed.data;
 }
 
-/** Writes the spec atomically (temp file, then rename). */
+/** Writes the spec atomically (temp file, then rename; see atomic-write.ts). */
 export function writeMasterSpec(path: string, spec: MasterSpec): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(spec, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomically(path, `${JSON.stringify(spec, null, 2)}\n`);
 }

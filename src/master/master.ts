@@ -15,12 +15,12 @@ import { BadRecords } from './bad-records.ts';
 import { chooseBackup } from './backup-choice.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { adoptCommitted, saveSetupResult } from './committed-outputs.ts';
+import { adoptCommitted, saveSetupResult, unpublish } from './committed-outputs.ts';
 import { JobCompletion } from './job-completion.ts';
 import { JobPhases, type Phase } from './job-phases.ts';
 import { progressOf, snapshotOf, type JobSnapshot, type Progress } from './job-snapshot.ts';
 import { summarize, type JobSummary } from './job-summary.ts';
-import { commitRefusal, JobTasks, taskFailure, taskMessage, type JobTask } from './job-tasks.ts';
+import { bookkeepingFailure, commitRefusal, JobTasks, taskFailure, taskMessage, type JobTask } from './job-tasks.ts';
 import { expiryCheckMs } from './lease-expiry.ts';
 import type { LossCause } from './loss-cause.ts';
 import { jobInfo, type MasterOptions } from './master-options.ts';
@@ -213,14 +213,18 @@ export class Master implements ProtocolHandlers {
       return { ok: true };
     }
     const { task, attempt } = found;
-    if (task.kind === 'setup') saveSetupResult(this.#o.layout, req.setup);
+    const unnoted = this.#noteDone(task, req);
+    if (unnoted !== undefined) {
+      this.#log(unnoted.message);
+      this.#completion.fail(unnoted);
+      return { ok: true };
+    }
     this.#log(`${taskName(task)} committed by ${attempt.id} on ${req.workerId}${req.committed ? '' : ' (its output was there already)'}`);
     // The first attempt to commit wins; the others (backups or originals) are stopped: local
     // workers are killed at once, pool workers learn it from their next heartbeat.
     for (const loser of this.#tasks.tables[task.kind].succeed(task, attempt, this.#clock.now())) {
       if (!this.#workers.selfManaged) this.#workers.stop(loser.workerId);
     }
-    saveTaskCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
     this.#counters.record(taskName(task), req.counters, req.userCounters);
     this.#completion.advance();
     return { ok: true };
@@ -248,6 +252,28 @@ export class Master implements ProtocolHandlers {
     if (task.state === 'failed') this.#completion.fail(taskFailure(task, req.error));
     else this.#changes.notify();
     return { ok: true };
+  }
+
+  /**
+   * Writes what a restarted master needs of a task just done (the setup's result, the task's
+   * counters), before the task counts as done. Returns the job's error when it cannot (a full
+   * storage); the task's output is then taken back, so that `--resume` runs the task again. Never
+   * throws: `done` would answer 500, the worker would report again, find its attempt no longer
+   * running, and the job would wait for ever (issue 20).
+   */
+  #noteDone(task: JobTask, req: z.infer<typeof DoneRequestSchema>): ErrorReport | undefined {
+    try {
+      if (task.kind === 'setup') saveSetupResult(this.#o.layout, req.setup);
+      saveTaskCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
+      return undefined;
+    } catch (e) {
+      try {
+        unpublish(this.#o.layout, task);
+      } catch (removal) {
+        this.#log(`could not take back the output of ${taskName(task)}: ${(removal as Error).message}`);
+      }
+      return bookkeepingFailure(task, e);
+    }
   }
 
   #backupFor(tasks: readonly JobTask[], workerId: string): JobTask | undefined {

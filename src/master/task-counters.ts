@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomically } from './atomic-write.ts';
 import type { JobLayout } from './job-layout.ts';
 
 export type Counters = Record<string, number>;
@@ -43,12 +44,11 @@ export class JobCounters {
 /**
  * Notes a committed task's counters in `counters/<task>.json`, so that a master restarted later
  * (`--resume`, Kubernetes) still counts a task it adopts. Written atomically; at most once a task.
+ * Throws (TORPEDO_ERR_NO_SPACE on a full storage) when it cannot: `Master.done` then fails the job.
  */
 export function saveTaskCounters(layout: JobLayout, task: string, counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
   mkdirSync(layout.counters, { recursive: true });
-  const path = join(layout.counters, `${task}.json`);
-  writeFileSync(`${path}.tmp`, JSON.stringify({ counters, userCounters }));
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomically(join(layout.counters, `${task}.json`), JSON.stringify({ counters, userCounters }));
 }
 
 /** The counters an earlier master noted for `task`; none if it died before noting them. */

@@ -1,19 +1,34 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { isNoSpace, noSpaceError } from '../errors.ts';
 
 /**
  * A file written through one reusable buffer: subclasses put bytes in `buf` at `pos` after
  * `ensure(n)`. The fields are plain (not #private) so that the subclasses' hot loops stay fast.
+ *
+ * Every file a worker writes goes through here (map outputs and spills: run-file.ts; part files:
+ * output-writer.ts). A failed write closes the file at once, so that removing it (the worker does,
+ * when the attempt fails) gives its space back, and a full storage is TORPEDO_ERR_NO_SPACE naming
+ * the file: write(2)'s ENOSPC names none. Later calls throw the same error again.
  */
 export class BufferedFileWriter {
   protected buf: Buffer;
   protected pos = 0;
   /** Bytes already flushed to the file. */
   protected written = 0;
-  readonly #fd: number;
+  readonly #path: string;
+  /** The open file; undefined once closed, by `finish` or by a failure. */
+  #fd: number | undefined;
+  /** Why the file was closed before `finish`, rethrown by any later write. */
+  #failure: unknown;
 
   /** Creates `path`, which must not exist. */
   constructor(path: string, bufferBytes = 1 << 20) {
-    this.#fd = openSync(path, 'wx');
+    this.#path = path;
+    try {
+      this.#fd = openSync(path, 'wx');
+    } catch (e) {
+      throw this.#explained(e);
+    }
     this.buf = Buffer.allocUnsafe(bufferBytes);
   }
 
@@ -25,8 +40,13 @@ export class BufferedFileWriter {
   }
 
   protected flush(): void {
+    const fd = this.#open();
     let off = 0;
-    while (off < this.pos) off += writeSync(this.#fd, this.buf, off, this.pos - off);
+    try {
+      while (off < this.pos) off += writeSync(fd, this.buf, off, this.pos - off);
+    } catch (e) {
+      throw this.#fail(e);
+    }
     this.written += this.pos;
     this.pos = 0;
   }
@@ -34,7 +54,44 @@ export class BufferedFileWriter {
   /** Flushes, then writes `tail` (if any) and closes the file. */
   protected finish(...tail: Buffer[]): void {
     this.flush();
-    for (const t of tail) writeSync(this.#fd, t);
-    closeSync(this.#fd);
+    const fd = this.#open();
+    try {
+      for (const t of tail) writeSync(fd, t);
+    } catch (e) {
+      throw this.#fail(e);
+    }
+    this.#fd = undefined;
+    try {
+      closeSync(fd);
+    } catch (e) {
+      // Some network file systems report a full disk only at close.
+      throw (this.#failure = this.#explained(e));
+    }
+  }
+
+  /** The open file, or the failure that closed it. */
+  #open(): number {
+    if (this.#fd === undefined) throw this.#failure ?? new Error(`${this.#path} is closed`);
+    return this.#fd;
+  }
+
+  /** A write failed: closes the file and keeps the error for later calls. */
+  #fail(e: unknown): unknown {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    this.#failure = this.#explained(e);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // the write's error is the one to report
+      }
+    }
+    return this.#failure;
+  }
+
+  /** A full storage's error, naming this file; any other as it is. */
+  #explained(e: unknown): unknown {
+    return isNoSpace(e) ? noSpaceError(e, 'writing', this.#path) : e;
   }
 }

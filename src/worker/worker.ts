@@ -1,7 +1,7 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../api/job.ts';
-import { TorpedoError } from '../errors.ts';
+import { explainNoSpace, TorpedoError } from '../errors.ts';
 import { MasterClient } from '../protocol/client.ts';
 import type { ErrorReport, JobInfo, Task } from '../protocol/messages.ts';
 import { taskName } from '../protocol/task-names.ts';
@@ -78,7 +78,6 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   const layout = jobLayout(info.workDir);
   const attemptDir = join(layout.attempts, task.attemptId);
   rmSync(attemptDir, { recursive: true, force: true });
-  mkdirSync(attemptDir, { recursive: true });
   let bytes = 0;
   let outputPath: string | undefined;
   let aborted: string | undefined;
@@ -107,6 +106,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     if (aborted !== undefined) throw new AttemptAborted(aborted);
   };
   try {
+    mkdirSync(attemptDir, { recursive: true });
     if (task.kind !== 'setup' && !state.setupLoaded) {
       state.setup = existsSync(layout.setup) ? (JSON.parse(readFileSync(layout.setup, 'utf8')) as unknown) : undefined;
       state.setupLoaded = true;
@@ -242,12 +242,19 @@ function maxRss(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-function toReport(e: unknown): ErrorReport {
+/**
+ * A failed attempt's error as the master is told it. A full storage (the attempt's directory, a
+ * spill, its output) is TORPEDO_ERR_NO_SPACE naming the path, without a stack: it is no bug, and
+ * the CLI prints the message alone.
+ */
+function toReport(thrown: unknown): ErrorReport {
+  const e = explainNoSpace(thrown);
   if (e instanceof TorpedoError) {
+    const stack = e.details.userStack ?? (e.code === 'TORPEDO_ERR_NO_SPACE' ? undefined : e.stack);
     return {
       code: e.code,
       message: e.message,
-      stack: e.details.userStack ?? e.stack,
+      ...(stack !== undefined ? { stack } : {}),
       ...(e.details.file !== undefined ? { file: e.details.file } : {}),
       ...(e.details.offset !== undefined ? { offset: e.details.offset } : {}),
     };
