@@ -16,7 +16,7 @@ export class ProgressDisplay {
   }
 
   watch(master: Master): void {
-    const started = Date.now();
+    const started = performance.now();
     const tty = this.#out.isTTY === true;
     if (tty) {
       this.#bar = new cliProgress.SingleBar(
@@ -33,7 +33,7 @@ export class ProgressDisplay {
     }
     const tick = (): void => {
       const p = master.progress();
-      const secs = (Date.now() - started) / 1000;
+      const secs = (performance.now() - started) / 1000;
       const mbps = secs > 0 ? (p.mapBytes / 1e6 / secs).toFixed(1) : '0.0';
       if (this.#bar) {
         // The map phase fills by bytes read (smooth); the others by tasks done.

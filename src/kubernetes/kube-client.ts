@@ -59,7 +59,7 @@ export function describeError(e: unknown): string {
  * is final and thrown at once, for the caller to interpret.
  */
 export async function kubeCall<T>(what: string, fn: () => Promise<T>, giveUpMs = 30_000): Promise<T> {
-  const deadline = Date.now() + giveUpMs;
+  const deadline = performance.now() + giveUpMs;
   let delay = 100;
   for (;;) {
     try {
@@ -67,7 +67,7 @@ export async function kubeCall<T>(what: string, fn: () => Promise<T>, giveUpMs =
     } catch (e) {
       const status = statusOf(e);
       const transient = status === undefined || status === 429 || status >= 500;
-      if (!transient || Date.now() + delay > deadline) {
+      if (!transient || performance.now() + delay > deadline) {
         const error = new Error(`Kubernetes API: ${what} failed: ${describeError(e)}`, { cause: e });
         Object.assign(error, { code: status });
         throw error;

@@ -82,7 +82,7 @@ export class KubernetesLauncher implements Launcher {
     const owner = await this.#owner();
     const body = workersJob({ settings: this.#o.settings, namespace, spec: { ...this.#o.spec, workers }, masterUrl, ...(owner !== undefined ? { owner } : {}) });
     // A restarted master has a new address: an earlier master's workers Job must go first.
-    const deadline = Date.now() + STALE_JOB_WAIT_MS;
+    const deadline = performance.now() + STALE_JOB_WAIT_MS;
     for (;;) {
       await this.#deleteWorkersJob(undefined);
       try {
@@ -91,7 +91,7 @@ export class KubernetesLauncher implements Launcher {
         break;
       } catch (e) {
         // The old Job is still being deleted (its finalizers), or another master raced us.
-        if (!isConflict(e) || Date.now() > deadline) throw e;
+        if (!isConflict(e) || performance.now() > deadline) throw e;
         await sleep(500);
       }
     }

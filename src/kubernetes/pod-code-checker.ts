@@ -120,7 +120,7 @@ export class PodCodeChecker implements CodeChecker {
   async #waitForEnd(plan: CodeCheckPlan, name: string): Promise<void> {
     const { batch, namespace } = this.#clients;
     const seconds = codeCheckDeadlineSeconds(plan.timeoutMs);
-    const started = Date.now();
+    const started = performance.now();
     let pod: V1Pod | undefined;
     for (let look = 0; ; look++) {
       let job: V1Job;
@@ -135,8 +135,8 @@ export class PodCodeChecker implements CodeChecker {
       if (failed !== undefined || look % PODS_EVERY === 0) pod = (await this.#pod(plan.jobId)) ?? pod;
       if (failed !== undefined) throw await this.#failure(plan, name, failed.reason ?? 'Failed', failed.message ?? '', pod);
       const problem = pod !== undefined ? startProblem(pod) : undefined;
-      if (problem !== undefined && Date.now() - started > STUCK_MS) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `the compile pod could not start: ${problem}`);
-      if (Date.now() - started > seconds * 1000 + LATE_MS) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `the compile Job ${name} did not end within ${seconds} s`);
+      if (problem !== undefined && performance.now() - started > STUCK_MS) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `the compile pod could not start: ${problem}`);
+      if (performance.now() - started > seconds * 1000 + LATE_MS) throw new TorpedoError('TORPEDO_ERR_CLUSTER', `the compile Job ${name} did not end within ${seconds} s`);
       await sleep(POLL_MS);
     }
   }

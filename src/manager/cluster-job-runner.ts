@@ -27,8 +27,10 @@ interface Followed {
   status: MasterStatus | undefined;
   /** The last snapshot seen (the final status may have none). */
   snapshot: JobSnapshot | undefined;
+  /** When its Job's state was last read (performance.now(): a wall-clock step must not stop or hurry the checks). */
   lastJobCheck: number;
   lastSaved: string;
+  /** Since when its master Job has been missing (performance.now()), for the grace before starting it again. */
   missingSince: number | undefined;
   busy: boolean;
 }
@@ -57,8 +59,8 @@ export class ClusterJobRunner implements JobRunner {
   /** Jobs this replica is preparing and creating. */
   readonly #starting = new Map<string, Promise<void>>();
   #ticker: NodeJS.Timeout | undefined;
-  #lastRows = 0;
-  #lastSave = 0;
+  #lastRows = -Infinity;
+  #lastSave = -Infinity;
 
   constructor(o: { settings: KubeSettings; limits: JobLimits; db: Db; host: JobRunnerHost }) {
     this.#settings = o.settings;
@@ -182,7 +184,7 @@ export class ClusterJobRunner implements JobRunner {
 
   /** Every 250 ms: follows the running jobs, sends their progress, records their end. */
   #tick(): void {
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.#lastRows >= ROWS_EVERY_MS) {
       this.#lastRows = now;
       void this.#refreshFollowed().catch((e: unknown) => this.#log(`reading running jobs failed: ${String(e)}`));
@@ -208,7 +210,7 @@ export class ClusterJobRunner implements JobRunner {
     const running = new Set(rows.map((r) => r.id));
     for (const id of running) {
       if (!this.#followed.has(id)) {
-        this.#followed.set(id, { status: undefined, snapshot: undefined, lastJobCheck: 0, lastSaved: '', missingSince: undefined, busy: false });
+        this.#followed.set(id, { status: undefined, snapshot: undefined, lastJobCheck: -Infinity, lastSaved: '', missingSince: undefined, busy: false });
       }
     }
     for (const id of [...this.#followed.keys()]) {
@@ -240,8 +242,8 @@ export class ClusterJobRunner implements JobRunner {
     if (o.master?.state === 'missing' && !this.#starting.has(id)) {
       // Never created (the replica that claimed it stopped first), or deleted by hand: start it
       // again, resuming from its committed tasks.
-      f.missingSince ??= Date.now();
-      if (Date.now() - f.missingSince >= MISSING_GRACE_MS) {
+      f.missingSince ??= performance.now();
+      if (performance.now() - f.missingSince >= MISSING_GRACE_MS) {
         f.missingSince = undefined;
         const row = (await this.#db.select().from(jobs).where(eq(jobs.id, id)))[0];
         if (row?.status === 'running') {

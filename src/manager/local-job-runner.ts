@@ -45,7 +45,7 @@ export class LocalJobRunner implements JobRunner {
   /** uids for the sandboxes of running jobs and of submissions being checked. */
   readonly #slots: SlotAllocator;
   #ticker: NodeJS.Timeout | undefined;
-  #lastPersist = 0;
+  #lastPersist = -Infinity;
   #stopping = false;
 
   constructor(o: { config: ManagerConfig; db: Db; datasets: DatasetStore; host: JobRunnerHost }) {
@@ -184,8 +184,8 @@ export class LocalJobRunner implements JobRunner {
 
   /** Sends progress to listeners when it changed; saves it to the database every few seconds. */
   #tick(): void {
-    const persist = Date.now() - this.#lastPersist >= PERSIST_EVERY_MS;
-    if (persist) this.#lastPersist = Date.now();
+    const persist = performance.now() - this.#lastPersist >= PERSIST_EVERY_MS;
+    if (persist) this.#lastPersist = performance.now();
     for (const [id, run] of this.#running) {
       if (run.master === undefined) continue;
       this.#host.progress(id, run.master.progress(), persist).catch((e: unknown) => this.#host.log(`saving progress of ${id} failed: ${String(e)}`));

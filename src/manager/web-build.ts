@@ -64,7 +64,7 @@ function packageVersion(name: string): string {
 }
 
 async function build(key: string, dir: string, log: (line: string) => void): Promise<string> {
-  const started = Date.now();
+  const started = performance.now();
   mkdirSync(WEB_CACHE_DIR, { recursive: true });
   const tmp = join(WEB_CACHE_DIR, `.build-${key}-${process.pid}-${Date.now()}`);
   try {
@@ -83,7 +83,7 @@ async function build(key: string, dir: string, log: (line: string) => void): Pro
       // Another process finished the same build first: use theirs.
       if (!existsSync(join(dir, COMPLETE))) throw e;
     }
-    log(`built the web UI in ${((Date.now() - started) / 1000).toFixed(1)} s (${relative(ROOT, dir)})`);
+    log(`built the web UI in ${((performance.now() - started) / 1000).toFixed(1)} s (${relative(ROOT, dir)})`);
     prune(key);
     return dir;
   } finally {

@@ -24,8 +24,12 @@ export class MasterClient {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 4 });
   readonly #token: string;
   #giveUpMs: number;
-  /** When the master last answered anything (ms since the epoch). */
-  lastContact = Date.now();
+  /**
+   * When the master last answered anything, on the monotonic clock (`performance.now()`): the
+   * worker's heartbeat loop compares it with its give-up time (worker.ts), which a wall-clock step
+   * must not end early or put off.
+   */
+  lastContact = performance.now();
 
   /** `giveUpMs`: how long the master may stay unreachable before calls fail for good. */
   constructor(url: string, token: string, giveUpMs = 30_000) {
@@ -79,7 +83,7 @@ export class MasterClient {
       async () => {
         // A cut-off master must not hold a call longer than the worker is willing to wait for it.
         const res = await this.#request(route, JSON.stringify(body), Math.min(15_000, Math.max(2_000, this.#giveUpMs / 2)));
-        this.lastContact = Date.now();
+        this.lastContact = performance.now();
         if (res.status >= 500) throw new Error(`master answered ${res.status} to ${route}: ${res.text.slice(0, 200)}`);
         if (res.status < 200 || res.status >= 300) {
           throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `master refused ${route} (${res.status}): ${res.text.slice(0, 300)}`);

@@ -85,7 +85,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   const giveUpMs = client.giveUpMs;
   const beat = setInterval(() => {
     // Cut off from the master for longer than any lease: the task is someone else's by now.
-    if (Date.now() - client.lastContact > giveUpMs) {
+    if (performance.now() - client.lastContact > giveUpMs) {
       opts.log(`no answer from the master for ${giveUpMs} ms during ${task.attemptId}: stopping`);
       clearInterval(beat);
       (opts.onMasterLost ?? (() => process.exit(EXIT_MASTER_LOST)))();

@@ -7,7 +7,7 @@ import { formatBytes } from './format.ts';
  */
 export class ByteProgress {
   readonly #bar: cliProgress.SingleBar | undefined;
-  readonly #started = Date.now();
+  readonly #started = performance.now();
   #bytes = 0;
 
   constructor(out: NodeJS.WriteStream, label: string, total: number | undefined) {
@@ -30,7 +30,7 @@ export class ByteProgress {
   add(bytes: number): void {
     this.#bytes += bytes;
     if (this.#bar === undefined) return;
-    const secs = Math.max(0.001, (Date.now() - this.#started) / 1000);
+    const secs = Math.max(0.001, (performance.now() - this.#started) / 1000);
     this.#bar.update(this.#bytes, { moved: formatBytes(this.#bytes), rate: formatBytes(Math.round(this.#bytes / secs)) });
   }
 

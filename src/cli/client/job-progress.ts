@@ -9,7 +9,7 @@ import type { Phases, ProgressEvent } from './api-types.ts';
 export class JobProgressBar {
   readonly #out: NodeJS.WriteStream;
   readonly #id: string;
-  readonly #started = Date.now();
+  readonly #started = performance.now();
   #bar: cliProgress.SingleBar | undefined;
   #lastLabel: string | undefined;
 
@@ -34,7 +34,7 @@ export class JobProgressBar {
     // Before it runs, and once it has ended, the status says more than the phase.
     const label = p.status === 'running' ? p.phase : p.status;
     const { done, total } = current(p.phase, p.phases);
-    const elapsed = ((Date.now() - this.#started) / 1000).toFixed(1);
+    const elapsed = ((performance.now() - this.#started) / 1000).toFixed(1);
     if (this.#bar !== undefined) {
       // The map phase fills by bytes read (smooth); the others by tasks done.
       const fraction = p.phase === 'map' && p.inputBytes > 0 ? p.mapBytes / p.inputBytes : total > 0 ? done / total : 0;
