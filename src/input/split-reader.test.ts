@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** All records of a file read split by split, each with its byte offset. */
 async function readAll(path: string, size: number, splitSize: number, chunk: number): Promise<[number, string][]> {
   const out: [number, string][] = [];
-  for (const split of planSplits([{ path, size }], splitSize)) {
+  for (const split of planSplits([{ path, size, mtimeMs: statSync(path).mtimeMs }], splitSize)) {
     for await (const c of readSplit(split, chunk)) {
       let pos = 0;
       while (pos < c.length) {
@@ -73,7 +73,7 @@ describe('splits and record boundaries', () => {
   it('an empty file has no splits and no records', async () => {
     const path = join(dir, 'empty');
     writeFileSync(path, '');
-    assert.deepEqual(planSplits([{ path, size: 0 }], 10), []);
+    assert.deepEqual(planSplits([{ path, size: 0, mtimeMs: 0 }], 10), []);
   });
 
   it('a line longer than the maximum record size is a clear error with file:offset', async () => {
