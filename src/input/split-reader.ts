@@ -113,7 +113,7 @@ async function readUpTo(fh: FileHandle, split: Split, size: number, buf: Buffer,
   if (want <= 0) return 0;
   const { bytesRead } = await fh.read(buf, at, want, pos);
   if (bytesRead === 0 && Number.isFinite(size)) {
-    throw inputChanged(split, `has shrunk while being read: it ended at byte ${pos}, but was ${size} bytes when the job was planned`);
+    throw inputChanged(split, `has shrunk while being read: it ends before byte ${pos}, but was ${size} bytes when the job was planned`);
   }
   return bytesRead;
 }
