@@ -31,7 +31,7 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run a MapReduce job on this machine')
     .argument('[job]', `a built-in example (${EXAMPLE_NAMES.join(', ')}) or a job module (.ts/.js/.mjs); not with --mapper`)
-    .requiredOption('-i, --input <paths...>', 'input files or directories (directories are read recursively)')
+    .requiredOption('-i, --input <paths...>', 'input files or directories (directories are read recursively; symbolic links are followed)')
     .requiredOption('-o, --output <dir>', 'output directory (must not exist unless --force)');
   const settingsOf = addSettingOptions(command, SETTING_NAMES, 'engine');
   command

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** All records of a file read split by split, each with its byte offset. */
 async function readAll(path: string, size: number, splitSize: number, chunk: number): Promise<[number, string][]> {
   const out: [number, string][] = [];
-  for (const split of planSplits([{ path, size }], splitSize)) {
+  for (const split of planSplits([{ path, size, mtimeMs: statSync(path).mtimeMs }], splitSize)) {
     for await (const c of readSplit(split, chunk)) {
       let pos = 0;
       while (pos < c.length) {
@@ -73,7 +73,7 @@ describe('splits and record boundaries', () => {
   it('an empty file has no splits and no records', async () => {
     const path = join(dir, 'empty');
     writeFileSync(path, '');
-    assert.deepEqual(planSplits([{ path, size: 0 }], 10), []);
+    assert.deepEqual(planSplits([{ path, size: 0, mtimeMs: 0 }], 10), []);
   });
 
   it('a line longer than the maximum record size is a clear error with file:offset', async () => {
@@ -84,6 +84,43 @@ describe('splits and record boundaries', () => {
         for await (const _ of readSplit({ file: path, start: 0, end: 5004 }, 256, 1024)) void _;
       },
       (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_RECORD_TOO_LARGE' && /huge:3: a line longer than/.test(e.message),
+    );
+  });
+
+  it('a file that changed, shrank or vanished since planning is TORPEDO_ERR_INPUT_CHANGED naming it', async () => {
+    const path = join(dir, 'changing');
+    writeFileSync(path, 'one\ntwo\nthree\n');
+    const [split] = planSplits([{ path, size: 14, mtimeMs: statSync(path).mtimeMs }], 100);
+    const readWhole = async (): Promise<void> => {
+      for await (const _ of readSplit(split!, 4)) void _;
+    };
+    const changed = (why: RegExp) => (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_INPUT_CHANGED' && e.message.includes(JSON.stringify(path)) && why.test(e.message);
+    utimesSync(path, new Date(), new Date(Date.now() + 60_000)); // same size, another mtime
+    await assert.rejects(readWhole, changed(/has changed since the job started: it was 14 bytes/));
+    truncateSync(path, 5);
+    await assert.rejects(readWhole, changed(/has shrunk since the job started: it was 14 bytes, .* and is 5 bytes/));
+    rmSync(path);
+    await assert.rejects(readWhole, changed(/has vanished since the job started/));
+  });
+
+  it('a file cut while being read is TORPEDO_ERR_INPUT_CHANGED; one that grows is read up to its planned size', async () => {
+    const path = join(dir, 'cut');
+    const text = 'a\nb\nc\nd\n';
+    writeFileSync(path, text);
+    const [split] = planSplits([{ path, size: text.length, mtimeMs: statSync(path).mtimeMs }], 100);
+    const got: string[] = [];
+    for await (const c of readSplit(split!, 2)) {
+      if (got.length === 0) appendFileSync(path, 'grown\n');
+      got.push(c.buf.toString('utf8', 0, c.length));
+    }
+    assert.equal(got.join(''), text);
+    writeFileSync(path, text);
+    const [again] = planSplits([{ path, size: text.length, mtimeMs: statSync(path).mtimeMs }], 100);
+    await assert.rejects(
+      async () => {
+        for await (const _ of readSplit(again!, 2)) truncateSync(path, 4);
+      },
+      (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_INPUT_CHANGED' && /"[^"]*cut" has shrunk while being read: it ends before byte 4, but was 8 bytes/.test(e.message),
     );
   });
 });

@@ -22,9 +22,11 @@ export async function* readSplit(
   chunkBytes = 1 << 20,
   maxRecordBytes = 256 << 20,
 ): AsyncGenerator<LineChunk> {
-  const fh = await open(split.file, 'r');
+  const fh = await openUnchanged(split);
+  // No byte past the size the job planned with is read; a file that ends before it shrank.
+  const size = split.fileSize ?? Number.POSITIVE_INFINITY;
   try {
-    const first = await firstLineStart(fh, split.start, chunkBytes);
+    const first = await firstLineStart(fh, split, size, chunkBytes);
     if (first === -1 || first >= split.end) return;
     let buf = Buffer.allocUnsafe(chunkBytes);
     let len = 0; // valid bytes in buf
@@ -44,7 +46,7 @@ export async function* readSplit(
         buf.copy(bigger, 0, 0, len);
         buf = bigger;
       }
-      const { bytesRead } = await fh.read(buf, len, buf.length - len, base + len);
+      const bytesRead = await readUpTo(fh, split, size, buf, len, base + len);
       if (bytesRead === 0) eof = true;
       len += bytesRead;
       // Lines start inside the split while their first byte is before split.end.
@@ -74,13 +76,66 @@ export async function* readSplit(
   }
 }
 
-/** Offset of the first line that starts at or after `start`, or -1 if none does. */
-async function firstLineStart(fh: FileHandle, start: number, chunkBytes: number): Promise<number> {
+/**
+ * Opens a split's file for readSplit and checks it is the file the job planned: same size and
+ * modification time as recorded in the split (when recorded). A file that vanished, cannot be
+ * opened any more or changed is a TORPEDO_ERR_INPUT_CHANGED naming it, so that its map task
+ * fails rather than read other bytes (or none) and succeed.
+ */
+async function openUnchanged(split: Split): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(split.file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'ENOENT' ? 'has vanished since the job started (it was listed when the job was planned)' : `cannot be opened any more (${code}), though it could when the job was planned`;
+    throw inputChanged(split, why);
+  }
+  if (split.fileSize === undefined && split.fileMtimeMs === undefined) return fh;
+  const st = await fh.stat();
+  const sizeDiffers = split.fileSize !== undefined && st.size !== split.fileSize;
+  const timeDiffers = split.fileMtimeMs !== undefined && st.mtimeMs !== split.fileMtimeMs;
+  if (!sizeDiffers && !timeDiffers) return fh;
+  await fh.close();
+  const was = `${split.fileSize ?? '?'} bytes, modified ${stamp(split.fileMtimeMs)}`;
+  const now = `${st.size} bytes, modified ${stamp(st.mtimeMs)}`;
+  const what = st.size < (split.fileSize ?? 0) ? 'has shrunk' : 'has changed';
+  throw inputChanged(split, `${what} since the job started: it was ${was} when the job was planned, and is ${now}`);
+}
+
+/**
+ * One read into `buf[at…]` from file offset `pos`, never past `size` (the planned size). Called by
+ * readSplit and firstLineStart. Returns the bytes read: 0 at `size`; reading nothing before it
+ * means the file was cut while being read, a TORPEDO_ERR_INPUT_CHANGED.
+ */
+async function readUpTo(fh: FileHandle, split: Split, size: number, buf: Buffer, at: number, pos: number): Promise<number> {
+  const want = Math.min(buf.length - at, size - pos);
+  if (want <= 0) return 0;
+  const { bytesRead } = await fh.read(buf, at, want, pos);
+  if (bytesRead === 0 && Number.isFinite(size)) {
+    throw inputChanged(split, `has shrunk while being read: it ends before byte ${pos}, but was ${size} bytes when the job was planned`);
+  }
+  return bytesRead;
+}
+
+function inputChanged(split: Split, why: string): TorpedoError {
+  return new TorpedoError('TORPEDO_ERR_INPUT_CHANGED', `input ${JSON.stringify(split.file)} ${why}; run the job again on inputs that stay as they are while it runs`, {
+    file: split.file,
+  });
+}
+
+function stamp(mtimeMs: number | undefined): string {
+  return mtimeMs === undefined ? 'at an unknown time' : new Date(mtimeMs).toISOString();
+}
+
+/** Offset of the first line that starts at or after `split.start`, or -1 if none does. */
+async function firstLineStart(fh: FileHandle, split: Split, size: number, chunkBytes: number): Promise<number> {
+  const start = split.start;
   if (start === 0) return 0;
   const buf = Buffer.allocUnsafe(Math.min(chunkBytes, 64 << 10));
   let pos = start - 1; // the byte before the split: a newline there means a line starts at `start`
   for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    const bytesRead = await readUpTo(fh, split, size, buf, 0, pos);
     if (bytesRead === 0) return -1;
     const nl = buf.subarray(0, bytesRead).indexOf(NL);
     if (nl !== -1) return pos + nl + 1;

@@ -5,6 +5,13 @@ export interface Split {
   readonly file: string;
   readonly start: number;
   readonly end: number;
+  /**
+   * The file's size and modification time when the job was planned. The reader refuses a file
+   * that differs (it changed or shrank since: TORPEDO_ERR_INPUT_CHANGED) and reads no byte past
+   * `fileSize`. Absent in job.json written before they existed: then nothing is checked.
+   */
+  readonly fileSize?: number;
+  readonly fileMtimeMs?: number;
 }
 
 /**
@@ -16,7 +23,7 @@ export function planSplits(files: readonly InputFile[], splitSize: number): Spli
   const splits: Split[] = [];
   for (const f of files) {
     for (let start = 0; start < f.size; start += splitSize) {
-      splits.push({ file: f.path, start, end: Math.min(f.size, start + splitSize) });
+      splits.push({ file: f.path, start, end: Math.min(f.size, start + splitSize), fileSize: f.size, fileMtimeMs: f.mtimeMs });
     }
   }
   return splits;

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError } from '../errors.ts';
-import { listInputFiles } from '../input/input-files.ts';
+import { listInputs } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import { DEFAULT_SPLIT_SIZE, pickSettings, resolveSettings, type JobSettings } from '../protocol/job-settings.ts';
 import type { Launcher } from '../launcher/launcher.ts';
@@ -115,7 +115,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     );
   }
   const settings = resolveSettings(o, { cores: availableParallelism() });
-  const files = listInputFiles(o.inputs);
+  const { files, linkedOutside } = listInputs(o.inputs);
   const output = resolve(o.output);
   const layout = layoutForOutput(output);
   // What `--resume` must repeat: the same job, inputs, R, splits and params.
@@ -179,6 +179,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     ...settings,
     ...identity,
     jobName: compiled.name,
+    ...(linkedOutside.length > 0 ? { linkedInputs: linkedOutside } : {}),
     output,
     splits,
     hasSetup,

@@ -39,7 +39,7 @@ export function workerLaunch(spec: MasterSpec, layout: JobLayout, o: { confineme
   const confinement = o.confinement ?? (spec.sandbox ? defaultConfinement() : { identity: 'caller' });
   const debugArgs = (process.env['TORPEDO_WORKER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
   const nodeArgs = [
-    ...(spec.sandbox ? sandboxArgs({ inputs: spec.inputs, output: spec.output, workDir: layout.workDir, streaming: spec.streaming !== undefined }) : []),
+    ...(spec.sandbox ? sandboxArgs({ inputs: inputPaths(spec), output: spec.output, workDir: layout.workDir, streaming: spec.streaming !== undefined }) : []),
     ...(spec.workerMemoryBytes > 0 ? [`--max-old-space-size=${Math.max(16, Math.floor(spec.workerMemoryBytes / MIB))}`] : []),
     ...(o.nodeArgs ?? []),
     ...debugArgs,
@@ -111,6 +111,15 @@ export function checkReadable(inputs: readonly string[], identity: SandboxIdenti
 }
 
 /**
+ * What a worker must be able to read of its job's input: the inputs, and where links inside them
+ * lead outside them. Called by workerLaunch (Node's permission model) and workerPolicy (the
+ * sandbox's read-only paths).
+ */
+function inputPaths(spec: Pick<MasterSpec, 'inputs' | 'linkedInputs'>): string[] {
+  return [...spec.inputs, ...(spec.linkedInputs ?? [])];
+}
+
+/**
  * What a worker sees: torpedo (read-only), the job's inputs (read-only), its job directory
  * (read-only: the bundle, the setup result), and, writable, only the directories where attempts
  * work and commit (attempts/, map/, reduce/). Nothing of the master's files (job.json, counters,
@@ -120,7 +129,7 @@ export function checkReadable(inputs: readonly string[], identity: SandboxIdenti
 export function workerPolicy(spec: MasterSpec, layout: JobLayout, c: WorkerConfinement, env: Record<string, string>, socketPath: string): SandboxPolicy {
   return {
     identity: c.identity,
-    readOnly: [ROOT, ...spec.inputs, layout.workDir],
+    readOnly: [ROOT, ...inputPaths(spec), layout.workDir],
     readWrite: [layout.attempts, layout.map, layout.reduce],
     hidden: c.hidden ?? [],
     binds: socketPath === '' ? [] : [{ source: socketPath, target: SANDBOX_MASTER_SOCKET }],

@@ -74,11 +74,17 @@ export function taskInputBytes(task: JobTask): number {
   return task.payload.kind === 'map' ? task.payload.split.end - task.payload.split.start : 0;
 }
 
-/** One range per input file, covering it whole: what the setup task samples from. */
+/**
+ * One range per input file, covering it whole: what the setup task samples from. Each keeps its
+ * file's size and mtime as planned, so the sampler too refuses a file that changed since.
+ */
 function wholeFiles(splits: readonly Split[]): Split[] {
-  const ends = new Map<string, number>();
-  for (const s of splits) ends.set(s.file, Math.max(ends.get(s.file) ?? 0, s.end));
-  return [...ends].map(([file, end]) => ({ file, start: 0, end }));
+  const files = new Map<string, Split>();
+  for (const s of splits) {
+    const known = files.get(s.file);
+    if (known === undefined || s.end > known.end) files.set(s.file, { ...s, start: 0 });
+  }
+  return [...files.values()];
 }
 
 /** The task message a worker is given for `attempt` of `task`; `skip`: records to leave out. */

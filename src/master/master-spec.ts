@@ -20,6 +20,11 @@ export const MasterSpecSchema = z.object({
   /** How errors name the job. */
   jobName: z.string(),
   inputs: z.array(z.string()),
+  /**
+   * Real paths outside the inputs that symbolic links inside them lead to (listInputs): local
+   * workers' sandboxes show them too. Absent in job.json written before it existed.
+   */
+  linkedInputs: z.array(z.string()).optional(),
   /** A streaming job's commands as the user gave them (`--mapper` …, `--file` paths). */
   commands: z.object({ mapper: z.string(), reducer: z.string(), combiner: z.string().optional(), files: z.array(z.string()) }).optional(),
   /** The output directory; the job directory is `output/_temporary`. */

@@ -20,6 +20,9 @@ export const SplitSchema = z.object({
   file: z.string(),
   start: z.number().int().nonnegative(),
   end: z.number().int().nonnegative(),
+  /** The file's size and mtime when the job was planned: the reader refuses a file that changed since. */
+  fileSize: z.number().int().nonnegative().optional(),
+  fileMtimeMs: z.number().nonnegative().optional(),
 });
 
 export const JobInfoSchema = z.object({

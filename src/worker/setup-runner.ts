@@ -53,7 +53,7 @@ export async function sampleInput(files: readonly Split[], n: number): Promise<s
       return false;
     }) as Split;
     let taken = 0;
-    for await (const chunk of readSplit({ file: file.file, start: file.start + pos, end: file.end }, 1 << 16)) {
+    for await (const chunk of readSplit({ ...file, start: file.start + pos }, 1 << 16)) {
       const lines = chunk.buf.toString('utf8', 0, chunk.length).split('\n');
       if (lines[lines.length - 1] === '') lines.pop();
       for (const line of lines) {
