@@ -30,6 +30,8 @@ export class JobCompletion {
   #end!: () => void;
   #error: ErrorReport | undefined;
   #committing = false;
+  /** Aborted when the job fails, so that a commit under way writes no `_SUCCESS`. */
+  readonly #failed = new AbortController();
 
   constructor(o: CompletionParts) {
     this.#o = o;
@@ -57,6 +59,7 @@ export class JobCompletion {
     if (this.#o.phases.ended) return;
     this.#error = error;
     this.#o.phases.fire('fail');
+    this.#failed.abort();
     this.#o.changes.notify();
     this.#end();
   }
@@ -72,9 +75,10 @@ export class JobCompletion {
     if (!workers.selfManaged) await workers.stopAll(stopGraceMs);
     if (phases.current !== 'commit') return; // aborted meanwhile
     try {
-      commitJob(layout, reducers);
+      await commitJob(layout, reducers, this.#failed.signal);
       phases.fire('committed');
     } catch (e) {
+      // A failure during the commit (an abort) has already ended the job: this one is ignored.
       this.fail({ code: 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(e as Error).message}` });
     }
     changes.notify();
