@@ -6,6 +6,7 @@ import { registerMasterCommand } from './master-command.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerClientCommands } from './client/index.ts';
 import { registerK8sCommand } from './k8s-command.ts';
+import { registerVerifyCommand } from './verify-command.ts';
 
 /** The `torpedo` command: parses arguments and hands over to one subcommand. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -18,6 +19,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
   registerRunCommand(program);
+  registerVerifyCommand(program);
   registerMasterCommand(program);
   registerWorkerCommand(program);
   registerInternalCommands(program);

@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import type { Launcher, WorkerExit } from '../launcher/launcher.ts';
+import { readManifest } from '../protocol/output-manifest.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { JobCompletion } from './job-completion.ts';
 import { layoutForOutput, reducePartPath } from './job-layout.ts';
@@ -57,6 +59,7 @@ test('advance moves map → reduce as tasks finish, then commits: parts moved, _
   assert.equal(phases.current, 'succeeded');
   assert.equal(completion.error, undefined);
   assert.deepEqual(readdirSync(output).sort(), ['_SUCCESS', 'part-r-00000']);
+  assert.deepEqual(await readManifest(output), { format: 'torpedo-manifest-1', algorithm: 'crc32', parts: [{ name: 'part-r-00000', bytes: 4, crc32: crc32('a\t1\n').toString(16).padStart(8, '0') }] });
   assert.equal(launcher.stopAllCalls, 1, 'local workers are stopped once, before the commit');
 });
 

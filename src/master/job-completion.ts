@@ -31,6 +31,8 @@ export class JobCompletion {
   #end!: () => void;
   #error: ErrorReport | undefined;
   #committing = false;
+  /** Aborted when the job fails, so that a commit under way writes no `_SUCCESS`. */
+  readonly #failed = new AbortController();
 
   constructor(o: CompletionParts) {
     this.#o = o;
@@ -58,6 +60,7 @@ export class JobCompletion {
     if (this.#o.phases.ended) return;
     this.#error = error;
     this.#o.phases.fire('fail');
+    this.#failed.abort();
     this.#o.changes.notify();
     this.#end();
   }
@@ -73,10 +76,11 @@ export class JobCompletion {
     if (!workers.selfManaged) await workers.stopAll(stopGraceMs);
     if (phases.current !== 'commit') return; // aborted meanwhile
     try {
-      commitJob(layout, reducers);
+      await commitJob(layout, reducers, this.#failed.signal);
       phases.fire('committed');
     } catch (e) {
-      // A full storage is TORPEDO_ERR_NO_SPACE naming the path; a resume finishes the commit.
+      // A full storage is TORPEDO_ERR_NO_SPACE naming the path; a resume finishes the commit. A
+      // failure during the commit (an abort) has already ended the job: this one is ignored.
       const error = explainNoSpace(e);
       this.fail({ code: isTorpedoError(error) ? error.code : 'TORPEDO_ERR_TASK_FAILED', message: `job commit failed: ${(error as Error).message}` });
     }
