@@ -19,7 +19,7 @@ export const ERRORS = {
   TORPEDO_ERR_WORKER_LOST: { status: 500, summary: 'A worker process died or stopped heartbeating while running a task.' },
   TORPEDO_ERR_OUT_OF_MEMORY: { status: 500, summary: "A worker ran out of memory (its heap limit, --worker-memory, or WebAssembly's 4 GB for ctx.countTokens' table) while running a task." },
   TORPEDO_ERR_TASK_TIMEOUT: { status: 500, summary: 'A task attempt ran longer than --task-timeout; it was stopped and retried.' },
-  TORPEDO_ERR_CORRUPT_DATA: { status: 500, summary: "An intermediate file, or an output's `_SUCCESS` manifest (`torpedo verify`), is truncated or malformed." },
+  TORPEDO_ERR_CORRUPT_DATA: { status: 500, summary: "An intermediate file is damaged (a checksum does not match), truncated, missing or malformed, or so is an output's `_SUCCESS` manifest (`torpedo verify`). A job fails with it only when a map output stays unreadable after its map was run again." },
   TORPEDO_ERR_NO_MANIFEST: { status: 400, summary: '`torpedo verify`: the directory has no `_SUCCESS` (it is not the output of a job that succeeded), or an empty one (written by a version before checksum manifests).' },
   TORPEDO_ERR_PROTOCOL: { status: 400, summary: 'A worker sent a malformed or unauthorised task-protocol message.' },
   TORPEDO_ERR_MASTER_UNREACHABLE: { status: 503, summary: 'A worker could not reach its master for longer than it waits (twice the lease timeout) and stopped.' },
