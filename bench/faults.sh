@@ -38,8 +38,8 @@ node bin/torpedo run wordcount "${flags[@]}" --output "$OUT/crash" --resume > "$
 crashed=$(secs "$s" "$e")
 same2=$(cmp -s <(cat "$OUT"/ref/part-r-*) <(cat "$OUT"/crash/part-r-*) && echo identical || echo DIFFERENT)
 
-# The last split starts at the largest multiple of the split size (64 MB) below the input size.
-last=$(python3 -c "print(($BYTES - 1) // 64000000 * 64000000)")
+# The last split starts at the largest multiple of the split size (64 MiB) below the input size.
+last=$(python3 -c "print(($BYTES - 1) // 67108864 * 67108864)")
 straggle() {
   local s e
   s=$(now); node bin/torpedo run bench/jobs/straggler-wordcount.ts "${flags[@]}" --output "$OUT/straggle$1" --param last="$last" --param stall=10000 "${@:2}" > "$OUT/straggle$1.json"; e=$(now)

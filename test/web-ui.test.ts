@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuild } from '../src/manager/web-build.ts';
+import { formatBytes } from '../src/protocol/units.ts';
 import { BIN, removeDir, ROOT, tempDir } from './helpers.ts';
 import { browserMissing, LAPTOP, launchBrowser, PHONE, screenshot } from './support/browser.ts';
 
@@ -160,10 +161,9 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     await page.getByLabel('File').setInputFiles({ name: 'words.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
     assert.equal(await page.getByLabel('Dataset name').inputValue(), 'words.txt');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await page.getByText(/Uploaded words\.txt \(\d+(\.\d)? KB\)/).waitFor();
+    await page.getByText(/Uploaded words\.txt \(\d+(\.\d)? KiB\)/).waitFor();
     const row = page.locator('tr', { has: page.getByRole('cell', { name: 'words.txt', exact: true }) });
-    const kb = text.length / 1024;
-    assert.match(await row.innerText(), new RegExp(`\\b${kb >= 100 ? kb.toFixed(0) : kb.toFixed(1)} KB\\b`));
+    assert.match(await row.innerText(), new RegExp(`\\b${formatBytes(text.length).replace('.', '\\.')}\\b`));
     await page.getByRole('button', { name: 'Preview words.txt' }).click();
     const preview = page.locator('figure.preview pre');
     await preview.waitFor();
@@ -430,7 +430,7 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const bar = page.getByRole('progressbar', { name: 'Upload progress' });
     await until(async () => Number(await bar.getAttribute('aria-valuenow')) >= 10, 20_000);
-    assert.match((await bar.getAttribute('aria-valuetext')) ?? '', /^[\d.]+ (KB|MB) of 5\.7 MB · [\d.]+ (KB|MB)\/s · [\d.]+ s left$/);
+    assert.match((await bar.getAttribute('aria-valuetext')) ?? '', /^[\d.]+ (KiB|MiB) of 5\.7 MiB · [\d.]+ (KiB|MiB)\/s · [\d.]+ s left$/);
     await shoot(page, 'datasets-uploading');
     await page.getByRole('button', { name: 'Cancel upload' }).click();
     await page.getByText('upload cancelled').waitFor();

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXAMPLE_NAMES } from '../../examples/names.ts';
 import { explainNoSpace, isTorpedoError } from '../errors.ts';
+import { layoutForOutput } from '../master/job-layout.ts';
 import type { JobSummary } from '../master/job-summary.ts';
+import type { Master } from '../master/master.ts';
 import { SETTING_NAMES, type JobSettings } from '../protocol/job-settings.ts';
 import { parseParam } from './parse.ts';
 import { addSettingOptions } from './setting-options.ts';
@@ -80,6 +83,7 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
     import('./summary-format.ts'),
   ]);
   const display = flags.progress && !flags.json ? new ProgressDisplay(process.stderr) : undefined;
+  const interrupt = new Interrupt(flags.output, () => display?.stop());
   let summary: JobSummary;
   try {
     const options: Parameters<typeof runLocalJob>[0] = {
@@ -96,7 +100,10 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
       typecheck: flags.typecheck,
       verbose: flags.verbose,
       sandbox: flags.sandbox,
-      onStart: (master) => display?.watch(master),
+      onStart: (master) => {
+        interrupt.master = master;
+        display?.watch(master);
+      },
     };
     if (flags.prepareOnly) {
       const prepared = await prepareJob({ ...options, workersHere: false });
@@ -105,6 +112,7 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
     }
     summary = await runLocalJob(options);
   } catch (thrown) {
+    interrupt.release();
     display?.stop();
     // A full storage while the job directory is written: a message, not a crash (exit 70).
     const e = explainNoSpace(thrown);
@@ -113,9 +121,14 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
     process.stderr.write(`torpedo: error ${e.code}: ${e.message}\n`);
     return 2;
   }
+  interrupt.release();
   display?.stop();
   if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(formatSummary(summary));
+  if (interrupt.happened && summary.status !== 'succeeded') {
+    process.stderr.write(interrupt.resumeHint());
+    return 130;
+  }
   if (summary.status !== 'succeeded') {
     const err = summary.error;
     process.stderr.write(`torpedo: job failed: ${err?.code ?? ''} ${err?.message ?? ''}\n`);
@@ -124,4 +137,62 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
     return 1;
   }
   return 0;
+}
+
+/**
+ * Ctrl-C during `torpedo run` (SIGINT). Once the master runs, it ends the job now, as the manager
+ * cancels one: the workers stop, and committed task outputs stay in OUTPUT/_temporary; `run`
+ * then prints the summary, says how to continue (the same command with --resume) and exits 130.
+ * Before the master runs there is nothing to wait for: it exits at once, with the same advice if
+ * the job directory was written. A second Ctrl-C exits at once. Created and released by `run`.
+ */
+class Interrupt {
+  /** Set by `run` once the job's master exists (onStart). */
+  master: Master | undefined;
+  happened = false;
+  readonly #output: string;
+  readonly #beforeExit: () => void;
+  readonly #listener = (): void => this.#onSignal();
+
+  constructor(output: string, beforeExit: () => void) {
+    this.#output = output;
+    this.#beforeExit = beforeExit;
+    process.on('SIGINT', this.#listener);
+  }
+
+  release(): void {
+    process.off('SIGINT', this.#listener);
+  }
+
+  /** What to run to continue: this very command with --resume, or a fresh start. */
+  resumeHint(): string {
+    if (!existsSync(layoutForOutput(this.#output).spec)) return 'torpedo: interrupted before the job started; nothing ran\n';
+    return `torpedo: interrupted; the committed tasks are kept. To continue, run:\n  ${resumeCommand(process.argv.slice(2))}\n`;
+  }
+
+  #onSignal(): void {
+    if (this.happened || this.master === undefined) {
+      this.#beforeExit();
+      if (!this.happened) process.stderr.write(this.resumeHint());
+      process.exit(130);
+    }
+    this.happened = true;
+    this.#beforeExit();
+    process.stderr.write('torpedo: interrupted (Ctrl-C): stopping the workers; Ctrl-C again to quit at once\n');
+    this.master.abort({ code: 'TORPEDO_ERR_CANCELLED', message: 'interrupted (Ctrl-C); continue with --resume' });
+  }
+}
+
+/**
+ * The command line that continues an interrupted `torpedo run`: `args` (the arguments after the
+ * program) with `--resume` added, quoted for a POSIX shell. Exported for its unit test.
+ */
+export function resumeCommand(args: readonly string[]): string {
+  const words = args.includes('--resume') ? args : [...args, '--resume'];
+  return ['torpedo', ...words.map(shellWord)].join(' ');
+}
+
+/** `word` as a POSIX shell reads it back: bare when safe, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

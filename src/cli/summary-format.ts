@@ -1,10 +1,11 @@
 import type { JobSummary } from '../master/job-summary.ts';
+import { formatBytes, formatRate } from '../protocol/units.ts';
 
 /** The human summary `torpedo run` prints at the end. */
 export function formatSummary(s: JobSummary): string {
   const lines: string[] = [];
   const secs = (s.wallMs / 1000).toFixed(2);
-  lines.push(`job ${s.jobId} (${s.job}) ${s.status} in ${secs} s — ${formatBytes(s.inputBytes)} in, ${s.mbPerSecond.toFixed(1)} MB/s`);
+  lines.push(`job ${s.jobId} (${s.job}) ${s.status} in ${secs} s — ${formatBytes(s.inputBytes)} in, ${formatRate(s.wallMs > 0 ? (s.inputBytes * 1000) / s.wallMs : 0)}`);
   lines.push(`output: ${s.output}`);
   lines.push('');
   lines.push('phase    tasks  attempts  failed  lost  killed  backup  reused');
@@ -25,18 +26,11 @@ export function formatSummary(s: JobSummary): string {
   if (s.workers.length > 0) {
     const peak = Math.max(...s.workers.map((w) => w.maxRssBytes));
     lines.push('');
-    lines.push(`workers: ${s.workers.length}, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
+    lines.push(`workers: ${s.workers.length}, peak RSS ${formatBytes(peak)}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function pad(n: number, w: number): string {
   return String(n).padStart(w);
-}
-
-function formatBytes(n: number): string {
-  if (n < 1e3) return `${n} B`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(1)} MB`;
-  return `${(n / 1e9).toFixed(2)} GB`;
 }

@@ -9,7 +9,7 @@
 export interface SettingSpec {
   /** What it means: the CLI's help, the REST schema's description. */
   readonly help: string;
-  /** `count`: a positive integer; `bytes`: a size (`64MB`); `ms`: milliseconds; `flag`: on or off. */
+  /** `count`: a positive integer; `bytes`: a size (`64MiB`, `64MB`); `ms`: milliseconds; `flag`: on or off. */
   readonly kind: 'count' | 'bytes' | 'ms' | 'flag';
   /**
    * The engine's value when none is given (`torpedo run`). `null`: unset (`splitSize` and `maps`:
@@ -31,25 +31,26 @@ export interface SettingSpec {
   readonly api?: boolean;
 }
 
-/** Bytes per map task when neither `splitSize` nor `maps` is given. */
-export const DEFAULT_SPLIT_SIZE = 64e6;
+/** Bytes per map task when neither `splitSize` nor `maps` is given: 64 MiB (docs/units.md). */
+export const DEFAULT_SPLIT_SIZE = 64 * 2 ** 20;
 
 export const JOB_SETTINGS = {
   reducers: {
     help: 'number of reduce tasks and part files (R)',
     kind: 'count',
+    // One part file unless asked for more, in `torpedo run`, `torpedo submit` and the UI alike:
+    // Hadoop's default (mapreduce.job.reduces), and a sort's whole answer in one file.
     default: 1,
-    apiDefault: 2,
     min: 1,
     max: 1000,
     flag: '-r, --reducers <n>',
     showDefault: true,
     api: true,
   },
-  splitSize: { help: 'bytes per map task (default 64MB)', kind: 'bytes', default: null, min: 1024, flag: '--split-size <size>', conflicts: 'maps', api: true },
+  splitSize: { help: 'bytes per map task (default: 64MiB)', kind: 'bytes', default: null, min: 1024, flag: '--split-size <size>', conflicts: 'maps', api: true },
   maps: { help: 'number of map tasks (instead of --split-size)', kind: 'count', default: null, min: 1, max: 100_000, flag: '--maps <n>', api: true },
   workers: { help: 'number of worker processes', kind: 'count', default: 'cores', apiDefault: 2, min: 1, max: 1024, flag: '-w, --workers <n>', showDefault: true, api: true },
-  memoryBytes: { help: 'buffer budget per task before spilling to disk', kind: 'bytes', default: 256e6, flag: '--memory <size>', showDefault: true },
+  memoryBytes: { help: 'buffer budget per task before spilling to disk', kind: 'bytes', default: 256 * 2 ** 20, flag: '--memory <size>', showDefault: true },
   workerMemoryBytes: {
     help: 'heap limit of each worker process; a task that exceeds it fails and is retried',
     kind: 'bytes',
@@ -59,7 +60,7 @@ export const JOB_SETTINGS = {
   maxRecordBytes: {
     help: 'longest input line accepted (a longer one fails its task)',
     kind: 'bytes',
-    default: 256 * 1024 * 1024,
+    default: 256 * 2 ** 20,
     flag: '--max-record-size <size>',
     showDefault: true,
   },

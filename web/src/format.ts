@@ -1,21 +1,7 @@
 // How numbers, sizes, times and durations read on every page.
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-/** 1536 → "1.5 KB" (powers of 1024, as `ls -h`). */
-export function bytes(n: number): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[u]}`;
-}
-
-export function rate(bytesPerSecond: number): string {
-  return `${bytes(Math.round(bytesPerSecond))}/s`;
-}
+/** Sizes and speeds as the CLI and the docs write them (KiB, MiB, GiB: src/protocol/units.ts). */
+export { formatBytes as bytes, formatRate as rate } from '../../src/protocol/units.ts';
 
 export function count(n: number): string {
   return n.toLocaleString('en-US');

@@ -46,7 +46,7 @@ export function clientAction<A extends unknown[]>(run: (...args: A) => Promise<n
 export function report(e: unknown): number {
   const say = (line: string): void => void process.stderr.write(`torpedo: ${line}\n`);
   if (e instanceof ApiError) {
-    say(`${e.code}: ${e.message}`);
+    say(`${e.code}: ${inCommandTerms(e.message)}`);
     if (e.status === 401) say(`hint: run \`torpedo login --server ${e.server}\` to get a new token`);
     if (e.status === 429 && e.retryAfter !== undefined) say(`hint: try again in ${e.retryAfter} s`);
     return 1;
@@ -60,6 +60,24 @@ export function report(e: unknown): number {
     return 1;
   }
   throw e;
+}
+
+/**
+ * The manager's messages speak to REST callers ("pass overwrite=true"); a command's user needs its
+ * flag or another command instead. Each rewrite is a phrase the manager says, checked by
+ * test/cli-conventions.test.ts so that a rewording there does not pass unnoticed. Called by
+ * `report` for every error the manager answers.
+ */
+const IN_COMMAND_TERMS: readonly (readonly [string, string])[] = [
+  ['; pass overwrite=true to replace it', '; use --overwrite to replace it'],
+  [' (GET /datasets lists yours)', ' (`torpedo datasets ls` lists yours)'],
+  // 401: `report` adds the hint to run `torpedo login`.
+  ['this request needs a token: Authorization: Bearer <token> (POST /auth/login)', 'this needs you to be logged in'],
+];
+
+/** `message` with the manager's REST advice replaced by the command line's. */
+export function inCommandTerms(message: string): string {
+  return IN_COMMAND_TERMS.reduce((m, [rest, command]) => m.replace(rest, command), message);
 }
 
 /** Prints JSON as the manager sent it (one line), for `--json`. */

@@ -1,3 +1,6 @@
+// How the client commands print tables, sizes and times. Sizes: src/protocol/units.ts, as everywhere.
+export { formatBytes } from '../../protocol/units.ts';
+
 /** A plain-text table: columns padded to their widest cell, two spaces apart, no trailing blanks. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -7,19 +10,6 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .join('  ')
       .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;
-}
-
-/** 1234567 → "1.2 MB" (powers of 1000, like --split-size's MB). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = -1;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
 /** An ISO time as local "YYYY-MM-DD HH:MM:SS", or "-" for none. */

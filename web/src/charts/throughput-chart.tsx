@@ -3,7 +3,7 @@ import { useMemo } from 'preact/hooks';
 import type { Point } from './throughput-data.ts';
 import { useChart, fixYAxisWidth } from './use-chart.ts';
 
-/** Map input MB/s over time: from finished map tasks, and measured live while the page watched. */
+/** Map input MiB/s over time: from finished map tasks, and measured live while the page watched. */
 export function ThroughputChart(props: { fromTasks: readonly Point[]; live: readonly Point[]; xMax: number }) {
   const config = useMemo((): ChartConfiguration<'line', Point[]> => {
     const datasets: ChartConfiguration<'line', Point[]>['data']['datasets'] = [];
@@ -23,9 +23,9 @@ export function ThroughputChart(props: { fromTasks: readonly Point[]; live: read
         parsing: false,
         scales: {
           x: { type: 'linear', min: 0, suggestedMax: props.xMax, title: { display: true, text: 'seconds since the job started' } },
-          y: { type: 'linear', min: 0, title: { display: true, text: 'MB/s read by maps' }, afterFit: fixYAxisWidth },
+          y: { type: 'linear', min: 0, title: { display: true, text: 'MiB/s read by maps' }, afterFit: fixYAxisWidth },
         },
-        plugins: { legend: { position: 'bottom', labels: { boxWidth: 14 } }, tooltip: { callbacks: { label: (i) => `${i.dataset.label ?? ''}: ${(i.raw as Point).y.toFixed(2)} MB/s at ${(i.raw as Point).x.toFixed(1)} s` } } },
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 14 } }, tooltip: { callbacks: { label: (i) => `${i.dataset.label ?? ''}: ${(i.raw as Point).y.toFixed(2)} MiB/s at ${(i.raw as Point).x.toFixed(1)} s` } } },
       },
     };
   }, [props.fromTasks, props.live, props.xMax]);
@@ -33,7 +33,7 @@ export function ThroughputChart(props: { fromTasks: readonly Point[]; live: read
   const peak = Math.max(0, ...props.fromTasks.map((p) => p.y), ...props.live.map((p) => p.y));
   return (
     <div class="chart" style={{ height: '240px' }}>
-      <canvas ref={canvas} role="img" aria-label={`Map input throughput over time; peak ${peak.toFixed(1)} MB/s.`} />
+      <canvas ref={canvas} role="img" aria-label={`Map input throughput over time; peak ${peak.toFixed(1)} MiB/s.`} />
     </div>
   );
 }

@@ -1,10 +1,10 @@
-// The throughput chart's data: how fast the maps read their input, in MB/s over time. Pure.
+// The throughput chart's data: how fast the maps read their input, in MiB/s over time. Pure.
 import type { Job } from '../api-types.ts';
 
 export interface Point {
   /** Seconds since the job started. */
   readonly x: number;
-  /** MB/s (10^6 bytes per second). */
+  /** MiB/s (2^20 bytes per second), the unit sizes are shown in everywhere (docs/units.md). */
   readonly y: number;
 }
 
@@ -14,7 +14,7 @@ export interface Sample {
   readonly mapBytes: number;
 }
 
-const MB = 1e6;
+const MiB = 2 ** 20;
 
 /**
  * From the finished map tasks: each committed attempt's input bytes spread evenly over the time
@@ -47,7 +47,7 @@ export function throughputFromTasks(job: Pick<Job, 'tasks'>, t0: number, buckets
       if (overlap > 0) sums[i]! += perSecond * overlap;
     }
   }
-  const points = sums.map((b, i) => ({ x: round(from + (i + 0.5) * width), y: round(b / width / MB) }));
+  const points = sums.map((b, i) => ({ x: round(from + (i + 0.5) * width), y: round(b / width / MiB) }));
   // Start and end at zero so that the area reads as "reading started / stopped here".
   return [{ x: round(from), y: 0 }, ...points, { x: round(to), y: 0 }];
 }
@@ -65,7 +65,7 @@ export function throughputFromSamples(samples: readonly Sample[], t0: number, wi
     const base = samples[j]!;
     const dt = s.t - base.t;
     if (dt <= 0) continue;
-    points.push({ x: round((s.t - t0) / 1000), y: round((s.mapBytes - base.mapBytes) / MB / (dt / 1000)) });
+    points.push({ x: round((s.t - t0) / 1000), y: round((s.mapBytes - base.mapBytes) / MiB / (dt / 1000)) });
   }
   return points;
 }

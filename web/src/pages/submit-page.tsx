@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, EXAMPLES, JOB_SETTINGS, type Dataset, type SubmitRequest } from '../api.ts';
+import { api, ApiError, DEFAULT_SPLIT_SIZE, EXAMPLES, JOB_SETTINGS, type Dataset, type SubmitRequest } from '../api.ts';
 import { useApp } from '../app-context.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { bytes } from '../format.ts';
@@ -41,10 +41,10 @@ export function SubmitPage() {
   const [reducer, setReducer] = useState('');
   const [combiner, setCombiner] = useState('');
   const [inputs, setInputs] = useState<readonly string[]>([]);
-  const [reducers, setReducers] = useState(String(REDUCERS.apiDefault));
+  const [reducers, setReducers] = useState(String(REDUCERS.default));
   const [workers, setWorkers] = useState(String(WORKERS.apiDefault));
   const [split, setSplit] = useState<Split>('auto');
-  const [splitMb, setSplitMb] = useState('64');
+  const [splitMiB, setSplitMiB] = useState(String(DEFAULT_SPLIT_SIZE / 2 ** 20));
   const [maps, setMaps] = useState('4');
   const [params, setParams] = useState<readonly Param[]>([]);
   const [error, setError] = useState<unknown>();
@@ -102,7 +102,7 @@ export function SubmitPage() {
       inputs,
       reducers: Number(reducers),
       workers: Number(workers),
-      ...(split === 'size' ? { splitSize: Math.round(Number(splitMb) * 1024 * 1024) } : {}),
+      ...(split === 'size' ? { splitSize: Math.round(Number(splitMiB) * 2 ** 20) } : {}),
       ...(split === 'maps' ? { maps: Number(maps) } : {}),
       // Streaming commands do not see parameters.
       ...(source !== 'streaming' ? { params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])) } : {}),
@@ -273,8 +273,8 @@ export function SubmitPage() {
           </div>
           {split === 'size' && (
             <div class="field short">
-              <label for="split-mb">Split size (MB)</label>
-              <input id="split-mb" type="number" min={0.001} step="any" required value={splitMb} onInput={(e) => setSplitMb(e.currentTarget.value)} />
+              <label for="split-mib">Split size (MiB)</label>
+              <input id="split-mib" type="number" min={0.001} step="any" required value={splitMiB} onInput={(e) => setSplitMiB(e.currentTarget.value)} />
             </div>
           )}
           {split === 'maps' && (
