@@ -50,6 +50,8 @@ export interface ErrorDetails {
   readonly offset?: number;
   /** The user's own stack trace, when user code threw. */
   readonly userStack?: string;
+  /** False: no retry can fix it (the worker reports it so, and the master does not retry the task). */
+  readonly retryable?: false;
   /** For TORPEDO_ERR_RATE_LIMITED: when to try again (the Retry-After header). */
   readonly retryAfterSeconds?: number;
 }
