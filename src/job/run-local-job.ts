@@ -171,14 +171,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   // A resumed run keeps its splits: they name the committed map outputs it adopts.
   const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE));
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
-  for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
-  writeFileAtomically(layout.bundle, compiled.code);
   const filesDir = join(layout.workDir, 'files');
-  if (o.streaming !== undefined) {
-    mkdirSync(filesDir, { recursive: true });
-    for (const f of o.streaming.files) copyFileSync(f, join(filesDir, basename(f)));
-  }
-
   const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const spec: MasterSpec = {
     jobId,
@@ -204,8 +197,28 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
         }
       : {}),
   };
-  writeMasterSpec(layout.spec, spec);
+  writeJobDirectory(layout, spec, compiled.code, o.streaming, resuming);
   return { spec, layout };
+}
+
+/**
+ * Writes a prepared job's directory (OUTPUT/_temporary): its subdirectories, the bundle, a
+ * streaming job's files, job.json last. A write that fails (a full storage) leaves no output
+ * directory behind, unless it is an interrupted job's that `--resume` continues.
+ */
+function writeJobDirectory(layout: JobLayout, spec: MasterSpec, code: string, streaming: StreamingCommands | undefined, resuming: boolean): void {
+  try {
+    for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
+    writeFileAtomically(layout.bundle, code);
+    if (streaming !== undefined && spec.streaming !== undefined) {
+      mkdirSync(spec.streaming.filesDir, { recursive: true });
+      for (const f of streaming.files) copyFileSync(f, join(spec.streaming.filesDir, basename(f)));
+    }
+    writeMasterSpec(layout.spec, spec);
+  } catch (e) {
+    if (!resuming) rmSync(layout.output, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** Worker processes on this machine, confined as the spec says (src/launcher/worker-sandbox.ts). */
