@@ -1,4 +1,5 @@
 import { defineJob, identity } from 'torpedo';
+import { EXAMPLE_PARAMS } from './names.ts';
 
 /**
  * Distributed grep: `--param pattern=REGEX` (JavaScript syntax, `--param flags=i` for flags).
@@ -20,8 +21,9 @@ function patternOf(params: Readonly<Record<string, string>>): RegExp {
 }
 
 export default defineJob<string, string>({
+  params: EXAMPLE_PARAMS.grep,
   setup(ctx) {
-    patternOf(ctx.params); // a bad or missing pattern fails the job before any map runs
+    patternOf(ctx.params); // a bad pattern (a SyntaxError) fails the job here, before any map runs, and is not retried
     return null;
   },
   map(line, emit, ctx) {

@@ -1,9 +1,11 @@
 import { compareKeys, defineJob } from 'torpedo';
+import { EXAMPLE_PARAMS } from './names.ts';
 
 /** Inverted index: word → the sorted list (JSON array) of input files that contain it. */
 const WORD = /[\p{L}\p{Nd}_']+/gu;
 
 export default defineJob<string, string[]>({
+  params: EXAMPLE_PARAMS['inverted-index'],
   map(line, emit, ctx) {
     for (const word of line.match(WORD) ?? []) emit(word.toLowerCase(), ctx.file);
   },

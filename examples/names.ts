@@ -9,3 +9,18 @@ export type ExampleName = (typeof EXAMPLE_NAMES)[number];
 export function isExampleName(s: string): s is ExampleName {
   return (EXAMPLE_NAMES as readonly string[]).includes(s);
 }
+
+/**
+ * The parameters each built-in job declares (its `params`, docs/job-api.md): the job modules
+ * export these, and the manager checks POST /jobs against them at submit without loading the
+ * module. Plain data, so the web UI can read it too.
+ */
+export const EXAMPLE_PARAMS = {
+  wordcount: {},
+  grep: {
+    pattern: { required: true, help: 'the regular expression (JavaScript syntax) lines must match' },
+    flags: { help: 'regular expression flags, e.g. i to ignore case' },
+  },
+  'inverted-index': {},
+  sort: {},
+} as const satisfies Record<ExampleName, Record<string, { required?: boolean; help?: string }>>;

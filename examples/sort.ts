@@ -1,4 +1,5 @@
 import { compareKeys, defineJob, identity } from 'torpedo';
+import { EXAMPLE_PARAMS } from './names.ts';
 
 /**
  * Total-order sort of lines (TeraSort): `setup` samples the input and picks R-1 cut points, the
@@ -12,6 +13,7 @@ interface Cuts {
 }
 
 export default defineJob<null, null>({
+  params: EXAMPLE_PARAMS.sort,
   async setup(ctx): Promise<Cuts> {
     const sample = (await ctx.sample(SAMPLES)).sort(compareKeys);
     const cuts: string[] = [];

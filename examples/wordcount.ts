@@ -1,4 +1,5 @@
 import { defineJob, sum, tokenBytes, type EmitBytes } from 'torpedo';
+import { EXAMPLE_PARAMS } from './names.ts';
 
 /**
  * Word count, the original system's job: words are maximal runs of Unicode letters, decimal
@@ -23,6 +24,7 @@ function emitUnicodeWords(buf: Uint8Array, start: number, end: number, emit: Emi
 }
 
 export default defineJob<number, number>({
+  params: EXAMPLE_PARAMS.wordcount,
   map(line, emit) {
     for (const word of line.match(WORD) ?? []) emit(word.toLowerCase(), 1);
   },

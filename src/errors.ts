@@ -3,14 +3,14 @@
  * and what it means. docs/errors.md lists the same codes; test/errors-doc.test.ts keeps them in sync.
  */
 export const ERRORS = {
-  TORPEDO_ERR_BAD_FLAG: { status: 400, summary: 'A command-line flag or API parameter has an invalid value.' },
+  TORPEDO_ERR_BAD_FLAG: { status: 400, summary: 'A command-line flag or API parameter has an invalid value, or a job parameter (`--param`, `params`) is missing, empty or unknown to a job that declares its parameters; the message lists those it takes.' },
   TORPEDO_ERR_JOB_NOT_FOUND: { status: 400, summary: 'The job file or built-in example does not exist.' },
   TORPEDO_ERR_JOB_SYNTAX: { status: 400, summary: 'The job module does not compile (syntax or type error), with file:line.' },
   TORPEDO_ERR_JOB_SHAPE: { status: 400, summary: 'The job module has no default export with `map` and `reduce` functions.' },
   TORPEDO_ERR_INPUT_NOT_FOUND: { status: 400, summary: 'An input path does not exist or cannot be read.' },
   TORPEDO_ERR_OUTPUT_EXISTS: { status: 409, summary: 'The output directory exists; pass --force to replace it.' },
   TORPEDO_ERR_OUTPUT_OVERLAPS_INPUT: { status: 400, summary: 'The output directory is, contains or lies inside an input path.' },
-  TORPEDO_ERR_USER_CODE: { status: 500, summary: "The job's own code threw; the message names the record's file and offset." },
+  TORPEDO_ERR_USER_CODE: { status: 500, summary: "The job's own code threw; the message names the record's file and byte offset (`FILE at byte N`, with the line when it is known)." },
   TORPEDO_ERR_PARTITION_RANGE: { status: 500, summary: '`partition` returned something other than an integer in [0, R).' },
   TORPEDO_ERR_RECORD_TOO_LARGE: { status: 500, summary: 'An input line is longer than the maximum record size.' },
   TORPEDO_ERR_INPUT_CHANGED: { status: 500, summary: 'An input file changed, shrank or vanished after the job planned its splits (its size or modification time differs, or it ended early while being read); the message names the file. Its map task fails (on every attempt) rather than give output from other bytes than the job planned.' },
@@ -50,6 +50,8 @@ export interface ErrorDetails {
   readonly offset?: number;
   /** The user's own stack trace, when user code threw. */
   readonly userStack?: string;
+  /** False: no retry can fix it (the worker reports it so, and the master does not retry the task). */
+  readonly retryable?: false;
   /** For TORPEDO_ERR_RATE_LIMITED: when to try again (the Retry-After header). */
   readonly retryAfterSeconds?: number;
 }

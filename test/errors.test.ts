@@ -74,6 +74,9 @@ describe('refused before any task runs', () => {
       assert.equal(readFileSync(join(out, 'precious.txt'), 'utf8'), 'keep me');
     });
   }
+  it('grep without its pattern parameter (test/fail-fast.test.ts has more)', async () => {
+    await expectRefusal(['run', 'grep', '--input', input, '--output', out, '--force'], 'TORPEDO_ERR_BAD_FLAG', /grep needs the parameter "pattern" .*--param pattern=VALUE/);
+  });
   it('--split-size and --maps together', async () => {
     const r = await runCli(['run', 'wordcount', '--input', input, '--output', out, '--force', '--maps', '2', '--split-size', '1MB']);
     assert.equal(r.code, 2);
@@ -82,14 +85,14 @@ describe('refused before any task runs', () => {
 });
 
 describe('failures while running', () => {
-  it('user code that throws: the job fails naming the job file, the message, the stack and file:offset', async () => {
+  it("user code that throws: the job fails naming the job file, the message, the stack and the record's byte and line", async () => {
     const o = join(dir, 'throws-out');
     const r = await runCli(['run', join(JOBS, 'throws.mjs'), '--input', input, '--output', o, '--json', '--max-attempts', '2']);
     assert.equal(r.code, 1);
     const s = jsonSummary(r);
     assert.equal(s['status'], 'failed');
     assert.equal(s['error']['code'], 'TORPEDO_ERR_USER_CODE');
-    assert.match(s['error']['message'], /throws\.mjs: map threw at .*in\.txt:11: poisoned record: POISON here/);
+    assert.match(s['error']['message'], /throws\.mjs: map threw in .*in\.txt at byte 11 \(line 2\): poisoned record: POISON here/);
     assert.match(s['error']['message'], /failed 2 times/);
     assert.match(s['error']['stack'], /throws\.mjs:\d+/);
     assert.equal(s['error']['file'], input);
@@ -164,21 +167,15 @@ describe('failures while running', () => {
     assert.equal(jsonSummary(r)['status'], 'succeeded');
     assert.deepEqual(readParts(o), ['a\t1\nb\t1\nccc\t3\n']);
   });
-  it('a line longer than --max-record-size fails with file:offset', async () => {
+  it('a line longer than --max-record-size fails naming its file and byte', async () => {
     const inp = join(dir, 'long.txt');
     writeFileSync(inp, `short\n${'x'.repeat(5000)}\nshort\n`);
     const r = await runCli(['run', 'wordcount', '--input', inp, '--output', join(dir, 'long-out'), '--json', '--max-record-size', '4KiB', '--max-attempts', '1']);
     assert.equal(r.code, 1);
     const s = jsonSummary(r);
     assert.equal(s['error']['code'], 'TORPEDO_ERR_RECORD_TOO_LARGE');
-    assert.match(s['error']['message'], /long\.txt:6: a line longer than the maximum record size \(4096 bytes\)/);
+    assert.match(s['error']['message'], /long\.txt at byte 6: a line longer than the maximum record size \(4096 bytes\)/);
     const ok = await runCli(['run', 'wordcount', '--input', inp, '--output', join(dir, 'long-ok'), '--max-record-size', '8KiB']);
     assert.equal(ok.code, 0, ok.stderr);
-  });
-  it('grep without its pattern parameter', async () => {
-    const o = join(dir, 'grep-out');
-    const r = await runCli(['run', 'grep', '--input', input, '--output', o, '--json', '--max-attempts', '1']);
-    assert.equal(r.code, 1);
-    assert.match(jsonSummary(r)['error']['message'], /grep needs --param pattern=REGEX/);
   });
 });

@@ -53,7 +53,7 @@ describe('--skip-bad-records', () => {
     assert.equal(r.code, 1);
     const e = jsonSummary(r)['error'];
     assert.equal(e['offset'], 12);
-    assert.match(e['message'], /map threw at .*in4\.txt:12: poisoned record: POISON/);
+    assert.match(e['message'], /map threw in .*in4\.txt at byte 12 \(line 3\): poisoned record: POISON/);
   });
 
   it('without the flag the same job fails', async () => {

@@ -10,6 +10,8 @@ export type {
   MapContext,
   MapFn,
   NonAsciiFn,
+  ParamDeclarations,
+  ParamSpec,
   PartitionFn,
   ReduceFn,
   SetupContext,

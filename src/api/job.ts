@@ -49,6 +49,25 @@ export interface Job<V = unknown, O = unknown> {
    * sequential oracle and tools that need records use it.
    */
   readonly mapBytes?: MapBytesFn<V>;
+  /**
+   * Optional: the parameters (`--param name=value`, POST /jobs' `params`) the job reads from
+   * `ctx.params`, as plain data. When given, torpedo checks the parameters of every run against
+   * it before any task runs (`torpedo run` exits 2, POST /jobs answers 400): a required one that
+   * is missing or empty, or one not declared here, is refused with the list of those it takes.
+   * Without it, any parameters are passed through unchecked. See docs/job-api.md.
+   */
+  readonly params?: ParamDeclarations;
+}
+
+/** A job's parameters by name: `{ pattern: { required: true, help: 'a regular expression' } }`. */
+export type ParamDeclarations = Readonly<Record<string, ParamSpec>>;
+
+/** One declared parameter. Plain data: the job module runs in a sandbox, torpedo reads this. */
+export interface ParamSpec {
+  /** The job cannot run without it: a run that lacks it, or gives it empty, is refused. */
+  readonly required?: boolean;
+  /** What the value means, in a few words: shown when a run is refused. */
+  readonly help?: string;
 }
 
 export type Emit<V> = (key: string, value: V) => void;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 /**
  * Hidden commands that the CLI and the manager run in child processes, each printing one JSON
  * line `{ok: true, …}` or `{ok: false, code, message}`:
- *  - `probe-job BUNDLE`: imports a compiled job and reports its shape. Run sandboxed, so that a
+ *  - `probe-job BUNDLE`: imports a compiled job and reports its shape (has it `setup`, its declared `params`). Run sandboxed, so that a
  *    job's top-level code never runs in the CLI's or the manager's process.
  *  - `compile-job SOURCE --out BUNDLE`: bundles (and type-checks) a job; a second or so of CPU
  *    that must not block the manager's event loop, where masters and live progress run.
@@ -21,7 +21,7 @@ export function registerInternalCommands(program: Command): void {
       const { loadJob } = await import('../worker/load-job.ts');
       await answer(async () => {
         const job = await loadJob(bundle, opts.name ?? bundle);
-        return { hasSetup: job.setup !== undefined };
+        return { hasSetup: job.setup !== undefined, ...(job.params !== undefined ? { params: job.params } : {}) };
       });
     });
   program

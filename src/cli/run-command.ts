@@ -123,20 +123,26 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
   }
   interrupt.release();
   display?.stop();
+  // The error first, then the summary: on a terminal the reason a job failed is what is read first.
+  if (summary.status !== 'succeeded') printFailure(summary);
   if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(formatSummary(summary));
   if (interrupt.happened && summary.status !== 'succeeded') {
     process.stderr.write(interrupt.resumeHint());
     return 130;
   }
-  if (summary.status !== 'succeeded') {
-    const err = summary.error;
-    process.stderr.write(`torpedo: job failed: ${err?.code ?? ''} ${err?.message ?? ''}\n`);
-    if (err?.stack) process.stderr.write(`${err.stack.replace(/^/gm, '    ')}\n`);
-    process.stderr.write(`torpedo: worker logs are in ${summary.output}/_temporary/logs/\n`);
-    return 1;
-  }
-  return 0;
+  return summary.status === 'succeeded' ? 0 : 1;
+}
+
+/**
+ * A failed job's error on stderr: its code and message, the user code's stack if it threw (the
+ * workers send only the frames of user code), and where the workers' logs are, which have the rest.
+ */
+function printFailure(summary: JobSummary): void {
+  const err = summary.error;
+  process.stderr.write(`torpedo: job failed: ${err?.code ?? ''} ${err?.message ?? ''}\n`);
+  if (err?.stack) process.stderr.write(`${err.stack.replace(/^/gm, '    ')}\n`);
+  process.stderr.write(`torpedo: worker logs are in ${summary.output}/_temporary/logs/\n`);
 }
 
 /**

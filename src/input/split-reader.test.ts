@@ -83,7 +83,7 @@ describe('splits and record boundaries', () => {
       async () => {
         for await (const _ of readSplit({ file: path, start: 0, end: 5004 }, 256, 1024)) void _;
       },
-      (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_RECORD_TOO_LARGE' && /huge:3: a line longer than/.test(e.message),
+      (e: Error & { code?: string }) => e.code === 'TORPEDO_ERR_RECORD_TOO_LARGE' && /huge at byte 3: a line longer than/.test(e.message),
     );
   });
 

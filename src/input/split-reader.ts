@@ -38,7 +38,7 @@ export async function* readSplit(
         if (buf.length >= maxRecordBytes) {
           throw new TorpedoError(
             'TORPEDO_ERR_RECORD_TOO_LARGE',
-            `${split.file}:${base}: a line longer than the maximum record size (${maxRecordBytes} bytes)`,
+            `${split.file} at byte ${base}: a line longer than the maximum record size (${maxRecordBytes} bytes)`,
             { file: split.file, offset: base },
           );
         }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ERRORS, type ErrorCode, TorpedoError } from '../errors.ts';
 import { BIN, ROOT } from '../paths.ts';
+import { ParamDeclarationsSchema, type ParamDeclarations } from '../protocol/job-params.ts';
 import { cleanEnv, confine, TOOL_LIMITS, type SandboxIdentity, type SandboxPolicy } from '../sandbox/index.ts';
 
 const PROBE_TIMEOUT_MS = 15_000;
@@ -25,14 +26,31 @@ export interface ToolSandbox {
  * a second layer. The job's top-level code is untrusted and must not run in the CLI's or the
  * manager's process. A module that hangs while loading is stopped after 15 s.
  */
-export async function probeJob(bundlePath: string, name: string, sandbox: boolean, who: ToolSandbox = { identity: 'caller' }): Promise<{ hasSetup: boolean }> {
+export async function probeJob(bundlePath: string, name: string, sandbox: boolean, who: ToolSandbox = { identity: 'caller' }): Promise<ProbedJob> {
   const flags = sandbox
     ? ['--experimental-permission', '--disable-warning=ExperimentalWarning', `--allow-fs-read=${ROOT}`, `--allow-fs-read=${dirname(bundlePath)}`]
     : [];
   const policy = toolPolicy(who, [ROOT, dirname(bundlePath)], []);
   const argv = [process.execPath, ...flags, BIN, 'probe-job', bundlePath, '--name', name];
   const result = await internalCommand(sandbox ? policy : undefined, argv, PROBE_TIMEOUT_MS, `${name}: the job module`);
-  return { hasSetup: result['hasSetup'] === true };
+  return probedJob(result, `${name}: the job module`);
+}
+
+/** What loading a job's bundle showed: whether it has `setup`, and the parameters it declares (if any). */
+export interface ProbedJob {
+  readonly hasSetup: boolean;
+  readonly params?: ParamDeclarations;
+}
+
+/**
+ * A probe's answer (`probe-job`, a compile pod's `check-job`) read as a ProbedJob. It comes from
+ * a process that ran user code, so its `params` are checked again here. Who calls: probeJob, and
+ * the Kubernetes code checker (src/kubernetes/pod-code-checker.ts).
+ */
+export function probedJob(answer: Record<string, unknown>, what: string): ProbedJob {
+  const params = answer['params'] === undefined ? undefined : ParamDeclarationsSchema.safeParse(answer['params']);
+  if (params?.success === false) throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${what}: its \`params\` are not { name: { required?, help? } }`);
+  return { hasSetup: answer['hasSetup'] === true, ...(params?.data !== undefined ? { params: params.data } : {}) };
 }
 
 /**

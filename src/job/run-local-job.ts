@@ -6,6 +6,7 @@ import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError } from '../errors.ts';
 import { listInputs } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
+import { checkParams, CLI_SPELLING } from '../protocol/job-params.ts';
 import { DEFAULT_SPLIT_SIZE, pickSettings, resolveSettings, type JobSettings } from '../protocol/job-settings.ts';
 import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
@@ -16,7 +17,7 @@ import { parseMasterSpec, readSpecJson, writeMasterSpec, type MasterSpec } from 
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
 import { compileJob } from './compile-job.ts';
-import { ensureBundle, probeJob } from './probe-job.ts';
+import { ensureBundle, probeJob, type ProbedJob } from './probe-job.ts';
 
 /** A streaming job (`--mapper`, `--reducer`, `--combiner`, `--file`): commands instead of a module. */
 export interface StreamingCommands {
@@ -40,9 +41,10 @@ export interface RunJobOptions extends Partial<JobSettings> {
   /**
    * What loading the bundle showed when it was checked (the manager loads it at submit): it is
    * not loaded again here. On Kubernetes that load ran in a pod, and no user code runs in the
-   * manager's.
+   * manager's. Its `params`, if given, are checked against the job's parameters here (the
+   * manager checks them at submit, and passes only `hasSetup`).
    */
-  readonly probed?: { readonly hasSetup: boolean };
+  readonly probed?: ProbedJob;
   readonly inputs: readonly string[];
   readonly output: string;
   readonly force: boolean;
@@ -98,7 +100,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
 
 /**
  * Checks everything that can be checked before touching the output (the job compiles and has
- * map/reduce, inputs are readable, the output is free), then writes the job directory
+ * map/reduce, its parameters are those it declares, inputs are readable, the output is free), then writes the job directory
  * `OUTPUT/_temporary/` — `job.json` (the master's spec), `job.mjs` (the bundle), a streaming
  * job's files — without running anything. A master started on any host that sees the same
  * storage (`torpedo master --job OUTPUT/_temporary`) runs it from there. With `resume`, an
@@ -148,7 +150,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   const confinement = o.confinement ?? (sandbox ? defaultConfinement() : { identity: 'caller' as const });
   // Before the output is touched: inputs the job's uid cannot read fail here, with what to do.
   if (confinement.identity !== 'caller' && o.workersHere !== false) checkReadable(o.inputs, confinement.identity);
-  let hasSetup = o.probed?.hasSetup ?? false;
+  let probed: ProbedJob = o.probed ?? { hasSetup: false };
   if (o.streaming === undefined && o.probed === undefined) {
     const who = { identity: confinement.identity, ...(confinement.hidden !== undefined ? { hidden: confinement.hidden } : {}) };
     const scratch = mkdtempSync(join(tmpdir(), 'torpedo-job-'));
@@ -156,23 +158,20 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
       const probe = join(scratch, 'job.mjs');
       writeFileSync(probe, compiled.code);
       grantReadable(scratch, [probe], who.identity);
-      hasSetup = (await probeJob(probe, compiled.name, sandbox, who)).hasSetup;
+      probed = await probeJob(probe, compiled.name, sandbox, who);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
+  // Parameters that cannot succeed (a required one missing, one the job does not take): refused
+  // here, before the output is touched, rather than by the job's setup on every attempt.
+  checkParams(probed.params, settings.params, compiled.name, CLI_SPELLING);
+  const { hasSetup } = probed;
 
   // A resumed run keeps its splits: they name the committed map outputs it adopts.
   const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE));
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
-  for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
-  writeFileAtomically(layout.bundle, compiled.code);
   const filesDir = join(layout.workDir, 'files');
-  if (o.streaming !== undefined) {
-    mkdirSync(filesDir, { recursive: true });
-    for (const f of o.streaming.files) copyFileSync(f, join(filesDir, basename(f)));
-  }
-
   const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const spec: MasterSpec = {
     jobId,
@@ -198,8 +197,28 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
         }
       : {}),
   };
-  writeMasterSpec(layout.spec, spec);
+  writeJobDirectory(layout, spec, compiled.code, o.streaming, resuming);
   return { spec, layout };
+}
+
+/**
+ * Writes a prepared job's directory (OUTPUT/_temporary): its subdirectories, the bundle, a
+ * streaming job's files, job.json last. A write that fails (a full storage) leaves no output
+ * directory behind, unless it is an interrupted job's that `--resume` continues.
+ */
+function writeJobDirectory(layout: JobLayout, spec: MasterSpec, code: string, streaming: StreamingCommands | undefined, resuming: boolean): void {
+  try {
+    for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
+    writeFileAtomically(layout.bundle, code);
+    if (streaming !== undefined && spec.streaming !== undefined) {
+      mkdirSync(spec.streaming.filesDir, { recursive: true });
+      for (const f of streaming.files) copyFileSync(f, join(spec.streaming.filesDir, basename(f)));
+    }
+    writeMasterSpec(layout.spec, spec);
+  } catch (e) {
+    if (!resuming) rmSync(layout.output, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** Worker processes on this machine, confined as the spec says (src/launcher/worker-sandbox.ts). */

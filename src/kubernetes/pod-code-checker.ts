@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ERRORS, type ErrorCode, TorpedoError } from '../errors.ts';
+import { probedJob, type ProbedJob } from '../job/probe-job.ts';
 import type { CodeCheck, CodeChecker } from '../manager/code-checker.ts';
 import type { JobLimits } from '../manager/config.ts';
 import { codeCheckDeadlineSeconds, codeCheckJob, type CodeCheckPlan } from './code-check-job.ts';
@@ -55,7 +56,7 @@ export class PodCodeChecker implements CodeChecker {
   }
 
   /** Called by the scheduler once per submission of code; see CodeChecker. */
-  check(c: CodeCheck): Promise<{ hasSetup: boolean }> {
+  check(c: CodeCheck): Promise<ProbedJob> {
     const plan: CodeCheckPlan = {
       jobId: c.jobId,
       source: c.source,
@@ -74,11 +75,11 @@ export class PodCodeChecker implements CodeChecker {
    * stored before the submit-time load was kept, so that no job's code is loaded in the manager.
    * Called by the ClusterJobRunner when it starts such a job.
    */
-  probe(o: { jobId: string; bundle: string }): Promise<{ hasSetup: boolean }> {
+  probe(o: { jobId: string; bundle: string }): Promise<ProbedJob> {
     return this.#queue({ jobId: o.jobId, bundle: o.bundle, answer: answerFile(o.bundle), typecheck: false, name: 'job', relativeTo: dirname(o.bundle), timeoutMs: this.#limits.compileTimeoutMs });
   }
 
-  #queue(plan: CodeCheckPlan): Promise<{ hasSetup: boolean }> {
+  #queue(plan: CodeCheckPlan): Promise<ProbedJob> {
     // Those under way and those waiting together: p-limit counts a call as pending until it starts.
     const waiting = this.#limit.activeCount + this.#limit.pendingCount;
     if (waiting >= this.#limits.maxCompiles + this.#limits.maxQueuedCompiles) {
@@ -89,7 +90,7 @@ export class PodCodeChecker implements CodeChecker {
     return this.#limit(() => this.#run(plan));
   }
 
-  async #run(plan: CodeCheckPlan): Promise<{ hasSetup: boolean }> {
+  async #run(plan: CodeCheckPlan): Promise<ProbedJob> {
     const { batch, networking, namespace } = this.#clients;
     const name = jobObjectNames(plan.jobId).compile;
     rmSync(plan.answer, { force: true });
@@ -195,23 +196,23 @@ export function answerFile(bundle: string): string {
 }
 
 /**
- * The compile pod's answer, `{ok, hasSetup}` or `{ok: false, code, message}` (src/cli/
+ * The compile pod's answer, `{ok, hasSetup, params?}` or `{ok: false, code, message}` (src/cli/
  * internal-commands.ts). It comes from a pod that ran user code: only a known code is taken from it.
  */
-function readAnswer(file: string, what: string): { hasSetup: boolean } {
+function readAnswer(file: string, what: string): ProbedJob {
   let text: string;
   try {
     text = readFileSync(file, 'utf8').slice(0, MAX_ANSWER_BYTES);
   } catch {
     throw new TorpedoError('TORPEDO_ERR_CLUSTER', `${what}: the compile pod ended without writing its answer (${file})`);
   }
-  let result: { ok?: unknown; code?: unknown; message?: unknown; hasSetup?: unknown };
+  let result: { ok?: unknown; code?: unknown; message?: unknown } & Record<string, unknown>;
   try {
     result = JSON.parse(text) as typeof result;
   } catch {
     throw new TorpedoError('TORPEDO_ERR_USER_CODE', `${what}: the compile pod wrote something other than its answer: ${text.slice(0, 300)}`);
   }
-  if (result.ok === true) return { hasSetup: result.hasSetup === true };
+  if (result.ok === true) return probedJob(result, what);
   const code: ErrorCode = typeof result.code === 'string' && result.code in ERRORS ? (result.code as ErrorCode) : 'TORPEDO_ERR_USER_CODE';
   throw new TorpedoError(code, typeof result.message === 'string' ? result.message : `${what} failed`);
 }

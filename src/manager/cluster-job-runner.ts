@@ -1,5 +1,6 @@
 import { and, count, eq } from 'drizzle-orm';
 import { TorpedoError, isTorpedoError } from '../errors.ts';
+import type { ProbedJob } from '../job/probe-job.ts';
 import { prepareJob } from '../job/run-local-job.ts';
 import type { ClusterJobs, MasterStatus, Observation } from '../kubernetes/cluster-jobs.ts';
 import type { KubeSettings } from '../kubernetes/kube-settings.ts';
@@ -168,7 +169,7 @@ export class ClusterJobRunner implements JobRunner {
   }
 
   /** Loads the bundle of a job stored without what loading it showed, in a compile pod. */
-  async #probe(id: string, bundle: string): Promise<{ hasSetup: boolean }> {
+  async #probe(id: string, bundle: string): Promise<ProbedJob> {
     this.#log(`job ${id} was submitted before its module's load was kept: loading it in a compile pod`);
     return this.codeChecker.probe({ jobId: id, bundle });
   }
@@ -305,11 +306,11 @@ class ClusterCodeChecker implements CodeChecker {
     this.#log = log;
   }
 
-  async check(c: CodeCheck): Promise<{ hasSetup: boolean }> {
+  async check(c: CodeCheck): Promise<ProbedJob> {
     return (await this.#get()).check(c);
   }
 
-  async probe(o: { jobId: string; bundle: string }): Promise<{ hasSetup: boolean }> {
+  async probe(o: { jobId: string; bundle: string }): Promise<ProbedJob> {
     return (await this.#get()).probe(o);
   }
 

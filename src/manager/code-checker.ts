@@ -2,7 +2,7 @@ import { chmodSync, chownSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { TorpedoError } from '../errors.ts';
-import { compileJobInChild, probeJob, type ToolSandbox } from '../job/probe-job.ts';
+import { compileJobInChild, probeJob, type ProbedJob, type ToolSandbox } from '../job/probe-job.ts';
 import { jobIdentity, type SlotAllocator } from '../sandbox/index.ts';
 import type { JobLimits } from './config.ts';
 
@@ -30,7 +30,7 @@ export interface CodeCheck {
  * _USER_CODE with the module's own message, or TORPEDO_ERR_RATE_LIMITED when too many wait.
  */
 export interface CodeChecker {
-  check(c: CodeCheck): Promise<{ hasSetup: boolean }>;
+  check(c: CodeCheck): Promise<ProbedJob>;
 }
 
 /**
@@ -54,7 +54,7 @@ export class LocalCodeChecker implements CodeChecker {
     this.#limit = pLimit(o.limits.maxCompiles);
   }
 
-  async check(c: CodeCheck): Promise<{ hasSetup: boolean }> {
+  async check(c: CodeCheck): Promise<ProbedJob> {
     // p-limit counts a call about to start as pending: compare the sum with both caps together.
     const waiting = this.#limit.activeCount + this.#limit.pendingCount;
     if (waiting >= this.#limits.maxCompiles + this.#limits.maxQueuedCompiles) {
@@ -63,7 +63,7 @@ export class LocalCodeChecker implements CodeChecker {
     return this.#limit(() => this.#run(c));
   }
 
-  async #run(c: CodeCheck): Promise<{ hasSetup: boolean }> {
+  async #run(c: CodeCheck): Promise<ProbedJob> {
     const slot = this.#identity === 'own' ? this.#slots.allocate() : undefined;
     try {
       const identity = slot !== undefined ? jobIdentity(this.#limits.sandboxIds, slot, undefined) : 'caller';

@@ -3,10 +3,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm';
-import { EXAMPLE_NAMES, isExampleName } from '../../examples/names.ts';
+import { EXAMPLE_NAMES, EXAMPLE_PARAMS, isExampleName } from '../../examples/names.ts';
 import { TorpedoError } from '../errors.ts';
 import type { RunJobOptions } from '../job/run-local-job.ts';
 import type { JobSnapshot } from '../master/master.ts';
+import { API_SPELLING, checkParams } from '../protocol/job-params.ts';
 import { API_SETTINGS, resolveSettings } from '../protocol/job-settings.ts';
 import { MASTER_STATUS_FILE } from '../protocol/master-status.ts';
 import { PART_NAME } from '../protocol/task-names.ts';
@@ -103,7 +104,8 @@ export class JobScheduler {
   /**
    * Checks and stores a job: inputs must be the owner's datasets; submitted code is bundled and
    * type-checked in a child process and loaded once in a sandboxed one, so a syntax or type error
-   * (with file:line) or a module without map/reduce is refused here with 400, not at run time.
+   * (with file:line), a module without map/reduce, or parameters the job does not declare (or a
+   * required one missing) are refused here with 400, not at run time.
    */
   async submit(ownerId: number, req: SubmitRequest): Promise<string> {
     const kinds = [req.example, req.code, req.mapper].filter((k) => k !== undefined).length;
@@ -120,6 +122,8 @@ export class JobScheduler {
     if (req.example !== undefined && !isExampleName(req.example)) {
       throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `no built-in example ${JSON.stringify(req.example)}; there are ${EXAMPLE_NAMES.join(', ')}`);
     }
+    // A built-in job's parameters are known without loading it; submitted code's, once it is loaded below.
+    if (req.example !== undefined) checkParams(EXAMPLE_PARAMS[req.example], req.params ?? {}, req.example, API_SPELLING);
     if (req.splitSize !== undefined && req.maps !== undefined) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give `splitSize` or `maps`, not both');
     // The settings users may give, the manager's defaults for the rest (JOB_SETTINGS' apiDefault).
     const settings = resolveSettings(req, { api: true });
@@ -146,7 +150,9 @@ export class JobScheduler {
         await writeFile(source, req.code, { mode: 0o600 });
         const bundle = join(dir, 'bundle', 'job.mjs');
         await mkdir(join(dir, 'bundle'), { mode: 0o700 });
-        ({ hasSetup } = await this.#runner.codeChecker.check({ jobId: id, ownerId, source, bundle, typecheck: language === 'ts', name, relativeTo: dir }));
+        const probed = await this.#runner.codeChecker.check({ jobId: id, ownerId, source, bundle, typecheck: language === 'ts', name, relativeTo: dir });
+        checkParams(probed.params, req.params ?? {}, name, API_SPELLING);
+        hasSetup = probed.hasSetup;
       }
       if (req.files !== undefined) {
         await mkdir(join(dir, 'files'));

@@ -110,9 +110,12 @@ export function commitRefusal(found: { task: JobTask; attempt: Attempt } | undef
   return undefined;
 }
 
-/** The job's error when `task` has failed for good: how often, and its last attempt's error. */
+/** The job's error when `task` has failed for good: how often (or that it is not retried), and its last attempt's error. */
 export function taskFailure(task: JobTask, last: ErrorReport): ErrorReport {
   const tries = task.failures;
+  if (last.retryable === false) {
+    return { ...last, message: `${taskName(task)} failed${tries > 1 ? ` ${tries} times` : ''} and is not retried (no retry can fix this error): ${last.message}` };
+  }
   return { ...last, message: `${taskName(task)} failed ${tries} time${tries === 1 ? '' : 's'}; last error: ${last.message}` };
 }
 

@@ -248,7 +248,9 @@ export class Master implements ProtocolHandlers {
     }
     // In skip mode, failures charged to bad records come on top of the task's own attempts.
     const extra = this.#o.skipBadRecords === true && task.kind === 'map' ? this.#badRecords.charge(task.index, req.error) : 0;
-    this.#tasks.tables[task.kind].fail(task, attempt, this.#clock.now(), req.error.message, this.#o.maxAttempts + extra, cause);
+    // An error no retry can fix (a bad parameter, a job without `map`): the task fails at this attempt.
+    const maxFailures = req.error.retryable === false ? task.failures + 1 : this.#o.maxAttempts + extra;
+    this.#tasks.tables[task.kind].fail(task, attempt, this.#clock.now(), req.error.message, maxFailures, cause);
     if (task.state === 'failed') this.#completion.fail(taskFailure(task, req.error));
     else this.#changes.notify();
     return { ok: true };

@@ -121,6 +121,12 @@ export const ErrorReportSchema = z.object({
    * missing). The master re-runs that map instead of counting the failure against the reduce.
    */
   mapOutput: z.number().int().nonnegative().optional(),
+  /**
+   * False for an error that no retry can fix (a bad parameter, a job module without `map`, a
+   * setup that threw a TypeError on its configuration): the master fails the task at this
+   * attempt instead of running it again. Absent: the attempt may be retried.
+   */
+  retryable: z.literal(false).optional(),
 });
 export type ErrorReport = z.infer<typeof ErrorReportSchema>;
 

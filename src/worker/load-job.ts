@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Job } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
+import { parseParamDeclarations } from '../protocol/job-params.ts';
 
 /** A job module's default export, checked to have the functions the engine calls. */
 export async function loadJob(bundlePath: string, displayName = bundlePath): Promise<Job> {
@@ -16,6 +17,10 @@ export async function loadJob(bundlePath: string, displayName = bundlePath): Pro
   return checkJobShape(mod.default, displayName);
 }
 
+/**
+ * The checks on a module's default export that need no run: its functions are functions, and its
+ * `params`, if declared, are plain data of the declared shape. TORPEDO_ERR_JOB_SHAPE otherwise.
+ */
 export function checkJobShape(job: unknown, displayName: string): Job {
   if (typeof job !== 'object' || job === null) {
     throw new TorpedoError(
@@ -34,5 +39,6 @@ export function checkJobShape(job: unknown, displayName: string): Job {
       throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${displayName}: \`${fn}\` must be a function if given`);
     }
   }
+  parseParamDeclarations(j['params'], displayName);
   return job as Job;
 }

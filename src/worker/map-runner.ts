@@ -75,7 +75,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
       try {
         mapBytes(buf, 0, length, output.emitBytes, ctx);
       } catch (e) {
-        throw await locateRecord(run, buf, length, offset, e);
+        throw await locateRecord(run, buf, length, offset, records, e);
       }
       records += countLines(buf, length);
     } else {
@@ -98,7 +98,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
             const r = map(line, emit, ctx);
             if (r !== undefined) await r;
           } catch (e) {
-            throw userError(e, jobName, 'map', split.file, ctx.offset);
+            throw userError(e, jobName, 'map', { file: split.file, offset: ctx.offset, ...lineOf(split, records) });
           }
         }
         records++;
@@ -126,10 +126,11 @@ export async function runMap(run: MapRun): Promise<MapResult> {
  * job contract; the attempt fails anyway, so they are discarded) to name the record that throws.
  * That makes the error point at a record, and lets --skip-bad-records skip just that record.
  */
-async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: number, original: unknown): Promise<Error> {
+async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: number, linesBefore: number, original: unknown): Promise<Error> {
   const { ctx, split } = run;
   const discard = (): void => {};
   let pos = 0;
+  let lines = linesBefore;
   while (pos < length) {
     let nl = buf.indexOf(NL, pos);
     if (nl === -1 || nl >= length) nl = length;
@@ -139,11 +140,21 @@ async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: nu
       const r = run.job.map(buf.toString('utf8', pos, end), discard, ctx);
       if (r !== undefined) await r;
     } catch (e) {
-      return userError(e, run.jobName, 'map', split.file, ctx.offset);
+      return userError(e, run.jobName, 'map', { file: split.file, offset: ctx.offset, ...lineOf(split, lines) });
     }
+    lines++;
     pos = nl + 1;
   }
-  return userError(original, run.jobName, 'mapBytes (map did not throw on the same lines)', split.file, offset);
+  return userError(original, run.jobName, 'mapBytes (map did not throw on the same lines)', { file: split.file, offset });
+}
+
+/**
+ * The line number of the record after `linesBefore` lines of the split, when it is known without
+ * reading more: in a split that starts at the file's first byte. Elsewhere the lines before the
+ * split are not counted (that would read the file up to it), and errors give the byte only.
+ */
+function lineOf(split: Split, linesBefore: number): { line?: number } {
+  return split.start === 0 ? { line: linesBefore + 1 } : {};
 }
 
 function makePartitioner(run: MapRun): (key: string) => number {
@@ -155,7 +166,7 @@ function makePartitioner(run: MapRun): (key: string) => number {
     try {
       p = user(key, R, run.ctx);
     } catch (e) {
-      throw userError(e, run.jobName, 'partition', run.split.file, run.ctx.offset);
+      throw userError(e, run.jobName, 'partition', { file: run.split.file, offset: run.ctx.offset });
     }
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= R) {
       throw new TorpedoError(
@@ -185,7 +196,7 @@ function combineMode(combine: ReduceFn<unknown, unknown> | undefined, run: MapRu
           throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${run.jobName}: combine must be synchronous`);
         }
       } catch (e) {
-        throw userError(e, run.jobName, 'combine', run.split.file, run.ctx.offset);
+        throw userError(e, run.jobName, 'combine', { file: run.split.file, offset: run.ctx.offset });
       }
       return out;
     },

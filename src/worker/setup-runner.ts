@@ -29,8 +29,20 @@ export async function runSetup(run: SetupRun): Promise<unknown> {
     const result = await setup(ctx);
     return JSON.parse(JSON.stringify(result ?? null)) as unknown;
   } catch (e) {
-    throw userError(e, run.jobName, 'setup');
+    throw userError(e, run.jobName, 'setup', undefined, isCodeOrConfigError(e) ? { retryable: false } : {});
   }
+}
+
+/**
+ * Whether an error setup threw is one that running setup again would throw again: a TypeError,
+ * RangeError, SyntaxError or ReferenceError (a bug in the job, or a parameter it cannot use, such
+ * as grep's pattern that is no regular expression), not one about the outside world — a system
+ * error (it has `errno`/`syscall`), or one with a `cause`, such as fetch's TypeError whose cause
+ * is the network's error. The first kind fails the job at its first attempt.
+ */
+function isCodeOrConfigError(e: unknown): boolean {
+  const languageError = e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError || e instanceof ReferenceError;
+  return languageError && e.cause === undefined && !('errno' in e) && !('syscall' in e);
 }
 
 /**

@@ -42,14 +42,31 @@ export class AttemptContext implements MapBytesContext {
   }
 }
 
-/** Wraps an error thrown by user code with the job file and the record's position. */
-export function userError(e: unknown, jobName: string, where: string, file?: string, offset?: number): TorpedoError {
+/** Where in the input a record is: its file and byte offset, and its line number when it is known cheaply. */
+export interface RecordPosition {
+  readonly file: string;
+  readonly offset: number;
+  /** 1-based; known when the split starts at the file's first byte (the lines before are counted). */
+  readonly line?: number;
+}
+
+/** `data/a.txt at byte 199 (line 4)`: how error messages name a record. */
+export function describePosition(at: RecordPosition): string {
+  return `${at.file} at byte ${at.offset}${at.line !== undefined ? ` (line ${at.line})` : ''}`;
+}
+
+/**
+ * Wraps an error thrown by user code with the job file and the record's position. Who calls: the
+ * runners (map, reduce, setup) around every call of a job's function. `retryable: false` marks an
+ * error no retry can fix (see setup-runner.ts).
+ */
+export function userError(e: unknown, jobName: string, where: string, at?: RecordPosition, o: { retryable?: false } = {}): TorpedoError {
   if (e instanceof TorpedoError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
-  const at = file === undefined ? '' : ` at ${file}:${offset ?? 0}`;
-  return new TorpedoError('TORPEDO_ERR_USER_CODE', `${jobName}: ${where} threw${at}: ${err.message}`, {
-    file,
-    offset,
+  const position = at === undefined ? '' : ` in ${describePosition(at)}`;
+  return new TorpedoError('TORPEDO_ERR_USER_CODE', `${jobName}: ${where} threw${position}: ${err.message}`, {
+    ...(at !== undefined ? { file: at.file, offset: at.offset } : {}),
     userStack: err.stack,
+    ...o,
   });
 }

@@ -1,11 +1,12 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../api/job.ts';
-import { explainNoSpace, TorpedoError } from '../errors.ts';
+import { TorpedoError } from '../errors.ts';
 import { MasterClient } from '../protocol/client.ts';
-import type { ErrorReport, JobInfo, Task } from '../protocol/messages.ts';
+import type { JobInfo, Task } from '../protocol/messages.ts';
 import { taskName } from '../protocol/task-names.ts';
 import { jobLayout, mapOutputPath, reducePartPath, type JobLayout } from '../master/job-layout.ts';
+import { fullStack, toReport } from './error-report.ts';
 import { loadJob } from './load-job.ts';
 import { runMap } from './map-runner.ts';
 import { runReduce } from './reduce-runner.ts';
@@ -59,10 +60,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     const next = await client.next(opts.workerId);
     if (next.type === 'exit') return;
     if (next.type === 'wait') continue;
-    // Loaded at the first task, not at start: a worker that starts late may find the job over.
-    // A streaming job has no module: its commands are in `info.streaming`.
-    state.job ??= info.streaming !== undefined ? STREAMING_PLACEHOLDER : await loadJob(info.bundle, info.jobName);
-    await runTask(client, opts, state as WorkerState & { job: Job }, next.task);
+    await runTask(client, opts, state, next.task);
   }
 }
 
@@ -73,8 +71,8 @@ interface WorkerState {
   setupLoaded: boolean;
 }
 
-async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerState & { job: Job }, task: Task): Promise<void> {
-  const { info, job } = state;
+async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerState, task: Task): Promise<void> {
+  const { info } = state;
   const layout = jobLayout(info.workDir);
   const attemptDir = join(layout.attempts, task.attemptId);
   rmSync(attemptDir, { recursive: true, force: true });
@@ -107,6 +105,10 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   };
   try {
     mkdirSync(attemptDir, { recursive: true });
+    // Loaded at the first task, not at start: a worker that starts late may find the job over.
+    // Inside the attempt, so that a module without `map` fails it (and is not retried) rather
+    // than the worker. A streaming job has no module: its commands are in `info.streaming`.
+    const job = (state.job ??= info.streaming !== undefined ? STREAMING_PLACEHOLDER : await loadJob(info.bundle, info.jobName));
     if (task.kind !== 'setup' && !state.setupLoaded) {
       state.setup = existsSync(layout.setup) ? (JSON.parse(readFileSync(layout.setup, 'utf8')) as unknown) : undefined;
       state.setupLoaded = true;
@@ -185,6 +187,8 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     }
     const error = { ...toReport(e), ...unreadableMapOutput(e, layout, task, info.maps) };
     opts.log(`${task.attemptId} failed: ${error.message}`);
+    const stack = fullStack(e);
+    if (stack !== undefined) opts.log(stack);
     await client.failed({ workerId: opts.workerId, attemptId: task.attemptId, error, maxRssBytes: maxRss() });
   } finally {
     rmSync(attemptDir, { recursive: true, force: true });
@@ -240,25 +244,4 @@ function unreadableMapOutput(e: unknown, layout: JobLayout, task: Task, maps: nu
 
 function maxRss(): number {
   return process.resourceUsage().maxRSS * 1024;
-}
-
-/**
- * A failed attempt's error as the master is told it. A full storage (the attempt's directory, a
- * spill, its output) is TORPEDO_ERR_NO_SPACE naming the path, without a stack: it is no bug, and
- * the CLI prints the message alone.
- */
-function toReport(thrown: unknown): ErrorReport {
-  const e = explainNoSpace(thrown);
-  if (e instanceof TorpedoError) {
-    const stack = e.details.userStack ?? (e.code === 'TORPEDO_ERR_NO_SPACE' ? undefined : e.stack);
-    return {
-      code: e.code,
-      message: e.message,
-      ...(stack !== undefined ? { stack } : {}),
-      ...(e.details.file !== undefined ? { file: e.details.file } : {}),
-      ...(e.details.offset !== undefined ? { offset: e.details.offset } : {}),
-    };
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  return { code: 'TORPEDO_ERR_TASK_FAILED', message: err.message, stack: err.stack };
 }
