@@ -332,27 +332,34 @@ export class SegmentReader {
     while (this.#end - this.#start < n) this.#readChunk();
   }
 
-  /** Appends the next whole chunk to the buffer (growing it if need be), once its CRC matches. */
+  /**
+   * Appends the next whole chunks to the buffer (at least one, growing it if need be; as many as
+   * fit, so that reads stay large), each once its CRC matches.
+   */
   #readChunk(): void {
     const seg = this.#segment;
     const from = this.#chunk * CHUNK_BYTES;
-    const len = Math.min(CHUNK_BYTES, seg.length - from);
-    if (len <= 0) throw this.#corrupt('has a pair that runs past the end of its segment');
-    if (this.buf.length - this.#end < len) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#end + len, this.buf.length * 2));
+    if (seg.length - from <= 0) throw this.#corrupt('has a pair that runs past the end of its segment');
+    if (this.buf.length - this.#end < Math.min(CHUNK_BYTES, seg.length - from)) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#end + CHUNK_BYTES, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.#end);
       this.buf = bigger;
     }
+    const room = Math.max(CHUNK_BYTES, Math.floor((this.buf.length - this.#end) / CHUNK_BYTES) * CHUNK_BYTES);
+    const len = Math.min(room, seg.length - from);
     for (let got = 0; got < len; ) {
       const n = readSync(this.#fd, this.buf, this.#end + got, len - got, seg.offset + from + got);
       if (n === 0) throw this.#corrupt('ends inside a segment (cut off?)');
       got += n;
     }
-    if (crc32(this.buf.subarray(this.#end, this.#end + len)) !== seg.crcs[this.#chunk]) {
-      throw this.#corrupt(`is damaged: checksum mismatch in bytes ${seg.offset + from}–${seg.offset + from + len}`);
+    for (let at = 0; at < len; at += CHUNK_BYTES) {
+      const end = Math.min(at + CHUNK_BYTES, len);
+      if (crc32(this.buf.subarray(this.#end + at, this.#end + end)) !== seg.crcs[this.#chunk]) {
+        throw this.#corrupt(`is damaged: checksum mismatch in bytes ${seg.offset + from + at}–${seg.offset + from + end}`);
+      }
+      this.#chunk++;
     }
     this.#end += len;
-    this.#chunk++;
   }
 
   #corrupt(what: string): TorpedoError {
