@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -80,4 +80,26 @@ test('a sandbox without a /tmp of its own has none, and no /proc unless asked', 
   const withTmp = bubblewrapArgs(policy(), ['true'], root);
   assert.deepEqual(after1(withTmp, '--size'), [[String(TOOL_LIMITS.tmpBytes)]]);
   assert.ok(withTmp.includes('--proc'));
+});
+
+test('a path named through a link: its real path is mounted, and the named one unless the link is inside another mount', () => {
+  // A checkout whose data directory is a link elsewhere: the link is visible through the
+  // checkout's mount and leads to the real path. Mounting the named path too, bwrap would follow
+  // the link before the sandbox's root is in place, and fail ("Can't create file").
+  const checkout = join(dir, 'checkout');
+  const data = join(dir, 'elsewhere', 'data');
+  mkdirSync(checkout, { recursive: true });
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(data, 'in.txt'), 'x\n');
+  symlinkSync(data, join(checkout, 'data'));
+  const targets = (readOnly: string[]): string[] => {
+    const args = bubblewrapArgs(policy({ readOnly }), ['true'], root);
+    return args.flatMap((a, i) => (a === '--ro-bind' ? [args[i + 2] as string] : []));
+  };
+  const throughCheckout = targets([checkout, join(checkout, 'data', 'in.txt')]);
+  assert.ok(throughCheckout.includes(join(data, 'in.txt')), throughCheckout.join(' '));
+  assert.ok(!throughCheckout.includes(join(checkout, 'data', 'in.txt')), throughCheckout.join(' '));
+  // A link in a directory the sandbox does not show: mounted where it is named, too.
+  const alone = targets([join(checkout, 'data', 'in.txt')]);
+  assert.ok(alone.includes(join(data, 'in.txt')) && alone.includes(join(checkout, 'data', 'in.txt')), alone.join(' '));
 });

@@ -17,6 +17,8 @@ interface Mount {
   readonly kind: 'ro' | 'rw' | 'hide';
   readonly source: string;
   readonly target: string;
+  /** The path as named, which leads through a link to `source`. */
+  readonly named?: boolean;
 }
 
 /**
@@ -78,7 +80,12 @@ export function bubblewrapArgs(policy: SandboxPolicy, argv: readonly string[], m
   return args;
 }
 
-/** The policy's paths as mounts, outermost first, so that a path inside another is mounted over it. */
+/**
+ * The policy's paths as mounts, outermost first, so that a path inside another is mounted over it;
+ * and real paths before the paths named through links. A named path may lead through a link that
+ * lies inside another mount (an input in a checkout whose data directory is a link): bwrap
+ * follows that link when it mounts the named path, so what it leads to must be mounted already.
+ */
 function mounts(policy: SandboxPolicy): Mount[] {
   const out: Mount[] = [];
   const add = (kind: Mount['kind'], path: string): void => {
@@ -88,15 +95,24 @@ function mounts(policy: SandboxPolicy): Mount[] {
     }
     const real = existsSync(path) ? realpathSync(path) : path;
     // Bound where it is named and where its links lead: Node opens modules by their real path.
-    for (const target of new Set([posix.resolve(path), real])) out.push({ kind, source: real, target });
+    for (const target of new Set([real, posix.resolve(path)])) out.push({ kind, source: real, target, ...(target !== real ? { named: true } : {}) });
   };
   for (const p of policy.readOnly) add('ro', p);
   for (const p of policy.hidden ?? []) add('hide', p);
   for (const p of policy.readWrite) add('rw', p);
   for (const b of policy.binds ?? []) out.push({ kind: 'rw', source: b.source, target: b.target });
+  // A path named through a link that lies inside another mount needs no mount of its own: the
+  // link is there, and leads to the real path, mounted too. (Mounting it, bwrap would follow the
+  // link before the sandbox's root is in place, and fail.)
+  const inVisibleMount = (m: Mount): boolean => out.some((o) => o.named !== true && o.kind !== 'hide' && m.target.startsWith(`${o.target}/`));
+  const kept = out.filter((m) => m.named !== true || !inVisibleMount(m));
   const depth = (p: string): number => p.split('/').filter(Boolean).length;
+  const named = (m: Mount): number => (m.named === true ? 1 : 0);
   // Stable: at the same depth, read-only before hidden before writable, as listed.
-  return out.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m.target) - depth(b.m.target) || a.i - b.i).map((x) => x.m);
+  return kept
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => named(a.m) - named(b.m) || depth(a.m.target) - depth(b.m.target) || a.i - b.i)
+    .map((x) => x.m);
 }
 
 function ancestors(path: string): string[] {
