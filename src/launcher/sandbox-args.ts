@@ -10,17 +10,16 @@ import { ROOT } from '../paths.ts';
  * inside bubblewrap's sandbox (worker-sandbox.ts), and the only one where bubblewrap cannot run.
  */
 export function sandboxArgs(o: { inputs: readonly string[]; output: string; workDir: string; streaming?: boolean }): string[] {
-  const read = new Set<string>([ROOT, resolve(o.output)]);
-  for (const input of o.inputs) {
-    read.add(resolve(input));
-    // The permission model checks the path as opened; inputs reached through links need both.
-    if (existsSync(input)) read.add(realpathSync(input));
-  }
+  // The permission model checks the path as opened, and Node opens modules (the job's bundle) by
+  // their real path: paths reached through links need both.
+  const both = (path: string): string[] => (existsSync(path) ? [...new Set([resolve(path), realpathSync(path)])] : [resolve(path)]);
+  const read = new Set<string>([ROOT, ...both(o.output)]);
+  for (const input of o.inputs) for (const p of both(input)) read.add(p);
   return [
     '--experimental-permission',
     '--disable-warning=ExperimentalWarning',
     ...[...read].map((p) => `--allow-fs-read=${p}`),
-    `--allow-fs-write=${resolve(o.workDir)}`,
+    ...both(o.workDir).map((p) => `--allow-fs-write=${p}`),
     // A streaming job's worker runs no user code of its own: it starts the user's commands
     // (confined by other means: see src/streaming/command-sandbox.ts) in directories of its
     // attempts, and reads the system's paths and its own limits to confine them. (Node 20 also
