@@ -99,7 +99,7 @@ export function describeLauncherConformance(name: string, setup: (ctx: HarnessCo
       fx.master.fail(victim);
       const report = await fx.waitFor(`the failure of ${victim} to be reported`, () => fx.exits.find((e) => e.workerId === victim));
       assert.deepEqual({ code: report.info.code, signal: report.info.signal }, { code: 1, signal: null });
-      assert.match(report.info.stderrTail, /stopping: .*loading the job module threw/, 'the tail holds the last thing the worker said');
+      assert.match(report.info.stderrTail, /stopping: .*TORPEDO_ERR_PROTOCOL|stopping: .*\/v1\/next/, 'the tail holds the last thing the worker said');
     });
 
     clause(undefined, 'stopWorker of an unknown worker is ignored', async (fx) => {
@@ -429,7 +429,9 @@ class ConformanceMaster implements ProtocolHandlers {
     for (;;) {
       if (this.#everyone || this.#dismissed.has(req.workerId)) return { type: 'exit' };
       if (this.#failing.delete(req.workerId)) {
-        return { type: 'task', task: { attemptId: `${req.workerId}-m0-a0`, kind: 'map', index: 0, attempt: 0, split: { file: `${NOWHERE}/input`, start: 0, end: 1 } } };
+        // A task no worker can take (a negative index breaks the protocol's schema): the worker
+        // refuses the reply, and stops. (A task it takes but cannot run only fails that attempt.)
+        return { type: 'task', task: { attemptId: `${req.workerId}-m0-a0`, kind: 'map', index: -1, attempt: 0, split: { file: `${NOWHERE}/input`, start: 0, end: 1 } } };
       }
       const left = deadline - Date.now();
       if (left <= 0) return { type: 'wait' };
@@ -473,7 +475,7 @@ class ConformanceMaster implements ProtocolHandlers {
     this.#wake();
   }
 
-  /** Gives this worker a task it cannot load. */
+  /** Gives this worker an answer it cannot take: it stops, with exit code 1. */
   fail(workerId: string): void {
     this.#failing.add(workerId);
     this.#wake();
