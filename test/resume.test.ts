@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +27,21 @@ before(async () => {
 });
 after(() => removeDir(dir));
 
+/** Waits (up to 10 s) until no process names `dir` on its command line: the job's workers are gone. */
+async function processesGone(dir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const named = (): boolean =>
+    readdirSync('/proc').some((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  while (named() && Date.now() < deadline) await sleep(50);
+}
+
 const flags = (out: string): string[] => ['run', JOB, '--input', input, '--output', out, '--json', '--split-size', '24KB', '--reducers', '3', '--workers', '2'];
 
 describe('--resume after the master dies', () => {
@@ -43,6 +58,9 @@ describe('--resume after the master dies', () => {
         // it had already finished
       }
       await closed;
+      // Sandboxed workers run in sessions of their own, out of reach of the group kill; they die
+      // with their master (bwrap --die-with-parent), and one may commit a map in that moment.
+      await processesGone(out);
       const mapDir = join(out, '_temporary', 'map');
       const committedMaps = existsSync(mapDir) ? readdirSync(mapDir).filter((f) => f.endsWith('.run')).length : 0;
       const r = await runCli([...flags(out), '--resume']);
@@ -52,8 +70,11 @@ describe('--resume after the master dies', () => {
       assert.deepEqual(readParts(out), expected);
       assert.ok(!existsSync(join(out, '_temporary')));
       if (s['jobId'] !== '') {
-        assert.equal(s['phases']['map']['reusedTasks'], committedMaps, 'every committed map output was reused, none run again');
-        assert.equal(s['phases']['map']['attempts'], s['phases']['map']['tasks'] - committedMaps);
+        // Every map output committed when we looked was reused (a worker that outlived its master
+        // for a moment may have committed one more), and only the rest ran again.
+        const reused = s['phases']['map']['reusedTasks'];
+        assert.ok(reused >= committedMaps && reused <= committedMaps + 2, `every committed map output was reused (${committedMaps} seen, ${reused} reused)`);
+        assert.equal(s['phases']['map']['attempts'], s['phases']['map']['tasks'] - reused, 'none of them ran again');
       }
     });
   }
