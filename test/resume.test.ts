@@ -74,7 +74,8 @@ describe('--resume after the master dies', () => {
         // for a moment may have committed one more), and only the rest ran again.
         const reused = s['phases']['map']['reusedTasks'];
         assert.ok(reused >= committedMaps && reused <= committedMaps + 2, `every committed map output was reused (${committedMaps} seen, ${reused} reused)`);
-        assert.equal(s['phases']['map']['attempts'], s['phases']['map']['tasks'] - reused, 'none of them ran again');
+        // Backups of the last maps may add attempts; none is of a reused task.
+        assert.equal(s['phases']['map']['attempts'] - s['phases']['map']['backupAttempts'], s['phases']['map']['tasks'] - reused, 'none of them ran again');
       }
     });
   }
