@@ -29,7 +29,7 @@ export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCoun
       const damage = task.kind === 'map' ? mapOutputDamage(mapOutputPath(layout, task.index)) : undefined;
       if (damage !== undefined) {
         // A crash or a bad disk cut it short: the map runs again rather than failing the reduces.
-        log(`${taskName(task)}: its committed output ${damage}; running it again`);
+        log(`${taskName(task)}: its committed output cannot be read (${damage}); running it again`);
         rmSync(mapOutputPath(layout, task.index), { force: true });
         continue;
       }
@@ -40,13 +40,13 @@ export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCoun
   }
 }
 
-/** Why a committed map output cannot be read (its index is damaged, or it is cut off), if it cannot. */
+/** Why a committed map output cannot be read (its index is damaged, or it is cut off; the message names the file), if it cannot. */
 function mapOutputDamage(path: string): string | undefined {
   try {
     readFooter(path);
     return undefined;
   } catch (e) {
-    if (isTorpedoError(e) && e.code === 'TORPEDO_ERR_CORRUPT_DATA') return e.message.slice(path.length + 1);
+    if (isTorpedoError(e) && e.code === 'TORPEDO_ERR_CORRUPT_DATA') return e.message;
     throw e;
   }
 }

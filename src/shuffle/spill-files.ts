@@ -1,9 +1,8 @@
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TorpedoError } from '../errors.ts';
 import type { MapOutputOptions } from './map-output-mode.ts';
 import { Merger } from './merge.ts';
-import { readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
+import { corruptRun, readFooter, RunWriter, SegmentReader, type RunFooter } from './run-file.ts';
 
 /** Writes what a map output buffers as one sorted run at `path`, and empties the buffer. */
 export type WriteBuffered = (path: string) => RunFooter;
@@ -62,7 +61,7 @@ export class SpillFiles {
       for (let r = 0; r < this.#o.reducers; r++) {
         const readers = fds.map((fd, i) => {
           const seg = footers[i]?.segments[r];
-          if (seg === undefined) throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${paths[i]}: missing segment ${r}`);
+          if (seg === undefined) throw corruptRun(paths[i] as string, `has no segment ${r}`);
           return new SegmentReader(fd, paths[i] as string, seg, bufferBytes);
         });
         this.#mergeSegment(new Merger(readers), writer);
