@@ -1,8 +1,11 @@
 import { existsSync, lchownSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildManifest, MANIFEST_FILE, writeManifest } from '../protocol/output-manifest.ts';
+import { TorpedoError } from '../errors.ts';
+import { checksumFile, MANIFEST_FILE, MANIFEST_FORMAT, PartChecksumSchema, writeManifest, type OutputManifest, type PartChecksum } from '../protocol/output-manifest.ts';
 import type { JobLayout } from './job-layout.ts';
 import { partName, reducePartPath } from './job-layout.ts';
+import { loadTaskCounters } from './task-counters.ts';
+import { taskName } from './task-name.ts';
 
 /**
  * Job commit, run by the master (JobCompletion) once every reduce task has committed: moves the
@@ -11,9 +14,13 @@ import { partName, reducePartPath } from './job-layout.ts';
  * or the output.
  *
  * `_SUCCESS` holds the output's checksum manifest (protocol/output-manifest.ts: each part's size
- * and CRC-32, for `torpedo verify`), computed from the parts once they are in the output, written
- * into `_temporary/` and renamed: it appears whole or not at all. A commit that crashed is
- * finished by a resumed master, which finds some parts already moved and checksums them all.
+ * and CRC-32, for `torpedo verify`), written into `_temporary/` and renamed: it appears whole or
+ * not at all. Each part's checksum is the one its reduce attempt computed as it wrote the part
+ * and the master noted with its counters (`counters/reduce-NNNNN.json`); the commit reads a part
+ * back only when none was noted (an attempt that found the part committed by another). A part
+ * whose size is not the noted one was changed after its reducer wrote it: the commit fails loudly
+ * rather than write a manifest that blesses it. A commit that crashed is finished by a resumed
+ * master, which finds some parts already moved and the same notes.
  * `signal` is the job's abort: a job failed or cancelled while the parts are read gets no
  * `_SUCCESS` (the commit throws the abort's reason).
  *
@@ -23,17 +30,32 @@ import { partName, reducePartPath } from './job-layout.ts';
  * swap an entry between the check and the rename, or under the removal of `_temporary/`.
  */
 export async function commitJob(layout: JobLayout, reducers: number, signal?: AbortSignal): Promise<void> {
-  const names: string[] = [];
   for (let r = 0; r < reducers; r++) {
     movePart(layout, r);
-    names.push(partName(r));
     // Fault injection for the tests: die in the middle of the job commit, as a crash would.
     if (process.env['TORPEDO_TEST_CRASH_IN_COMMIT'] === String(r)) process.kill(process.pid, 'SIGKILL');
   }
-  const manifest = await buildManifest(layout.output, names, signal);
+  const parts: OutputManifest['parts'] = [];
+  for (let r = 0; r < reducers; r++) {
+    signal?.throwIfAborted();
+    parts.push({ name: partName(r), ...(await partChecksum(layout, r, signal)) });
+  }
   signal?.throwIfAborted();
+  const manifest: OutputManifest = { format: MANIFEST_FORMAT, algorithm: 'crc32', parts };
   await writeManifest(manifest, join(layout.output, MANIFEST_FILE), join(layout.workDir, `${MANIFEST_FILE}.tmp`));
   rmSync(layout.workDir, { recursive: true, force: true });
+}
+
+/** The size and CRC-32 of part r (moved into the output): as its reducer noted it, else read. */
+async function partChecksum(layout: JobLayout, r: number, signal?: AbortSignal): Promise<PartChecksum> {
+  const path = join(layout.output, partName(r));
+  const noted = PartChecksumSchema.safeParse(loadTaskCounters(layout, taskName({ kind: 'reduce', index: r })).part);
+  if (!noted.success) return checksumFile(path, signal);
+  const size = lstatSync(path).size;
+  if (size !== noted.data.bytes) {
+    throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path} is ${size} bytes but its reducer wrote ${noted.data.bytes}: it was changed or cut off after it was written`);
+  }
+  return noted.data;
 }
 
 /** Moves reduce task r's committed part into the output, unless a crashed commit already did. */

@@ -266,7 +266,7 @@ export class Master implements ProtocolHandlers {
   #noteDone(task: JobTask, req: z.infer<typeof DoneRequestSchema>): ErrorReport | undefined {
     try {
       if (task.kind === 'setup') saveSetupResult(this.#o.layout, req.setup);
-      saveTaskCounters(this.#o.layout, taskName(task), req.counters, req.userCounters);
+      saveTaskCounters(this.#o.layout, taskName(task), { counters: req.counters, userCounters: req.userCounters, ...(req.part !== undefined ? { part: req.part } : {}) });
       return undefined;
     } catch (e) {
       try {

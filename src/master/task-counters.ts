@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import type { JobLayout } from './job-layout.ts';
 
@@ -41,20 +42,29 @@ export class JobCounters {
   }
 }
 
-/**
- * Notes a committed task's counters in `counters/<task>.json`, so that a master restarted later
- * (`--resume`, Kubernetes) still counts a task it adopts. Written atomically; at most once a task.
- * Throws (TORPEDO_ERR_NO_SPACE on a full storage) when it cannot: `Master.done` then fails the job.
- */
-export function saveTaskCounters(layout: JobLayout, task: string, counters: Readonly<Counters>, userCounters: Readonly<Counters>): void {
-  mkdirSync(layout.counters, { recursive: true });
-  writeFileAtomically(join(layout.counters, `${task}.json`), JSON.stringify({ counters, userCounters }));
+/** What the master notes of a committed task: its counters, and for a reduce the checksum of its part. */
+export interface TaskNote {
+  readonly counters: Counters;
+  readonly userCounters: Counters;
+  /** A reduce's part: size and CRC-32 as its attempt wrote it (absent: the commit reads the part). */
+  readonly part?: PartChecksum;
 }
 
-/** The counters an earlier master noted for `task`; none if it died before noting them. */
-export function loadTaskCounters(layout: JobLayout, task: string): { counters: Counters; userCounters: Counters } {
+/**
+ * Notes a committed task's counters (and a reduce's part checksum) in `counters/<task>.json`, so
+ * that a master restarted later (`--resume`, Kubernetes) still counts a task it adopts, and the
+ * job commit finds every part's checksum. Written atomically; at most once a task. Throws
+ * (TORPEDO_ERR_NO_SPACE on a full storage) when it cannot: `Master.done` then fails the job.
+ */
+export function saveTaskCounters(layout: JobLayout, task: string, note: TaskNote): void {
+  mkdirSync(layout.counters, { recursive: true });
+  writeFileAtomically(join(layout.counters, `${task}.json`), JSON.stringify(note));
+}
+
+/** What an earlier master (or this one) noted of `task`; no counters if it died before noting them. */
+export function loadTaskCounters(layout: JobLayout, task: string): TaskNote {
   try {
-    return JSON.parse(readFileSync(join(layout.counters, `${task}.json`), 'utf8')) as ReturnType<typeof loadTaskCounters>;
+    return JSON.parse(readFileSync(join(layout.counters, `${task}.json`), 'utf8')) as TaskNote;
   } catch {
     return { counters: {}, userCounters: {} };
   }

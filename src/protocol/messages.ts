@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WorkerSettingsSchema } from './job-settings-schema.ts';
 import { StreamingSpecSchema } from './streaming-spec.ts';
+import { PartChecksumSchema } from './part-checksum.ts';
 
 /**
  * The task protocol between a job's master and its workers: JSON over HTTP, every request a POST
@@ -108,6 +109,11 @@ export const DoneRequestSchema = z.object({
   maxRssBytes: z.number().nonnegative(),
   /** Setup tasks: the job's setup result. */
   setup: z.unknown().optional(),
+  /**
+   * Reduce tasks that committed their part: its size and CRC-32, computed as it was written,
+   * for the output's manifest (master/commit-job.ts).
+   */
+  part: PartChecksumSchema.optional(),
 });
 
 export const ErrorReportSchema = z.object({

@@ -6,12 +6,19 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { isTorpedoError, type ErrorCode } from '../errors.ts';
-import { buildManifest, checksumFile, MANIFEST_FILE, parseManifest, readManifest, verifyOutput, writeManifest, type OutputManifest } from './output-manifest.ts';
+import { checksumFile, MANIFEST_FILE, parseManifest, readManifest, verifyOutput, writeManifest, type OutputManifest } from './output-manifest.ts';
 
 function tempDir(t: { after: (f: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'torpedo-manifest-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** The manifest of the parts `names` of `dir`, each read for its checksum. */
+async function buildManifest(dir: string, names: readonly string[]): Promise<OutputManifest> {
+  const parts: OutputManifest['parts'] = [];
+  for (const name of names) parts.push({ name, ...(await checksumFile(join(dir, name))) });
+  return { format: 'torpedo-manifest-1', algorithm: 'crc32', parts };
 }
 
 /** Asserts that `f` throws a TorpedoError with `code` whose message matches `message`. */
@@ -50,10 +57,10 @@ test('a manifest written and read back is the same; the write leaves no temporar
   assert.equal(readFileSync(join(dir, MANIFEST_FILE), 'utf8'), `${JSON.stringify(manifest)}\n`);
 });
 
-test('buildManifest stops when its signal is aborted', async (t) => {
+test('checksumFile stops when its signal is aborted', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'part-r-00000'), 'x');
-  await assert.rejects(buildManifest(dir, ['part-r-00000'], AbortSignal.abort()), { name: 'AbortError' });
+  await assert.rejects(checksumFile(join(dir, 'part-r-00000'), AbortSignal.abort()), { name: 'AbortError' });
 });
 
 test('parseManifest: an empty _SUCCESS is an older output; not JSON or not a manifest is corrupt, naming the field', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
+import { PartChecksumSchema, type PartChecksum } from './part-checksum.ts';
 import { firstIssue } from './schema-issue.ts';
 import { PartNameSchema } from './task-names.ts';
 
@@ -25,11 +26,7 @@ export const MANIFEST_FORMAT = 'torpedo-manifest-1';
 /** How much of a part is read at a time when checksumming it. */
 const CHUNK_BYTES = 1 << 20;
 
-export const PartChecksumSchema = z.object({
-  bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  crc32: z.string().regex(/^[0-9a-f]{8}$/, 'expected 8 lowercase hex digits'),
-});
-export type PartChecksum = z.infer<typeof PartChecksumSchema>;
+export { PartChecksumSchema, type PartChecksum } from './part-checksum.ts';
 
 export const OutputManifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
@@ -51,13 +48,6 @@ export async function checksumFile(path: string, signal?: AbortSignal): Promise<
     bytes += chunk.length;
   }
   return { bytes, crc32: crc.toString(16).padStart(8, '0') };
-}
-
-/** The manifest of the parts `names` of the output directory `dir`, in that order. Called by the job commit. */
-export async function buildManifest(dir: string, names: readonly string[], signal?: AbortSignal): Promise<OutputManifest> {
-  const parts: OutputManifest['parts'] = [];
-  for (const name of names) parts.push({ name, ...(await checksumFile(join(dir, name), signal)) });
-  return { format: MANIFEST_FORMAT, algorithm: 'crc32', parts };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AttemptContext } from '../worker/task-context.ts';
 import { OutputWriter } from '../shuffle/output-writer.ts';
+import type { ReduceResult } from '../worker/reduce-runner.ts';
 import { writeSortedLines } from './shuffle-lines.ts';
 import { StreamingProcess } from './streaming-process.ts';
 import type { StreamingSpec } from './streaming-spec.ts';
@@ -24,7 +25,7 @@ export interface StreamingReduceRun {
  * reducer's stdin as `key<TAB>value` lines, streamed with backpressure (a partition larger than
  * memory never sits in memory); every line the reducer writes is a line of the part file.
  */
-export async function runStreamingReduce(run: StreamingReduceRun): Promise<{ counters: Record<string, number> }> {
+export async function runStreamingReduce(run: StreamingReduceRun): Promise<ReduceResult> {
   const out = new OutputWriter(run.outputPath);
   const reducer = new StreamingProcess({
     role: 'reducer',
@@ -47,6 +48,7 @@ export async function runStreamingReduce(run: StreamingReduceRun): Promise<{ cou
   }
   run.onProgress(fed.bytes);
   return {
+    part: out.checksum(),
     counters: {
       'reduce input groups': fed.groups,
       'reduce input pairs': fed.pairs,

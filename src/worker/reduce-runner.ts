@@ -4,6 +4,7 @@ import { notAStringKey } from '../shuffle/byte-keys.ts';
 import type { Merger } from '../shuffle/merge.ts';
 import { encodeValue } from '../shuffle/map-output.ts';
 import { OutputWriter } from '../shuffle/output-writer.ts';
+import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { openPartition } from '../shuffle/partition-input.ts';
 import { isIdentity, isSum } from '../api/builtin-functions.ts';
 import { userError, type AttemptContext } from './task-context.ts';
@@ -25,11 +26,17 @@ export interface ReduceRun {
   readonly onProgress: (bytes: number) => void;
 }
 
+/** What a reduce attempt reports: its counters, and the size and CRC-32 of the part it wrote. */
+export interface ReduceResult {
+  readonly counters: Record<string, number>;
+  readonly part: PartChecksum;
+}
+
 /**
  * Runs one reduce attempt: k-way merges segment r of every map output and calls `reduce` once per
  * key with a lazy iterator over its values, writing `key<TAB>value` lines.
  */
-export async function runReduce(run: ReduceRun): Promise<{ counters: Record<string, number> }> {
+export async function runReduce(run: ReduceRun): Promise<ReduceResult> {
   const { job, ctx, jobName } = run;
   const input = openPartition(run.mapOutputs, run.partition, { memoryBytes: run.memoryBytes, mergeFactor: run.mergeFactor, scratchDir: run.scratchDir });
   try {
@@ -91,6 +98,7 @@ export async function runReduce(run: ReduceRun): Promise<{ counters: Record<stri
     out.close();
     run.onProgress(inputBytes);
     return {
+      part: out.checksum(),
       counters: {
         'reduce input groups': groups,
         'reduce input pairs': inputPairs,

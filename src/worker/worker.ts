@@ -4,6 +4,7 @@ import type { Job } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
 import { MasterClient } from '../protocol/client.ts';
 import type { JobInfo, Task } from '../protocol/messages.ts';
+import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { taskName } from '../protocol/task-names.ts';
 import { jobLayout, mapOutputPath, reducePartPath, type JobLayout } from '../master/job-layout.ts';
 import { fullStack, toReport } from './error-report.ts';
@@ -117,6 +118,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     let counters: Record<string, number> = {};
     let committed = true;
     let setupResult: unknown;
+    let part: PartChecksum | undefined;
     if (task.kind === 'setup') {
       setupResult = await runSetup({ job, jobName: info.jobName, params: info.params, reducers: info.reducers, files: task.splits ?? [] });
     } else if (task.kind === 'map') {
@@ -141,7 +143,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       outputPath = unpublishedPath(layout.reduce, task.attemptId);
       const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
       if (info.streaming !== undefined) {
-        ({ counters } = await runStreamingReduce({
+        ({ counters, part } = await runStreamingReduce({
           spec: info.streaming,
           attemptDir,
           partition: task.index,
@@ -153,7 +155,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
           outputPath,
           onProgress,
         }));
-      } else ({ counters } = await runReduce({
+      } else ({ counters, part } = await runReduce({
         job,
         jobName: info.jobName,
         partition: task.index,
@@ -177,6 +179,8 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       committed,
       maxRssBytes: maxRss(),
       ...(task.kind === 'setup' ? { setup: setupResult } : {}),
+      // The part on disk is this attempt's only if it committed it.
+      ...(part !== undefined && committed ? { part } : {}),
     });
   } catch (e) {
     clearInterval(beat);
