@@ -164,7 +164,7 @@ export function JobPage(props: { id: string }) {
         </div>
       </div>
       <ErrorMessage error={actionError} />
-      {job.queue !== undefined && (
+      {job.status === 'queued' && job.queue !== undefined && (
         <p class="queue-place" role="status">
           Waiting: {queueText(job.queue)}.
         </p>

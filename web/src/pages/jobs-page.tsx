@@ -96,7 +96,7 @@ export function JobsPage() {
                 <td data-label="Status">
                   <div>
                     <StatusBadge status={j.status} />
-                    {j.queue !== undefined && (
+                    {j.status === 'queued' && j.queue !== undefined && (
                       <div class="muted small queue-place" title={queueText(j.queue)}>
                         #{j.queue.position} in the queue
                       </div>
