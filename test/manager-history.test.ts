@@ -9,7 +9,8 @@ import { eq } from 'drizzle-orm';
 import { after, before, describe, test } from 'node:test';
 import { jobs } from '../src/manager/database/schema.ts';
 import { ROOT } from './helpers.ts';
-import { ADMIN_PASSWORD, startTestManager, type TestManager } from './support/manager-harness.ts';
+import { ADMIN_PASSWORD, resetPostgres, startTestManager, type DbKind, type TestManager } from './support/manager-harness.ts';
+import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
 
 const SLOW = readFileSync(join(ROOT, 'test', 'jobs', 'slow-map.mjs'), 'utf8');
 const LINES = Array.from({ length: 200 }, (_, i) => `line ${i}`).join('\n') + '\n';
@@ -25,14 +26,19 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-describe('job history and the queue', () => {
+for (const kind of ['pglite', 'postgres'] as const satisfies readonly DbKind[]) describe(`job history and the queue on ${kind}`, () => {
+  let postgres: PostgresServer | undefined;
   let m: TestManager;
   let olga: string;
   let petr: string;
   let admin: string;
 
   before(async () => {
-    m = await startTestManager('pglite', { env: { TORPEDO_MAX_RUNNING_JOBS: '1', TORPEDO_JOB_RETENTION_DAYS: '7' } });
+    if (kind === 'postgres') {
+      postgres = await startPostgres();
+      await resetPostgres(postgres.url);
+    }
+    m = await startTestManager(kind, { ...(postgres ? { postgresUrl: postgres.url } : {}), env: { TORPEDO_MAX_RUNNING_JOBS: '1', TORPEDO_JOB_RETENTION_DAYS: '7' } });
     olga = await m.newUser('olga');
     petr = await m.newUser('petr');
     admin = await m.login('admin', ADMIN_PASSWORD);
@@ -43,6 +49,7 @@ describe('job history and the queue', () => {
   });
   after(async () => {
     await m?.close();
+    await postgres?.stop();
   });
 
   test('a job keeps the name it was given; lists filter by state, owner and name', async () => {
