@@ -253,7 +253,13 @@ export class JobScheduler {
       .from(jobs)
       .where(and(inArray(jobs.status, [...ENDED]), lt(jobs.finishedAt, new Date(now - keep))));
     const removed: string[] = [];
-    for (const { id } of expired) if (await this.remove(id).catch(() => false)) removed.push(id);
+    for (const { id } of expired) {
+      const gone = await this.remove(id).catch((e: unknown) => {
+        this.#log(`could not delete job ${id} past the retention: ${(e as Error).message}`);
+        return false;
+      });
+      if (gone) removed.push(id);
+    }
     if (removed.length > 0) this.#log(`deleted ${removed.length} job${removed.length === 1 ? '' : 's'} past the retention of ${keep / 86_400_000} days: ${removed.join(', ')}`);
     return removed;
   }
