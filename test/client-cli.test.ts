@@ -178,7 +178,7 @@ describe('torpedo client commands against a real manager', () => {
   });
 
   it('jobs lists it; status shows its phases and counters; cancelling an ended job is an error', async () => {
-    assert.match(ok(await as('alice', ['jobs'])).stdout, new RegExp(`^ID +JOB +STATUS +PHASE +PROGRESS +CREATED\n${wordcountId} +wordcount +succeeded +succeeded +3/3 `));
+    assert.match(ok(await as('alice', ['jobs'])).stdout, new RegExp(`^ID +NAME +JOB +STATUS +PHASE +PROGRESS +CREATED\n${wordcountId} +- +wordcount +succeeded +succeeded +3/3 `));
     const status = ok(await as('alice', ['status', wordcountId])).stdout;
     assert.match(status, /^status +succeeded$/m);
     assert.match(status, /^phases +setup \d+\/\d+, map (\d+)\/\1, reduce 3\/3$/m);
@@ -215,6 +215,22 @@ describe('torpedo client commands against a real manager', () => {
     assert.match(ok(await as('alice', ['cancel', id])).stdout, new RegExp(`cancelled ${id}`));
     const watched = fails(await as('alice', ['status', id, '--watch']), /TORPEDO_ERR_CANCELLED/);
     assert.match(watched.stdout, /^status +cancelled$/m);
+  });
+
+  it('submit --name; jobs --name/--status/--owner filter; rerun runs it again; delete removes it and its output', async () => {
+    const id = ok(await as('alice', ['submit', 'wordcount', '--input', 'books', '--name', 'weekly books', '--wait'])).stdout.trim().split('\n')[0] as string;
+    assert.match(ok(await as('alice', ['status', id])).stdout, /^name +weekly books$/m);
+    const again = ok(await as('alice', ['rerun', id, '--wait'])).stdout.trim().split('\n')[0] as string;
+    assert.notEqual(again, id);
+    assert.equal(ok(await as('alice', ['output', again])).stdout, ok(await as('alice', ['output', id])).stdout);
+    const listed = JSON.parse(ok(await as('alice', ['jobs', '--name', 'WEEKLY', '--status', 'succeeded', '--owner', 'alice', '--json'])).stdout);
+    assert.deepEqual(listed.jobs.map((j: { id: string }) => j.id), [again, id]);
+    assert.match(ok(await as('alice', ['jobs', '--name', 'weekly'])).stdout, new RegExp(`^${again} +weekly books +wordcount +succeeded`, 'm'));
+    assert.equal(JSON.parse(ok(await as('alice', ['jobs', '--status', 'queued', '--name', 'weekly', '--json'])).stdout).jobs.length, 0);
+    fails(await as('alice', ['jobs', '--status', 'done']), /TORPEDO_ERR_BAD_REQUEST/);
+    assert.equal(ok(await as('alice', ['delete', id])).stdout, `deleted ${id} and its output\n`);
+    fails(await as('alice', ['output', id]), /TORPEDO_ERR_NOT_FOUND/);
+    fails(await as('alice', ['cancel', again]), /TORPEDO_ERR_CONFLICT/);
   });
 
   it('status --watch follows a job it did not submit to success', async () => {

@@ -211,6 +211,6 @@ describe('the manager on a cluster, two replicas', () => {
     assert.equal(cancel.json.status, 'cancelled');
     assert.equal((await a.call('GET', `/jobs/${id}`, { token })).json.status, 'cancelled');
     await until('the job\'s objects to be gone', async () => (objectsOf(id).length === 0 ? true : undefined), 20_000);
-    assert.equal((await a.call('DELETE', `/jobs/${id}`, { token })).status, 409);
+    assert.equal((await a.call('POST', `/jobs/${id}/cancel`, { token })).status, 409);
   });
 });

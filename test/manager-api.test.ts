@@ -258,7 +258,7 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DbKind[]) 
       assert.match(out.body, /^the\t\d+$/m);
       assert.equal((await m.call('GET', `/jobs/${sub.json.id}/output/part-r-00001`, { token })).body, parts[1]);
       assert.equal((await m.call('GET', `/jobs/${sub.json.id}/output/..%2F..%2Fjob.ts`, { token })).status, 404);
-      assert.equal((await m.call('DELETE', `/jobs/${sub.json.id}`, { token })).status, 409);
+      assert.equal((await m.call('POST', `/jobs/${sub.json.id}/cancel`, { token })).status, 409);
       const list = await m.call('GET', '/jobs', { token });
       assert.equal(list.json.jobs[0].id, sub.json.id);
       assert.equal(list.json.jobs[0].status, 'succeeded');

@@ -61,7 +61,7 @@ describe('manager job scheduling', () => {
     const done = await m.waitForJob(token, quick.json.id);
     assert.equal(done.status, 'succeeded');
     await until('workers to exit', async () => (workerChildren().length === 0 ? true : undefined), 10_000);
-    assert.equal((await m.call('DELETE', `/jobs/${slow.json.id}`, { token })).status, 409);
+    assert.equal((await m.call('POST', `/jobs/${slow.json.id}/cancel`, { token })).status, 409);
     assert.equal((await m.call('GET', `/jobs/${slow.json.id}/output`, { token })).status, 409);
   });
 

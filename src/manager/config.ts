@@ -23,6 +23,11 @@ export interface ManagerConfig {
   /** Jobs that run at once; the rest wait in the queue. */
   readonly maxRunningJobs: number;
   readonly maxWorkersPerJob: number;
+  /**
+   * TORPEDO_JOB_RETENTION_DAYS: a finished job (succeeded, failed, cancelled) is deleted with its
+   * output this long after it ended; 0 (the default) keeps finished jobs until they are deleted.
+   */
+  readonly jobRetentionMs: number;
   /** Failed logins per device token, and per username from clients without one, within `loginWindowMs` before 429. */
   readonly loginAttempts: number;
   readonly loginWindowMs: number;
@@ -121,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
     maxUploadBytes: integer('TORPEDO_MAX_UPLOAD_BYTES', env['TORPEDO_MAX_UPLOAD_BYTES'] ?? String(10 * 2 ** 30), 1, Number.MAX_SAFE_INTEGER),
     maxRunningJobs: integer('TORPEDO_MAX_RUNNING_JOBS', env['TORPEDO_MAX_RUNNING_JOBS'] ?? '2', 1, 1000),
     maxWorkersPerJob: integer('TORPEDO_MAX_WORKERS_PER_JOB', env['TORPEDO_MAX_WORKERS_PER_JOB'] ?? '16', 1, 1024),
+    jobRetentionMs: 86_400_000 * integer('TORPEDO_JOB_RETENTION_DAYS', env['TORPEDO_JOB_RETENTION_DAYS'] ?? '0', 0, 36_500),
     loginAttempts: integer('TORPEDO_LOGIN_ATTEMPTS', env['TORPEDO_LOGIN_ATTEMPTS'] ?? '10', 1, 1e6),
     loginWindowMs: 60_000 * integer('TORPEDO_LOGIN_WINDOW_MINUTES', env['TORPEDO_LOGIN_WINDOW_MINUTES'] ?? '15', 1, 1440),
     production,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, lt, max, sql } from 'drizzle-orm';
 import { EXAMPLE_NAMES, EXAMPLE_PARAMS, isExampleName } from '../../examples/names.ts';
 import { TorpedoError } from '../errors.ts';
 import type { RunJobOptions } from '../job/run-local-job.ts';
@@ -22,7 +22,18 @@ import type { JobRunner, JobRunnerHost } from './job-runner.ts';
 import { LocalJobRunner } from './local-job-runner.ts';
 import type { ManagerMetrics } from './metrics.ts';
 import { checkDatasetName } from './names.ts';
+import { compareFair, queuePlaces, type QueuedJob, type QueuePlace } from './queue-order.ts';
 import type { SubmitRequest } from './rest-types.ts';
+
+function queuedJob(row: { id: string; ownerId: number; createdAt: Date }): QueuedJob {
+  return { id: row.id, ownerId: row.ownerId, createdAt: row.createdAt.getTime() };
+}
+
+/** The states a job ends in: it may be deleted, by its owner or by the retention. */
+const ENDED = ['succeeded', 'failed', 'cancelled'] as const;
+
+/** How often finished jobs past their retention are looked for. */
+const RETENTION_SWEEP_MS = 3_600_000;
 
 /** How soon the queue is looked at again after a look failed. */
 const KICK_RETRY_MS = 2000;
@@ -54,6 +65,7 @@ export class JobScheduler {
   #stopping = false;
   /** The last look at the queue failed (a database outage): another is due. */
   #kickFailing = false;
+  #sweeper: NodeJS.Timeout | undefined;
   /** How claimed jobs run: here, or on the cluster. */
   readonly #runner: JobRunner;
 
@@ -171,7 +183,7 @@ export class JobScheduler {
           ? { streaming: { mapper: req.mapper, reducer: req.reducer, ...(req.combiner !== undefined ? { combiner: req.combiner } : {}), files: fileNames } }
           : {}),
       };
-      await this.#db.insert(jobs).values({ id, ownerId, job: req.example ?? (req.code !== undefined ? 'code' : 'streaming'), spec, status: 'queued' });
+      await this.#db.insert(jobs).values({ id, ownerId, job: req.example ?? (req.code !== undefined ? 'code' : 'streaming'), name: req.name ?? null, spec, status: 'queued' });
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -180,11 +192,89 @@ export class JobScheduler {
     return id;
   }
 
+  /**
+   * Deletes a finished job: its row, then its directory (output, code, files). 409 for a job that
+   * has not ended (cancel it first); true if this call deleted it, false if another had.
+   */
+  async remove(id: string): Promise<boolean> {
+    const removed = await this.#db
+      .delete(jobs)
+      .where(and(eq(jobs.id, id), inArray(jobs.status, [...ENDED])))
+      .returning({ id: jobs.id });
+    if (removed.length === 0) {
+      const [row] = await this.#db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, id));
+      if (row === undefined) return false;
+      throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${id} is ${row.status}; cancel it before deleting it`);
+    }
+    await rm(this.jobDir(id), { recursive: true, force: true });
+    this.#lastSent.delete(id);
+    return true;
+  }
+
+  /**
+   * Submits a job again as its owner, with the spec it was submitted with: the same job (built-in,
+   * module or streaming commands and files, kept in its directory), inputs, settings, parameters
+   * and name. It is a new job with an output of its own; it reads the datasets as they are now.
+   */
+  async rerun(row: JobRow): Promise<string> {
+    const spec = row.spec as JobSpec;
+    const dir = this.jobDir(row.id);
+    const given = Object.fromEntries(API_SETTINGS.filter((n) => spec[n] !== undefined).map((n) => [n, spec[n]]));
+    const base = { ...given, inputs: spec.inputs, params: spec.params, ...(row.name !== null ? { name: row.name } : {}) };
+    let req: SubmitRequest;
+    try {
+      if (row.job === 'code') {
+        const language = spec.language ?? 'ts';
+        req = { ...base, code: await readFile(join(dir, language === 'ts' ? 'job.ts' : 'job.mjs'), 'utf8'), language };
+      } else if (spec.streaming !== undefined) {
+        const files = Object.fromEntries(await Promise.all(spec.streaming.files.map(async (f) => [f, await readFile(join(dir, 'files', f), 'utf8')] as const)));
+        const { mapper, reducer, combiner } = spec.streaming;
+        req = { ...base, mapper, reducer, ...(combiner !== undefined ? { combiner } : {}), ...(spec.streaming.files.length > 0 ? { files } : {}) };
+      } else {
+        req = { ...base, example: row.job };
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${row.id} cannot run again: its code or files are no longer kept`);
+    }
+    return this.submit(row.ownerId, req);
+  }
+
+  /**
+   * Deletes the finished jobs that ended more than TORPEDO_JOB_RETENTION_DAYS before `now`, with
+   * their output; nothing with a retention of 0. Runs at start and every hour; idempotent, so
+   * replicas may run it at once. Resolves with the ids deleted.
+   */
+  async removeExpired(now = Date.now()): Promise<string[]> {
+    const keep = this.#config.jobRetentionMs;
+    if (keep === 0) return [];
+    const expired = await this.#db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(inArray(jobs.status, [...ENDED]), lt(jobs.finishedAt, new Date(now - keep))));
+    const removed: string[] = [];
+    for (const { id } of expired) {
+      const gone = await this.remove(id).catch((e: unknown) => {
+        this.#log(`could not delete job ${id} past the retention: ${(e as Error).message}`);
+        return false;
+      });
+      if (gone) removed.push(id);
+    }
+    if (removed.length > 0) this.#log(`deleted ${removed.length} job${removed.length === 1 ? '' : 's'} past the retention of ${keep / 86_400_000} days: ${removed.join(', ')}`);
+    return removed;
+  }
+
   /** Resumes the jobs that were running when the manager last stopped, then starts queued ones. */
   async start(): Promise<void> {
     this.#log(this.#runner.confinementNote());
     await this.#runner.start();
     this.#kick();
+    if (this.#config.jobRetentionMs > 0) {
+      const sweep = (): void => void this.removeExpired().catch((e: unknown) => this.#log(`deleting expired jobs failed: ${isOutage(e) ? outageReason(e) : String(e)}`));
+      sweep();
+      this.#sweeper = setInterval(sweep, RETENTION_SWEEP_MS);
+      this.#sweeper.unref();
+    }
   }
 
   /**
@@ -193,6 +283,7 @@ export class JobScheduler {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#sweeper);
     await this.#runner.stop();
   }
 
@@ -274,7 +365,10 @@ export class JobScheduler {
               .set({ status: 'running', startedAt: new Date(), phase: 'starting' })
               .where(and(eq(jobs.id, next.id), eq(jobs.status, 'queued')))
               .returning();
-            if (claimed[0] !== undefined) this.#runner.run(claimed[0]);
+            if (claimed[0] !== undefined) {
+              this.#metrics.queueWait.observe((claimed[0].startedAt!.getTime() - claimed[0].createdAt.getTime()) / 1000);
+              this.#runner.run(claimed[0]);
+            }
           }
         } while (this.#kickAgain && !this.#stopping);
       } catch (e) {
@@ -311,11 +405,29 @@ export class JobScheduler {
       .where(inArray(jobs.ownerId, heads.map((h) => h.ownerId)))
       .groupBy(jobs.ownerId);
     const lastStart = new Map(starts.map((r) => [r.ownerId, r.last === null ? 0 : new Date(r.last).getTime()]));
-    const key = (row: JobRow): [number, number, number] => [runningOf.get(row.ownerId) ?? 0, lastStart.get(row.ownerId) ?? 0, row.createdAt.getTime()];
-    return heads.sort((a, b) => {
-      const [ka, kb] = [key(a), key(b)];
-      return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2];
-    })[0];
+    const state = { runningOf, lastStart };
+    return heads.sort((a, b) => compareFair(queuedJob(a), queuedJob(b), state))[0];
+  }
+
+  /**
+   * Every queued job's place in the queue and why it waits (queue-order.ts), for GET /jobs and
+   * GET /jobs/:id. Computed from the database, so every replica gives the same answer.
+   */
+  async queue(): Promise<Map<string, QueuePlace>> {
+    const queued = await this.#db.select({ id: jobs.id, ownerId: jobs.ownerId, createdAt: jobs.createdAt }).from(jobs).where(eq(jobs.status, 'queued'));
+    if (queued.length === 0) return new Map();
+    const running = await this.#db.select({ ownerId: jobs.ownerId, n: count() }).from(jobs).where(eq(jobs.status, 'running')).groupBy(jobs.ownerId);
+    const starts = await this.#db
+      .select({ ownerId: jobs.ownerId, last: max(jobs.startedAt) })
+      .from(jobs)
+      .where(inArray(jobs.ownerId, [...new Set(queued.map((q) => q.ownerId))]))
+      .groupBy(jobs.ownerId);
+    const state = {
+      runningOf: new Map(running.map((r) => [r.ownerId, Number(r.n)])),
+      lastStart: new Map(starts.map((r) => [r.ownerId, r.last === null ? 0 : new Date(r.last).getTime()])),
+    };
+    const total = running.reduce((sum, r) => sum + Number(r.n), 0);
+    return queuePlaces(queued.map(queuedJob), state, total, this.#config.maxRunningJobs, this.#config.limits.maxRunningJobsPerUser);
   }
 
   /** One user's queued jobs are capped: beyond, 429. */
@@ -393,11 +505,20 @@ export class JobScheduler {
         error: end.error ?? null,
       })
       .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
-      .returning({ id: jobs.id });
-    if (saved.length === 0) return false;
+      .returning({ id: jobs.id, startedAt: jobs.startedAt, finishedAt: jobs.finishedAt });
+    const row = saved[0];
+    if (row === undefined) return false;
     for (const t of end.snapshot?.tasks ?? []) for (const a of t.attempts) this.#metrics.tasks.inc({ kind: t.kind, outcome: a.state });
+    if (row.startedAt !== null && row.finishedAt !== null) this.#metrics.jobDuration.observe({ status: end.status }, (row.finishedAt.getTime() - row.startedAt.getTime()) / 1000);
+    if (progress !== undefined) this.#metrics.bytesIn.inc(progress.inputBytes);
+    if (end.status === 'succeeded') this.#metrics.bytesOut.inc(await this.#outputBytes(id));
     this.#log(`job ${id} ${end.status}${end.status === 'failed' && end.error !== undefined ? `: ${end.error.code}: ${end.error.message}` : ''}`);
     return true;
+  }
+
+  async #outputBytes(id: string): Promise<number> {
+    const sizes = await Promise.all(this.outputParts(id).map(async (p) => (await stat(join(this.outputDir(id), p)).catch(() => ({ size: 0 }))).size));
+    return sizes.reduce((a, b) => a + b, 0);
   }
 
   /** Job `id` no longer runs: its listeners get their end event, and a queued job may start. */

@@ -1,5 +1,5 @@
 import type { JobSnapshot, TaskSnapshot } from '../master/master.ts';
-import type { Job, JobError, JobSummary } from './rest-types.ts';
+import type { Job, JobError, JobSummary, QueuePlace } from './rest-types.ts';
 import type { JobProgress, JobRow, JobSpec } from './job-records.ts';
 
 
@@ -15,13 +15,14 @@ const NO_PROGRESS: JobProgress = {
  * wins over the saved row. Once the row has ended, the row is the truth: another replica, or the
  * follower of a cluster job, may still hold a live state a moment older than the end.
  */
-export function jobSummaryView(row: JobRow, owner: string, liveState: JobProgress | undefined): JobSummary {
+export function jobSummaryView(row: JobRow, owner: string, liveState: JobProgress | undefined, queue?: QueuePlace): JobSummary {
   const live = row.status === 'running' ? liveState : undefined;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
   const phase = row.status === 'running' ? (live?.phase ?? row.phase) : row.status;
   const current = p.phase === 'setup' || p.phase === 'map' || p.phase === 'reduce' ? p.phases[p.phase] : p.phases.reduce;
   return {
     id: row.id,
+    name: row.name,
     owner,
     job: row.job,
     status: row.status,
@@ -30,6 +31,7 @@ export function jobSummaryView(row: JobRow, owner: string, liveState: JobProgres
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
+    ...(row.status === 'queued' && queue !== undefined ? { queue } : {}),
   };
 }
 
@@ -55,7 +57,7 @@ function redactError(error: unknown, redact: (text: string) => string): JobError
  * The job as `GET /jobs/:id` shows it: the summary plus spec, phases, tasks, counters, error,
  * parts. `live` counts only while the row says `running` (see jobSummaryView).
  */
-export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t): Job {
+export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t, queue?: QueuePlace): Job {
   const live = row.status === 'running' ? liveState : undefined;
   const spec = row.spec as JobSpec;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
@@ -74,7 +76,7 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
     })),
   }));
   return {
-    ...jobSummaryView(row, owner, live),
+    ...jobSummaryView(row, owner, live, queue),
     inputs: spec.inputs,
     reducers: spec.reducers,
     workers: spec.workers,

@@ -48,8 +48,19 @@ export interface Count {
 
 export type Phases = Readonly<Record<TaskKind, Count>>;
 
+/** Why a queued job waits: every job slot is taken, its owner runs as many as one user may, or it starts in a moment. */
+export type QueueReason = 'running-jobs-cap' | 'user-cap' | 'starting';
+
+/** A queued job's place: 1 is the next to start. */
+export interface QueuePlace {
+  readonly position: number;
+  readonly reason: QueueReason;
+}
+
 export interface JobSummary {
   readonly id: string;
+  /** The name given at submit, or null. */
+  readonly name: string | null;
   readonly owner: string;
   readonly job: string;
   readonly status: JobStatus;
@@ -60,6 +71,8 @@ export interface JobSummary {
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /** Only for a queued job. */
+  readonly queue?: QueuePlace;
 }
 
 export interface Attempt {
@@ -70,6 +83,9 @@ export interface Attempt {
   readonly startedAt: string;
   readonly endedAt: string | null;
   readonly error?: string;
+  /** A running attempt: CPU time of its worker since it began (ms) and the worker's RSS, from heartbeats. */
+  readonly cpuMs?: number;
+  readonly rssBytes?: number;
 }
 
 export interface Task {
@@ -131,6 +147,8 @@ export interface ProgressEvent {
 
 /** The body of POST /jobs, but for the job's settings. */
 export interface SubmitBody {
+  /** A name of the user's choosing, to find the job by (GET /jobs?name=). */
+  readonly name?: string;
   readonly example?: string;
   readonly code?: string;
   readonly language?: 'ts' | 'js';
@@ -145,3 +163,33 @@ export interface SubmitBody {
 
 /** POST /jobs: the body, with the settings users may give (src/protocol/job-settings.ts, `api`). */
 export type SubmitRequest = SubmitBody & { readonly [K in ApiSettingName]?: number };
+
+/** One running attempt in GET /cluster. */
+export interface ClusterAttempt {
+  readonly id: string;
+  readonly kind: TaskKind;
+  readonly index: number;
+  readonly backup: boolean;
+  readonly startedAt: string;
+  /** From the worker's last heartbeat; absent until its first. */
+  readonly cpuMs?: number;
+  readonly rssBytes?: number;
+}
+
+/** A worker of a running job, and what it runs now (nothing: between tasks). */
+export interface ClusterWorker {
+  readonly worker: string;
+  readonly job: string;
+  readonly jobName: string | null;
+  readonly owner: string;
+  readonly running: readonly ClusterAttempt[];
+}
+
+/** GET /cluster (admins): the running jobs' workers, and the queue. */
+export interface ClusterView {
+  readonly runningJobs: number;
+  readonly queuedJobs: number;
+  readonly maxRunningJobs: number;
+  readonly maxRunningJobsPerUser: number;
+  readonly workers: readonly ClusterWorker[];
+}

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { eq } from 'drizzle-orm';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { ERRORS, isNoSpace, isTorpedoError, type TorpedoError } from '../errors.ts';
 import { TokenService } from './auth/token-service.ts';
 import type { ManagerConfig } from './config.ts';
 import type { ManagerContext } from './context.ts';
 import type { Database } from './database/database.ts';
+import { jobs } from './database/schema.ts';
 import { isOutage, OUTAGE_RETRY_AFTER_SECONDS, outageError } from './database/outage.ts';
 import { DatasetStore } from './dataset-store.ts';
 import { withFrameAncestorsNone, X_FRAME_OPTIONS } from './frame-ancestors.ts';
@@ -17,6 +19,7 @@ import { ManagerMetrics } from './metrics.ts';
 import { requestLogFields } from './request-log.ts';
 import { guardBodies, serverTimeouts } from './request-timeouts.ts';
 import { authRoutes } from './routes/auth-routes.ts';
+import { clusterRoutes } from './routes/cluster-routes.ts';
 import { datasetsRoutes } from './routes/datasets-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
 import { countJobs, serviceRoutes } from './routes/service-routes.ts';
@@ -48,8 +51,11 @@ export async function createManager(config: ManagerConfig, database: Database, o
   const log = o.log ?? (() => {});
   const db = database.db;
   const datasets = new DatasetStore(config.home, db);
-  const metrics = new ManagerMetrics(() => countJobs({ database }));
-  const scheduler = new JobScheduler({ config, db, datasets, metrics, log });
+  const metrics = new ManagerMetrics({
+    countJobs: () => countJobs({ database }),
+    runningJobs: async () => (await db.select({ id: jobs.id }).from(jobs).where(eq(jobs.status, 'running'))).map(({ id }) => ({ id, snapshot: scheduler.live(id) })),
+  });
+  const scheduler: JobScheduler = new JobScheduler({ config, db, datasets, metrics, log });
   const context: ManagerContext = { config, database, tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds), datasets, scheduler, metrics };
   await ensureAdmin(context, log);
 
@@ -96,6 +102,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   await app.register(usersRoutes(context));
   await app.register(datasetsRoutes(context));
   await app.register(jobsRoutes(context));
+  await app.register(clusterRoutes(context));
   await app.register(uiRoutes(context, { log }));
   await app.ready();
   // Alone on its storage, a starting manager owns every leftover; replicas leave each other's

@@ -19,6 +19,9 @@ export interface TaskSnapshot {
     readonly startedAt: number;
     readonly endedAt?: number;
     readonly error?: string;
+    /** A running attempt's CPU time (ms) and its worker's RSS, as its last heartbeat reported them. */
+    readonly cpuMs?: number;
+    readonly rssBytes?: number;
   }[];
 }
 
@@ -71,6 +74,7 @@ export function snapshotOf(phase: Phase, tasks: JobTasks, counters: JobCounters)
           startedAt: a.startedAt,
           ...(a.endedAt !== undefined ? { endedAt: a.endedAt } : {}),
           ...(a.error !== undefined ? { error: a.error } : {}),
+          ...(a.usage !== undefined && a.state === 'running' ? { cpuMs: a.usage.cpuMs, rssBytes: a.usage.rssBytes } : {}),
         })),
       });
     }

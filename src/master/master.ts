@@ -189,6 +189,7 @@ export class Master implements ProtocolHandlers {
     }
     found.attempt.lastHeartbeat = this.#clock.now();
     found.attempt.bytes = req.bytes;
+    if (req.usage !== undefined) found.attempt.usage = req.usage;
     return { abort: false };
   }
 

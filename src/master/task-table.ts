@@ -1,5 +1,5 @@
 import type { AttemptState, TaskState } from '../protocol/master-status.ts';
-import type { TaskKind } from '../protocol/messages.ts';
+import type { AttemptUsage, TaskKind } from '../protocol/messages.ts';
 import { attemptId } from '../protocol/task-names.ts';
 import { describeLoss, type LossCause } from './loss-cause.ts';
 
@@ -38,6 +38,8 @@ export interface Attempt {
   state: AttemptState;
   lastHeartbeat: number;
   bytes: number;
+  /** The last CPU time and RSS its worker reported in a heartbeat. */
+  usage?: AttemptUsage;
   endedAt?: number;
   /** What people are shown: the worker's error, or the loss described. */
   error?: string;

@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http';
 import { TorpedoError } from '../errors.ts';
 import {
   PROTOCOL_ROUTES,
+  type AttemptUsage,
   type CommitResponse,
   type HeartbeatResponse,
   type JobInfo,
@@ -56,8 +57,8 @@ export class MasterClient {
     return this.#call('/v1/next', { workerId });
   }
 
-  heartbeat(workerId: string, attemptId: string, bytes: number): Promise<HeartbeatResponse> {
-    return this.#call('/v1/heartbeat', { workerId, attemptId, bytes });
+  heartbeat(workerId: string, attemptId: string, bytes: number, usage?: AttemptUsage): Promise<HeartbeatResponse> {
+    return this.#call('/v1/heartbeat', { workerId, attemptId, bytes, ...(usage !== undefined ? { usage } : {}) });
   }
 
   /** Asks whether this attempt may publish its output (fencing: see CommitRequestSchema). */

@@ -55,6 +55,9 @@ export const TaskSnapshotSchema = z.object({
       startedAt: z.number(),
       endedAt: z.number().optional(),
       error: z.string().optional(),
+      /** A running attempt's CPU time (ms) and its worker's RSS, from the last heartbeat. */
+      cpuMs: z.number().nonnegative().optional(),
+      rssBytes: z.number().nonnegative().optional(),
     }),
   ).readonly(),
 });

@@ -76,11 +76,22 @@ export const NextResponseSchema = z.discriminatedUnion('type', [
 ]);
 export type NextResponse = z.infer<typeof NextResponseSchema>;
 
+/**
+ * An attempt's cost as its worker measures it: CPU time (user + system) of the worker process
+ * since the attempt began, in ms, and the worker's resident set size now. A worker runs one
+ * attempt at a time, so the worker's process is the attempt's (a streaming job's commands, its
+ * children, are not counted).
+ */
+export const AttemptUsageSchema = z.object({ cpuMs: z.number().nonnegative(), rssBytes: z.number().nonnegative() });
+export type AttemptUsage = z.infer<typeof AttemptUsageSchema>;
+
 export const HeartbeatRequestSchema = z.object({
   workerId: z.string(),
   attemptId: z.string(),
   /** Input bytes consumed so far by this attempt. */
   bytes: z.number().nonnegative(),
+  /** What the attempt costs its worker so far, for the manager's cluster view; absent from older workers. */
+  usage: AttemptUsageSchema.optional(),
 });
 export const HeartbeatResponseSchema = z.object({ abort: z.boolean() });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;

@@ -81,6 +81,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   let outputPath: string | undefined;
   let aborted: string | undefined;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const giveUpMs = client.giveUpMs;
   const beat = setInterval(() => {
     // Cut off from the master for longer than any lease: the task is someone else's by now.
@@ -90,7 +91,9 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       (opts.onMasterLost ?? (() => process.exit(EXIT_MASTER_LOST)))();
       return;
     }
-    client.heartbeat(opts.workerId, task.attemptId, bytes).then(
+    const cpu = process.cpuUsage(cpuAtStart);
+    const usage = { cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssBytes: process.memoryUsage.rss() };
+    client.heartbeat(opts.workerId, task.attemptId, bytes, usage).then(
       (r) => {
         if (r.abort && aborted === undefined) aborted = 'the master took the task back (lease expired, or another attempt won)';
       },

@@ -12,3 +12,6 @@ export interface UiSettings {
   readonly allowRegistration: boolean;
   readonly maxUploadBytes: number;
 }
+
+/** How a queued job's place reads (a file with type imports only). */
+export { queueText } from '../../src/manager/queue-text.ts';

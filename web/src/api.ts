@@ -1,6 +1,6 @@
 // A typed client of the manager's REST API (docs/rest-api.md). Every call carries the session's
 // token; a 401 ends the session (session.ts), whatever page made the call.
-import type { Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
+import type { ClusterView, Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
 import { deviceTokens } from './device-tokens.ts';
 import { session } from './session.ts';
 
@@ -81,10 +81,18 @@ export const api = {
   datasetPath: (name: string, owner?: string): string => `/datasets/${q(name)}${ownerQuery(owner)}`,
   deleteDataset: (name: string, owner?: string): Promise<void> => json('DELETE', `/datasets/${q(name)}${ownerQuery(owner)}`),
 
-  jobs: async (): Promise<JobSummary[]> => (await json<{ jobs: JobSummary[] }>('GET', '/jobs')).jobs,
+  /** Filters as GET /jobs takes them: `status` comma-separated, `owner` (admins), `name` (a part of it). */
+  jobs: async (filter: { readonly status?: string; readonly owner?: string; readonly name?: string } = {}): Promise<JobSummary[]> => {
+    const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+    return (await json<{ jobs: JobSummary[] }>('GET', `/jobs${query.size > 0 ? `?${query}` : ''}`)).jobs;
+  },
   job: (id: string): Promise<Job> => json('GET', `/jobs/${q(id)}`),
   submit: (body: SubmitRequest): Promise<{ id: string }> => json('POST', '/jobs', body),
-  cancel: (id: string): Promise<Job> => json('DELETE', `/jobs/${q(id)}`),
+  cancel: (id: string): Promise<Job> => json('POST', `/jobs/${q(id)}/cancel`),
+  /** Deletes a finished job with its output. */
+  deleteJob: (id: string): Promise<{ id: string; deleted: true }> => json('DELETE', `/jobs/${q(id)}`),
+  rerun: (id: string): Promise<{ id: string }> => json('POST', `/jobs/${q(id)}/rerun`),
+  cluster: (): Promise<ClusterView> => json('GET', '/cluster'),
   outputPath: (id: string, part?: string): string => `/jobs/${q(id)}/output${part !== undefined ? `/${q(part)}` : ''}`,
   eventsUrl: (id: string): string => `/jobs/${q(id)}/events?token=${q(session.token() ?? '')}`,
 };

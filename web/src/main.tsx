@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Me, type Role, type UiSettings } from './api.ts';
 import { AppContext, can } from './app-context.ts';
+import { ClusterPage } from './pages/cluster-page.tsx';
 import { DatasetsPage } from './pages/datasets-page.tsx';
 import { JobPage } from './pages/job-page.tsx';
 import { JobsPage } from './pages/jobs-page.tsx';
@@ -98,6 +99,7 @@ const NEEDS: Partial<Record<Route['page'], readonly Role[]>> = {
   jobs: ['track_jobs'],
   job: ['track_jobs'],
   users: ['manage_users'],
+  cluster: ['admin'],
 };
 
 function Page(props: { route: Route; me: Me }) {
@@ -124,6 +126,8 @@ function Page(props: { route: Route; me: Me }) {
       return <JobPage id={route.id} />;
     case 'users':
       return <UsersPage />;
+    case 'cluster':
+      return <ClusterPage />;
     default:
       return (
         <main>
@@ -143,6 +147,7 @@ function Header(props: { route: Route; me: Me | undefined }) {
     { href: '#/submit', label: 'Submit', pages: ['submit'], role: ['submit_jobs'] },
     { href: '#/datasets', label: 'Datasets', pages: ['datasets'], role: ['read_storage', 'write_storage'] },
     { href: '#/users', label: 'Users', pages: ['users'], role: ['manage_users'] },
+    { href: '#/cluster', label: 'Cluster', pages: ['cluster'], role: ['admin'] },
   ];
   const signOut = async (): Promise<void> => {
     await api.logout().catch(() => {});

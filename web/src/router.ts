@@ -9,6 +9,7 @@ export type Route =
   | { readonly page: 'jobs' }
   | { readonly page: 'job'; readonly id: string }
   | { readonly page: 'users' }
+  | { readonly page: 'cluster' }
   | { readonly page: 'not-found'; readonly path: string };
 
 /** The path after `#`, e.g. `/jobs/job-1`; `/` when there is none. */
@@ -28,7 +29,7 @@ export function parseRoute(path: string): Route {
   if (parts.length === 0) return { page: 'jobs' };
   if (first === 'sign-in' || first === 'register') return { page: 'sign-in', next: params.get('next') ?? undefined, register: first === 'register' };
   if (first === 'jobs' && second !== undefined && parts.length === 2) return { page: 'job', id: second };
-  if (parts.length === 1 && (first === 'datasets' || first === 'submit' || first === 'jobs' || first === 'users')) return { page: first };
+  if (parts.length === 1 && (first === 'datasets' || first === 'submit' || first === 'jobs' || first === 'users' || first === 'cluster')) return { page: first };
   return { page: 'not-found', path };
 }
 

@@ -2,7 +2,7 @@
 // types only, so the CLI bundle does not pull in the server.
 import type { JobStatus } from '../../manager/rest-types.ts';
 
-export type { Count as Progress, Dataset, Job, JobStatus, JobSummary, LoginAnswer, Me, Phases, ProgressEvent, User } from '../../manager/rest-types.ts';
+export type { ClusterView, Count as Progress, Dataset, Job, JobStatus, JobSummary, LoginAnswer, Me, Phases, ProgressEvent, User } from '../../manager/rest-types.ts';
 
 export function hasEnded(status: JobStatus): boolean {
   return status !== 'queued' && status !== 'running';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerClusterCommand } from './cluster-command.ts';
 import { registerDatasetsCommand } from './datasets-command.ts';
 import { registerJobsCommands } from './jobs-commands.ts';
 import { registerLoginCommands } from './login-command.ts';
@@ -7,12 +8,14 @@ import { registerUsersCommand } from './users-command.ts';
 
 /**
  * The commands that talk to a manager over its REST API (docs/rest-api.md): login, logout,
- * whoami, datasets, submit, jobs, status, cancel, output, users. See docs/cli-client.md.
+ * whoami, datasets, submit, jobs, status, cancel, delete, rerun, output, cluster, users. See
+ * docs/cli-client.md.
  */
 export function registerClientCommands(program: Command): void {
   registerLoginCommands(program);
   registerDatasetsCommand(program);
   registerSubmitCommand(program);
   registerJobsCommands(program);
+  registerClusterCommand(program);
   registerUsersCommand(program);
 }

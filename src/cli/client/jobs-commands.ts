@@ -6,18 +6,39 @@ import { PART_NAME } from '../../protocol/task-names.ts';
 import type { Job, JobSummary } from './api-types.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags, type ServerFlags } from './client-action.ts';
 import { formatBytes, formatTime, table } from './format.ts';
+import { queueText } from '../../manager/queue-text.ts';
 import { saveBody } from './save-body.ts';
 import { openClient } from './session.ts';
 
 
-/** `torpedo jobs`, `status`, `cancel`, `output`: what happens to submitted jobs. */
+type ListFlags = JsonFlags & { readonly status?: string; readonly owner?: string; readonly name?: string };
+
+/** `torpedo jobs`, `status`, `cancel`, `delete`, `rerun`, `output`: what happens to submitted jobs. */
 export function registerJobsCommands(program: Command): void {
-  serverOptions(program.command('jobs').description('list your jobs, newest first (admins: everyone’s)'), { json: true }).action(
-    clientAction(async (flags: JsonFlags) => {
-      const answer = await openClient(flags.server).json<{ jobs: JobSummary[] }>('GET', '/jobs');
+  serverOptions(
+    program
+      .command('jobs')
+      .description('list your jobs, newest first (admins: everyone’s)')
+      .option('--status <states>', 'only jobs in these states, comma-separated: queued, running, succeeded, failed, cancelled')
+      .option('--owner <user>', 'only the jobs of this user (admins)')
+      .option('--name <text>', 'only jobs whose name contains this, ignoring case'),
+    { json: true },
+  ).action(
+    clientAction(async (flags: ListFlags) => {
+      const query = new URLSearchParams();
+      for (const k of ['status', 'owner', 'name'] as const) if (flags[k] !== undefined) query.set(k, flags[k]);
+      const answer = await openClient(flags.server).json<{ jobs: JobSummary[] }>('GET', `/jobs${query.size > 0 ? `?${query}` : ''}`);
       if (flags.json) return printJson(answer);
-      const rows = answer.jobs.map((j) => [j.id, j.job, j.status, j.phase, `${j.progress.done}/${j.progress.total}`, formatTime(j.createdAt)]);
-      process.stdout.write(table(['ID', 'JOB', 'STATUS', 'PHASE', 'PROGRESS', 'CREATED'], rows));
+      const rows = answer.jobs.map((j) => [
+        j.id,
+        j.name ?? '-',
+        j.job,
+        j.status,
+        j.queue !== undefined ? `queued #${j.queue.position}` : j.phase,
+        `${j.progress.done}/${j.progress.total}`,
+        formatTime(j.createdAt),
+      ]);
+      process.stdout.write(table(['ID', 'NAME', 'JOB', 'STATUS', 'PHASE', 'PROGRESS', 'CREATED'], rows));
     }),
   );
 
@@ -49,9 +70,45 @@ export function registerJobsCommands(program: Command): void {
 
   serverOptions(program.command('cancel').description('cancel a queued or running job').argument('<id>', 'job id'), { json: true }).action(
     clientAction(async (id: string, flags: JsonFlags) => {
-      const job = await openClient(flags.server).json<Job>('DELETE', `/jobs/${encodeURIComponent(id)}`);
+      const job = await openClient(flags.server).json<Job>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
       if (flags.json) printJson(job);
       else process.stdout.write(`cancelled ${job.id}\n`);
+    }),
+  );
+
+  serverOptions(
+    program.command('delete').description('delete a finished job with its output; a queued or running job is cancelled (delete it again once it has ended)').argument('<id>', 'job id'),
+    { json: true },
+  ).action(
+    clientAction(async (id: string, flags: JsonFlags) => {
+      const answer = await openClient(flags.server).json<Job | { id: string; deleted: true }>('DELETE', `/jobs/${encodeURIComponent(id)}`);
+      if (flags.json) return printJson(answer);
+      if ('deleted' in answer) process.stdout.write(`deleted ${answer.id} and its output\n`);
+      else process.stdout.write(`cancelled ${answer.id}; it was ${answer.startedAt === null ? 'queued' : 'running'}. Run \`torpedo delete ${answer.id}\` again to delete it\n`);
+    }),
+  );
+
+  serverOptions(
+    program
+      .command('rerun')
+      .description('submit a job again with the same job, inputs, settings, parameters and name; prints the new job’s id')
+      .argument('<id>', 'job id')
+      .option('--wait', 'follow the new job with a progress bar; exit 0 if it succeeded, 1 if not', false),
+    { json: true },
+  ).action(
+    clientAction(async (id: string, flags: JsonFlags & { readonly wait: boolean }) => {
+      const client = openClient(flags.server);
+      const answer = await client.json<{ id: string }>('POST', `/jobs/${encodeURIComponent(id)}/rerun`);
+      if (!flags.wait) {
+        if (flags.json) printJson(answer);
+        else process.stdout.write(`${answer.id}\n`);
+        return 0;
+      }
+      if (!flags.json) process.stdout.write(`${answer.id}\n`);
+      const { watchJob, reportEnd } = await import('./watch-job.ts');
+      const final = await watchJob(client, answer.id);
+      if (flags.json) printJson(final);
+      return reportEnd(final);
     }),
   );
 
@@ -90,8 +147,9 @@ export function describeJob(job: Job): string {
   const lines: string[] = [];
   const row = (k: string, v: string): void => void lines.push(`${k.padEnd(10)}${v}`);
   row('id', job.id);
+  if (job.name !== null) row('name', job.name);
   row('job', `${job.job} (owner ${job.owner})`);
-  row('status', job.status === 'running' ? `running, phase ${job.phase}` : job.status);
+  row('status', job.status === 'running' ? `running, phase ${job.phase}` : job.queue !== undefined ? `queued, ${queueText(job.queue)}` : job.status);
   row('inputs', `${job.inputs.join(', ')} (${formatBytes(job.inputBytes)})`);
   row('times', `created ${formatTime(job.createdAt)}, started ${formatTime(job.startedAt)}, finished ${formatTime(job.finishedAt)}`);
   row('phases', (['setup', 'map', 'reduce'] as const).map((p) => `${p} ${job.phases[p].done}/${job.phases[p].total}`).join(', '));

@@ -10,6 +10,7 @@ import { clientAction, printJson, serverOptions, type JsonFlags } from './client
 import { openClient } from './session.ts';
 
 interface SubmitFlags extends JsonFlags {
+  readonly name?: string;
   readonly input: string[];
   readonly param: Record<string, string>;
   readonly wait: boolean;
@@ -36,6 +37,7 @@ export function registerSubmitCommand(program: Command): void {
   const settingsOf = addSettingOptions(command, API_SETTINGS, 'api');
   serverOptions(
     command
+      .option('--name <name>', 'a name for the job, to find it by (torpedo jobs --name)')
       .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
       .option('--wait', 'follow the job with a progress bar; exit 0 if it succeeded, 1 if not', false)
       .option('--mapper <command>', "streaming job: command reading input lines, writing key<TAB>value lines (e.g. 'python3 mapper.py')")
@@ -51,6 +53,7 @@ async function submit(job: string | undefined, flags: SubmitFlags, settings: Par
   const client = openClient(flags.server);
   const answer = await client.json<{ id: string }>('POST', '/jobs', {
     json: {
+      ...(flags.name !== undefined ? { name: flags.name } : {}),
       ...source,
       inputs: flags.input,
       ...settings,

@@ -56,6 +56,8 @@ export const jobs = torpedo.table(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** A built-in example's name, or `code` for a submitted module. */
     job: text('job').notNull(),
+    /** The name its owner gave it (`--name`), for finding it again; null if none was given. */
+    name: text('name'),
     /** What was submitted: inputs, reducers, workers, splitSize/maps, params, language. */
     spec: jsonb('spec').notNull(),
     status: text('status').$type<JobStatus>().notNull(),
@@ -69,5 +71,5 @@ export const jobs = torpedo.table(
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
-  (t) => [index('jobs_owner').on(t.ownerId), index('jobs_status').on(t.status)],
+  (t) => [index('jobs_owner').on(t.ownerId), index('jobs_status').on(t.status), index('jobs_finished_at').on(t.finishedAt)],
 );

@@ -1,15 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EXAMPLE_NAMES } from '../../../examples/names.ts';
 import { isTorpedoError, TorpedoError } from '../../errors.ts';
 import { authenticate, caller, requestToken, verifyToken } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
-import { jobs, users } from '../database/schema.ts';
+import { jobs, users, type JobStatus } from '../database/schema.ts';
 import { progressOf, type JobRow } from '../job-records.ts';
-import type { SubmitRequest } from '../rest-types.ts';
+import type { Job, QueuePlace, SubmitRequest } from '../rest-types.ts';
 import { jobSummaryView, jobView, storagePathRedactor } from '../job-view.ts';
 import { checkDatasetName } from '../names.ts';
 import { idParam, tag } from './schemas.ts';
@@ -20,6 +20,7 @@ const submitBody = {
   required: ['inputs'],
   additionalProperties: false,
   properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'a name to find the job by (GET /jobs?name=)' },
     example: { type: 'string', description: `a built-in job: ${EXAMPLE_NAMES.join(', ')}` },
     code: { type: 'string', maxLength: 1_000_000, description: 'a job module (TypeScript or JavaScript) as text' },
     language: { type: 'string', enum: ['ts', 'js'], default: 'ts' },
@@ -33,7 +34,24 @@ const submitBody = {
   },
 } as const;
 
-/** Submit, list, inspect, follow, cancel jobs and read their output. */
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$`, description: 'only jobs in these states, comma-separated (e.g. `succeeded,failed`)' },
+    owner: { type: 'string', maxLength: 64, description: 'only the jobs of this user (admins; others see only their own)' },
+    name: { type: 'string', maxLength: 200, description: 'only jobs whose name contains this, ignoring case' },
+  },
+} as const;
+
+/** `%`, `_` and `\` stand for themselves in a LIKE pattern. */
+function likeContaining(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Submit, list, inspect, follow, cancel, delete and rerun jobs, and read their output. */
 export function jobsRoutes(ctx: ManagerContext) {
   return async (app: FastifyInstance): Promise<void> => {
     const db = ctx.database.db;
@@ -49,21 +67,35 @@ export function jobsRoutes(ctx: ManagerContext) {
       return reply.code(201).send({ id });
     });
 
-    app.get('/jobs', { schema: tag('jobs', 'List your jobs, newest first (admins: everyone’s)'), preHandler: tracker }, async (request) => {
-      const me = caller(request);
-      const rows = await db
-        .select({ j: jobs, owner: users.username })
-        .from(jobs)
-        .innerJoin(users, eq(users.id, jobs.ownerId))
-        .where(me.roles.includes('admin') ? undefined : eq(jobs.ownerId, me.id))
-        .orderBy(desc(jobs.createdAt))
-        .limit(1000);
-      return { jobs: rows.map((r) => jobSummaryView(r.j, r.owner, s.liveProgress(r.j.id))) };
-    });
+    app.get(
+      '/jobs',
+      { schema: { ...tag('jobs', 'List your jobs, newest first (admins: everyone’s), by state, owner and name'), querystring: listQuery }, preHandler: tracker },
+      async (request) => {
+        const me = caller(request);
+        const q = request.query as { status?: string; owner?: string; name?: string };
+        const rows = await db
+          .select({ j: jobs, owner: users.username })
+          .from(jobs)
+          .innerJoin(users, eq(users.id, jobs.ownerId))
+          .where(
+            and(
+              me.roles.includes('admin') ? undefined : eq(jobs.ownerId, me.id),
+              q.status !== undefined ? inArray(jobs.status, q.status.split(',') as JobStatus[]) : undefined,
+              q.owner !== undefined ? sql`lower(${users.username}) = lower(${q.owner.normalize('NFKC')})` : undefined,
+              q.name !== undefined ? ilike(jobs.name, likeContaining(q.name)) : undefined,
+            ),
+          )
+          .orderBy(desc(jobs.createdAt))
+          .limit(1000);
+        const queue = rows.some((r) => r.j.status === 'queued') ? await s.queue() : new Map<string, QueuePlace>();
+        return { jobs: rows.map((r) => jobSummaryView(r.j, r.owner, s.liveProgress(r.j.id), queue.get(r.j.id))) };
+      },
+    );
 
-    app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error'), params: idParam }, preHandler: tracker }, async (request) => {
+    app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error; its place in the queue while queued'), params: idParam }, preHandler: tracker }, async (request) => {
       const { row, owner } = await visibleJob(request);
-      return jobView(row, owner, s.live(row.id), s.outputParts(row.id), redact);
+      const queue = row.status === 'queued' ? (await s.queue()).get(row.id) : undefined;
+      return jobView(row, owner, s.live(row.id), s.outputParts(row.id), redact, queue);
     });
 
     app.get(
@@ -122,12 +154,34 @@ export function jobsRoutes(ctx: ManagerContext) {
       },
     );
 
-    app.delete('/jobs/:id', { schema: { ...tag('jobs', 'Cancel a queued or running job'), params: idParam }, preHandler: submitter }, async (request) => {
+    const cancel = async (request: FastifyRequest): Promise<Job> => {
       const { row, owner } = await visibleJob(request);
       await s.cancel(row.id, `cancelled by ${caller(request).username}`);
       const after = (await db.select().from(jobs).where(eq(jobs.id, row.id)))[0] ?? row;
       return jobView(after, owner, undefined, [], redact);
-    });
+    };
+
+    app.post('/jobs/:id/cancel', { schema: { ...tag('jobs', 'Cancel a queued or running job (409 once it has ended)'), params: idParam }, preHandler: submitter }, cancel);
+
+    app.delete(
+      '/jobs/:id',
+      { schema: { ...tag('jobs', 'A finished job: delete it with its output. A queued or running one: cancel it (as POST /jobs/:id/cancel)'), params: idParam }, preHandler: submitter },
+      async (request) => {
+        const { row } = await visibleJob(request);
+        if (row.status === 'queued' || row.status === 'running') return cancel(request);
+        if (!(await s.remove(row.id))) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `no job ${JSON.stringify(row.id)}`);
+        return { id: row.id, deleted: true };
+      },
+    );
+
+    app.post(
+      '/jobs/:id/rerun',
+      { schema: { ...tag('jobs', 'Submit a job again with the same spec, as a new job (201 with its id)'), params: idParam }, preHandler: submitter },
+      async (request, reply) => {
+        const { row } = await visibleJob(request);
+        return reply.code(201).send({ id: await s.rerun(row) });
+      },
+    );
 
     app.get('/jobs/:id/output', { schema: { ...tag('jobs', 'The output: all part files concatenated, in order'), params: idParam }, preHandler: tracker }, async (request, reply) => {
       const { row } = await visibleJob(request);

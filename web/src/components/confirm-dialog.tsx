@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 
 /**
  * A modal <dialog>: focus moves into it, Escape or "Keep" closes it, and the page behind cannot
@@ -7,6 +7,8 @@ import { useEffect, useRef } from 'preact/hooks';
  */
 export function ConfirmDialog(props: { open: boolean; title: string; confirm: string; onConfirm: () => void; onClose: () => void; children?: ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // A page may hold several dialogs (a job's Cancel and Delete): each names itself by its own title.
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (d === null) return;
@@ -14,8 +16,8 @@ export function ConfirmDialog(props: { open: boolean; title: string; confirm: st
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" onClose={props.onClose}>
-      <h2 id="confirm-title">{props.title}</h2>
+    <dialog ref={ref} class="confirm" aria-labelledby={titleId} onClose={props.onClose}>
+      <h2 id={titleId}>{props.title}</h2>
       {props.children}
       <div class="actions">
         <button type="button" class="danger" onClick={props.onConfirm}>

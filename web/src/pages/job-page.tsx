@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, download, readHead, type Head, type Job } from '../api.ts';
+import { api, ApiError, download, queueText, readHead, type Head, type Job } from '../api.ts';
 import { can, useApp } from '../app-context.ts';
 import { ThroughputChart } from '../charts/throughput-chart.tsx';
 import { throughputFromSamples, throughputFromTasks, type Sample } from '../charts/throughput-data.ts';
@@ -12,6 +12,7 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { bytes, count, date, jobDuration, jobLabel } from '../format.ts';
 import { useNow, usePageTitle } from '../hooks.ts';
 import { ended, followJob } from '../live.ts';
+import { navigate } from '../router.ts';
 import { Preview } from './datasets-page.tsx';
 
 /** While a job runs, its task table is fetched again at most this often (progress events do not carry tasks). */
@@ -19,7 +20,10 @@ const TASKS_REFRESH_MS = 1500;
 /** Parts previewed at once; the rest on request. */
 const AUTO_PREVIEW_PARTS = 8;
 
-/** One job: live phases, the attempts timeline, throughput, counters, error, output; cancel. */
+/** While a job is queued, its place in the queue is fetched again this often (events do not carry it). */
+const QUEUE_REFRESH_MS = 2000;
+
+/** One job: its place in the queue, live phases, the attempts timeline, throughput, counters, error, output; cancel, delete, run again. */
 export function JobPage(props: { id: string }) {
   const { id } = props;
   usePageTitle(`Job ${id}`);
@@ -28,6 +32,7 @@ export function JobPage(props: { id: string }) {
   const [error, setError] = useState<unknown>();
   const [samples, setSamples] = useState<readonly Sample[]>([]);
   const [cancelling, setCancelling] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const [actionError, setActionError] = useState<unknown>();
   const lastFetch = useRef(0);
 
@@ -72,6 +77,12 @@ export function JobPage(props: { id: string }) {
 
   const running = job !== undefined && !ended(job.status);
   const now = useNow(1000, running);
+  const queued = job?.status === 'queued';
+  useEffect(() => {
+    if (!queued) return;
+    const t = setInterval(() => void api.job(id).then((j) => setJob((old) => (old?.status === 'queued' && j.status === 'queued' ? j : old)), () => {}), QUEUE_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [id, queued]);
 
   if (error instanceof ApiError && error.status === 404) {
     return (
@@ -105,13 +116,41 @@ export function JobPage(props: { id: string }) {
     }
   };
 
+  const remove = async (): Promise<void> => {
+    setDeleting(false);
+    try {
+      await api.deleteJob(id);
+      navigate('/jobs');
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+
+  const rerun = async (): Promise<void> => {
+    try {
+      navigate(`/jobs/${encodeURIComponent((await api.rerun(id)).id)}`);
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+
   return (
     <main class="job-page">
       <div class="title-row">
         <h1>
-          {jobLabel(job.job)} <StatusBadge status={job.status} />
+          {job.name ?? jobLabel(job.job)} <StatusBadge status={job.status} />
         </h1>
         <div class="actions">
+          {can(me, 'submit_jobs') && (
+            <button type="button" onClick={() => void rerun()}>
+              Run again
+            </button>
+          )}
+          {!running && can(me, 'submit_jobs') && (
+            <button type="button" class="danger" onClick={() => setDeleting(true)}>
+              Delete job
+            </button>
+          )}
           {job.status === 'succeeded' && (
             <button type="button" class="primary" onClick={() => void download(api.outputPath(id), `${id}.txt`).catch(setActionError)}>
               Download output
@@ -125,11 +164,22 @@ export function JobPage(props: { id: string }) {
         </div>
       </div>
       <ErrorMessage error={actionError} />
+      {job.status === 'queued' && job.queue !== undefined && (
+        <p class="queue-place" role="status">
+          Waiting: {queueText(job.queue)}.
+        </p>
+      )}
       <dl class="facts">
         <div>
           <dt>Id</dt>
           <dd class="mono">{job.id}</dd>
         </div>
+        {job.name !== null && (
+          <div>
+            <dt>Job</dt>
+            <dd>{jobLabel(job.job)}</dd>
+          </div>
+        )}
         <div>
           <dt>Owner</dt>
           <dd>{job.owner}</dd>
@@ -229,6 +279,9 @@ export function JobPage(props: { id: string }) {
         </div>
       </section>
 
+      <ConfirmDialog open={deleting} title="Delete this job?" confirm="Delete job" onConfirm={() => void remove()} onClose={() => setDeleting(false)}>
+        <p>The job and its output are removed for good.</p>
+      </ConfirmDialog>
       <ConfirmDialog open={cancelling} title="Cancel this job?" confirm="Cancel job" onConfirm={() => void cancel()} onClose={() => setCancelling(false)}>
         <p>Its workers are stopped and its output is discarded.</p>
       </ConfirmDialog>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type JobSummary } from '../api.ts';
+import { api, queueText, type JobSummary } from '../api.ts';
 import { can, useApp } from '../app-context.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
@@ -18,9 +18,11 @@ export function JobsPage() {
   const { me } = useApp();
   const [jobs, setJobs] = useState<JobSummary[]>();
   const [error, setError] = useState<unknown>();
+  const [filter, setFilter] = useState<Filter>({ status: '', owner: '', name: '' });
   const streams = useRef(new Map<string, () => void>());
-  const reload = (): void => void api.jobs().then(setJobs, setError);
-  usePoll(reload, POLL_MS, []);
+  const reload = (): void => void api.jobs(filter).then(setJobs, setError);
+  usePoll(reload, POLL_MS, [filter.status, filter.owner, filter.name]);
+  const filtered = filter.status !== '' || filter.owner !== '' || filter.name !== '';
 
   // One stream per running job on the page; closed when it ends or leaves the list.
   useEffect(() => {
@@ -61,9 +63,11 @@ export function JobsPage() {
           </a>
         )}
       </div>
+      <Filters filter={filter} onChange={setFilter} owners={can(me, 'admin')} />
       <ErrorMessage error={error} />
       {jobs === undefined && error === undefined && <p class="muted">Loading…</p>}
-      {jobs?.length === 0 && <p class="muted">No jobs yet.{can(me, 'submit_jobs') ? ' Submit one to see it here.' : ''}</p>}
+      {jobs?.length === 0 && filtered && <p class="muted">No jobs match.</p>}
+      {jobs?.length === 0 && !filtered && <p class="muted">No jobs yet.{can(me, 'submit_jobs') ? ' Submit one to see it here.' : ''}</p>}
       {jobs !== undefined && jobs.length > 0 && (
         <table class="jobs cards">
           <thead>
@@ -81,14 +85,22 @@ export function JobsPage() {
               <tr key={j.id} data-job={j.id}>
                 <td data-label="Job">
                   <div>
-                    <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{jobLabel(j.job)}</a>
-                    <div class="muted small mono">{j.id}</div>
+                    <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{j.name ?? jobLabel(j.job)}</a>
+                    <div class="muted small mono">
+                      {j.name !== null ? `${jobLabel(j.job)} · ` : ''}
+                      {j.id}
+                    </div>
                   </div>
                 </td>
                 {showOwner && <td data-label="Owner">{j.owner}</td>}
                 <td data-label="Status">
                   <div>
                     <StatusBadge status={j.status} />
+                    {j.status === 'queued' && j.queue !== undefined && (
+                      <div class="muted small queue-place" title={queueText(j.queue)}>
+                        #{j.queue.position} in the queue
+                      </div>
+                    )}
                   </div>
                 </td>
                 <td data-label="Progress" class="progress-cell">
@@ -112,5 +124,60 @@ export function JobsPage() {
 }
 
 function summaryOf(j: JobSummary): JobSummary {
-  return { id: j.id, owner: j.owner, job: j.job, status: j.status, phase: j.phase, progress: j.progress, createdAt: j.createdAt, startedAt: j.startedAt, finishedAt: j.finishedAt };
+  return {
+    id: j.id,
+    name: j.name,
+    owner: j.owner,
+    job: j.job,
+    status: j.status,
+    phase: j.phase,
+    progress: j.progress,
+    createdAt: j.createdAt,
+    startedAt: j.startedAt,
+    finishedAt: j.finishedAt,
+    ...(j.queue !== undefined ? { queue: j.queue } : {}),
+  };
+}
+
+const STATUS_FILTERS = [
+  ['', 'All'],
+  ['queued', 'Queued'],
+  ['running', 'Running'],
+  ['succeeded', 'Succeeded'],
+  ['failed,cancelled', 'Failed or cancelled'],
+] as const;
+
+/** The list's filters, as GET /jobs takes them. */
+interface Filter {
+  readonly status: string;
+  readonly owner: string;
+  readonly name: string;
+}
+
+function Filters(props: { filter: Filter; onChange: (f: Filter) => void; owners: boolean }) {
+  const { filter, onChange } = props;
+  return (
+    <form class="filters" role="search" aria-label="Filter jobs" onSubmit={(e) => e.preventDefault()}>
+      <div class="field">
+        <label for="filter-name">Name</label>
+        <input id="filter-name" type="search" value={filter.name} onInput={(e) => onChange({ ...filter, name: e.currentTarget.value })} placeholder="part of a name" />
+      </div>
+      <div class="field">
+        <label for="filter-status">Status</label>
+        <select id="filter-status" value={filter.status} onChange={(e) => onChange({ ...filter, status: e.currentTarget.value })}>
+          {STATUS_FILTERS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {props.owners && (
+        <div class="field">
+          <label for="filter-owner">Owner</label>
+          <input id="filter-owner" type="search" value={filter.owner} onInput={(e) => onChange({ ...filter, owner: e.currentTarget.value })} placeholder="username" />
+        </div>
+      )}
+    </form>
+  );
 }

@@ -32,6 +32,7 @@ export function SubmitPage() {
   const { me } = useApp();
   const [datasets, setDatasets] = useState<Dataset[]>();
   const [source, setSource] = useState<'example' | 'module' | 'streaming'>('example');
+  const [name, setName] = useState('');
   const [example, setExample] = useState<(typeof EXAMPLES)[number]>('wordcount');
   const [code, setCode] = useState('');
   const [fileName, setFileName] = useState<string>();
@@ -98,6 +99,7 @@ export function SubmitPage() {
           ? { code, language }
           : { mapper, reducer, ...(combiner.trim() !== '' ? { combiner } : {}), ...(Object.keys(files).length > 0 ? { files } : {}) };
     const body: SubmitRequest = {
+      ...(name.trim() !== '' ? { name: name.trim() } : {}),
       ...job,
       inputs,
       reducers: Number(reducers),
@@ -127,6 +129,11 @@ export function SubmitPage() {
       <form class="stack" onSubmit={(e) => void submit(e)}>
         <fieldset class="card stack">
           <legend>Job</legend>
+          <div class="field">
+            <label for="job-name">Name (optional)</label>
+            <input id="job-name" type="text" maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="e.g. nightly word count" />
+            <small class="hint">To find the job again in the list of jobs.</small>
+          </div>
           <div class="choices">
             <div class="field check">
               <input type="radio" id="source-example" name="source" checked={source === 'example'} onChange={() => setSource('example')} />
