@@ -46,6 +46,7 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     memoryBytes: 64 * MIB,
     maxRecordBytes: 256 * MIB,
     mergeFactor: 100,
+    logCapBytes: 1 << 20,
     maxAttempts: 3,
     skipBadRecords: false,
     backupTasks: true,
