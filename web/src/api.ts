@@ -1,6 +1,6 @@
 // A typed client of the manager's REST API (docs/rest-api.md). Every call carries the session's
 // token; a 401 ends the session (session.ts), whatever page made the call.
-import type { Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
+import type { AttemptLog, Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
 import { deviceTokens } from './device-tokens.ts';
 import { session } from './session.ts';
 
@@ -85,6 +85,13 @@ export const api = {
   job: (id: string): Promise<Job> => json('GET', `/jobs/${q(id)}`),
   submit: (body: SubmitRequest): Promise<{ id: string }> => json('POST', '/jobs', body),
   cancel: (id: string): Promise<Job> => json('DELETE', `/jobs/${q(id)}`),
+  logs: async (id: string): Promise<AttemptLog[]> => (await json<{ logs: AttemptLog[] }>('GET', `/jobs/${q(id)}/logs`)).logs,
+  /** Attempt `attempt`'s log from byte `offset`: the text, where to ask from next, and the job's status (is more to come?). */
+  attemptLog: async (id: string, attempt: string, offset = 0): Promise<{ text: string; next: number; jobStatus: string }> => {
+    const res = await send('GET', `/jobs/${q(id)}/logs/${q(attempt)}?offset=${offset}`);
+    const text = await res.text();
+    return { text, next: Number(res.headers.get('x-torpedo-log-next') ?? offset), jobStatus: res.headers.get('x-torpedo-job-status') ?? '' };
+  },
   outputPath: (id: string, part?: string): string => `/jobs/${q(id)}/output${part !== undefined ? `/${q(part)}` : ''}`,
   eventsUrl: (id: string): string => `/jobs/${q(id)}/events?token=${q(session.token() ?? '')}`,
 };
