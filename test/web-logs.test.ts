@@ -113,7 +113,7 @@ describe('attempt logs in the web UI (chromium)', { skip: browserMissing() }, ()
     let hit = false;
     for (let y = box.y + 4; y < box.y + box.height && !hit; y += 4) {
       await page.mouse.move(box.x + box.width * 0.7, y);
-      hit = (await canvas.evaluate((c) => (c as HTMLCanvasElement).style.cursor)) === 'pointer';
+      hit = (await canvas.evaluate((c) => (c as unknown as { style: { cursor: string } }).style.cursor)) === 'pointer';
     }
     assert.ok(hit, 'a bar of the timeline is under the pointer somewhere on its row');
     await page.mouse.down();

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
-import { ATTEMPT_ID, parseAttemptId, TASK_NAME, taskName } from './task-names.ts';
+import { ATTEMPT_ID, parseAttemptId, taskName } from './task-names.ts';
 
 /**
  * Where attempts' logs are kept, and how they are read back. Each attempt of a job writes one
@@ -22,9 +22,6 @@ import { ATTEMPT_ID, parseAttemptId, TASK_NAME, taskName } from './task-names.ts
  */
 
 export const ATTEMPT_LOGS_DIR = '_logs';
-
-/** The worker's last line of an attempt's log: `--- torpedo: map-00003-a1 succeeded ---`. */
-export const ATTEMPT_END = /^--- torpedo: \S+ (succeeded|failed|dropped) ---$/m;
 
 export function attemptLogsDir(output: string): string {
   return join(output, ATTEMPT_LOGS_DIR);
@@ -52,11 +49,6 @@ export function checkAttemptId(attemptId: string): void {
   if (!ATTEMPT_ID.test(attemptId)) {
     throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `${JSON.stringify(attemptId)} is not an attempt id such as map-00003-a0`);
   }
-}
-
-/** Refuses what is not a task name (`../x`, `map-3`): TORPEDO_ERR_BAD_REQUEST naming the form expected. */
-export function checkTaskName(task: string): void {
-  if (!TASK_NAME.test(task)) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `${JSON.stringify(task)} is not a task name such as map-00003 or reduce-00000`);
 }
 
 /**
@@ -88,17 +80,6 @@ export async function listAttemptLogs(output: string): Promise<AttemptLogEntry[]
     const [ka, kb] = [parseAttemptId(a.attemptId), parseAttemptId(b.attemptId)];
     return order.indexOf(ka?.kind ?? '') - order.indexOf(kb?.kind ?? '') || (ka?.index ?? 0) - (kb?.index ?? 0) || a.attempt - b.attempt;
   });
-}
-
-/**
- * The log `torpedo logs JOB TASK [--attempt N]` means: attempt N of TASK, or its last attempt
- * that has a log. TORPEDO_ERR_BAD_REQUEST for a name that is not a task's, TORPEDO_ERR_NOT_FOUND
- * when there is no such log.
- */
-export function chooseAttempt(logs: readonly AttemptLogEntry[], task: string, attempt?: number): AttemptLogEntry | undefined {
-  checkTaskName(task);
-  const ofTask = logs.filter((l) => l.task === task);
-  return attempt === undefined ? ofTask.at(-1) : ofTask.find((l) => l.attempt === attempt);
 }
 
 /** A slice of a log: its bytes from `offset`, and the whole file's size. */

@@ -6,6 +6,7 @@ import { authenticate, caller } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
 import { jobs } from '../database/schema.ts';
 import type { JobRow } from '../job-records.ts';
+import type { AttemptLog } from '../rest-types.ts';
 import { storagePathRedactor } from '../job-view.ts';
 import { idParam, tag } from './schemas.ts';
 
@@ -54,7 +55,9 @@ export function logsRoutes(ctx: ManagerContext) {
       { schema: { ...tag('jobs', "The job's kept attempt logs: attempt id, task, attempt number, size"), params: idParam, response: { 200: logList } }, preHandler: tracker },
       async (request) => {
         const row = await visibleJob(request);
-        return { logs: await listAttemptLogs(ctx.scheduler.outputDir(row.id)) };
+        // The REST type (rest-types.ts, which the UI imports) and the protocol's must agree: checked here.
+        const logs: readonly AttemptLog[] = await listAttemptLogs(ctx.scheduler.outputDir(row.id));
+        return { logs };
       },
     );
 
