@@ -32,6 +32,7 @@ test('an attempt whose lease expired is refused at commit and at heartbeat; its 
       memoryBytes: 1 << 20,
       maxRecordBytes: 1 << 20,
       mergeFactor: 100,
+      logCapBytes: 1 << 20,
       params: {},
       hasSetup: false,
       maxAttempts: 3,

@@ -137,6 +137,11 @@ describe('the manager on a cluster, two replicas', () => {
     const masterPod = fake.list('pods', NS).find((p) => p.metadata.labels?.['torpedo/job-id'] === id);
     assert.equal(masterPod?.metadata.labels?.['app.kubernetes.io/component'], 'master');
     assert.equal(fake.get('jobs', NS, jobObjectNames(id).workers), undefined);
+    // Each attempt's log outlived the worker pods that wrote it: it is kept in the job's storage.
+    const logs = (await b.call('GET', `/jobs/${id}/logs`, { token })).json.logs as { attemptId: string; task: string }[];
+    assert.deepEqual([...new Set(logs.map((l) => l.task))], ['map-00000', 'map-00001', 'map-00002', 'map-00003', 'reduce-00000', 'reduce-00001']);
+    const reduceLogs = await Promise.all(logs.filter((l) => l.task === 'reduce-00001').map(async (l) => (await b.call('GET', `/jobs/${id}/logs/${l.attemptId}`, { token })).body));
+    assert.ok(reduceLogs.some((text) => /^--- torpedo: reduce-00001-a\d+ succeeded ---$/m.test(text)), reduceLogs.join('\n'));
     // Its pods mounted its directory and its owner's dataset, read-only; no compile pod for a built-in example.
     const kate = await ownerId();
     assert.deepEqual(Object.fromEntries([...mountsOf(id)].map(([k, v]) => [k, [...v]])), { master: [`jobs/${id}`, `datasets/${kate}/sample ro`], worker: [`jobs/${id}`, `datasets/${kate}/sample ro`] });

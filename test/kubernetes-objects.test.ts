@@ -46,6 +46,7 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     memoryBytes: 64 * MIB,
     maxRecordBytes: 256 * MIB,
     mergeFactor: 100,
+    logCapBytes: 1 << 20,
     maxAttempts: 3,
     skipBadRecords: false,
     backupTasks: true,
@@ -270,6 +271,8 @@ describe('the workers Job', () => {
     assert.match(options, /--experimental-permission/);
     assert.match(options, /--allow-fs-read=\/data\/datasets\/1\/books/);
     assert.match(options, new RegExp(`--allow-fs-write=/data/jobs/${JOB_ID}/output/_temporary`));
+    // Attempts' logs, kept in the job's storage after the pods (and the commit) are gone.
+    assert.match(options, new RegExp(`--allow-fs-write=/data/jobs/${JOB_ID}/output/_logs( |$)`));
     const open = make(spec({ sandbox: false }));
     assert.equal(env(open.spec?.template.spec?.containers[0] ?? {}, 'NODE_OPTIONS'), undefined);
     const limited = make(spec({ sandbox: false, workerMemoryBytes: 300 * MIB }));

@@ -10,6 +10,7 @@ import { registerWorkerCommand } from './worker-command.ts';
 import { registerClientCommands } from './client/index.ts';
 import { registerK8sCommand } from './k8s-command.ts';
 import { registerVerifyCommand } from './verify-command.ts';
+import { registerLogsCommand } from './logs-command.ts';
 
 /** The `torpedo` command: parses arguments and hands over to one subcommand. */
 export async function main(argv: readonly string[]): Promise<void> {
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   registerRunCommand(program);
   registerVerifyCommand(program);
+  registerLogsCommand(program);
   registerMasterCommand(program);
   registerWorkerCommand(program);
   registerInternalCommands(program);

@@ -44,7 +44,7 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print one JSON summary on stdout at the end', false)
     .option('--no-typecheck', 'skip type-checking a TypeScript job file')
     .option('--no-progress', 'do not show the progress bar')
-    .option('-v, --verbose', "copy the workers' logs to stderr", false)
+    .option('-v, --verbose', "copy the workers' logs to stderr: their own lines and what user code writes to stdout and stderr", false)
     .option('--no-sandbox', "do not confine workers with Node's permission model (they can then read and write any file)")
     .option('--mapper <command>', "streaming job: a command that reads input lines on stdin and writes key<TAB>value lines (e.g. 'python3 mapper.py')")
     .option('--reducer <command>', "streaming job: a command that reads its partition's key<TAB>value lines, sorted by key, and writes output lines")
@@ -142,7 +142,7 @@ function printFailure(summary: JobSummary): void {
   const err = summary.error;
   process.stderr.write(`torpedo: job failed: ${err?.code ?? ''} ${err?.message ?? ''}\n`);
   if (err?.stack) process.stderr.write(`${err.stack.replace(/^/gm, '    ')}\n`);
-  process.stderr.write(`torpedo: worker logs are in ${summary.output}/_temporary/logs/\n`);
+  process.stderr.write(`torpedo: each attempt's log: torpedo logs ${summary.output} [TASK]; worker logs are in ${summary.output}/_temporary/logs/\n`);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Launcher } from '../launcher/launcher.ts';
 import { LocalLauncher } from '../launcher/local-launcher.ts';
 import { checkReadable, defaultConfinement, grantReadable, workerLaunch, type WorkerConfinement } from '../launcher/worker-sandbox.ts';
 import { writeFileAtomically } from '../master/atomic-write.ts';
-import { layoutForOutput, type JobLayout } from '../master/job-layout.ts';
+import { layoutForOutput, markMasterRunning, type JobLayout } from '../master/job-layout.ts';
 import { parseMasterSpec, readSpecJson, writeMasterSpec, type MasterSpec } from '../master/master-spec.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
@@ -208,7 +208,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
  */
 function writeJobDirectory(layout: JobLayout, spec: MasterSpec, code: string, streaming: StreamingCommands | undefined, resuming: boolean): void {
   try {
-    for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs]) mkdirSync(dir, { recursive: true });
+    for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs, layout.attemptLogs]) mkdirSync(dir, { recursive: true });
     writeFileAtomically(layout.bundle, code);
     if (streaming !== undefined && spec.streaming !== undefined) {
       mkdirSync(spec.streaming.filesDir, { recursive: true });
@@ -260,9 +260,16 @@ export async function runMaster(
   // Workers may be sandboxed, and then cannot build bin/torpedo's bundle themselves.
   await ensureBundle();
   const { launcher, onStart, ...listen } = o;
-  const master = new Master({ ...spec, layout: layoutForOutput(spec.output), ...listen }, launcher);
+  const layout = layoutForOutput(spec.output);
+  const master = new Master({ ...spec, layout, ...listen }, launcher);
   onStart?.(master);
-  return master.run();
+  // While the master runs: how `torpedo logs --follow OUTPUT` knows the job has not ended.
+  markMasterRunning(layout);
+  try {
+    return await master.run();
+  } finally {
+    rmSync(layout.masterMark, { force: true });
+  }
 }
 
 /** What a streaming job's workers are told to import: nothing runs it (they run the commands). */

@@ -17,7 +17,7 @@ export interface LocalLauncherOptions {
   readonly command: (workerId: string, masterUrl: string, token: string) => ConfinedCommand;
   /** Where the master must listen for these workers, when they have no network. */
   readonly masterSocket?: MasterSocket;
-  /** Also copy workers' stderr to this process's stderr. */
+  /** Also copy workers' stdout and stderr (user code's, and their own lines) to this process's stderr. */
   readonly echo?: boolean;
   /** Called when `stopAll` has stopped every worker (to remove the socket's directory). */
   readonly onStopped?: () => void;
@@ -47,7 +47,11 @@ export class LocalLauncher implements Launcher {
     const log: WriteStream = createWriteStream(join(this.#opts.logDir, `${workerId}.log`), { flags: 'a' });
     log.on('error', () => {}); // the log directory goes away at job commit
     let tail = '';
-    child.stdout?.on('data', (d: Buffer) => log.write(d));
+    child.stdout?.on('data', (d: Buffer) => {
+      log.write(d);
+      // To this process's stderr, never its stdout: what user code prints is no part of any output.
+      if (this.#opts.echo) process.stderr.write(d);
+    });
     child.stderr?.on('data', (d: Buffer) => {
       log.write(d);
       if (this.#opts.echo) process.stderr.write(d);

@@ -1,11 +1,12 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROOT } from '../paths.ts';
+import { attemptLogsDir } from '../protocol/attempt-logs.ts';
 
 /**
  * Node flags that confine a worker — and the user code it runs — with Node's permission model:
  * it may read torpedo itself, the job's inputs and its output directory, and write only the
- * job's working directory (OUTPUT/_temporary). Child processes, worker threads and native
+ * job's working directory (OUTPUT/_temporary) and attempts' logs (OUTPUT/_logs). Child processes, worker threads and native
  * addons are refused. Node documents this as no security boundary: it is the second layer,
  * inside bubblewrap's sandbox (worker-sandbox.ts), and the only one where bubblewrap cannot run.
  */
@@ -19,7 +20,7 @@ export function sandboxArgs(o: { inputs: readonly string[]; output: string; work
     '--experimental-permission',
     '--disable-warning=ExperimentalWarning',
     ...[...read].map((p) => `--allow-fs-read=${p}`),
-    ...both(o.workDir).map((p) => `--allow-fs-write=${p}`),
+    ...[...both(o.workDir), ...both(attemptLogsDir(o.output))].map((p) => `--allow-fs-write=${p}`),
     // A streaming job's worker runs no user code of its own: it starts the user's commands
     // (confined by other means: see src/streaming/command-sandbox.ts) in directories of its
     // attempts, and reads the system's paths and its own limits to confine them. (Node 20 also

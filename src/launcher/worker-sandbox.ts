@@ -122,7 +122,8 @@ function inputPaths(spec: Pick<MasterSpec, 'inputs' | 'linkedInputs'>): string[]
 /**
  * What a worker sees: torpedo (read-only), the job's inputs (read-only), its job directory
  * (read-only: the bundle, the setup result), and, writable, only the directories where attempts
- * work and commit (attempts/, map/, reduce/). Nothing of the master's files (job.json, counters,
+ * work and commit (attempts/, map/, reduce/) and where they keep their logs (OUTPUT/_logs/, which
+ * its readers open without following links: protocol/attempt-logs.ts). Nothing of the master's files (job.json, counters,
  * logs) can be changed from inside, and nothing the master later reads as root is a path a
  * worker could have made a link.
  */
@@ -130,7 +131,7 @@ export function workerPolicy(spec: MasterSpec, layout: JobLayout, c: WorkerConfi
   return {
     identity: c.identity,
     readOnly: [ROOT, ...inputPaths(spec), layout.workDir],
-    readWrite: [layout.attempts, layout.map, layout.reduce],
+    readWrite: [layout.attempts, layout.map, layout.reduce, layout.attemptLogs],
     hidden: c.hidden ?? [],
     binds: socketPath === '' ? [] : [{ source: socketPath, target: SANDBOX_MASTER_SOCKET }],
     env,
@@ -160,7 +161,7 @@ export function workerLimits(spec: MasterSpec): SandboxLimits {
 }
 
 /**
- * Gives a job's own uid the directories its workers write (attempts/, map/, reduce/: mode 0700),
+ * Gives a job's own uid the directories its workers write (attempts/, map/, reduce/, _logs/: mode 0700),
  * and what a resumed job's earlier workers committed in them; attempts of an earlier run are
  * removed. Called before any worker of the job runs (a process of the uid could otherwise swap
  * an entry for a link under this root process): by uid, workers of other jobs cannot reach
@@ -169,7 +170,8 @@ export function workerLimits(spec: MasterSpec): SandboxLimits {
 export function grantWorkerDirs(layout: JobLayout, identity: SandboxIdentity): void {
   rmSync(layout.attempts, { recursive: true, force: true });
   mkdirSync(layout.attempts, { mode: 0o700 });
-  for (const dir of [layout.attempts, layout.map, layout.reduce]) {
+  mkdirSync(layout.attemptLogs, { recursive: true, mode: 0o700 });
+  for (const dir of [layout.attempts, layout.map, layout.reduce, layout.attemptLogs]) {
     chownSync(dir, identity.uid, identity.gid);
     chmodSync(dir, 0o700);
     // Committed outputs: files, owned by an earlier run's uid after a restart. lchown: never follow.

@@ -43,6 +43,11 @@ export interface ManagerConfig {
   readonly limits: JobLimits;
   /** The HTTP layer's defences: who reads /metrics, how long a request may take to arrive. */
   readonly http: HttpSettings;
+  /**
+   * TORPEDO_LOG_RETENTION_DAYS (default 30; fractions allowed; 0: for ever): how long attempts'
+   * logs of a finished job are kept after it ended (manager/log-retention.ts).
+   */
+  readonly logRetentionMs: number;
 }
 
 /** How the manager confines and bounds users' jobs; every field is a setting (docs/manager.md). */
@@ -134,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
     kubernetes,
     limits: jobLimits(env),
     http: httpSettings(env),
+    logRetentionMs: days('TORPEDO_LOG_RETENTION_DAYS', env['TORPEDO_LOG_RETENTION_DAYS'] ?? '30'),
   };
 }
 
@@ -172,6 +178,15 @@ function integer(name: string, value: string, min: number, max: number): number 
     throw new TorpedoError('TORPEDO_ERR_CONFIG', `${name} must be an integer in [${min}, ${max}], not ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** A number of days, fractions allowed (0.5: twelve hours), as milliseconds. */
+function days(name: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 36_500) {
+    throw new TorpedoError('TORPEDO_ERR_CONFIG', `${name} must be a number of days in [0, 36500] (0: keep for ever), not ${JSON.stringify(value)}`);
+  }
+  return Math.round(n * 86_400_000);
 }
 
 function developmentSecret(home: string): string {

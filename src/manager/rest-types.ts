@@ -88,6 +88,14 @@ export interface Attempt {
   readonly rssBytes?: number;
 }
 
+/** One kept attempt log, as GET /jobs/:id/logs lists it (protocol/attempt-logs.ts, AttemptLogEntry). */
+export interface AttemptLog {
+  readonly attemptId: string;
+  readonly task: string;
+  readonly attempt: number;
+  readonly bytes: number;
+}
+
 export interface Task {
   readonly kind: TaskKind;
   readonly index: number;

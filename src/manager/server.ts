@@ -22,6 +22,8 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { clusterRoutes } from './routes/cluster-routes.ts';
 import { datasetsRoutes } from './routes/datasets-routes.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
+import { logsRoutes } from './routes/logs-routes.ts';
+import { LogRetention } from './log-retention.ts';
 import { countJobs, serviceRoutes } from './routes/service-routes.ts';
 import { uiRoutes } from './routes/ui-routes.ts';
 import { usersRoutes } from './routes/users-routes.ts';
@@ -103,6 +105,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   await app.register(datasetsRoutes(context));
   await app.register(jobsRoutes(context));
   await app.register(clusterRoutes(context));
+  await app.register(logsRoutes(context));
   await app.register(uiRoutes(context, { log }));
   await app.ready();
   // Alone on its storage, a starting manager owns every leftover; replicas leave each other's
@@ -110,6 +113,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   const leftovers = await datasets.removeLeftovers(config.launcher === 'local' ? 0 : LEFTOVER_AGE_MS);
   if (leftovers.length > 0) log(`removed ${leftovers.length} upload${leftovers.length === 1 ? '' : 's'} a stopped manager left unfinished: ${leftovers.join(', ')}`);
   await scheduler.start();
+  const retention = new LogRetention({ db, outputDir: (id) => scheduler.outputDir(id), retentionMs: config.logRetentionMs, log });
 
   return {
     app,
@@ -118,6 +122,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
       return app.listen({ host: config.host, port: config.port });
     },
     async close() {
+      await retention.stop();
       await app.close();
       await scheduler.stop();
       await database.close();

@@ -1,4 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { attemptLogsDir } from '../protocol/attempt-logs.ts';
 import { mapRunName, partName } from '../protocol/task-names.ts';
 
 export { partName } from '../protocol/task-names.ts';
@@ -15,6 +18,10 @@ export { partName } from '../protocol/task-names.ts';
  *   reduce/part-r-NNNNN the committed output of reduce task N, moved to OUTPUT/ at job commit
  *   logs/             worker logs
  *   counters/<task>.json  the counters of each committed task, for a resumed master
+ *   master.json       while a master runs the job: its pid and host (`torpedo logs --follow`)
+ *
+ * and, beside it, kept after the commit: `OUTPUT/_logs/<attemptId>.log`, each attempt's log
+ * (protocol/attempt-logs.ts).
  */
 export interface JobLayout {
   readonly output: string;
@@ -27,6 +34,9 @@ export interface JobLayout {
   readonly reduce: string;
   readonly logs: string;
   readonly counters: string;
+  readonly masterMark: string;
+  /** OUTPUT/_logs: attempts' logs, which outlive the job. */
+  readonly attemptLogs: string;
 }
 
 export function jobLayout(workDir: string): JobLayout {
@@ -41,6 +51,8 @@ export function jobLayout(workDir: string): JobLayout {
     reduce: join(workDir, 'reduce'),
     logs: join(workDir, 'logs'),
     counters: join(workDir, 'counters'),
+    masterMark: join(workDir, 'master.json'),
+    attemptLogs: attemptLogsDir(join(workDir, '..')),
   };
 }
 
@@ -54,4 +66,36 @@ export function mapOutputPath(layout: JobLayout, m: number): string {
 
 export function reducePartPath(layout: JobLayout, r: number): string {
   return join(layout.reduce, partName(r));
+}
+
+/** What master.json holds: which process on which host runs the job's master. */
+export interface MasterMark {
+  readonly pid: number;
+  readonly host: string;
+}
+
+/** Written by the master when it starts, removed when it ends (a crashed one leaves a pid that is gone). */
+export function markMasterRunning(layout: JobLayout): void {
+  const mark: MasterMark = { pid: process.pid, host: hostname() };
+  writeFileSync(layout.masterMark, `${JSON.stringify(mark)}\n`);
+}
+
+/**
+ * Whether a master is running the job: master.json exists and, if it was written on this host,
+ * its process is alive. Called by `torpedo logs --follow` for a local output.
+ */
+export function masterRunning(layout: JobLayout): boolean {
+  let mark: MasterMark;
+  try {
+    mark = JSON.parse(readFileSync(layout.masterMark, 'utf8')) as MasterMark;
+  } catch {
+    return false;
+  }
+  if (mark.host !== hostname()) return true;
+  try {
+    process.kill(mark.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

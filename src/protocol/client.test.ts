@@ -22,6 +22,7 @@ const INFO: JobInfo = {
   maxRecordBytes: 1 << 20,
   mergeFactor: 100,
   heartbeatMs: 100,
+  logCapBytes: 1 << 20,
   params: {},
   maps: 3,
   masterTimeoutMs: 5000,

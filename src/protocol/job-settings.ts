@@ -83,6 +83,15 @@ export const JOB_SETTINGS = {
     flag: '--lease-timeout <ms>',
     showDefault: true,
   },
+  logCapBytes: {
+    help: "most bytes kept of each attempt's log (OUTPUT/_logs/): what user code writes to stdout and stderr; the rest is counted, not kept",
+    kind: 'bytes',
+    default: 2 ** 20,
+    min: 1024,
+    max: 1024 * 2 ** 20,
+    flag: '--log-cap <size>',
+    showDefault: true,
+  },
   taskTimeoutMs: { help: 'ms an attempt may run before it is stopped and retried (default: no limit)', kind: 'ms', default: 0, flag: '--task-timeout <ms>' },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
@@ -107,7 +116,7 @@ export type JobSettings = { readonly [K in SettingName]: ValueOf<(typeof JOB_SET
 };
 
 /** The settings a worker receives when it registers (JobInfo); the rest are the master's. */
-export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'params'] as const satisfies readonly (keyof JobSettings)[];
+export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'logCapBytes', 'params'] as const satisfies readonly (keyof JobSettings)[];
 
 /** A heartbeat a fifth of the lease, between 100 ms and 1 s: a lease survives four lost beats. */
 export function heartbeatFor(leaseTimeoutMs: number): number {

@@ -35,7 +35,7 @@ export interface ProcessOptions {
  * One run of a streaming command: its own working directory (a copy of the job's `--file`
  * files, in the attempt's directory), its own process group, confined (command-sandbox.ts);
  * stdin written with backpressure, stdout cut into lines as it arrives, stderr scanned for
- * counters and kept (its tail) for errors.
+ * counters, kept (its tail) for errors and copied to the attempt's log.
  */
 export class StreamingProcess {
   readonly #o: ProcessOptions;
@@ -75,7 +75,12 @@ export class StreamingProcess {
         this.#fail(e as Error);
       }
     });
-    this.#child.stderr?.on('data', (chunk: Buffer) => this.#stderr(chunk.toString('utf8')));
+    // Copied to the worker's stderr, and so into the attempt's log (worker/attempt-log.ts), as
+    // Hadoop Streaming keeps a task's stderr in its log.
+    this.#child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      this.#stderr(chunk.toString('utf8'));
+    });
     // A command that exits without reading all of stdin makes writes fail with EPIPE: the exit
     // status then tells what happened.
     this.#child.stdin?.on('error', () => {});

@@ -8,6 +8,7 @@ import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { taskName } from '../protocol/task-names.ts';
 import { jobLayout, mapOutputPath, reducePartPath, type JobLayout } from '../master/job-layout.ts';
 import { fullStack, toReport } from './error-report.ts';
+import { AttemptLog } from './attempt-log.ts';
 import { loadJob } from './load-job.ts';
 import { runMap } from './map-runner.ts';
 import { runReduce } from './reduce-runner.ts';
@@ -77,6 +78,9 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
   const layout = jobLayout(info.workDir);
   const attemptDir = join(layout.attempts, task.attemptId);
   rmSync(attemptDir, { recursive: true, force: true });
+  const log = openAttemptLog(layout, task.attemptId, info.logCapBytes, opts);
+  opts.log(`${task.attemptId} started${task.skip !== undefined && task.skip.length > 0 ? `, skipping ${task.skip.length} bad records` : ''}`);
+  let result: 'succeeded' | 'failed' | 'dropped' = 'failed';
   let bytes = 0;
   let outputPath: string | undefined;
   let aborted: string | undefined;
@@ -174,6 +178,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     }
     clearInterval(beat);
     opts.log(`${task.attemptId} done in ${(performance.now() - started).toFixed(0)} ms`);
+    result = committed ? 'succeeded' : 'dropped';
     await client.done({
       workerId: opts.workerId,
       attemptId: task.attemptId,
@@ -190,6 +195,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     if (e instanceof AttemptAborted || e instanceof CommitRefused) {
       // Not a failure of the task: the master has given it to another attempt and expects nothing.
       opts.log(`${task.attemptId} dropped: ${e.message}`);
+      result = 'dropped';
       return;
     }
     const error = { ...toReport(e), ...unreadableMapOutput(e, layout, task, info.maps) };
@@ -198,8 +204,23 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     if (stack !== undefined) opts.log(stack);
     await client.failed({ workerId: opts.workerId, attemptId: task.attemptId, error, maxRssBytes: maxRss() });
   } finally {
+    log?.close({ attemptId: task.attemptId, result });
     rmSync(attemptDir, { recursive: true, force: true });
     if (outputPath !== undefined) rmSync(outputPath, { force: true });
+  }
+}
+
+/**
+ * The attempt's log, kept after the job (protocol/attempt-logs.ts). A log that cannot be opened
+ * (a full or read-only storage) costs the attempt its log, not its run: the worker says so in its
+ * own log.
+ */
+function openAttemptLog(layout: JobLayout, attemptId: string, capBytes: number, opts: WorkerOptions): AttemptLog | undefined {
+  try {
+    return AttemptLog.open(layout.output, attemptId, capBytes);
+  } catch (e) {
+    opts.log(`${attemptId}: its log cannot be kept: ${(e as Error).message}`);
+    return undefined;
   }
 }
 

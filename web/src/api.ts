@@ -1,6 +1,6 @@
 // A typed client of the manager's REST API (docs/rest-api.md). Every call carries the session's
 // token; a 401 ends the session (session.ts), whatever page made the call.
-import type { ClusterView, Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
+import type { AttemptLog, ClusterView, Dataset, Job, JobSummary, LoginAnswer, Me, Role, SubmitRequest, UiSettings, User } from './api-types.ts';
 import { deviceTokens } from './device-tokens.ts';
 import { session } from './session.ts';
 
@@ -93,6 +93,13 @@ export const api = {
   deleteJob: (id: string): Promise<{ id: string; deleted: true }> => json('DELETE', `/jobs/${q(id)}`),
   rerun: (id: string): Promise<{ id: string }> => json('POST', `/jobs/${q(id)}/rerun`),
   cluster: (): Promise<ClusterView> => json('GET', '/cluster'),
+  logs: async (id: string): Promise<AttemptLog[]> => (await json<{ logs: AttemptLog[] }>('GET', `/jobs/${q(id)}/logs`)).logs,
+  /** Attempt `attempt`'s log from byte `offset`: the text, where to ask from next, and the job's status (is more to come?). */
+  attemptLog: async (id: string, attempt: string, offset = 0): Promise<{ text: string; next: number; jobStatus: string }> => {
+    const res = await send('GET', `/jobs/${q(id)}/logs/${q(attempt)}?offset=${offset}`);
+    const text = await res.text();
+    return { text, next: Number(res.headers.get('x-torpedo-log-next') ?? offset), jobStatus: res.headers.get('x-torpedo-job-status') ?? '' };
+  },
   outputPath: (id: string, part?: string): string => `/jobs/${q(id)}/output${part !== undefined ? `/${q(part)}` : ''}`,
   eventsUrl: (id: string): string => `/jobs/${q(id)}/events?token=${q(session.token() ?? '')}`,
 };

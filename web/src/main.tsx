@@ -4,6 +4,7 @@ import { api, type Me, type Role, type UiSettings } from './api.ts';
 import { AppContext, can } from './app-context.ts';
 import { ClusterPage } from './pages/cluster-page.tsx';
 import { DatasetsPage } from './pages/datasets-page.tsx';
+import { AttemptLogPage } from './pages/attempt-log-page.tsx';
 import { JobPage } from './pages/job-page.tsx';
 import { JobsPage } from './pages/jobs-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
@@ -98,6 +99,7 @@ const NEEDS: Partial<Record<Route['page'], readonly Role[]>> = {
   submit: ['submit_jobs'],
   jobs: ['track_jobs'],
   job: ['track_jobs'],
+  'attempt-log': ['track_jobs'],
   users: ['manage_users'],
   cluster: ['admin'],
 };
@@ -124,6 +126,8 @@ function Page(props: { route: Route; me: Me }) {
       return <JobsPage />;
     case 'job':
       return <JobPage id={route.id} />;
+    case 'attempt-log':
+      return <AttemptLogPage id={route.id} attempt={route.attempt} />;
     case 'users':
       return <UsersPage />;
     case 'cluster':

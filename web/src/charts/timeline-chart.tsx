@@ -2,6 +2,7 @@ import type { ChartConfiguration, ChartDataset, ScriptableContext, TooltipItem }
 import { useMemo } from 'preact/hooks';
 import type { AttemptState } from '../api.ts';
 import type { Timeline, TimelineBar } from './timeline-data.ts';
+import { attemptLogPath, navigate } from '../router.ts';
 import { useChart, fixYAxisWidth } from './use-chart.ts';
 
 /** Colours by outcome; the legend's order. Backups are drawn with a dark outline on top. */
@@ -16,8 +17,8 @@ const BACKUP_OUTLINE = '#111827';
 
 type Datum = { x: [number, number]; y: string; bar: TimelineBar };
 
-/** Task attempts per worker over time: a Gantt chart of floating horizontal bars. */
-export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
+/** Task attempts per worker over time: a Gantt chart of floating horizontal bars; a click on one opens its log. */
+export function TimelineChart(props: { timeline: Timeline; xMax: number; /** Makes each bar a link to its attempt's log. */ jobId?: string }) {
   const { workers, bars } = props.timeline;
   const config = useMemo((): ChartConfiguration<'bar', Datum[]> => {
     const bar = { borderSkipped: false as const, grouped: false, barPercentage: 0.9, categoryPercentage: 0.85 };
@@ -52,6 +53,16 @@ export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
+        // A bar opens its attempt's log.
+        onClick: (_event, elements, chart) => {
+          const hit = elements[0];
+          const datum = hit !== undefined ? (chart.data.datasets[hit.datasetIndex]?.data[hit.index] as Datum | undefined) : undefined;
+          if (datum !== undefined && props.jobId !== undefined) navigate(attemptLogPath(props.jobId, datum.bar.attempt));
+        },
+        onHover: (event, elements) => {
+          const target = event.native?.target as HTMLElement | undefined;
+          if (target !== undefined) target.style.cursor = elements.length > 0 && props.jobId !== undefined ? 'pointer' : 'default';
+        },
         scales: {
           x: { type: 'linear', min: 0, suggestedMax: props.xMax, title: { display: true, text: 'seconds since the job started' } },
           y: { type: 'category', title: { display: true, text: 'worker' }, ticks: { autoSkip: false }, afterFit: fixYAxisWidth },
@@ -75,7 +86,7 @@ export function TimelineChart(props: { timeline: Timeline; xMax: number }) {
         },
       },
     };
-  }, [workers, bars, props.xMax]);
+  }, [workers, bars, props.xMax, props.jobId]);
   const canvas = useChart(config as unknown as ChartConfiguration<'bar' | 'line', unknown[]>);
   // Room for the axis and a legend that wraps on a phone, and a row per worker.
   const height = 130 + Math.max(1, workers.length) * 30;

@@ -9,6 +9,7 @@ import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { ProgressBar } from '../components/progress-bar.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { TaskList } from '../components/task-list.tsx';
 import { bytes, count, date, jobDuration, jobLabel } from '../format.ts';
 import { useNow, usePageTitle } from '../hooks.ts';
 import { ended, followJob } from '../live.ts';
@@ -271,6 +272,8 @@ export function JobPage(props: { id: string }) {
 
       <Charts job={job} samples={samples} now={now} />
 
+      <TaskList job={job} />
+
       <section aria-labelledby="counters-title">
         <h2 id="counters-title">Counters</h2>
         <div class="counter-tables">
@@ -347,7 +350,7 @@ function Charts(props: { job: Job; samples: readonly Sample[]; now: number }) {
     <>
       <section aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline of task attempts</h2>
-        <TimelineChart timeline={timeline} xMax={xMax} />
+        <TimelineChart timeline={timeline} xMax={xMax} jobId={job.id} />
       </section>
       <section aria-labelledby="throughput-title">
         <h2 id="throughput-title">Throughput</h2>
