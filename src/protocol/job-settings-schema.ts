@@ -3,17 +3,23 @@ import { JOB_SETTINGS, SETTING_NAMES, WORKER_SETTINGS, type JobSettings, type Se
 
 type Shape = { [K in keyof JobSettings]: z.ZodType<JobSettings[K]> };
 
-/** The schema of every setting, from the table: a limit whose default is 0 may be 0 (none). */
+/**
+ * The schema of every setting, from the table: a limit whose default is 0 may be 0 (none). A
+ * setting missing takes its default: a job.json written by a version before the setting existed
+ * (`--resume` after an upgrade; `logCapBytes`, `mergeFactor`) still loads.
+ */
 function shape(): Shape {
   const out: Record<string, z.ZodType> = {};
   for (const name of SETTING_NAMES) {
     const spec: SettingSpec = JOB_SETTINGS[name];
+    const d = spec.default;
     if (spec.kind === 'flag') {
-      out[name] = z.boolean();
+      out[name] = typeof d === 'boolean' ? z.boolean().default(d) : z.boolean();
       continue;
     }
-    const n = spec.default === 0 ? z.number().int().nonnegative() : z.number().int().positive();
-    out[name] = spec.default === null ? n.nullable() : n;
+    const n = d === 0 ? z.number().int().nonnegative() : z.number().int().positive();
+    // 'cores' (workers) is resolved when the job is planned: job.json always has the number.
+    out[name] = d === null ? n.nullable().default(null) : typeof d === 'number' ? n.default(d) : n;
   }
   out['heartbeatMs'] = z.number().int().positive();
   out['params'] = z.record(z.string(), z.string());

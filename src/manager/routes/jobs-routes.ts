@@ -13,6 +13,7 @@ import type { Job, QueuePlace, SubmitRequest } from '../rest-types.ts';
 import { jobSummaryView, jobView, storagePathRedactor } from '../job-view.ts';
 import { checkDatasetName } from '../names.ts';
 import { idParam, tag } from './schemas.ts';
+import { visibleJob } from './visible-job.ts';
 import { settingProperties } from './setting-properties.ts';
 
 const submitBody = {
@@ -93,7 +94,7 @@ export function jobsRoutes(ctx: ManagerContext) {
     );
 
     app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error; its place in the queue while queued'), params: idParam }, preHandler: tracker }, async (request) => {
-      const { row, owner } = await visibleJob(request);
+      const { row, owner } = await visibleJob(db, request);
       const queue = row.status === 'queued' ? (await s.queue()).get(row.id) : undefined;
       return jobView(row, owner, s.live(row.id), s.outputParts(row.id), redact, queue);
     });
@@ -102,7 +103,7 @@ export function jobsRoutes(ctx: ManagerContext) {
       '/jobs/:id/events',
       { schema: { ...tag('jobs', 'Live progress as Server-Sent Events (also accepts ?token=)'), params: idParam }, preHandler: authenticate(db, ctx.tokens, ['track_jobs'], true) },
       async (request, reply) => {
-        const { row, owner } = await visibleJob(request);
+        const { row, owner } = await visibleJob(db, request);
         const stream = new PassThrough();
         const send = (event: string, data: unknown): void => void stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         const full = async (): Promise<JobRow> => (await db.select().from(jobs).where(eq(jobs.id, row.id)))[0] ?? row;
@@ -155,7 +156,7 @@ export function jobsRoutes(ctx: ManagerContext) {
     );
 
     const cancel = async (request: FastifyRequest): Promise<Job> => {
-      const { row, owner } = await visibleJob(request);
+      const { row, owner } = await visibleJob(db, request);
       await s.cancel(row.id, `cancelled by ${caller(request).username}`);
       const after = (await db.select().from(jobs).where(eq(jobs.id, row.id)))[0] ?? row;
       return jobView(after, owner, undefined, [], redact);
@@ -167,7 +168,7 @@ export function jobsRoutes(ctx: ManagerContext) {
       '/jobs/:id',
       { schema: { ...tag('jobs', 'A finished job: delete it with its output. A queued or running one: cancel it (as POST /jobs/:id/cancel)'), params: idParam }, preHandler: submitter },
       async (request) => {
-        const { row } = await visibleJob(request);
+        const { row } = await visibleJob(db, request);
         if (row.status === 'queued' || row.status === 'running') return cancel(request);
         if (!(await s.remove(row.id))) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `no job ${JSON.stringify(row.id)}`);
         return { id: row.id, deleted: true };
@@ -178,13 +179,13 @@ export function jobsRoutes(ctx: ManagerContext) {
       '/jobs/:id/rerun',
       { schema: { ...tag('jobs', 'Submit a job again with the same spec, as a new job (201 with its id)'), params: idParam }, preHandler: submitter },
       async (request, reply) => {
-        const { row } = await visibleJob(request);
+        const { row } = await visibleJob(db, request);
         return reply.code(201).send({ id: await s.rerun(row) });
       },
     );
 
     app.get('/jobs/:id/output', { schema: { ...tag('jobs', 'The output: all part files concatenated, in order'), params: idParam }, preHandler: tracker }, async (request, reply) => {
-      const { row } = await visibleJob(request);
+      const { row } = await visibleJob(db, request);
       const parts = succeededParts(row);
       const out = new PassThrough();
       void (async () => {
@@ -202,23 +203,12 @@ export function jobsRoutes(ctx: ManagerContext) {
       '/jobs/:id/output/:part',
       { schema: { ...tag('jobs', 'One part file'), params: { type: 'object', properties: { id: { type: 'string' }, part: { type: 'string' } }, required: ['id', 'part'] } }, preHandler: tracker },
       async (request, reply) => {
-        const { row } = await visibleJob(request);
+        const { row } = await visibleJob(db, request);
         const part = (request.params as { part: string }).part;
         if (!succeededParts(row).includes(part)) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `job ${row.id} has no output part ${JSON.stringify(part)}`);
         return reply.type('text/plain; charset=utf-8').send(createReadStream(join(s.outputDir(row.id), part)));
       },
     );
-
-    /** The job a request names, if the caller may see it; 404 for other users' jobs (admins see all). */
-    async function visibleJob(request: FastifyRequest): Promise<{ row: JobRow; owner: string }> {
-      const me = caller(request);
-      const id = (request.params as { id: string }).id;
-      const found = (await db.select({ j: jobs, owner: users.username }).from(jobs).innerJoin(users, eq(users.id, jobs.ownerId)).where(eq(jobs.id, id)).limit(1))[0];
-      if (found === undefined || (found.j.ownerId !== me.id && !me.roles.includes('admin'))) {
-        throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `no job ${JSON.stringify(id)}`);
-      }
-      return { row: found.j, owner: found.owner };
-    }
 
     function succeededParts(row: JobRow): string[] {
       if (row.status !== 'succeeded') throw new TorpedoError('TORPEDO_ERR_CONFLICT', `job ${row.id} is ${row.status}; output exists once it has succeeded`);

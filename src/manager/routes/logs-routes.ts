@@ -1,14 +1,11 @@
-import { eq } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TorpedoError } from '../../errors.ts';
+import type { FastifyInstance } from 'fastify';
 import { checkAttemptId, listAttemptLogs, readAttemptLog } from '../../protocol/attempt-logs.ts';
-import { authenticate, caller } from '../auth/authenticate.ts';
+import { authenticate } from '../auth/authenticate.ts';
 import type { ManagerContext } from '../context.ts';
-import { jobs } from '../database/schema.ts';
-import type { JobRow } from '../job-records.ts';
 import type { AttemptLog } from '../rest-types.ts';
 import { storagePathRedactor } from '../job-view.ts';
 import { idParam, tag } from './schemas.ts';
+import { visibleJob } from './visible-job.ts';
 
 /** The most of a log one answer carries; a follower asks again from where it got to. */
 const MAX_SLICE_BYTES = 8 << 20;
@@ -54,7 +51,7 @@ export function logsRoutes(ctx: ManagerContext) {
       '/jobs/:id/logs',
       { schema: { ...tag('jobs', "The job's kept attempt logs: attempt id, task, attempt number, size"), params: idParam, response: { 200: logList } }, preHandler: tracker },
       async (request) => {
-        const row = await visibleJob(request);
+        const { row } = await visibleJob(db, request);
         // The REST type (rest-types.ts, which the UI imports) and the protocol's must agree: checked here.
         const logs: readonly AttemptLog[] = await listAttemptLogs(ctx.scheduler.outputDir(row.id));
         return { logs };
@@ -65,7 +62,7 @@ export function logsRoutes(ctx: ManagerContext) {
       '/jobs/:id/logs/:attempt',
       { schema: { ...tag('jobs', "One attempt's log as text, from ?offset= on; x-torpedo-log-next is where to ask from next"), params: logParams, querystring: logQuery }, preHandler: tracker },
       async (request, reply) => {
-        const row = await visibleJob(request);
+        const { row } = await visibleJob(db, request);
         const { attempt } = request.params as { attempt: string };
         checkAttemptId(attempt);
         const offset = (request.query as { offset?: number }).offset ?? 0;
@@ -80,14 +77,5 @@ export function logsRoutes(ctx: ManagerContext) {
           .send(redact(slice.bytes.toString('utf8')));
       },
     );
-
-    /** The job a request names, if the caller may see it: its owner's or, for admins, anyone's; else 404. */
-    async function visibleJob(request: FastifyRequest): Promise<JobRow> {
-      const me = caller(request);
-      const { id } = request.params as { id: string };
-      const row = (await db.select().from(jobs).where(eq(jobs.id, id)).limit(1))[0];
-      if (row === undefined || (row.ownerId !== me.id && !me.roles.includes('admin'))) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `no job ${JSON.stringify(id)}`);
-      return row;
-    }
   };
 }
