@@ -1,4 +1,5 @@
-import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, relative } from 'node:path';
 import ts from 'typescript';
 import { TorpedoError } from '../errors.ts';
 
@@ -14,8 +15,9 @@ export function typecheckJob(path: string, apiEntry: string, relativeTo = proces
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     lib: ['lib.es2023.d.ts'],
     types: ['node'],
-    // Jobs may live anywhere: find @types/node beside torpedo, not beside the job file.
-    typeRoots: [join(apiEntry, '..', '..', '..', 'node_modules', '@types')],
+    // Jobs may live anywhere: find @types/node (a dependency of torpedo's) where torpedo finds it,
+    // not beside the job file; installed in a project it is hoisted out of torpedo's directory.
+    typeRoots: [dirname(dirname(createRequire(apiEntry).resolve('@types/node/package.json')))],
     strict: true,
     noEmit: true,
     skipLibCheck: true,
