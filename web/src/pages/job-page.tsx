@@ -278,7 +278,7 @@ function Phases(props: { job: Job }) {
 
 function Charts(props: { job: Job; samples: readonly Sample[]; now: number }) {
   const { job, samples, now } = props;
-  const timeline = useMemo(() => timelineOf(job, now), [job.tasks, job.startedAt, ended(job.status) ? 0 : now]);
+  const timeline = useMemo(() => timelineOf(job, now), [job.tasks, job.startedAt, job.status, job.finishedAt, ended(job.status) ? 0 : now]);
   const fromTasks = useMemo(() => throughputFromTasks(job, timeline.t0), [job.tasks, timeline.t0]);
   // A lone live point (a job that ended within a sample or two) says nothing: show the series from two points on.
   const live = useMemo(() => {
