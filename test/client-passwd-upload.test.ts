@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -81,6 +81,37 @@ describe('torpedo passwd', () => {
     fails(await as('bob', ['passwd', '--password-stdin'], 'bob-password-3\n'), /expects the current and the new password on stdin/);
     fails(await as('bob', ['passwd', '--password-stdin'], 'bob-password-3\nshort\n'), /a password must be a string of 8 to 1024 characters/);
     ok(await login('bob', 'bob-password-3'));
+  });
+});
+
+// Needs a terminal: util-linux `script` gives the CLI one.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+describe('torpedo passwd on a terminal', () => {
+  it('asks for the current password and the new one twice, echoing none of them', { skip: !hasScript && 'no `script` command for a pseudo-terminal' }, async () => {
+    ok(await login('bob', 'bob-password-3'));
+    const child = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} passwd --server ${m.url}`, '/dev/null'], {
+      env: { ...process.env, TORPEDO_CONFIG_DIR: join(dir, 'config-bob'), TORPEDO_PASSWORD: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    const answers: [string, string][] = [
+      ['current password: ', 'bob-password-3'],
+      ['new password: ', 'bob-password-4'],
+      ['again: ', 'bob-password-4'],
+    ];
+    child.stdout.on('data', (d: Buffer) => {
+      screen += d.toString();
+      const next = answers[0];
+      if (next !== undefined && screen.endsWith(next[0])) {
+        answers.shift();
+        child.stdin.write(`${next[1]}\r`);
+      }
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, screen);
+    assert.match(screen, /password changed for bob/);
+    assert.ok(!screen.includes('bob-password-3') && !screen.includes('bob-password-4'), `a password was echoed:\n${screen}`);
+    ok(await login('bob', 'bob-password-4'));
   });
 });
 
