@@ -14,7 +14,7 @@ import { DatasetStore } from './dataset-store.ts';
 import { withFrameAncestorsNone, X_FRAME_OPTIONS } from './frame-ancestors.ts';
 import { JobScheduler } from './job-scheduler.ts';
 import { ManagerMetrics } from './metrics.ts';
-import { requestLogFields } from './request-log.ts';
+import { RequestLogController, requestLogFields } from './request-log.ts';
 import { guardBodies, serverTimeouts } from './request-timeouts.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { datasetsRoutes } from './routes/datasets-routes.ts';
@@ -58,8 +58,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
     o.logger === undefined || o.logger === false
       ? false
       : { level: (o.logger === true ? undefined : o.logger.level) ?? 'info', serializers: { req: requestLogFields }, ...(o.logger === true || o.logger.stream === undefined ? {} : { stream: o.logger.stream }) };
-  // Fastify's own pair of lines per request is replaced by one, below, at a level by what it was.
-  const app = Fastify({ logger, disableRequestLogging: true, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true, ...serverTimeouts(config.http) });
+  const app = Fastify({ logger, logController: new RequestLogController(), bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true, ...serverTimeouts(config.http) });
   const log = o.log ?? ((line: string) => app.log.info(line));
   const db = database.db;
   const datasets = new DatasetStore(config.home, db);
@@ -85,7 +84,6 @@ export async function createManager(config: ManagerConfig, database: Database, o
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    request.log[requestLogLevel(request.method, reply.statusCode)]({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
   guardBodies(app, config.http);
   // A coarse per-address limit on everything, against floods; failed logins have a tighter one.
@@ -130,14 +128,6 @@ export async function createManager(config: ManagerConfig, database: Database, o
       await database.close();
     },
   };
-}
-
-/**
- * The level a finished request is logged at: a read that succeeded is debug, so that the UI's
- * polling (a few GETs a second per open page) does not drown the log; changes and failures are info.
- */
-export function requestLogLevel(method: string, status: number): 'debug' | 'info' {
-  return (method === 'GET' || method === 'HEAD') && status < 400 ? 'debug' : 'info';
 }
 
 /**

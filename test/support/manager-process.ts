@@ -23,7 +23,8 @@ export function startManagerProcess(home: string, env: Record<string, string | u
   const argv = [process.execPath, BIN, 'manager', '--port', '0', '--home', home];
   const [file, ...args] = o.asUid !== undefined ? ['setpriv', `--reuid=${o.asUid}`, `--regid=${o.asUid}`, '--clear-groups', '--', ...argv] : argv;
   const base = o.cleanEnv === true ? { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home } : process.env;
-  const child = spawn(file as string, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const full = { ...base, ...env };
+  const child = spawn(file as string, args, { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let stdout = '';
   let stderr = '';
@@ -31,14 +32,18 @@ export function startManagerProcess(home: string, env: Record<string, string | u
   child.stderr.on('data', (d: Buffer) => ((out += d.toString()), (stderr += d.toString())));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 90_000);
-    // The address is on stderr for a person (and in the JSON log on stdout unless TORPEDO_LOG=off).
-    child.stderr.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
+    // The address is on stderr for a person, and in the JSON log on stdout unless TORPEDO_LOG=off:
+    // waiting for the log's line means what the manager logged while starting is there too.
+    const logged = [undefined, '', 'info', 'debug'].includes(full['TORPEDO_LOG']);
+    const started = (): void => {
+      const m = /listening on (http:\/\/\S+)/.exec(logged ? stdout : stderr);
       if (m?.[1] !== undefined) {
         clearTimeout(timer);
         resolve({ child, url: m[1], output: () => out, stdout: () => stdout, stderr: () => stderr });
       }
-    });
+    };
+    child.stdout.on('data', started);
+    child.stderr.on('data', started);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`manager exited with ${code}:\n${out}`));
