@@ -44,9 +44,9 @@ export interface ManagerOptions {
   readonly log?: (line: string) => void;
   /**
    * Where a generated first admin password goes, once, as plain text: never into the log, which
-   * more people read and which is kept. `torpedo manager` writes it to stderr on its own.
+   * more people read and which is kept. Default: stderr, on a line of its own (`printAdminPassword`).
    */
-  readonly secret?: (text: string) => void;
+  readonly secret?: (password: string) => void;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   const metrics = new ManagerMetrics(() => countJobs({ database }));
   const scheduler = new JobScheduler({ config, db, datasets, metrics, log });
   const context: ManagerContext = { config, database, tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds), datasets, scheduler, metrics };
-  await ensureAdmin(context, log, o.secret ?? (() => {}));
+  await ensureAdmin(context, log, o.secret ?? printAdminPassword);
 
   app.decorateRequest('user', null);
   app.setErrorHandler(errorHandler);
@@ -128,6 +128,11 @@ export async function createManager(config: ManagerConfig, database: Database, o
       await database.close();
     },
   };
+}
+
+/** The generated admin password for whoever started the manager: stderr, alone on its line. */
+export function printAdminPassword(password: string): void {
+  process.stderr.write(`torpedo manager: created the account admin. Its password, shown only this once (change it with \`torpedo passwd\`):\n${password}\n`);
 }
 
 /**

@@ -10,14 +10,10 @@ type Flags = Partial<Record<'host' | 'port' | 'home' | 'databaseUrl', string>>;
 /** `torpedo manager`: configure, open and migrate the database, serve until SIGINT/SIGTERM. */
 export async function startManager(flags: Flags): Promise<void> {
   const config = configOrExit(flags);
+  const level = logLevel(process.env['TORPEDO_LOG']);
   makeHomePrivate(config.home);
   const database = await open(config);
-  const level = logLevel(process.env['TORPEDO_LOG']);
-  const manager = await createManager(config, database, {
-    logger: level === 'off' ? false : { level },
-    secret: (password) =>
-      void process.stderr.write(`torpedo manager: created the account admin. Its password, shown only this once (change it with \`torpedo passwd\`):\n${password}\n`),
-  });
+  const manager = await createManager(config, database, { logger: level === 'off' ? false : { level } });
   const say = (line: string): void => manager.app.log.info(line);
   const url = await manager.listen();
   const where = `database: ${database.kind === 'pglite' ? `embedded, ${MANAGER_DB_DIR(config.home)}` : 'PostgreSQL'}; home: ${config.home}`;
