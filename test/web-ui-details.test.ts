@@ -118,6 +118,7 @@ describe('web UI details (chromium)', { skip: browserMissing() }, () => {
     assert.equal(await page.getByLabel('Value 2', { exact: true }).getAttribute('required'), null);
     // Another example drops the empty rows grep declared.
     await page.getByLabel('Example', { exact: true }).selectOption('wordcount');
+    await page.locator('.param').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('.param').count(), 0);
   });
 });
