@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -15,6 +15,13 @@ function findRoot(from: string): string {
     if (dirname(dir) === dir) throw new Error(`torpedo's package.json not found above ${from}`);
   }
 }
+
+/**
+ * What a sandboxed torpedo process (a worker, a probe) must be able to read to run: the package,
+ * and, when it is installed as a dependency (ROOT is `<project>/node_modules/torpedo`), the
+ * node_modules directory it sits in, where npm puts its own dependencies. Read-only everywhere.
+ */
+export const PACKAGE_DIRS: readonly string[] = [ROOT, ...(basename(dirname(ROOT)) === 'node_modules' ? [dirname(ROOT)] : [])];
 
 export const BIN = join(ROOT, 'bin', 'torpedo');
 export const API_ENTRY = join(ROOT, 'src', 'api', 'index.ts');

@@ -199,7 +199,8 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DbKind[]) 
       before(async () => {
         if (postgres !== undefined) await resetPostgres(postgres.url);
         await ensureWebBuild();
-        m = await startTestManager(kind, { ...where(), logger: { stream: { write: (line) => void log.push(line) } } });
+        // At debug: a read that succeeds (the event stream) is logged only there, and must not leak either.
+        m = await startTestManager(kind, { ...where(), logger: { level: 'debug', stream: { write: (line) => void log.push(line) } } });
         url = await m.manager.app.listen({ host: '127.0.0.1', port: 0 });
         admin = await m.login('admin', ADMIN_PASSWORD);
       });

@@ -12,7 +12,7 @@ import { removeDir, tempDir } from './helpers.ts';
 import { api, startManagerProcess } from './support/manager-process.ts';
 
 const ADMIN_PASSWORD = 'leftovers-admin-password-1';
-const ENV = { TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_LOG: 'off' };
+const ENV = { TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD };
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));

@@ -84,7 +84,6 @@ for (const mode of ['fast', 'immediate'] as const) {
         TORPEDO_JWT_SECRET: 'outage-test-secret-that-is-long-enough-for-hs256',
         TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD,
         TORPEDO_MAX_RUNNING_JOBS: '1',
-        TORPEDO_LOG: 'off',
       });
       const login = await api(m.url, 'POST', '/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD });
       assert.equal(login.status, 200, login.text);

@@ -13,7 +13,7 @@ import { api, startManagerProcess, type ManagerProcess } from './support/manager
 const PACED = readFileSync(join(ROOT, 'test', 'jobs', 'paced-wordcount.mjs'), 'utf8');
 
 function startManager(home: string, env: Record<string, string> = {}): Promise<ManagerProcess> {
-  return startManagerProcess(home, { TORPEDO_LOG: 'off', ...env });
+  return startManagerProcess(home, env);
 }
 
 function stopped(child: ChildProcess): Promise<void> {
@@ -97,16 +97,27 @@ describe('torpedo manager (real process)', () => {
     });
   }
 
-  test('the first start creates admin with a printed password, once', async () => {
+  test('the first start creates admin with a password printed once, alone, to stderr, never in the JSON log', async () => {
     const home = tempDir('torpedo-first-');
     dirs.push(home);
     const first = await startManager(home);
     children.push(first.child);
-    const password = /created the account admin with password (\S+)/.exec(first.output())?.[1];
-    assert.ok(password !== undefined, first.output());
+    const m = /created the account admin\. Its password, shown only this once[^\n]*\n(\S+)\n/.exec(first.stderr());
+    const password = m?.[1];
+    assert.ok(password !== undefined, first.stderr());
     assert.equal((await api(first.url, 'POST', '/auth/login', undefined, { username: 'admin', password })).status, 200);
+    // The UI polls: successful reads are not logged at info; a change (the login) is.
+    for (let i = 0; i < 5; i++) assert.equal((await api(first.url, 'GET', '/healthz')).status, 200);
     first.child.kill('SIGTERM');
     await stopped(first.child);
+    const log = first.stdout().trim().split('\n');
+    const lines = log.map((l) => JSON.parse(l) as { level: number; msg: string; req?: { method: string; url: string } });
+    assert.ok(!first.stdout().includes(password), 'the password is in the log');
+    assert.ok(lines.some((l) => /created the account admin/.test(l.msg)), first.stdout());
+    assert.ok(lines.some((l) => /listening on http:/.test(l.msg)), first.stdout());
+    assert.ok(lines.some((l) => l.req?.url === '/auth/login'), 'a login is logged');
+    assert.ok(!lines.some((l) => l.req?.url === '/healthz'), 'a poll is logged at info');
+    assert.equal(first.stderr().split(password).length, 2, 'the password is printed once');
     const second = await startManager(home);
     children.push(second.child);
     assert.doesNotMatch(second.output(), /created the account/);

@@ -52,7 +52,7 @@ describe('a manager that is not root', { skip: cannot() ?? false }, () => {
     const home = join(dir, 'home');
     mkdirSync(home);
     chownSync(home, NOBODY, NOBODY);
-    const m = await startManagerProcess(home, { TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: 'admin-password-1', ...env }, { asUid: NOBODY, cleanEnv: true });
+    const m = await startManagerProcess(home, { TORPEDO_ADMIN_PASSWORD: 'admin-password-1', ...env }, { asUid: NOBODY, cleanEnv: true });
     children.push(m.child);
     const token = (await api(m.url, 'POST', '/auth/login', undefined, { username: 'admin', password: 'admin-password-1' })).json.token as string;
     assert.equal((await api(m.url, 'POST', '/datasets?name=words', token, 'a b a\n')).status, 201);

@@ -41,22 +41,47 @@ test('the timeline has one bar per attempt on its worker, in seconds since the s
   assert.deepEqual(t.bars.filter((b) => b.state === 'failed').map((b) => b.attempt), ['map-2-a0']);
 });
 
-test('throughput from tasks spreads each committed map attempt’s bytes over its run time', () => {
-  const points = throughputFromTasks(job, T0, 7);
-  // Committed attempts (in MiB/s, as sizes are shown): 2 MiB over 1–3 s (1 MiB/s), 1 MiB over 3–4 s, 1 MiB over 3.5–4.5 s.
+test('throughput from tasks spreads each committed map attempt’s bytes over its run time, as a rate over the last second', () => {
+  const points = throughputFromTasks(job, T0, 1000, 45);
+  // Committed attempts: 2 MiB over 1–3 s (1 MiB/s), 1 MiB over 3–4 s (the backup of map 1), 1 MiB over 3.5–4.5 s.
   assert.deepEqual(points[0], { x: 1, y: 0 });
-  assert.deepEqual(points.at(-1), { x: 4.5, y: 0 });
-  const inner = points.slice(1, -1);
-  assert.equal(inner.length, 7);
-  const mbAt = (x: number): number => inner.find((p) => Math.abs(p.x - x) < 1e-9)!.y;
-  assert.equal(mbAt(1.25), 1);
-  assert.equal(mbAt(3.25), 1); // only the backup of map 1 (1 MiB/s); map 2's committed attempt starts at 3.5
-  assert.equal(mbAt(3.75), 2);
-  assert.equal(mbAt(4.25), 1);
+  assert.deepEqual(points.at(-1), { x: 5.5, y: 0 });
+  const at = (x: number): number => points.find((p) => Math.abs(p.x - x) < 1e-9)!.y;
+  assert.equal(at(2), 1); // the last second: map 0 only
+  assert.equal(at(3), 1);
+  assert.equal(at(4), 1.5); // [3, 4]: 1 MiB of map 1 and half of map 2's
+  assert.equal(at(4.5), 1.5); // [3.5, 4.5]: half of map 1's, all of map 2's
   // The area is the bytes read: 4 MiB.
-  const width = 0.5;
-  assert.ok(Math.abs(inner.reduce((s, p) => s + p.y * width, 0) - 4) < 1e-6);
+  const width = (5.5 - 1) / 45;
+  assert.ok(Math.abs(points.reduce((s, p) => s + p.y * width, 0) - 4) < 1e-2);
   assert.deepEqual(throughputFromTasks({ tasks: [task('map', 0, [attempt('a', 'w1', 'running', 0, null)], 5)] }, T0), []);
+});
+
+test('the live and the finished throughput agree: the same rate over the last second', () => {
+  // What the progress events report while the job of `job` runs: each committed attempt's bytes
+  // read at an even pace (the master counts a task's furthest attempt; here the winners').
+  const spans = [
+    { from: 1, to: 3, bytes: 2 * MiB },
+    { from: 3, to: 4, bytes: MiB },
+    { from: 3.5, to: 4.5, bytes: MiB },
+  ];
+  const mapBytes = (t: number): number => spans.reduce((s, p) => s + p.bytes * Math.min(1, Math.max(0, (t - p.from) / (p.to - p.from))), 0);
+  const every = Array.from({ length: 46 }, (_, i) => 1 + i * 0.1).map((s) => ({ t: T0 + Math.round(s * 1000), mapBytes: mapBytes(s) }));
+  const live = throughputFromSamples(every, T0);
+  const finished = throughputFromTasks(job, T0, 1000, 45);
+  for (const p of live) {
+    const f = finished.find((q) => Math.abs(q.x - p.x) < 1e-6);
+    if (f === undefined || p.x < 2) continue; // before a whole second of samples, the live window is shorter
+    assert.ok(Math.abs(f.y - p.y) < 1e-3, `at ${p.x} s: finished ${f.y} MiB/s, live ${p.y} MiB/s`);
+  }
+});
+
+test('a cancelled job’s timeline shows no running bars: attempts left running are stopped at the job’s end', () => {
+  const cancelled = { ...job, status: 'cancelled' as const, finishedAt: at(5.5) };
+  const t = timelineOf(cancelled, T0 + 60_000);
+  assert.equal(t.bars.filter((b) => b.state === 'running').length, 0);
+  const stopped = t.bars.find((b) => b.state === 'stopped');
+  assert.deepEqual([stopped?.attempt, stopped?.start, stopped?.end], ['reduce-0-a0', 5, 5.5]);
 });
 
 test('throughput from live samples is a rate over the last second', () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ERRORS, type ErrorCode, TorpedoError } from '../errors.ts';
-import { BIN, ROOT } from '../paths.ts';
+import { BIN, PACKAGE_DIRS, ROOT } from '../paths.ts';
 import { ParamDeclarationsSchema, type ParamDeclarations } from '../protocol/job-params.ts';
 import { cleanEnv, confine, TOOL_LIMITS, type SandboxIdentity, type SandboxPolicy } from '../sandbox/index.ts';
 
@@ -28,9 +28,9 @@ export interface ToolSandbox {
  */
 export async function probeJob(bundlePath: string, name: string, sandbox: boolean, who: ToolSandbox = { identity: 'caller' }): Promise<ProbedJob> {
   const flags = sandbox
-    ? ['--experimental-permission', '--disable-warning=ExperimentalWarning', `--allow-fs-read=${ROOT}`, `--allow-fs-read=${dirname(bundlePath)}`]
+    ? ['--experimental-permission', '--disable-warning=ExperimentalWarning', ...PACKAGE_DIRS.map((d) => `--allow-fs-read=${d}`), `--allow-fs-read=${dirname(bundlePath)}`]
     : [];
-  const policy = toolPolicy(who, [ROOT, dirname(bundlePath)], []);
+  const policy = toolPolicy(who, [...PACKAGE_DIRS, dirname(bundlePath)], []);
   const argv = [process.execPath, ...flags, BIN, 'probe-job', bundlePath, '--name', name];
   const result = await internalCommand(sandbox ? policy : undefined, argv, PROBE_TIMEOUT_MS, `${name}: the job module`);
   return probedJob(result, `${name}: the job module`);
@@ -78,7 +78,7 @@ export async function compileJobInChild(
     o.relativeTo,
     ...(o.typecheck ? ['--typecheck'] : []),
   ];
-  const policy = toolPolicy(o.sandbox ?? { identity: 'caller' }, [ROOT, dirname(source)], [dirname(out)]);
+  const policy = toolPolicy(o.sandbox ?? { identity: 'caller' }, [...PACKAGE_DIRS, dirname(source)], [dirname(out)]);
   await internalCommand(policy, argv, o.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS, `${o.name}: compiling the job`);
 }
 

@@ -1,4 +1,5 @@
-import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, relative } from 'node:path';
 import ts from 'typescript';
 import { TorpedoError } from '../errors.ts';
 
@@ -13,9 +14,7 @@ export function typecheckJob(path: string, apiEntry: string, relativeTo = proces
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     lib: ['lib.es2023.d.ts'],
-    types: ['node'],
-    // Jobs may live anywhere: find @types/node beside torpedo, not beside the job file.
-    typeRoots: [join(apiEntry, '..', '..', '..', 'node_modules', '@types')],
+    ...nodeTypes(apiEntry),
     strict: true,
     noEmit: true,
     skipLibCheck: true,
@@ -40,4 +39,17 @@ export function typecheckJob(path: string, apiEntry: string, relativeTo = proces
     })
     .join('\n');
   throw new TorpedoError('TORPEDO_ERR_JOB_SYNTAX', text);
+}
+
+/**
+ * Jobs may live anywhere: @types/node (a dependency of torpedo's) is found where torpedo finds it,
+ * not beside the job file; installed in a project, npm hoists it out of torpedo's directory.
+ * Without it (an install that left it out), jobs are checked without Node's types.
+ */
+function nodeTypes(apiEntry: string): Pick<ts.CompilerOptions, 'types' | 'typeRoots'> {
+  try {
+    return { types: ['node'], typeRoots: [dirname(dirname(createRequire(apiEntry).resolve('@types/node/package.json')))] };
+  } catch {
+    return { types: [] };
+  }
 }

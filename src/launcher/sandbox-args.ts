@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from '../paths.ts';
+import { PACKAGE_DIRS } from '../paths.ts';
 import { attemptLogsDir } from '../protocol/attempt-logs.ts';
 
 /**
@@ -14,7 +14,7 @@ export function sandboxArgs(o: { inputs: readonly string[]; output: string; work
   // The permission model checks the path as opened, and Node opens modules (the job's bundle) by
   // their real path: paths reached through links need both.
   const both = (path: string): string[] => (existsSync(path) ? [...new Set([resolve(path), realpathSync(path)])] : [resolve(path)]);
-  const read = new Set<string>([ROOT, ...both(o.output)]);
+  const read = new Set<string>([...PACKAGE_DIRS, ...both(o.output)]);
   for (const input of o.inputs) for (const p of both(input)) read.add(p);
   return [
     '--experimental-permission',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
 import type { JobLayout } from '../master/job-layout.ts';
 import type { MasterSpec } from '../master/master-spec.ts';
-import { BIN, ROOT } from '../paths.ts';
+import { BIN, PACKAGE_DIRS } from '../paths.ts';
 import { cleanEnv, confine, jobIdentity, randomSlot, SANDBOX_MASTER_SOCKET, sandboxIds, sandboxSupport, type ConfinedCommand, type SandboxIdentity, type SandboxLimits, type SandboxPolicy } from '../sandbox/index.ts';
 import type { MasterSocket } from './launcher.ts';
 import { sandboxArgs } from './sandbox-args.ts';
@@ -130,7 +130,7 @@ function inputPaths(spec: Pick<MasterSpec, 'inputs' | 'linkedInputs'>): string[]
 export function workerPolicy(spec: MasterSpec, layout: JobLayout, c: WorkerConfinement, env: Record<string, string>, socketPath: string): SandboxPolicy {
   return {
     identity: c.identity,
-    readOnly: [ROOT, ...inputPaths(spec), layout.workDir],
+    readOnly: [...PACKAGE_DIRS, ...inputPaths(spec), layout.workDir],
     readWrite: [layout.attempts, layout.map, layout.reduce, layout.attemptLogs],
     hidden: c.hidden ?? [],
     binds: socketPath === '' ? [] : [{ source: socketPath, target: SANDBOX_MASTER_SOCKET }],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { redactQuery } from './request-log.ts';
+import { redactQuery, requestLogLevel } from './request-log.ts';
 
 it('redactQuery keeps the path and the parameter names, and drops every value', () => {
   assert.equal(redactQuery('/jobs/1/events'), '/jobs/1/events');
@@ -17,4 +17,13 @@ it('redactQuery drops a part without = or with an odd key whole: it may be the s
   assert.equal(redactQuery('/x?=abc'), '/x?[redacted]');
   assert.equal(redactQuery('/x?to%6Ben=abc'), '/x?[redacted]');
   assert.equal(redactQuery('/x?a b=1'), '/x?[redacted]');
+});
+
+it('requestLogLevel: reads that succeed (polling) are debug; changes and failures are info', () => {
+  assert.equal(requestLogLevel('GET', 200), 'debug');
+  assert.equal(requestLogLevel('HEAD', 304), 'debug');
+  assert.equal(requestLogLevel('GET', 404), 'info');
+  assert.equal(requestLogLevel('GET', 500), 'info');
+  assert.equal(requestLogLevel('POST', 201), 'info');
+  assert.equal(requestLogLevel('DELETE', 204), 'info');
 });

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /**
  * How a request appears in the manager's log (pino, through Fastify): Fastify's default fields,
@@ -37,4 +37,26 @@ export function redactQuery(url: string): string {
       return eq > 0 && KEY.test(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=${REDACTED}` : REDACTED;
     });
   return `${url.slice(0, q)}?${pairs.join('&')}`;
+}
+
+/**
+ * The level a finished request is logged at: a read that succeeded is debug, so that the UI's
+ * polling (a few GETs a second per open page) does not fill the log; changes and failures are info.
+ */
+export function requestLogLevel(method: string, status: number): 'debug' | 'info' {
+  return (method === 'GET' || method === 'HEAD') && status < 400 ? 'debug' : 'info';
+}
+
+/**
+ * One log line per request, when it ends, with the request and the response, at
+ * `requestLogLevel`'s level, instead of Fastify's two at info ("incoming request", "request
+ * completed"). Called by Fastify for every request; errors are logged as Fastify does.
+ */
+export class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+    else reply.log[requestLogLevel(request.method, reply.statusCode)]({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

@@ -16,7 +16,7 @@ import { DatasetStore } from './dataset-store.ts';
 import { withFrameAncestorsNone, X_FRAME_OPTIONS } from './frame-ancestors.ts';
 import { JobScheduler } from './job-scheduler.ts';
 import { ManagerMetrics } from './metrics.ts';
-import { requestLogFields } from './request-log.ts';
+import { RequestLogController, requestLogFields } from './request-log.ts';
 import { guardBodies, serverTimeouts } from './request-timeouts.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { clusterRoutes } from './routes/cluster-routes.ts';
@@ -39,10 +39,19 @@ export interface Manager {
 }
 
 export interface ManagerOptions {
-  /** The request log (pino's JSON lines): true for stdout, or a stream of one's own; none if unset. */
-  readonly logger?: boolean | { readonly stream: { write(line: string): void } };
-  /** Lines for the operator: the first admin's password, web UI build failures. */
+  /**
+   * The manager's log (pino's JSON lines): true for stdout, or a stream of one's own; none if
+   * unset. `level` is pino's (default info); reads that succeed, which is what the UI's polling
+   * makes, are logged at debug.
+   */
+  readonly logger?: boolean | { readonly stream?: { write(line: string): void }; readonly level?: string };
+  /** Lines for the operator (web UI build failures, leftovers removed); default: the log at info. */
   readonly log?: (line: string) => void;
+  /**
+   * Where a generated first admin password goes, once, as plain text: never into the log, which
+   * more people read and which is kept. Default: stderr, on a line of its own (`printAdminPassword`).
+   */
+  readonly secret?: (password: string) => void;
 }
 
 /**
@@ -50,7 +59,12 @@ export interface ManagerOptions {
  * scheduler, and the first admin account. Jobs interrupted by a previous stop are resumed.
  */
 export async function createManager(config: ManagerConfig, database: Database, o: ManagerOptions = {}): Promise<Manager> {
-  const log = o.log ?? (() => {});
+  const logger =
+    o.logger === undefined || o.logger === false
+      ? false
+      : { level: (o.logger === true ? undefined : o.logger.level) ?? 'info', serializers: { req: requestLogFields }, ...(o.logger === true || o.logger.stream === undefined ? {} : { stream: o.logger.stream }) };
+  const app = Fastify({ logger, logController: new RequestLogController(), bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true, ...serverTimeouts(config.http) });
+  const log = o.log ?? ((line: string) => app.log.info(line));
   const db = database.db;
   const datasets = new DatasetStore(config.home, db);
   const metrics = new ManagerMetrics({
@@ -59,10 +73,8 @@ export async function createManager(config: ManagerConfig, database: Database, o
   });
   const scheduler: JobScheduler = new JobScheduler({ config, db, datasets, metrics, log });
   const context: ManagerContext = { config, database, tokens: new TokenService(config.jwtSecret, config.tokenTtlSeconds), datasets, scheduler, metrics };
-  await ensureAdmin(context, log);
+  await ensureAdmin(context, log, o.secret ?? printAdminPassword);
 
-  const logger = o.logger === undefined || o.logger === false ? false : { level: 'info', serializers: { req: requestLogFields }, ...(o.logger === true ? {} : { stream: o.logger.stream }) };
-  const app = Fastify({ logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true, ...serverTimeouts(config.http) });
   app.decorateRequest('user', null);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -130,8 +142,16 @@ export async function createManager(config: ManagerConfig, database: Database, o
   };
 }
 
-/** On the first start (no users yet), creates `admin` with TORPEDO_ADMIN_PASSWORD or a printed random password. */
-async function ensureAdmin(ctx: ManagerContext, log: (line: string) => void): Promise<void> {
+/** The generated admin password for whoever started the manager: stderr, alone on its line. */
+export function printAdminPassword(password: string): void {
+  process.stderr.write(`torpedo manager: created the account admin. Its password, shown only this once (change it with \`torpedo passwd\`):\n${password}\n`);
+}
+
+/**
+ * On the first start (no users yet), creates `admin` with TORPEDO_ADMIN_PASSWORD or a random
+ * password, which goes to `secret` alone; the log only says that it was made.
+ */
+async function ensureAdmin(ctx: ManagerContext, log: (line: string) => void, secret: (text: string) => void): Promise<void> {
   if ((await findUserByName(ctx.database.db, 'admin')) !== undefined) return;
   const given = ctx.config.adminPassword;
   const password = given ?? randomBytes(15).toString('base64url');
@@ -141,8 +161,10 @@ async function ensureAdmin(ctx: ManagerContext, log: (line: string) => void): Pr
     if (isTorpedoError(e) && e.code === 'TORPEDO_ERR_CONFLICT') return; // another replica made it
     throw e;
   }
-  if (given === undefined) log(`created the account admin with password ${password} (shown once; change it with PATCH /users/admin)`);
-  else log('created the account admin with the password from TORPEDO_ADMIN_PASSWORD');
+  if (given === undefined) {
+    log('created the account admin with a generated password (printed once to stderr, not logged)');
+    secret(password);
+  } else log('created the account admin with the password from TORPEDO_ADMIN_PASSWORD');
 }
 
 /** Every error leaves as `{error: {code, message}}` with the status of its code. */

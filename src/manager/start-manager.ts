@@ -10,12 +10,16 @@ type Flags = Partial<Record<'host' | 'port' | 'home' | 'databaseUrl', string>>;
 /** `torpedo manager`: configure, open and migrate the database, serve until SIGINT/SIGTERM. */
 export async function startManager(flags: Flags): Promise<void> {
   const config = configOrExit(flags);
+  const level = logLevel(process.env['TORPEDO_LOG']);
   makeHomePrivate(config.home);
   const database = await open(config);
-  const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const manager = await createManager(config, database, { logger: process.env['TORPEDO_LOG'] !== 'off', log: say });
+  const manager = await createManager(config, database, { logger: level === 'off' ? false : { level } });
+  const say = (line: string): void => manager.app.log.info(line);
   const url = await manager.listen();
-  say(`torpedo manager listening on ${url} (database: ${database.kind === 'pglite' ? `embedded, ${MANAGER_DB_DIR(config.home)}` : 'PostgreSQL'}; home: ${config.home})`);
+  const where = `database: ${database.kind === 'pglite' ? `embedded, ${MANAGER_DB_DIR(config.home)}` : 'PostgreSQL'}; home: ${config.home}`;
+  // stdout is the JSON log only; a person starting it by hand is told the address on stderr.
+  manager.app.log.info({ url }, `torpedo manager listening on ${url} (${where})`);
+  process.stderr.write(`torpedo manager listening on ${url} (${where})\n`);
   let closing = false;
   const stop = (signal: string): void => {
     if (closing) return;
@@ -31,6 +35,17 @@ export async function startManager(flags: Flags): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error', 'off'] as const;
+
+/** TORPEDO_LOG: the log's level, info by default; `off` writes no log at all. */
+function logLevel(text: string | undefined): (typeof LEVELS)[number] {
+  if (text === undefined || text === '') return 'info';
+  const level = LEVELS.find((l) => l === text);
+  if (level !== undefined) return level;
+  process.stderr.write(`torpedo manager: error TORPEDO_ERR_CONFIG: TORPEDO_LOG is ${JSON.stringify(text)}; use one of ${LEVELS.join(', ')}\n`);
+  process.exit(2);
 }
 
 /** `torpedo migrate`. */

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { confine, sandboxSupport, type ConfinedCommand, type SandboxLimits } from '../sandbox/index.ts';
 import type { StreamingSpec } from './streaming-spec.ts';
 
@@ -18,18 +20,51 @@ const NOBODY = 65_534;
  * Where the kernel refuses a user namespace inside the worker's sandbox, the command runs in the
  * worker's sandbox as it is (no network either, but beside its worker), with the same limits.
  */
-export function commandSandbox(spec: StreamingSpec, role: string, cwd: string, argv: readonly string[]): ConfinedCommand {
-  const env = (dir: string): Record<string, string> => ({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8', TMPDIR: dir, TORPEDO_ROLE: role });
-  if (!spec.confine) return { file: argv[0] as string, args: argv.slice(1), env: env(cwd), cwd, confined: false };
+export function commandSandbox(spec: StreamingSpec, role: string, cwd: string, argv: readonly string[], jobEnv: Readonly<Record<string, string>> = {}): ConfinedCommand {
+  const shims = pythonShim(shimDir(cwd));
+  const env = (dir: string, bin: string): Record<string, string> => ({
+    ...jobEnv,
+    // The system's programs first; torpedo's shims (`python` where only python3 exists) last.
+    PATH: `/usr/local/bin:/usr/bin:/bin${shims ? `:${bin}` : ''}`,
+    HOME: dir,
+    LANG: 'C.UTF-8',
+    TMPDIR: dir,
+    TORPEDO_ROLE: role,
+  });
+  if (!spec.confine) return { file: argv[0] as string, args: argv.slice(1), env: env(cwd, shimDir(cwd)), cwd, confined: false };
   const limits = commandLimits(spec);
   if (sandboxSupport().level === 'none') {
     // setpriv --pdeathsig: when the worker dies, the command's shell gets SIGTERM and kills its
     // process group (streaming-process.ts); prlimit: the same limits as in a sandbox.
     const prefix = ['prlimit', `--data=${limits.memoryBytes}`, `--as=${limits.addressSpaceBytes}`, `--cpu=${limits.cpuSeconds}`, `--nofile=${limits.openFiles}`, '--', 'setpriv', '--pdeathsig', 'TERM', '--'];
-    return { file: prefix[0] as string, args: [...prefix.slice(1), ...argv], env: env(cwd), cwd, confined: false };
+    return { file: prefix[0] as string, args: [...prefix.slice(1), ...argv], env: env(cwd, shimDir(cwd)), cwd, confined: false };
   }
   // Its directory appears as /work: no path of the job's, or of the manager's, shows inside.
-  return confine({ identity: 'caller', namespaceUser: { uid: NOBODY, gid: NOBODY }, readOnly: [], readWrite: [], binds: [{ source: cwd, target: WORK }], env: env(WORK), cwd: WORK, proc: false, limits }, argv);
+  const binds = [{ source: cwd, target: WORK }, ...(shims ? [{ source: shimDir(cwd), target: SHIMS }] : [])];
+  return confine({ identity: 'caller', namespaceUser: { uid: NOBODY, gid: NOBODY }, readOnly: [], readWrite: [], binds, env: env(WORK, SHIMS), cwd: WORK, proc: false, limits }, argv);
+}
+
+/** Where a command's shims are made: beside its working directory, not in it (its files are the user's). */
+export function shimDir(cwd: string): string {
+  return `${cwd}.bin`;
+}
+
+/** Where the shims appear inside a sandbox, on PATH after the system's directories. */
+const SHIMS = '/opt/torpedo/bin';
+
+/**
+ * Debian and Ubuntu ship `python3` but no `python` (unless python-is-python3 is installed), and
+ * scripts written for Hadoop Streaming say `python mapper.py`. Where only python3 exists, `python`
+ * is offered as a script that runs it; a real `python` always wins. Returns whether there are shims.
+ */
+function pythonShim(dir: string): boolean {
+  const onPath = (name: string): string | undefined => ['/usr/local/bin', '/usr/bin', '/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
+  const python3 = onPath('python3');
+  if (onPath('python') !== undefined || python3 === undefined) return false;
+  mkdirSync(dir, { recursive: true });
+  // A script, not a symlink: the worker runs under Node's permission model, which refuses symlinks.
+  writeFileSync(join(dir, 'python'), `#!/bin/sh\nexec ${python3} "$@"\n`, { mode: 0o755 });
+  return true;
 }
 
 /** Where a command's working directory appears inside its sandbox. */

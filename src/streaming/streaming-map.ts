@@ -8,6 +8,7 @@ import type { AttemptContext } from '../worker/task-context.ts';
 import { writeSortedLines } from './shuffle-lines.ts';
 import { StreamingProcess } from './streaming-process.ts';
 import type { StreamingSpec } from './streaming-spec.ts';
+import { taskEnvironment, type TaskIdentity } from './task-environment.ts';
 
 export interface StreamingMapRun {
   readonly spec: StreamingSpec;
@@ -19,6 +20,8 @@ export interface StreamingMapRun {
   readonly attemptDir: string;
   readonly outputPath: string;
   readonly onProgress: (bytes: number) => void;
+  /** The job and attempt, for the command's environment. */
+  readonly task: Omit<TaskIdentity, 'kind' | 'split'>;
 }
 
 const TAB = 9;
@@ -54,7 +57,8 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
     pairs++;
   };
   const count = (name: string, n: number): void => ctx.count(name, n);
-  const mapper = new StreamingProcess({ role: 'mapper', command: spec.mapper, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
+  const env = taskEnvironment({ ...run.task, kind: 'map', split: run.split });
+  const mapper = new StreamingProcess({ role: 'mapper', command: spec.mapper, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count, env });
   let records = 0;
   let bytes = 0;
   try {
@@ -81,7 +85,7 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
     output = newOutput(combineDir);
     pairs = 0;
     for (let p = 0; p < run.reducers; p++) {
-      const combiner = new StreamingProcess({ role: 'combiner', command: spec.combiner, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count });
+      const combiner = new StreamingProcess({ role: 'combiner', command: spec.combiner, spec, attemptDir: run.attemptDir, maxLineBytes: run.maxRecordBytes, onLine: emitLine(() => output), count, env });
       try {
         await writeSortedLines([sorted], p, { memoryBytes: run.memoryBytes, mergeFactor: 2, scratchDir: run.attemptDir }, (batch) => combiner.write(batch));
         await combiner.finish();

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
-import { commandSandbox } from './command-sandbox.ts';
+import { commandSandbox, shimDir } from './command-sandbox.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { StreamingSpec } from './streaming-spec.ts';
 
@@ -29,6 +29,8 @@ export interface ProcessOptions {
   readonly onLine: (buf: Buffer, start: number, end: number) => void;
   /** Adds to a user counter. */
   readonly count: (name: string, n: number) => void;
+  /** Hadoop Streaming's job variables for the command (task-environment.ts). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -51,7 +53,7 @@ export class StreamingProcess {
     this.#cwd = mkdtempSync(join(o.attemptDir, `${o.role}-`));
     for (const f of readdirSync(o.spec.filesDir)) copyFileSync(join(o.spec.filesDir, f), join(this.#cwd, f));
     // A clean environment (no tokens or secrets of the worker), set by the sandbox.
-    const cmd = commandSandbox(o.spec, o.role, this.#cwd, ['/bin/sh', '-c', WRAPPER, 'torpedo-stream', o.command]);
+    const cmd = commandSandbox(o.spec, o.role, this.#cwd, ['/bin/sh', '-c', WRAPPER, 'torpedo-stream', o.command], o.env ?? {});
     this.#child = spawn(cmd.file, cmd.args, {
       ...(cmd.cwd !== undefined ? { cwd: cmd.cwd } : {}),
       env: cmd.env,
@@ -156,5 +158,6 @@ export class StreamingProcess {
 
   #cleanup(): void {
     rmSync(this.#cwd, { recursive: true, force: true });
+    rmSync(shimDir(this.#cwd), { recursive: true, force: true });
   }
 }

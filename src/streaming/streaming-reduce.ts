@@ -4,6 +4,7 @@ import type { ReduceResult } from '../worker/reduce-runner.ts';
 import { writeSortedLines } from './shuffle-lines.ts';
 import { StreamingProcess } from './streaming-process.ts';
 import type { StreamingSpec } from './streaming-spec.ts';
+import { taskEnvironment, type TaskIdentity } from './task-environment.ts';
 
 export interface StreamingReduceRun {
   readonly spec: StreamingSpec;
@@ -18,6 +19,8 @@ export interface StreamingReduceRun {
   readonly maxRecordBytes: number;
   readonly outputPath: string;
   readonly onProgress: (bytes: number) => void;
+  /** The job and attempt, for the command's environment. */
+  readonly task: Omit<TaskIdentity, 'kind' | 'split' | 'index'>;
 }
 
 /**
@@ -35,6 +38,7 @@ export async function runStreamingReduce(run: StreamingReduceRun): Promise<Reduc
     maxLineBytes: run.maxRecordBytes,
     onLine: (buf, start, end) => out.writeLine(buf, start, end),
     count: (name, n) => run.ctx.count(name, n),
+    env: taskEnvironment({ ...run.task, kind: 'reduce', index: run.partition }),
   });
   let fed;
   try {

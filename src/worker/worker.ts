@@ -143,7 +143,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       };
       ({ counters } =
         info.streaming !== undefined
-          ? await runStreamingMap({ ...common, spec: info.streaming })
+          ? await runStreamingMap({ ...common, spec: info.streaming, task: { jobId: info.jobId, taskId: ctx.taskId, attemptId: task.attemptId, index: task.index } })
           : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []) }));
       committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, mapOutputPath(layout, task.index));
     } else {
@@ -152,6 +152,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       if (info.streaming !== undefined) {
         ({ counters, part } = await runStreamingReduce({
           spec: info.streaming,
+          task: { jobId: info.jobId, taskId: ctx.taskId, attemptId: task.attemptId },
           attemptDir,
           partition: task.index,
           mapOutputs,

@@ -9,6 +9,10 @@ export interface ManagerProcess {
   readonly url: string;
   /** Everything it wrote, stdout and stderr. */
   readonly output: () => string;
+  /** What it wrote to stdout: its JSON log. */
+  readonly stdout: () => string;
+  /** What it wrote to stderr: lines for a person. */
+  readonly stderr: () => string;
 }
 
 /**
@@ -19,19 +23,27 @@ export function startManagerProcess(home: string, env: Record<string, string | u
   const argv = [process.execPath, BIN, 'manager', '--port', '0', '--home', home];
   const [file, ...args] = o.asUid !== undefined ? ['setpriv', `--reuid=${o.asUid}`, `--regid=${o.asUid}`, '--clear-groups', '--', ...argv] : argv;
   const base = o.cleanEnv === true ? { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home } : process.env;
-  const child = spawn(file as string, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const full = { ...base, ...env };
+  const child = spawn(file as string, args, { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => ((out += d.toString()), (stdout += d.toString())));
+  child.stderr.on('data', (d: Buffer) => ((out += d.toString()), (stderr += d.toString())));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 90_000);
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+    // The address is on stderr for a person, and in the JSON log on stdout unless TORPEDO_LOG=off:
+    // waiting for the log's line means what the manager logged while starting is there too.
+    const logged = [undefined, '', 'info', 'debug'].includes(full['TORPEDO_LOG']);
+    const started = (): void => {
+      const m = /listening on (http:\/\/\S+)/.exec(logged ? stdout : stderr);
       if (m?.[1] !== undefined) {
         clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => out });
+        resolve({ child, url: m[1], output: () => out, stdout: () => stdout, stderr: () => stderr });
       }
-    });
+    };
+    child.stdout.on('data', started);
+    child.stderr.on('data', started);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`manager exited with ${code}:\n${out}`));

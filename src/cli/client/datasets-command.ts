@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { TorpedoError } from '../../errors.ts';
+import type { ApiClient } from './api-client.ts';
 import type { Dataset } from './api-types.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags, type ServerFlags } from './client-action.ts';
 import { fileStream } from './file-stream.ts';
@@ -66,15 +67,20 @@ export function registerDatasetsCommand(program: Command): void {
 }
 
 async function upload(file: string, flags: UploadFlags): Promise<void> {
+  const dataset = await uploadDataset(openClient(flags.server), file, flags.name ?? basename(file), flags.overwrite);
+  if (flags.json) return printJson(dataset);
+  process.stdout.write(`uploaded ${dataset.name} (${formatBytes(dataset.size)}, sha256 ${dataset.sha256})\n`);
+}
+
+/** Streams a local file to POST /datasets with a progress bar on stderr; also `submit --upload`'s. */
+export async function uploadDataset(client: ApiClient, file: string, name: string, overwrite: boolean): Promise<Dataset> {
   const size = fileSize(file);
-  const client = openClient(flags.server);
-  const name = flags.name ?? basename(file);
   const { ByteProgress } = await import('./byte-progress.ts');
   const progress = new ByteProgress(process.stderr, `upload ${name}`, size);
   let dataset: Dataset;
   try {
     dataset = await client.json<Dataset>('POST', '/datasets', {
-      query: { name, overwrite: flags.overwrite ? 'true' : undefined },
+      query: { name, overwrite: overwrite ? 'true' : undefined },
       stream: fileStream(file, (n) => progress.add(n)),
       // A declared length lets the manager refuse an upload over its limit before any byte is sent.
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
@@ -82,8 +88,7 @@ async function upload(file: string, flags: UploadFlags): Promise<void> {
   } finally {
     progress.stop();
   }
-  if (flags.json) return printJson(dataset);
-  process.stdout.write(`uploaded ${dataset.name} (${formatBytes(dataset.size)}, sha256 ${dataset.sha256})\n`);
+  return dataset;
 }
 
 async function download(name: string, flags: OwnerFlags & { readonly out?: string }): Promise<void> {

@@ -55,3 +55,19 @@ export function askHidden(question: string): Promise<string> {
     stdin.on('data', onData);
   });
 }
+
+/**
+ * Reads exactly `count` lines from stdin (for `--password-stdin`): a script pipes secrets in
+ * rather than putting them in the process list. Fewer lines than asked for is an error; a trailing
+ * `\r` is dropped so that a file written on Windows works.
+ */
+export async function readStdinLines(count: number, what: string): Promise<string[]> {
+  if (process.stdin.isTTY === true) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `--password-stdin reads ${what} from a pipe, not a terminal (without it, you are asked)`);
+  let text = '';
+  for await (const chunk of process.stdin) text += (chunk as Buffer).toString('utf8');
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  if (lines.length < count || lines.slice(0, count).some((l) => l === '')) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `--password-stdin expects ${what} on stdin, one a line`);
+  }
+  return lines.slice(0, count);
+}

@@ -7,6 +7,10 @@ import { API_SETTINGS, type JobSettings } from '../../protocol/job-settings.ts';
 import { parseParam } from '../parse.ts';
 import { addSettingOptions } from '../setting-options.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags } from './client-action.ts';
+import type { ApiClient } from './api-client.ts';
+import type { Dataset } from './api-types.ts';
+import { uploadDataset } from './datasets-command.ts';
+import { askLine, canPrompt } from './prompt.ts';
 import { openClient } from './session.ts';
 
 interface SubmitFlags extends JsonFlags {
@@ -18,6 +22,7 @@ interface SubmitFlags extends JsonFlags {
   readonly reducer?: string;
   readonly combiner?: string;
   readonly file: string[];
+  readonly upload: boolean;
 }
 
 /** The part of a POST /jobs body that says which job: a built-in, or a module's source text. */
@@ -39,6 +44,7 @@ export function registerSubmitCommand(program: Command): void {
     command
       .option('--name <name>', 'a name for the job, to find it by (torpedo jobs --name)')
       .option('-p, --param <key=value>', 'job parameter, repeatable (ctx.params)', parseParam, {})
+      .option('--upload', 'an --input that is a local file (and no dataset of yours) is uploaded first, as a dataset named after the file', false)
       .option('--wait', 'follow the job with a progress bar; exit 0 if it succeeded, 1 if not', false)
       .option('--mapper <command>', "streaming job: command reading input lines, writing key<TAB>value lines (e.g. 'python3 mapper.py')")
       .option('--reducer <command>', 'streaming job: command reading sorted key<TAB>value lines, writing output lines')
@@ -51,11 +57,12 @@ export function registerSubmitCommand(program: Command): void {
 async function submit(job: string | undefined, flags: SubmitFlags, settings: Partial<JobSettings>): Promise<number> {
   const source = flags.mapper !== undefined || flags.reducer !== undefined ? streamingSource(job, flags) : jobSource(job);
   const client = openClient(flags.server);
+  const inputs = await datasetInputs(client, flags.input, flags.upload);
   const answer = await client.json<{ id: string }>('POST', '/jobs', {
     json: {
       ...(flags.name !== undefined ? { name: flags.name } : {}),
       ...source,
-      inputs: flags.input,
+      inputs,
       ...settings,
       params: flags.param,
     },
@@ -72,6 +79,40 @@ async function submit(job: string | undefined, flags: SubmitFlags, settings: Par
   // With --json --wait the one JSON line is the final job, which carries the id as well.
   if (flags.json) printJson(final);
   return reportEnd(final);
+}
+
+/**
+ * The inputs as dataset names. A job on the manager reads datasets, not the caller's files; an
+ * input that is a local file and not the name of one of the user's datasets is uploaded (with
+ * --upload, or if the user says yes on a terminal) or refused with the command that uploads it.
+ * A dataset of that name wins over the file, so that `-i books.txt` means what it meant before.
+ */
+async function datasetInputs(client: ApiClient, inputs: readonly string[], upload: boolean): Promise<string[]> {
+  const local = inputs.filter((i) => existsSync(i) && statSync(i).isFile());
+  if (local.length === 0) return [...inputs];
+  const mine = new Set((await client.json<{ datasets: Dataset[] }>('GET', '/datasets')).datasets.map((d) => d.name));
+  const names: string[] = [];
+  for (const input of inputs) {
+    if (!local.includes(input) || mine.has(input)) {
+      names.push(input);
+      continue;
+    }
+    const name = basename(input);
+    if (!upload && !(canPrompt() && /^y(es)?$/i.test(await askLine(`${input} is a local file; upload it as the dataset ${name} and read that? [y/N] `)))) {
+      throw new TorpedoError(
+        'TORPEDO_ERR_INPUT_NOT_FOUND',
+        `${input} is a local file, not one of your datasets on the manager: upload it with \`torpedo datasets upload ${input}\` and pass -i ${name}, or add --upload`,
+      );
+    }
+    if (mine.has(name)) {
+      throw new TorpedoError('TORPEDO_ERR_CONFLICT', `you already have a dataset ${name}: pass -i ${name} to read it, or replace it with \`torpedo datasets upload ${input} --overwrite\``);
+    }
+    const dataset = await uploadDataset(client, input, name, false);
+    process.stderr.write(`uploaded ${input} as the dataset ${dataset.name}\n`);
+    mine.add(dataset.name);
+    names.push(dataset.name);
+  }
+  return names;
 }
 
 /**

@@ -18,10 +18,11 @@ const MiB = 2 ** 20;
 
 /**
  * From the finished map tasks: each committed attempt's input bytes spread evenly over the time
- * it ran, summed over `buckets` equal slices of the job's map time. Works after the job ended,
- * when no live samples exist.
+ * it ran, and the rate at each of `steps` points the bytes read in the `windowMs` before it, per
+ * second: the same measure as the live series (throughputFromSamples), so that the two curves
+ * agree where both exist. Works after the job ended, when no live samples exist.
  */
-export function throughputFromTasks(job: Pick<Job, 'tasks'>, t0: number, buckets = 60): Point[] {
+export function throughputFromTasks(job: Pick<Job, 'tasks'>, t0: number, windowMs = 1000, steps = 120): Point[] {
   const spans = job.tasks
     .filter((t) => t.kind === 'map' && t.bytes !== undefined && !t.reused)
     .flatMap((t) => {
@@ -32,24 +33,21 @@ export function throughputFromTasks(job: Pick<Job, 'tasks'>, t0: number, buckets
       return [{ start, end: Math.max(end, start + 0.001), bytes: t.bytes ?? 0 }];
     });
   if (spans.length === 0) return [];
+  const window = windowMs / 1000;
   const from = Math.min(...spans.map((s) => s.start));
-  const to = Math.max(...spans.map((s) => s.end));
-  const n = Math.max(1, Math.min(buckets, Math.ceil((to - from) / 0.05)));
-  const width = (to - from) / n;
-  const sums = new Array<number>(n).fill(0);
-  for (const s of spans) {
-    const perSecond = s.bytes / (s.end - s.start);
-    for (let i = Math.max(0, Math.floor((s.start - from) / width)); i < n; i++) {
-      const lo = from + i * width;
-      const hi = lo + width;
-      if (lo >= s.end) break;
-      const overlap = Math.min(hi, s.end) - Math.max(lo, s.start);
-      if (overlap > 0) sums[i]! += perSecond * overlap;
+  // The window's trailing edge passes the last byte a window after it was read: the curve ends at 0.
+  const to = Math.max(...spans.map((s) => s.end)) + window;
+  const points: Point[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const x = from + ((to - from) * i) / steps;
+    let bytes = 0;
+    for (const s of spans) {
+      const overlap = Math.min(x, s.end) - Math.max(x - window, s.start);
+      if (overlap > 0) bytes += (s.bytes * overlap) / (s.end - s.start);
     }
+    points.push({ x: round(x), y: round(bytes / window / MiB) });
   }
-  const points = sums.map((b, i) => ({ x: round(from + (i + 0.5) * width), y: round(b / width / MiB) }));
-  // Start and end at zero so that the area reads as "reading started / stopped here".
-  return [{ x: round(from), y: 0 }, ...points, { x: round(to), y: 0 }];
+  return points;
 }
 
 /**
@@ -65,7 +63,8 @@ export function throughputFromSamples(samples: readonly Sample[], t0: number, wi
     const base = samples[j]!;
     const dt = s.t - base.t;
     if (dt <= 0) continue;
-    points.push({ x: round((s.t - t0) / 1000), y: round((s.mapBytes - base.mapBytes) / MiB / (dt / 1000)) });
+    // Bytes read can fall (a failed attempt's progress is dropped): that is not a negative rate.
+    points.push({ x: round((s.t - t0) / 1000), y: Math.max(0, round((s.mapBytes - base.mapBytes) / MiB / (dt / 1000))) });
   }
   return points;
 }

@@ -6,12 +6,13 @@ import { attemptLogPath, navigate } from '../router.ts';
 import { useChart, fixYAxisWidth } from './use-chart.ts';
 
 /** Colours by outcome; the legend's order. Backups are drawn with a dark outline on top. */
-export const OUTCOMES: readonly { readonly state: AttemptState; readonly label: string; readonly color: string }[] = [
+export const OUTCOMES: readonly { readonly state: AttemptState | 'stopped'; readonly label: string; readonly color: string }[] = [
   { state: 'succeeded', label: 'succeeded', color: '#16a34a' },
   { state: 'running', label: 'running', color: '#3b82f6' },
   { state: 'failed', label: 'failed', color: '#dc2626' },
   { state: 'lost', label: 'lost (worker died)', color: '#f59e0b' },
   { state: 'killed', label: 'killed (another attempt won)', color: '#9ca3af' },
+  { state: 'stopped', label: 'stopped (the job ended)', color: '#4b5563' },
 ];
 const BACKUP_OUTLINE = '#111827';
 

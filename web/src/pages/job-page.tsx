@@ -244,7 +244,7 @@ export function JobPage(props: { id: string }) {
       </dl>
 
       <section aria-labelledby="phases-title">
-        <h2 id="phases-title">Phases</h2>
+        <h2 id="phases-title">Progress</h2>
         <Phases job={job} />
       </section>
 
@@ -275,10 +275,10 @@ export function JobPage(props: { id: string }) {
       <TaskList job={job} />
 
       <section aria-labelledby="counters-title">
-        <h2 id="counters-title">Counters</h2>
+        <h2 id="counters-title">Counts</h2>
         <div class="counter-tables">
-          <Counters title="Engine" counters={job.counters} />
-          {Object.keys(job.userCounters).length > 0 && <Counters title="Your job's" counters={job.userCounters} />}
+          <Counters title="Counted by torpedo" counters={job.counters} />
+          {Object.keys(job.userCounters).length > 0 && <Counters title="Counted by your job" counters={job.userCounters} />}
         </div>
       </section>
 
@@ -334,7 +334,7 @@ function Phases(props: { job: Job }) {
 
 function Charts(props: { job: Job; samples: readonly Sample[]; now: number }) {
   const { job, samples, now } = props;
-  const timeline = useMemo(() => timelineOf(job, now), [job.tasks, job.startedAt, ended(job.status) ? 0 : now]);
+  const timeline = useMemo(() => timelineOf(job, now), [job.tasks, job.startedAt, job.status, job.finishedAt, ended(job.status) ? 0 : now]);
   const fromTasks = useMemo(() => throughputFromTasks(job, timeline.t0), [job.tasks, timeline.t0]);
   // A lone live point (a job that ended within a sample or two) says nothing: show the series from two points on.
   const live = useMemo(() => {
@@ -349,11 +349,11 @@ function Charts(props: { job: Job; samples: readonly Sample[]; now: number }) {
   return (
     <>
       <section aria-labelledby="timeline-title">
-        <h2 id="timeline-title">Timeline of task attempts</h2>
+        <h2 id="timeline-title">When each task ran, on which worker</h2>
         <TimelineChart timeline={timeline} xMax={xMax} jobId={job.id} />
       </section>
       <section aria-labelledby="throughput-title">
-        <h2 id="throughput-title">Throughput</h2>
+        <h2 id="throughput-title">Input read per second</h2>
         {fromTasks.length === 0 && live.length === 0 ? <p class="muted">No map task has finished yet.</p> : <ThroughputChart fromTasks={fromTasks} live={live} xMax={xMax} />}
       </section>
     </>

@@ -1,14 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, DEFAULT_SPLIT_SIZE, EXAMPLES, JOB_SETTINGS, type Dataset, type SubmitRequest } from '../api.ts';
 import { useApp } from '../app-context.ts';
+import { EXAMPLE_PARAMS } from '../api-types.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { bytes } from '../format.ts';
 import { usePageTitle } from '../hooks.ts';
+import { JOB_TEMPLATE } from '../job-template.ts';
 import { navigate } from '../router.ts';
 
 const EXAMPLE_HELP: Record<(typeof EXAMPLES)[number], string> = {
   wordcount: 'Counts each word: lines of “word<TAB>count”.',
-  grep: 'Lines matching the parameter pattern (a JavaScript regular expression; flags in “flags”).',
+  grep: 'Lines matching a pattern (a JavaScript regular expression), given below.',
   'inverted-index': 'For each word, the files and offsets of the lines it occurs in.',
   sort: 'Sorts the lines of the input.',
 };
@@ -34,7 +36,7 @@ export function SubmitPage() {
   const [source, setSource] = useState<'example' | 'module' | 'streaming'>('example');
   const [name, setName] = useState('');
   const [example, setExample] = useState<(typeof EXAMPLES)[number]>('wordcount');
-  const [code, setCode] = useState('');
+  const [code, setCode] = useState(JOB_TEMPLATE);
   const [fileName, setFileName] = useState<string>();
   const [language, setLanguage] = useState<'ts' | 'js'>('ts');
   const [files, setFiles] = useState<Readonly<Record<string, string>>>({});
@@ -55,9 +57,17 @@ export function SubmitPage() {
     api.datasets().then((all) => setDatasets(all.filter((d) => d.owner === me?.username)), setError);
   }, [me?.username]);
 
-  // grep needs a pattern: offer the row.
+  // A row for each parameter the chosen example declares (EXAMPLE_PARAMS, the list the manager
+  // checks against); empty rows another example declared go.
+  const declared: Readonly<Record<string, { readonly required?: boolean; readonly help?: string }>> = source === 'example' ? EXAMPLE_PARAMS[example] : {};
   useEffect(() => {
-    if (source === 'example' && example === 'grep' && !params.some((p) => p.key === 'pattern')) setParams((ps) => [...ps, { id: nextParamId++, key: 'pattern', value: '' }]);
+    if (source !== 'example') return;
+    const own = EXAMPLE_PARAMS[example];
+    setParams((ps) => {
+      const kept = ps.filter((p) => p.value !== '' || p.key in own || !Object.values(EXAMPLE_PARAMS).some((d) => p.key in d));
+      const missing = Object.keys(own).filter((key) => !kept.some((p) => p.key === key));
+      return [...kept, ...missing.map((key) => ({ id: nextParamId++, key, value: '' }))];
+    });
   }, [source, example]);
 
   const pickFile = async (f: File | undefined): Promise<void> => {
@@ -253,7 +263,7 @@ export function SubmitPage() {
         </fieldset>
 
         <fieldset class="card stack">
-          <legend>Resources</legend>
+          <legend>Workers and tasks</legend>
           <div class="row">
             <div class="field short">
               <label for="reducers">Reducers</label>
@@ -295,7 +305,7 @@ export function SubmitPage() {
         {source !== 'streaming' && (
           <fieldset class="card stack">
             <legend>Parameters</legend>
-            <small class="hint">Strings the job reads as ctx.params.</small>
+            <small class="hint">Text values the job reads as ctx.params.</small>
             {params.map((p, i) => (
               <div class="row param" key={p.id}>
                 <div class="field">
@@ -303,8 +313,12 @@ export function SubmitPage() {
                   <input id={`param-key-${p.id}`} value={p.key} onInput={(e) => setParam(p.id, { key: e.currentTarget.value })} />
                 </div>
                 <div class="field grow">
-                  <label for={`param-value-${p.id}`}>Value {i + 1}</label>
-                  <input id={`param-value-${p.id}`} value={p.value} onInput={(e) => setParam(p.id, { value: e.currentTarget.value })} />
+                  <label for={`param-value-${p.id}`}>
+                    Value {i + 1}
+                    {declared[p.key]?.required === true && ' (required)'}
+                  </label>
+                  <input id={`param-value-${p.id}`} required={declared[p.key]?.required === true} value={p.value} onInput={(e) => setParam(p.id, { value: e.currentTarget.value })} />
+                  {declared[p.key]?.help !== undefined && <small class="hint">{declared[p.key]?.help}</small>}
                 </div>
                 <button type="button" class="remove" onClick={() => setParams(params.filter((x) => x.id !== p.id))} aria-label={`Remove parameter ${i + 1}`}>
                   Remove
