@@ -3,7 +3,7 @@
 # can reach a Debian mirror and the npm registry but no registry of container images:
 #
 #   deploy/base-image.sh [NAME]          # default localhost/torpedo-node-base:trixie
-#   deploy/build-image.sh --base NAME    # or let build-image.sh call this script
+#   deploy/build-image.sh --debian-base  # or let build-image.sh call this script
 #
 # What it holds, as the official image does: a minimal Debian (mmdebstrap --variant=minbase),
 # Node 20 and ca-certificates from Debian 13 (trixie: Debian 12's nodejs is 18, too old), and npm
@@ -12,9 +12,9 @@
 # (+160 MB) that end up in every stage built from the base.
 #
 # An image of that name made by this same script (its hash is the label torpedo.base-recipe) is
-# reused: run it once per machine or CI run; `--force` makes it again. Needs root (mmdebstrap
-# and podman import), about a minute and a Debian mirror (TORPEDO_DEBIAN_MIRROR, default
-# deb.debian.org).
+# reused, also across runs: `--force` makes it again (e.g. for Debian's security updates). Needs
+# root (mmdebstrap, podman import), about a minute, a Debian mirror (TORPEDO_DEBIAN_MIRROR,
+# default deb.debian.org) and the npm registry.
 set -euo pipefail
 # shellcheck source=deploy/podman-flags.sh
 . "$(dirname "$0")/podman-flags.sh"
@@ -24,7 +24,7 @@ name=localhost/torpedo-node-base:trixie
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "base-image.sh: unknown option $arg" >&2; exit 2 ;;
     *) name=$arg ;;
   esac

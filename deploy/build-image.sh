@@ -6,11 +6,14 @@
 #
 #   --tag NAME       the image's name (default localhost/torpedo:dev)
 #   --base IMAGE     build FROM IMAGE (--build-arg NODE_IMAGE=IMAGE); default: the Dockerfile's node:20
-#   --debian-base    build from a base made of Debian packages (deploy/base-image.sh; made once,
-#                    then reused), for machines that reach no registry of base images
+#   --debian-base    build from a base made of Debian packages by deploy/base-image.sh (made
+#                    once, then reused; named --base IMAGE if given, else
+#                    localhost/torpedo-node-base:trixie), for machines that reach no registry
+#                    of base images
 #   --quiet          print only the summary line
 #
-# The last line it prints is the summary: `image NAME: SIZE MB, built in SECONDS s (from BASE)`.
+# The last line it prints is the summary: `image NAME: SIZE MB, built in SECONDS s (from BASE)`,
+# with --debian-base also the seconds the base took (0 when it was reused).
 #
 # The host's CA bundle ($TORPEDO_BUILD_CA_FILE, else $SSL_CERT_FILE, else
 # /etc/ssl/certs/ca-certificates.crt, when it exists) is passed as the build secret
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
     --base) base=$2; shift ;;
     --debian-base) debian_base=1 ;;
     --quiet) quiet=1 ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,9 +44,12 @@ if ! command -v podman > /dev/null; then
   echo 'build-image.sh: podman is missing (apt-get install podman runc)' >&2
   exit 1
 fi
+base_note=''
 if [ "$debian_base" -eq 1 ]; then
   base=${base:-localhost/torpedo-node-base:trixie}
-  deploy/base-image.sh "$base"
+  base_started=$(date +%s)
+  if [ "$quiet" -eq 1 ]; then deploy/base-image.sh "$base" 2> /dev/null; else deploy/base-image.sh "$base"; fi
+  base_note=", made in $(($(date +%s) - base_started)) s"
 fi
 
 args=(-f deploy/Dockerfile -t "$tag" --layers "${podman_limits[@]}")
@@ -66,4 +72,4 @@ bytes=$(podman image inspect --format '{{.Size}}' "$tag")
 if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$tag")" ]; then
   podman rmi "$previous" > /dev/null 2>&1 || true
 fi
-echo "image $tag: $((bytes / 1000000)) MB, built in $((tenths / 10)).$((tenths % 10)) s (from ${base:-the Dockerfile’s node:20})"
+echo "image $tag: $((bytes / 1000000)) MB, built in $((tenths / 10)).$((tenths % 10)) s (from ${base:-the Dockerfile’s node:20}$base_note)"
