@@ -10,7 +10,7 @@
 #                    once, then reused; named --base IMAGE if given, else
 #                    localhost/torpedo-node-base:trixie), for machines that reach no registry
 #                    of base images
-#   --quiet          print only the summary line
+#   --quiet          print only the summary line (and the build's last lines if it fails)
 #
 # The last line it prints is the summary: `image NAME: SIZE MB, built in SECONDS s (from BASE)`,
 # with --debian-base also the seconds the base took (0 when it was reused).
@@ -56,12 +56,17 @@ args=(-f deploy/Dockerfile -t "$tag" --layers "${podman_limits[@]}")
 if [ -n "$base" ]; then args+=(--build-arg "NODE_IMAGE=$base"); fi
 ca=${TORPEDO_BUILD_CA_FILE:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 if [ -s "$ca" ]; then args+=(--secret "id=ca-certificates,src=$ca"); fi
-if [ "$quiet" -eq 1 ]; then args+=(--quiet); fi
 
 previous=$(podman image inspect --format '{{.Id}}' "$tag" 2> /dev/null || true)
 started=$(date +%s%N)
 if [ "$quiet" -eq 1 ]; then
-  podman "${podman_global[@]}" build "${args[@]}" . > /dev/null
+  log=$(mktemp /tmp/torpedo-build-XXXXXX.log)
+  if ! podman "${podman_global[@]}" build "${args[@]}" . > "$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "build-image.sh: the build failed; its whole log is $log" >&2
+    exit 1
+  fi
+  rm -f "$log"
 else
   podman "${podman_global[@]}" build "${args[@]}" . >&2
 fi
