@@ -578,7 +578,7 @@ describe('deploy/kubernetes: settings made in one place', () => {
   });
 });
 
-describe('deploy/Dockerfile (a static reading: it is not built here)', () => {
+describe('deploy/Dockerfile (a static reading; test/container-image.test.ts builds and runs it)', () => {
   const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
   const lines = dockerfile.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n').replace(/\\\n/g, ' ');
   const stages = lines.split(/^FROM\s/m).slice(1);
