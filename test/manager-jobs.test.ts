@@ -146,6 +146,21 @@ describe('manager job scheduling', () => {
     assert.match(job.error.stack, /at map \(job\.mjs:1:\d+\)/);
   });
 
+  test("ctx.file and a streaming mapper's mapreduce_map_input_file are the dataset's name, as errors say, not a storage path", async () => {
+    const code = 'export default { map(line, emit, ctx) { emit(ctx.file, 1); }, reduce(key, values, emit) { let n = 0; for (const _ of values) n++; emit(key, n); } };';
+    const sub = await m.call('POST', '/jobs', { token, json: { code, language: 'js', inputs: ['lines', 'sample'] } });
+    assert.equal(sub.status, 201, sub.body);
+    const job = await m.waitForJob(token, sub.json.id);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal((await m.call('GET', `/jobs/${job.id}/output`, { token })).body, 'lines\t200\nsample\t10\n');
+    const mapper = 'import os, sys\nfor line in sys.stdin:\n    print(os.environ["mapreduce_map_input_file"] + "\\t1")\n';
+    const stream = await m.call('POST', '/jobs', { token, json: { mapper: 'python3 mapper.py', reducer: 'uniq -c', files: { 'mapper.py': mapper }, inputs: ['sample'] } });
+    assert.equal(stream.status, 201, stream.body);
+    const s = await m.waitForJob(token, stream.json.id);
+    assert.equal(s.status, 'succeeded', JSON.stringify(s.error));
+    assert.match((await m.call('GET', `/jobs/${s.id}/output`, { token })).body, /^\s*10 sample\t1\n$/);
+  });
+
   test('deleting a user cancels their jobs and removes their files', async () => {
     const admin = await m.login('admin', ADMIN_PASSWORD);
     const t = await m.newUser('pete');

@@ -8,6 +8,25 @@ export interface InputFile {
   readonly size: number;
   /** Its modification time when listed: a map task refuses the file if it changed since (split-reader.ts). */
   readonly mtimeMs: number;
+  /** The name jobs see instead of the path, if the inputs were given names (`nameInputs`). */
+  readonly name?: string;
+}
+
+/**
+ * The files with the names jobs see in place of their paths: `names` maps an input path as given
+ * (a file, or a directory: then its files are `NAME/relative/path`) to the name. The manager names
+ * a job's inputs by their datasets, so that `ctx.file` says `logs.txt`, as errors do, rather than
+ * a path inside the manager's storage. Files under no named input keep their paths.
+ */
+export function nameInputs(files: readonly InputFile[], names: Readonly<Record<string, string>>): InputFile[] {
+  const named = Object.entries(names);
+  return files.map((f) => {
+    for (const [path, name] of named) {
+      if (f.path === path) return { ...f, name };
+      if (isInside(f.path, path)) return { ...f, name: join(name, relative(path, f.path)) };
+    }
+    return f;
+  });
 }
 
 /** What `listInputs` found: the files, and where symbolic links in the inputs lead outside them. */

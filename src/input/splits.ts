@@ -12,6 +12,11 @@ export interface Split {
    */
   readonly fileSize?: number;
   readonly fileMtimeMs?: number;
+  /**
+   * What user code sees as `ctx.file` (and a streaming command as `mapreduce_map_input_file`)
+   * when it is not the path: in the manager, the dataset's name rather than a server path.
+   */
+  readonly name?: string;
 }
 
 /**
@@ -23,7 +28,7 @@ export function planSplits(files: readonly InputFile[], splitSize: number): Spli
   const splits: Split[] = [];
   for (const f of files) {
     for (let start = 0; start < f.size; start += splitSize) {
-      splits.push({ file: f.path, start, end: Math.min(f.size, start + splitSize), fileSize: f.size, fileMtimeMs: f.mtimeMs });
+      splits.push({ file: f.path, start, end: Math.min(f.size, start + splitSize), fileSize: f.size, fileMtimeMs: f.mtimeMs, ...(f.name !== undefined ? { name: f.name } : {}) });
     }
   }
   return splits;

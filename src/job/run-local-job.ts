@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
 import { TorpedoError } from '../errors.ts';
-import { listInputs } from '../input/input-files.ts';
+import { listInputs, nameInputs } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import { checkParams, CLI_SPELLING } from '../protocol/job-params.ts';
 import { DEFAULT_SPLIT_SIZE, pickSettings, resolveSettings, type JobSettings } from '../protocol/job-settings.ts';
@@ -46,6 +46,11 @@ export interface RunJobOptions extends Partial<JobSettings> {
    */
   readonly probed?: ProbedJob;
   readonly inputs: readonly string[];
+  /**
+   * The names jobs see as `ctx.file` for inputs (path as given in `inputs` → name), instead of
+   * their paths: the manager's dataset names (input-files.ts, `nameInputs`).
+   */
+  readonly inputNames?: Readonly<Record<string, string>>;
   readonly output: string;
   readonly force: boolean;
   /** Continue the job whose state is in OUTPUT/_temporary (after a crash): committed tasks are reused. */
@@ -117,7 +122,9 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     );
   }
   const settings = resolveSettings(o, { cores: availableParallelism() });
-  const { files, linkedOutside } = listInputs(o.inputs);
+  const listing = listInputs(o.inputs);
+  const { linkedOutside } = listing;
+  const files = o.inputNames !== undefined ? nameInputs(listing.files, o.inputNames) : listing.files;
   const output = resolve(o.output);
   const layout = layoutForOutput(output);
   // What `--resume` must repeat: the same job, inputs, R, splits and params.

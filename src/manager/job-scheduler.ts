@@ -460,6 +460,8 @@ export class JobScheduler {
         ? { streaming: { ...spec.streaming, files: spec.streaming.files.map((f) => join(this.jobDir(row.id), 'files', f)) } }
         : {}),
       inputs: spec.inputs.map((name) => this.#datasets.pathOf(row.ownerId, name)),
+      // User code sees a dataset's name as ctx.file, as errors show it, not the storage path.
+      inputNames: Object.fromEntries(spec.inputs.map((name) => [this.#datasets.pathOf(row.ownerId, name), name])),
       output: this.outputDir(row.id),
       force: true,
       resume: true,

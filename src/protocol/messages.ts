@@ -24,6 +24,8 @@ export const SplitSchema = z.object({
   /** The file's size and mtime when the job was planned: the reader refuses a file that changed since. */
   fileSize: z.number().int().nonnegative().optional(),
   fileMtimeMs: z.number().nonnegative().optional(),
+  /** What user code sees as `ctx.file` when it is not the path (the manager's dataset name). */
+  name: z.string().optional(),
 });
 
 export const JobInfoSchema = z.object({

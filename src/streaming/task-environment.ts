@@ -36,7 +36,7 @@ export function taskEnvironment(t: TaskIdentity): Record<string, string> {
     mapred_task_is_map: isMap,
   };
   if (t.split !== undefined) {
-    const input = { file: t.split.file, start: String(t.split.start), length: String(t.split.end - t.split.start) };
+    const input = { file: t.split.name ?? t.split.file, start: String(t.split.start), length: String(t.split.end - t.split.start) };
     for (const prefix of ['mapreduce_map_input_', 'map_input_']) {
       env[`${prefix}file`] = input.file;
       env[`${prefix}start`] = input.start;

@@ -39,7 +39,7 @@ const NL = 10;
 /** Runs one map attempt: reads the split, calls the job's map, writes a partitioned sorted run. */
 export async function runMap(run: MapRun): Promise<MapResult> {
   const { job, ctx, split, jobName } = run;
-  ctx.file = split.file;
+  ctx.file = split.name ?? split.file;
   const output = new MapOutput({
     reducers: run.reducers,
     partition: makePartitioner(run),
