@@ -3,43 +3,19 @@
 // job shows its place and why it waits, a named job is found by the list's filter, run again and
 // deleted with its output; admins see the workers of running jobs with CPU and memory.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuild } from '../src/manager/web-build.ts';
-import { BIN, removeDir, ROOT, tempDir } from './helpers.ts';
+import { removeDir, ROOT, tempDir } from './helpers.ts';
+import { startManagerProcess } from './support/manager-process.ts';
 import { browserMissing, launchBrowser, screenshot } from './support/browser.ts';
 
 const ADMIN_PASSWORD = 'admin-password-1';
 const SLOW = readFileSync(join(ROOT, 'test', 'jobs', 'slow-map.mjs'), 'utf8');
 const LINES = Array.from({ length: 300 }, (_, i) => `line ${i}`).join('\n') + '\n';
-
-function startManager(home: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'manager', '--port', '0', '--home', home], {
-    env: { ...process.env, TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_JWT_SECRET: 'web-history-test-secret-long-enough-000000', TORPEDO_MAX_RUNNING_JOBS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 60_000);
-    const read = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`manager exited with ${code}:\n${out}`));
-    });
-  });
-}
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -88,7 +64,7 @@ describe('web UI: job history and the queue (chromium)', { skip: browserMissing(
 
   before(async () => {
     await ensureWebBuild();
-    [manager, browser] = await Promise.all([startManager(home), launchBrowser()]);
+    [manager, browser] = await Promise.all([startManagerProcess(home, { TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_JWT_SECRET: 'web-history-test-secret-long-enough-000000', TORPEDO_MAX_RUNNING_JOBS: '1' }), launchBrowser()]);
     for (const username of ['eve', 'bob']) {
       const credentials = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: `${username}-password` }) };
       assert.equal((await fetch(`${manager.url}/auth/register`, credentials)).status, 201);

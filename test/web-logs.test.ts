@@ -2,38 +2,17 @@
 // against a real `torpedo manager` process: opened from the job page's task list and from a bar
 // of the timeline, followed while the job runs, and not shown to another user.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuild } from '../src/manager/web-build.ts';
-import { BIN, removeDir, ROOT, tempDir } from './helpers.ts';
+import { removeDir, ROOT, tempDir } from './helpers.ts';
+import { startManagerProcess } from './support/manager-process.ts';
 import { browserMissing, LAPTOP, launchBrowser, screenshot } from './support/browser.ts';
 
 const SLOWLY = readFileSync(join(ROOT, 'test', 'jobs', 'logs-slowly.mjs'), 'utf8');
-
-function startManager(home: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'manager', '--port', '0', '--home', home], {
-    env: { ...process.env, TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: 'admin-password-1', TORPEDO_JWT_SECRET: 'web-logs-test-secret-that-is-long-enough-000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 60_000);
-    const read = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => reject(new Error(`manager exited with ${code}:\n${out}`)));
-  });
-}
 
 describe('attempt logs in the web UI (chromium)', { skip: browserMissing() }, () => {
   const home = tempDir('torpedo-web-logs-');
@@ -43,7 +22,7 @@ describe('attempt logs in the web UI (chromium)', { skip: browserMissing() }, ()
 
   before(async () => {
     await ensureWebBuild();
-    [manager, browser] = await Promise.all([startManager(home), launchBrowser()]);
+    [manager, browser] = await Promise.all([startManagerProcess(home, { TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: 'admin-password-1', TORPEDO_JWT_SECRET: 'web-logs-test-secret-that-is-long-enough-000' }), launchBrowser()]);
   });
   after(async () => {
     await browser?.close();

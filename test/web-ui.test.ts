@@ -3,14 +3,15 @@
 // roles, other users' jobs, code errors with file:line, an expired session, sign-out. Screenshots
 // of every main page, laptop- and phone-sized, go to test-artifacts/screenshots/.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuild } from '../src/manager/web-build.ts';
 import { formatBytes } from '../src/protocol/units.ts';
-import { BIN, removeDir, ROOT, tempDir } from './helpers.ts';
+import { removeDir, ROOT, tempDir } from './helpers.ts';
+import { startManagerProcess } from './support/manager-process.ts';
 import { browserMissing, LAPTOP, launchBrowser, PHONE, screenshot } from './support/browser.ts';
 
 const ADMIN_PASSWORD = 'admin-password-1';
@@ -18,31 +19,6 @@ const ADMIN_PASSWORD = 'admin-password-1';
 interface Running {
   readonly child: ChildProcess;
   readonly url: string;
-}
-
-function startManager(home: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'manager', '--port', '0', '--home', home], {
-    env: { ...process.env, TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_JWT_SECRET: 'web-ui-test-secret-that-is-long-enough-0000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`manager did not start:\n${out}`)), 60_000);
-    const read = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`manager exited with ${code}:\n${out}`));
-    });
-  });
 }
 
 /** Word count that sleeps 20 ms every 10 lines: about 6 s for the corpus on two workers, long enough to watch. */
@@ -104,7 +80,7 @@ describe('web UI (chromium)', { skip: browserMissing() }, () => {
 
   before(async () => {
     await ensureWebBuild();
-    [manager, browser] = await Promise.all([startManager(home), launchBrowser()]);
+    [manager, browser] = await Promise.all([startManagerProcess(home, { TORPEDO_LOG: 'off', TORPEDO_ADMIN_PASSWORD: ADMIN_PASSWORD, TORPEDO_JWT_SECRET: 'web-ui-test-secret-that-is-long-enough-0000' }), launchBrowser()]);
   });
   after(async () => {
     await browser?.close();
