@@ -8,6 +8,7 @@ import { clientAction, printJson, serverOptions, type JsonFlags, type ServerFlag
 import { formatBytes, formatTime, table } from './format.ts';
 import { queueText } from '../../manager/queue-text.ts';
 import { saveBody } from './save-body.ts';
+import { reportSubmitted } from './submit-command.ts';
 import { openClient } from './session.ts';
 
 
@@ -98,17 +99,7 @@ export function registerJobsCommands(program: Command): void {
   ).action(
     clientAction(async (id: string, flags: JsonFlags & { readonly wait: boolean }) => {
       const client = openClient(flags.server);
-      const answer = await client.json<{ id: string }>('POST', `/jobs/${encodeURIComponent(id)}/rerun`);
-      if (!flags.wait) {
-        if (flags.json) printJson(answer);
-        else process.stdout.write(`${answer.id}\n`);
-        return 0;
-      }
-      if (!flags.json) process.stdout.write(`${answer.id}\n`);
-      const { watchJob, reportEnd } = await import('./watch-job.ts');
-      const final = await watchJob(client, answer.id);
-      if (flags.json) printJson(final);
-      return reportEnd(final);
+      return reportSubmitted(client, await client.json<{ id: string }>('POST', `/jobs/${encodeURIComponent(id)}/rerun`), flags);
     }),
   );
 

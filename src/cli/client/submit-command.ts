@@ -67,6 +67,14 @@ async function submit(job: string | undefined, flags: SubmitFlags, settings: Par
       params: flags.param,
     },
   });
+  return reportSubmitted(client, answer, flags);
+}
+
+/**
+ * What `submit` and `rerun` print of the job they created: its id (or `--json` the answer); with
+ * `--wait`, the id, then the job followed to its end (exit 0 if it succeeded, 1 if not).
+ */
+export async function reportSubmitted(client: ApiClient, answer: { readonly id: string }, flags: JsonFlags & { readonly wait: boolean }): Promise<number> {
   if (!flags.wait) {
     if (flags.json) printJson(answer);
     else process.stdout.write(`${answer.id}\n`);
