@@ -759,8 +759,8 @@ const NEEDS_A_CLUSTER: readonly [RegExp, string][] = [
   [/^kubectl (get|apply|-n torpedo rollout) /, 'a cluster'],
   [/^docker (build|save) /, 'Docker (test/container-image.test.ts builds the same Dockerfile with podman)'],
   [/^sudo |\| sudo /, 'root on the node or the client'],
-  [/^curl --cacert /, 'the running manager'],
-  [/^NODE_EXTRA_CA_CERTS=\S+ (TORPEDO_PASSWORD=\S+ )?npx torpedo /, 'the running manager'],
+  [/^curl --cacert /, 'the manager behind Traefik (test/k3s-https-client.test.ts runs it against a stand-in)'],
+  [/^NODE_EXTRA_CA_CERTS=\S+ (TORPEDO_PASSWORD=\S+ )?npx torpedo /, 'the manager behind Traefik (test/k3s-https-client.test.ts runs these against a stand-in)'],
 ];
 
 describe('docs/kubernetes.md, "Single-node k3s": its commands that need no cluster', () => {
