@@ -4,12 +4,15 @@
 // `kubectl kustomize`, and every object is validated against the Kubernetes API's schemas twice:
 // kubernetes-models (types, required fields, enums) and the models @kubernetes/client-node
 // generates from the same OpenAPI description (fields that do not exist, e.g. a misspelt probe).
-// Then what matters is asserted: minimal namespace-scoped RBAC, the ReadWriteMany data volume,
-// probes, resources, non-root pods, secrets that are nowhere in git, NetworkPolicies, one image.
+// Then what matters is asserted: minimal namespace-scoped RBAC, the data volume (ReadWriteMany, or
+// local-path on one k3s node), probes, resources, non-root pods, secrets that are nowhere in git,
+// NetworkPolicies, one image, self-registration closed; the k3s overlay's Ingress and Traefik
+// settings; and the commands of docs/kubernetes.md's k3s walkthrough that need no cluster are run.
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,16 +23,23 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { loadConfig } from '../src/manager/config.ts';
 import { ROOT } from './helpers.ts';
 
 const DEPLOY = join(ROOT, 'deploy', 'kubernetes');
 const NAMESPACE = 'torpedo';
-const OVERLAYS = ['local', 'production'] as const;
+/** Every overlay, with its data volume; a directory under overlays/ that is not here fails the test. */
+const OVERLAYS: Record<string, { accessModes: readonly string[]; storageClass: string }> = {
+  local: { accessModes: ['ReadWriteMany'], storageClass: 'longhorn' },
+  production: { accessModes: ['ReadWriteMany'], storageClass: 'longhorn' },
+  k3s: { accessModes: ['ReadWriteOnce'], storageClass: 'local-path' },
+};
 
 /** Every kind the manifests may contain; anything else (a ClusterRole…) fails the test. */
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
@@ -43,6 +53,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'rbac.authorization.k8s.io/v1/Role': Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'networking.k8s.io/v1/Ingress': Ingress,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
 };
 
@@ -69,6 +80,8 @@ const MANAGER_ENV: Record<string, string | { secret: string; key: string; option
   TORPEDO_PORT: '7777',
   TORPEDO_HOME: '/data',
   TORPEDO_LAUNCHER: 'kubernetes',
+  // Closed on every overlay: the manager's own default is open (docs/kubernetes.md, "Self-registration").
+  TORPEDO_ALLOW_REGISTRATION: 'false',
   DATABASE_URL: { secret: 'torpedo-database', key: 'DATABASE_URL' },
   TORPEDO_JWT_SECRET: { secret: 'torpedo-manager', key: 'TORPEDO_JWT_SECRET' },
   TORPEDO_ADMIN_PASSWORD: { secret: 'torpedo-manager', key: 'TORPEDO_ADMIN_PASSWORD' },
@@ -241,7 +254,7 @@ after(() => {
 // (the suites below are then cancelled by their `before`).
 test('kubectl with kustomize v5 or later is installed', requireKubectl);
 
-for (const overlay of OVERLAYS) {
+for (const overlay of Object.keys(OVERLAYS)) {
   describe(`deploy/kubernetes/overlays/${overlay}`, () => {
     let copy: string;
     let objs: Obj[];
@@ -306,12 +319,12 @@ for (const overlay of OVERLAYS) {
       assert.ok(!bindings.some((b) => (b['subjects'] as Obj[]).some((s) => s['name'] === 'torpedo-worker')), 'no Role for workers');
     });
 
-    test('the data volume is a ReadWriteMany claim of the overlay\'s storage class, mounted at /data', () => {
+    test(`the data volume is a ${OVERLAYS[overlay]!.accessModes.join(', ')} claim of the overlay's storage class, mounted at /data`, () => {
       const pvc = find(objs, 'PersistentVolumeClaim', 'torpedo-data');
-      assert.deepEqual(pvc['spec']['accessModes'], ['ReadWriteMany']);
+      assert.deepEqual(pvc['spec']['accessModes'], OVERLAYS[overlay]!.accessModes);
       const patch = parse(readFileSync(join(copy, 'overlays', overlay, 'data-volume.yaml'), 'utf8')) as Obj;
       assert.equal(pvc['spec']['storageClassName'], patch['spec']['storageClassName']);
-      assert.equal(pvc['spec']['storageClassName'], 'longhorn', 'the default storage class');
+      assert.equal(pvc['spec']['storageClassName'], OVERLAYS[overlay]!.storageClass, 'the overlay\'s storage class');
       const manager = find(objs, 'Deployment', 'torpedo-manager');
       const volume = (manager['spec']['template']['spec']['volumes'] as Obj[]).find((v) => v['persistentVolumeClaim']?.['claimName'] === 'torpedo-data');
       assert.ok(volume, 'the manager mounts torpedo-data');
@@ -575,6 +588,231 @@ describe('deploy/kubernetes: settings made in one place', () => {
     const copy = newCopy();
     assert.equal(generateSecrets(copy, 'nowhere').status, 2);
     assert.equal(generateSecrets(copy, 'local', '--database-url', 'mysql://x/y').status, 2);
+  });
+});
+
+// ---- the k3s overlay, self-registration, and the k3s walkthrough's commands ---------------------------
+
+/** The manager's environment as its pod would get it: values, Secrets' keys, the namespace. */
+function managerEnvironment(objs: readonly Obj[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const e of envOf(containersOf(find(objs, 'Deployment', 'torpedo-manager'))[0]!).values()) {
+    const name = String(e['name']);
+    const secretRef = e['valueFrom']?.['secretKeyRef'] as Obj | undefined;
+    const fieldRef = e['valueFrom']?.['fieldRef'] as Obj | undefined;
+    if (secretRef !== undefined) {
+      const value = find(objs, 'Secret', String(secretRef['name']))['data']?.[String(secretRef['key'])] as string | undefined;
+      if (value === undefined) assert.equal(secretRef['optional'], true, `${name}: Secret key missing`);
+      else env[name] = Buffer.from(value, 'base64').toString();
+    } else if (fieldRef !== undefined) {
+      assert.equal(fieldRef['fieldPath'], 'metadata.namespace');
+      env[name] = NAMESPACE;
+    } else {
+      env[name] = String(e['value']);
+    }
+  }
+  return env;
+}
+
+/** One `## ` section of docs/kubernetes.md, from its heading to the next. */
+function docSection(heading: string): string {
+  const doc = readFileSync(join(ROOT, 'docs', 'kubernetes.md'), 'utf8');
+  const start = doc.indexOf(`\n## ${heading}\n`);
+  assert.ok(start >= 0, `docs/kubernetes.md has no section "${heading}"`);
+  const end = doc.indexOf('\n## ', start + 1);
+  return doc.slice(start, end < 0 ? undefined : end);
+}
+
+function codeBlocks(text: string, lang: string): string[] {
+  return [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)\\n```', 'g'))].map((m) => m[1]!);
+}
+
+describe('deploy/kubernetes/overlays/k3s: one node, local-path storage, Traefik with TLS', () => {
+  let copy: string;
+  let objs: Obj[];
+  before(() => {
+    requireKubectl();
+    copy = newCopy();
+    const g = generateSecrets(copy, 'k3s');
+    assert.equal(g.status, 0, g.output);
+    objs = render(copy, 'k3s');
+  });
+
+  test('every overlay directory is one these tests render and check', () => {
+    const dirs = readdirSync(join(DEPLOY, 'overlays'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    assert.deepEqual(dirs.sort(), Object.keys(OVERLAYS).sort());
+  });
+
+  test('storage: the data claim and PostgreSQL\'s are ReadWriteOnce of local-path (no RWX on one node)', () => {
+    const pvc = find(objs, 'PersistentVolumeClaim', 'torpedo-data');
+    assert.deepEqual(pvc['spec']['accessModes'], ['ReadWriteOnce']);
+    assert.equal(pvc['spec']['storageClassName'], 'local-path');
+    // The manager, and (by the launcher's settings) every master and worker, mount this one claim.
+    const manager = find(objs, 'Deployment', 'torpedo-manager');
+    assert.equal(managerEnvironment(objs)['TORPEDO_K8S_DATA_CLAIM'], 'torpedo-data');
+    assert.ok((manager['spec']['template']['spec']['volumes'] as Obj[]).some((v) => v['persistentVolumeClaim']?.['claimName'] === 'torpedo-data'));
+    const db = find(objs, 'StatefulSet', 'torpedo-postgres');
+    const [template] = db['spec']['volumeClaimTemplates'] as Obj[];
+    assert.deepEqual(template!['spec']['accessModes'], ['ReadWriteOnce']);
+    assert.equal(template!['spec']['storageClassName'], 'local-path');
+    assert.ok(!objs.some((o) => o['kind'] === 'PersistentVolumeClaim' && (o['spec']['accessModes'] as string[]).includes('ReadWriteMany')));
+  });
+
+  test('reached only through the Ingress: no NodePort or LoadBalancer, the manager admits pods only', () => {
+    for (const s of objs.filter((o) => o['kind'] === 'Service')) {
+      assert.ok(s['spec']['type'] === undefined || s['spec']['type'] === 'ClusterIP', `Service ${String(s['metadata']['name'])} is ${String(s['spec']['type'])}`);
+    }
+    const policy = find(objs, 'NetworkPolicy', 'torpedo-manager');
+    assert.deepEqual(policy['spec']['ingress'], [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 7777 }] }]);
+  });
+
+  test('the Ingress: class traefik, HTTPS entry point only, TLS for its host with the Secret torpedo-tls, to the manager\'s Service', () => {
+    const ingresses = objs.filter((o) => o['kind'] === 'Ingress');
+    assert.equal(ingresses.length, 1);
+    const ingress = ingresses[0]!;
+    validate(ingress);
+    const unknown: string[] = [];
+    unknownFields(ingress, 'V1Ingress', 'Ingress', unknown);
+    assert.deepEqual(unknown, []);
+    const spec = ingress['spec'] as Obj;
+    assert.equal(spec['ingressClassName'], 'traefik');
+    assert.equal(ingress['metadata']['annotations']['traefik.ingress.kubernetes.io/router.entrypoints'], 'websecure', 'no route on plain HTTP');
+    assert.equal(ingress['metadata']['annotations']['traefik.ingress.kubernetes.io/router.tls'], 'true');
+    assert.equal(spec['defaultBackend'], undefined);
+    const tls = spec['tls'] as Obj[];
+    assert.equal(tls.length, 1);
+    assert.equal(tls[0]!['secretName'], 'torpedo-tls');
+    const rules = spec['rules'] as Obj[];
+    assert.ok(rules.length > 0);
+    const service = find(objs, 'Service', 'torpedo-manager');
+    for (const rule of rules) {
+      assert.ok((tls[0]!['hosts'] as string[]).includes(String(rule['host'])), `${String(rule['host'])} has no TLS`);
+      for (const path of rule['http']['paths'] as Obj[]) {
+        assert.equal(path['path'], '/');
+        assert.equal(path['pathType'], 'Prefix');
+        const backend = path['backend']['service'] as Obj;
+        assert.equal(backend['name'], 'torpedo-manager');
+        const port = (service['spec']['ports'] as Obj[]).find((p) => p['name'] === backend['port']['name'] || p['port'] === backend['port']['number']);
+        assert.ok(port, 'the backend names a port of the Service');
+        assert.equal(port['targetPort'], 'http');
+      }
+    }
+    // The Secret is made by hand (`kubectl create secret tls`), so that no key is in git.
+    assert.ok(!objs.some((o) => o['kind'] === 'Secret' && o['metadata']['name'] === 'torpedo-tls'));
+  });
+
+  test('behind Traefik the manager keeps idle connections longer than Traefik\'s 90 s', () => {
+    const config = loadConfig(managerEnvironment(objs));
+    assert.ok(config.http.keepAliveTimeoutMs > 90_000, `keep-alive ${config.http.keepAliveTimeoutMs} ms`);
+  });
+
+  test('traefik-config.yaml: a HelmChartConfig for k3s\'s Traefik that lifts the entry point\'s read timeout', () => {
+    const file = join(DEPLOY, 'overlays', 'k3s', 'traefik-config.yaml');
+    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+    assert.equal(docs.length, 1);
+    const o = docs[0]!.toJS() as Obj;
+    assert.equal(o['apiVersion'], 'helm.cattle.io/v1');
+    assert.equal(o['kind'], 'HelmChartConfig');
+    assert.deepEqual(o['metadata'], { name: 'traefik', namespace: 'kube-system' });
+    const values = parse(String(o['spec']['valuesContent'])) as Obj;
+    assert.ok((values['additionalArguments'] as string[]).includes('--entryPoints.websecure.transport.respondingTimeouts.readTimeout=0s'));
+    // Not a resource of the overlay: it would be moved into the torpedo namespace, and it is the cluster's.
+    const k = parse(readFileSync(join(DEPLOY, 'overlays', 'k3s', 'kustomization.yaml'), 'utf8')) as Obj;
+    assert.ok(!(k['resources'] as string[]).includes('traefik-config.yaml'));
+  });
+});
+
+describe('self-registration is closed on every overlay', () => {
+  before(requireKubectl);
+
+  test('the manager, reading each overlay\'s environment, allows no self-registration', () => {
+    for (const overlay of Object.keys(OVERLAYS)) {
+      const copy = newCopy();
+      assert.equal(generateSecrets(copy, overlay).status, 0);
+      const config = loadConfig(managerEnvironment(render(copy, overlay)));
+      assert.equal(config.allowRegistration, false, `overlays/${overlay} opens self-registration`);
+    }
+  });
+
+  test('the patch docs/kubernetes.md gives opens it', () => {
+    const [block] = codeBlocks(docSection('Self-registration'), 'yaml');
+    assert.ok(block !== undefined, 'no patch in the section');
+    const entries = parse(block) as Obj[];
+    assert.equal(entries.length, 1);
+    const copy = newCopy();
+    assert.equal(generateSecrets(copy, 'k3s').status, 0);
+    const file = join(copy, 'overlays', 'k3s', 'kustomization.yaml');
+    const k = parse(readFileSync(file, 'utf8')) as Obj;
+    (k['patches'] as Obj[]).push(...entries);
+    writeFileSync(file, stringify(k));
+    assert.equal(loadConfig(managerEnvironment(render(copy, 'k3s'))).allowRegistration, true);
+  });
+});
+
+/**
+ * Commands of the k3s walkthrough that cannot run here, by their start, and why. Every other command
+ * there must be one the test below runs, so that a command added to the walkthrough is either
+ * checked or listed here.
+ */
+const NEEDS_A_CLUSTER: readonly [RegExp, string][] = [
+  [/^curl -sfL https:\/\/get\.k3s\.io /, 'installs k3s: root and the network'],
+  [/^kubectl (get|apply|-n torpedo rollout) /, 'a cluster'],
+  [/^docker (build|save) /, 'Docker (test/container-image.test.ts builds the same Dockerfile with podman)'],
+  [/^sudo |\| sudo /, 'root on the node or the client'],
+  [/^curl --cacert /, 'the manager behind Traefik (test/k3s-https-client.test.ts runs it against a stand-in)'],
+  [/^NODE_EXTRA_CA_CERTS=\S+ (TORPEDO_PASSWORD=\S+ )?npx torpedo /, 'the manager behind Traefik (test/k3s-https-client.test.ts runs these against a stand-in)'],
+];
+
+describe('docs/kubernetes.md, "Single-node k3s": its commands that need no cluster', () => {
+  before(requireKubectl);
+
+  test('run in a copy of the repository\'s deploy/ tree, in the order given', () => {
+    const root = mkdtempSync(join(tmpdir(), 'torpedo-k3s-doc-'));
+    try {
+      cpSync(DEPLOY, join(root, 'deploy', 'kubernetes'), { recursive: true, filter: (src) => basename(src) !== 'secrets' });
+      const lines = codeBlocks(docSection('Single-node k3s'), 'sh')
+        .flatMap((b) => b.split('\n'))
+        .map((l) => l.replace(/\s+#\s.*$/, '').trim())
+        .filter((l) => l !== '');
+      const sh = (command: string): string => {
+        // KUBECONFIG names no file: nothing here may reach a cluster.
+        const r = spawnSync('bash', ['-euo', 'pipefail', '-c', command], { cwd: root, encoding: 'utf8', env: { ...process.env, KUBECONFIG: join(root, 'no-kubeconfig') }, maxBuffer: 64 << 20 });
+        assert.equal(r.status, 0, `\`${command}\` failed:\n${r.stderr}`);
+        return r.stdout;
+      };
+      const ran: string[] = [];
+      let rendered: Obj[] | undefined;
+      for (const line of lines) {
+        if (line === 'deploy/kubernetes/generate-secrets.sh k3s') {
+          sh(line);
+        } else if (line.startsWith('openssl req ')) {
+          sh(line);
+        } else if (line === 'kubectl kustomize deploy/kubernetes/overlays/k3s') {
+          rendered = parseAllDocuments(sh(line)).map((d) => d.toJS() as Obj);
+          for (const o of rendered) validate(o);
+        } else if (line.startsWith('kubectl -n torpedo create secret tls ')) {
+          const secret = parse(sh(`${line} --dry-run=client -o yaml`)) as Obj;
+          validate(secret);
+          assert.equal(secret['type'], 'kubernetes.io/tls');
+          assert.equal(secret['metadata']['namespace'], NAMESPACE);
+          assert.ok(rendered, 'the walkthrough renders the overlay before it makes the TLS Secret');
+          const ingress = find(rendered, 'Ingress', 'torpedo-manager');
+          assert.equal(secret['metadata']['name'], ingress['spec']['tls'][0]['secretName'], 'the Secret the Ingress names');
+          // The certificate openssl made is valid for the Ingress's host, and the key is its own.
+          const cert = new X509Certificate(Buffer.from(String(secret['data']['tls.crt']), 'base64'));
+          for (const host of ingress['spec']['tls'][0]['hosts'] as string[]) assert.equal(cert.checkHost(host), host, `the certificate is not valid for ${host}`);
+          assert.ok(cert.checkPrivateKey(createPrivateKey(Buffer.from(String(secret['data']['tls.key']), 'base64'))), 'tls.key is the certificate\'s key');
+        } else {
+          const why = NEEDS_A_CLUSTER.find(([re]) => re.test(line));
+          assert.ok(why, `the walkthrough's \`${line}\` is neither run by this test nor listed as needing a cluster`);
+          continue;
+        }
+        ran.push(line);
+      }
+      assert.equal(ran.length, 4, `ran: ${ran.join('; ')}`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
