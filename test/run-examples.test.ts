@@ -55,7 +55,8 @@ for (const spec of JOBS) {
         assert.deepEqual(readParts(out), expected);
         assert.ok(existsSync(join(out, '_SUCCESS')));
         assert.ok(!existsSync(join(out, '_temporary')), '_temporary is removed at job commit');
-        assert.deepEqual(readdirSync(out).sort(), [...Array.from({ length: config.R }, (_, i) => `part-r-${String(i).padStart(5, '0')}`), '_SUCCESS'].sort());
+        // The parts, the manifest, and the attempts' logs (kept after the job).
+        assert.deepEqual(readdirSync(out).sort(), [...Array.from({ length: config.R }, (_, i) => `part-r-${String(i).padStart(5, '0')}`), '_SUCCESS', '_logs'].sort());
       });
     }
   });
