@@ -18,6 +18,7 @@ import { compileNetworkPolicy, workersNetworkPolicy } from '../src/kubernetes/ne
 import { jobSecret, masterJob, ownerReference, workerMemoryBytes, workersJob } from '../src/kubernetes/objects.ts';
 import { jobMounts } from '../src/kubernetes/pod-mounts.ts';
 import type { MasterSpec } from '../src/master/master-spec.ts';
+import { BIN } from '../src/paths.ts';
 import { removeDir, ROOT, runCli, tempDir } from './helpers.ts';
 import { restrictedViolations } from './support/fake-kube-admission.ts';
 
@@ -230,8 +231,8 @@ describe('the workers Job', () => {
     assert.equal(job.spec?.template.metadata?.labels?.['app.kubernetes.io/component'], 'worker');
   });
 
-  test('runs `torpedo worker --master URL` with the token from the Secret and the pod name as its id', () => {
-    assert.deepEqual(c?.command, ['torpedo', 'worker', '--master', 'http://10.1.2.3:7070']);
+  test('runs `torpedo worker --master URL` (by its real path, which the sandbox lets it read) with the token from the Secret and the pod name as its id', () => {
+    assert.deepEqual(c?.command, [BIN, 'worker', '--master', 'http://10.1.2.3:7070']);
     assert.deepEqual(env(c ?? {}, 'TORPEDO_TOKEN')?.valueFrom, { secretKeyRef: { name: jobObjectNames(JOB_ID).secret, key: 'token' } });
     assert.deepEqual(env(c ?? {}, 'TORPEDO_WORKER_ID')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   });

@@ -2,6 +2,7 @@ import type { V1Container, V1EnvVar, V1Job, V1OwnerReference, V1PodSpec, V1Secre
 import { TorpedoError } from '../errors.ts';
 import { sandboxArgs } from '../launcher/sandbox-args.ts';
 import { layoutForOutput } from '../master/job-layout.ts';
+import { BIN } from '../paths.ts';
 import type { MasterSpec } from '../master/master-spec.ts';
 import { settingsEnv, type KubeSettings } from './kube-settings.ts';
 import { jobLabels, jobObjectMeta, jobObjectNames, TOKEN_KEY } from './names.ts';
@@ -168,7 +169,10 @@ export function workersJob(o: {
               name: 'worker',
               image: s.image,
               ...(s.imagePullPolicy !== undefined ? { imagePullPolicy: s.imagePullPolicy } : {}),
-              command: ['torpedo', 'worker', '--master', o.masterUrl],
+              // By its real path, not the `torpedo` link on PATH: Node's permission model (the
+              // sandbox flags in NODE_OPTIONS) checks the main script's path as given, and allows
+              // only torpedo's own directory (ERR_ACCESS_DENIED for /usr/local/bin/torpedo).
+              command: [BIN, 'worker', '--master', o.masterUrl],
               env,
               resources: { requests: { cpu: s.workerCpu, memory }, limits: { memory } },
               securityContext: containerSecurity(),
