@@ -182,7 +182,7 @@ describe('the cluster path in containers: every pod a podman container of the im
     const ip = master?.status?.podIP as string;
     assert.match(ip, /^10\.89\.77\.\d+$/);
     const workersJob = fake.created.find((o) => o.kind === 'Job' && o.metadata.name === jobObjectNames(id).workers);
-    assert.match(workersJob?.spec.template.spec.containers[0].command.join(' '), new RegExp(`--master http://${ip.replace(/\./g, '\\.')}:7070`));
+    assert.match(workersJob?.spec.template.spec.containers[0].args.join(' '), new RegExp(`--master http://${ip.replace(/\./g, '\\.')}:7070`));
     // Nothing of the job is left as a container.
     await until('its containers to go', async () => ((await containersOf(id)).length === 0 ? true : undefined), 30_000);
   });
@@ -206,6 +206,8 @@ describe('the cluster path in containers: every pod a podman container of the im
     const secret = fake.list('secrets', NS).find((s) => s.metadata.name === jobObjectNames(id).secret);
     assert.equal(env[0], Buffer.from(secret?.data?.['token'] ?? '', 'base64').toString('utf8'));
     assert.equal(env[1], victim.metadata.name);
+    // The pod passes args, so the image's ENTRYPOINT runs: tini is PID 1 (and passes on the kubelet's SIGTERM).
+    assert.match((await podman(['exec', name, 'cat', '/proc/1/cmdline'])).stdout.replace(/\0/g, ' '), /^\/usr\/bin\/tini -- node \/app\/bin\/torpedo worker --master /);
     // The read-only root and the emptyDir at /tmp, from inside.
     assert.match((await podman(['exec', name, 'sh', '-c', 'touch /app/x 2>&1; touch /tmp/x && echo tmp-ok'])).stdout, /Read-only file system\n.*tmp-ok/s);
 

@@ -25,7 +25,13 @@
 //  - a kubelet: runs each pod's container command AS A LOCAL PROCESS with the pod's environment
 //    (downward-API fieldRefs, secretKeyRefs from stored Secrets, `$(VAR)` expansion in command and
 //    args), restarts it in place under restartPolicy OnFailure, kills it (SIGTERM, then SIGKILL
-//    after the grace period) when the pod is deleted, and keeps its log for pods/log.
+//    after the grace period) when the pod is deleted, and keeps its log for pods/log. With
+//    `kubelet: 'podman'` it runs each container instead as a podman container of the pod's image
+//    (fake-kube-podman.ts), at an address of its own on the test's podman network (pod-network.ts):
+//    its securityContext, env (the pod's own IP), claim subPaths bound at their mount paths, an
+//    emptyDir as a fresh directory, the pod's fsGroup applied to the claim, its memory and cpu
+//    limits where the host's cgroups have them; the API is then also served on the network's
+//    gateway, and the pods' kubeconfig names that address. What follows is the process mode.
 //
 // What a container is, here: `torpedo …` runs `node bin/torpedo …` of this checkout and `node`
 // this Node. A PVC (or its `subPath`) must be mounted at the path that directory has on this
