@@ -102,9 +102,8 @@ async function submitPaced(): Promise<string> {
 
 /** A worker pod whose container runs while the job still has maps to do. */
 async function busyWorker(id: string): Promise<KubeObject> {
-  let job: any;
-  return until(`a worker container at work (${JSON.stringify(job?.phases)} ${job?.status})`, async () => {
-    job = (await api(manager.url, 'GET', `/jobs/${id}`, token)).json;
+  return until('a worker container at work', async () => {
+    const job = (await api(manager.url, 'GET', `/jobs/${id}`, token)).json;
     if (job.status !== 'queued' && job.status !== 'running') throw new Error(`job ${id} ${job.status}: ${JSON.stringify(job.error)}\n${explain(id)}\n${execFileSync('ls', ['-lanR', join(home, 'jobs', id)], { encoding: 'utf8' })}`);
     if (job.status !== 'running' || !job.tasks?.some((t: { attempts: { state: string }[] }) => t.attempts.some((a) => a.state === 'running'))) return undefined;
     if (job.phases.map.done > job.phases.map.total / 2) return undefined;
@@ -183,6 +182,11 @@ describe('the cluster path in containers: every pod a podman container of the im
     assert.match(ip, /^10\.89\.77\.\d+$/);
     const workersJob = fake.created.find((o) => o.kind === 'Job' && o.metadata.name === jobObjectNames(id).workers);
     assert.match(workersJob?.spec.template.spec.containers[0].args.join(' '), new RegExp(`--master http://${ip.replace(/\./g, '\\.')}:7070`));
+    // Its pods mounted (bound into their containers) only its directory and its dataset, read-only.
+    for (const [pod, mounts] of fake.allMounts()) {
+      if (!pod.startsWith(jobObjectNames(id).master) && !pod.startsWith(jobObjectNames(id).workers)) continue;
+      assert.deepEqual(mounts.map((m) => `${m.subPath}${m.readOnly ? ' ro' : ''}`).sort().map((m) => m.replace(/^datasets\/\d+\//, 'datasets/N/')), ['datasets/N/sample ro', `jobs/${id}`], pod);
+    }
     // Nothing of the job is left as a container.
     await until('its containers to go', async () => ((await containersOf(id)).length === 0 ? true : undefined), 30_000);
   });

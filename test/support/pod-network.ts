@@ -43,7 +43,12 @@ export class PodNetwork {
   /** Makes the network on 10.89.N.0/24 (private, unused on these machines) and starts its pause container. */
   static async create(image: string, subnetIndex = 77): Promise<PodNetwork> {
     const net = new PodNetwork(subnetIndex);
-    const taken = execFileSync('ip', ['route', 'show', net.subnet], { encoding: 'utf8' }).trim();
+    let taken = execFileSync('ip', ['route', 'show', net.subnet], { encoding: 'utf8' }).trim();
+    if (taken === `blackhole ${net.subnet} metric 4242` && !(await podman(['network', 'ls', '--format={{.Name}}'])).stdout.split('\n').some((n) => n.startsWith('tpd-'))) {
+      // Ours, left by a run killed before its watchdog could remove it: no network of ours is left.
+      execFileSync('ip', ['route', 'del', 'blackhole', net.subnet, 'metric', '4242']);
+      taken = '';
+    }
     if (taken !== '') throw new Error(`${net.subnet} is in use on this machine (${taken}): choose another subnet index`);
     // First the blackhole route: nothing for the subnet can ever leave by the default route.
     execFileSync('ip', ['route', 'add', 'blackhole', net.subnet, 'metric', '4242']);
