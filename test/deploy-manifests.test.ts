@@ -832,7 +832,7 @@ describe('deploy/Dockerfile (a static reading; test/container-image.test.ts buil
     assert.match(user, /^\d+$/, 'a numeric USER, so that runAsNonRoot can check it');
     assert.notEqual(Number(user), 0);
     assert.match(runtime, /^ENTRYPOINT\s+\[.*"node",\s*"\/app\/bin\/torpedo"\]/m);
-    // The launcher's pods run `torpedo master …` / `torpedo worker …` as their command.
+    // `torpedo` on PATH, for people in a shell (the launcher's pods pass `master …` / `worker …` as args to the ENTRYPOINT).
     assert.match(runtime, /ln -s \/app\/bin\/torpedo \/usr\/local\/bin\/torpedo/);
     assert.match(runtime, /^COPY --from=build /m);
   });

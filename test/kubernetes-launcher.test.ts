@@ -214,8 +214,8 @@ describe('a job on the fake cluster', () => {
     const policy = created[1];
     assert.equal(policy?.metadata.ownerReferences?.[0]?.uid, created[0]?.metadata.uid);
     assert.deepEqual(policy?.spec.podSelector.matchLabels['torpedo/job-id'], id);
-    const workersCommand = (created[3]?.spec.template.spec.containers[0].command ?? []) as string[];
-    const rendered = await runCli(['k8s', 'render-job', specCopy, '-o', 'json', '-n', NS, '--job-id', id, '--status-file', statusFile, '--master-url', workersCommand[3] ?? ''], {
+    const workersArgs = (created[3]?.spec.template.spec.containers[0].args ?? []) as string[];
+    const rendered = await runCli(['k8s', 'render-job', specCopy, '-o', 'json', '-n', NS, '--job-id', id, '--status-file', statusFile, '--master-url', workersArgs[2] ?? ''], {
       env: { TORPEDO_K8S_IMAGE: 'torpedo:test', TORPEDO_K8S_DATA_PATH: data, TORPEDO_K8S_NAMESPACE: NS },
     });
     assert.equal(rendered.code, 0, rendered.stderr);

@@ -138,8 +138,8 @@ describe('the master Job', () => {
   });
 
   test('runs `torpedo master` on the job directory, listening on the pod IP it advertises, with a status file', () => {
-    assert.deepEqual(c?.command, [
-      'torpedo',
+    assert.equal(c?.command, undefined, "the image's ENTRYPOINT (tini) runs it");
+    assert.deepEqual(c?.args, [
       'master',
       '--job',
       `/data/jobs/${JOB_ID}/output/_temporary`,
@@ -230,8 +230,9 @@ describe('the workers Job', () => {
     assert.equal(job.spec?.template.metadata?.labels?.['app.kubernetes.io/component'], 'worker');
   });
 
-  test('runs `torpedo worker --master URL` with the token from the Secret and the pod name as its id', () => {
-    assert.deepEqual(c?.command, ['torpedo', 'worker', '--master', 'http://10.1.2.3:7070']);
+  test('runs `torpedo worker --master URL` (args of the image\'s ENTRYPOINT) with the token from the Secret and the pod name as its id', () => {
+    assert.equal(c?.command, undefined);
+    assert.deepEqual(c?.args, ['worker', '--master', 'http://10.1.2.3:7070']);
     assert.deepEqual(env(c ?? {}, 'TORPEDO_TOKEN')?.valueFrom, { secretKeyRef: { name: jobObjectNames(JOB_ID).secret, key: 'token' } });
     assert.deepEqual(env(c ?? {}, 'TORPEDO_WORKER_ID')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   });
@@ -326,14 +327,15 @@ describe('the compile Job (a submission checked in a pod)', () => {
   });
 
   test('runs `torpedo check-job` once (never retried) within a deadline made of the compile time limit', () => {
-    assert.deepEqual(c?.command, ['torpedo', 'check-job', source, '--out', bundle, '--answer', plan.answer, '--name', 'job.ts', '--relative-to', `/data/jobs/${JOB_ID}`, '--timeout', '60000', '--typecheck']);
+    assert.equal(c?.command, undefined);
+    assert.deepEqual(c?.args, ['check-job', source, '--out', bundle, '--answer', plan.answer, '--name', 'job.ts', '--relative-to', `/data/jobs/${JOB_ID}`, '--timeout', '60000', '--typecheck']);
     assert.equal(job.spec?.backoffLimit, 0);
     assert.equal(pod.restartPolicy, 'Never');
     assert.equal(job.spec?.activeDeadlineSeconds, codeCheckDeadlineSeconds(60_000));
     assert.ok((job.spec?.activeDeadlineSeconds ?? 0) > 60 && (job.spec?.activeDeadlineSeconds ?? 0) < 120);
     assert.equal(job.metadata?.labels?.['app.kubernetes.io/component'], 'compile');
     const probeOnly = codeCheckJob({ settings, namespace: NS, plan: { ...plan, source: undefined, typecheck: false } as never });
-    assert.deepEqual(probeOnly.spec?.template.spec?.containers[0]?.command?.slice(0, 4), ['torpedo', 'check-job', '--out', bundle]);
+    assert.deepEqual(probeOnly.spec?.template.spec?.containers[0]?.args?.slice(0, 3), ['check-job', '--out', bundle]);
     assert.deepEqual(claimMounts(probeOnly), [`jobs/${JOB_ID}/bundle /data/jobs/${JOB_ID}/bundle`]);
   });
 

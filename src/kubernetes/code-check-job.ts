@@ -46,8 +46,8 @@ export function codeCheckJob(o: { readonly settings: KubeSettings; readonly name
     ...(p.source !== undefined ? [{ path: dirname(p.source), subPath: subPathOf(s.dataPath, dirname(p.source), "the submission's directory"), readOnly: true }] : []),
     { path: dirname(p.bundle), subPath: subPathOf(s.dataPath, dirname(p.bundle), "the bundle's directory"), readOnly: false },
   ];
-  const command = [
-    'torpedo',
+  // After the image's ENTRYPOINT (tini -- node /app/bin/torpedo), as the master's and workers' args.
+  const args = [
     'check-job',
     ...(p.source !== undefined ? [p.source] : []),
     '--out',
@@ -88,7 +88,7 @@ export function codeCheckJob(o: { readonly settings: KubeSettings; readonly name
                 name: 'compile',
                 image: s.image,
                 ...(s.imagePullPolicy !== undefined ? { imagePullPolicy: s.imagePullPolicy } : {}),
-                command,
+                args,
                 resources: { requests: resources, limits: resources },
                 securityContext: containerSecurity(),
                 volumeMounts: volumeMounts(mounts),

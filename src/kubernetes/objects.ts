@@ -60,9 +60,10 @@ export function masterJob(o: {
     name: 'master',
     image: s.image,
     ...(s.imagePullPolicy !== undefined ? { imagePullPolicy: s.imagePullPolicy } : {}),
-    // $(VAR) is expanded by the kubelet from the container's environment.
-    command: [
-      'torpedo',
+    // `args`, not `command`: the image's ENTRYPOINT (tini, then torpedo) stays PID 1, so that the
+    // kubelet's SIGTERM stops the master (node as PID 1 ignored it until the SIGKILL). $(VAR) is
+    // expanded by the kubelet from the container's environment.
+    args: [
       'master',
       '--job',
       o.jobDir,
@@ -168,7 +169,11 @@ export function workersJob(o: {
               name: 'worker',
               image: s.image,
               ...(s.imagePullPolicy !== undefined ? { imagePullPolicy: s.imagePullPolicy } : {}),
-              command: ['torpedo', 'worker', '--master', o.masterUrl],
+              // `args` after the image's ENTRYPOINT (tini -- node /app/bin/torpedo), not a `command`:
+              // tini as PID 1 passes on the kubelet's SIGTERM, and Node's permission model (the
+              // sandbox flags in NODE_OPTIONS) sees the main script by its real path, in torpedo's
+              // directory (the `torpedo` link on PATH was refused: ERR_ACCESS_DENIED).
+              args: ['worker', '--master', o.masterUrl],
               env,
               resources: { requests: { cpu: s.workerCpu, memory }, limits: { memory } },
               securityContext: containerSecurity(),

@@ -25,7 +25,13 @@
 //  - a kubelet: runs each pod's container command AS A LOCAL PROCESS with the pod's environment
 //    (downward-API fieldRefs, secretKeyRefs from stored Secrets, `$(VAR)` expansion in command and
 //    args), restarts it in place under restartPolicy OnFailure, kills it (SIGTERM, then SIGKILL
-//    after the grace period) when the pod is deleted, and keeps its log for pods/log.
+//    after the grace period) when the pod is deleted, and keeps its log for pods/log. With
+//    `kubelet: 'podman'` it runs each container instead as a podman container of the pod's image
+//    (fake-kube-podman.ts), at an address of its own on the test's podman network (pod-network.ts):
+//    its securityContext, env (the pod's own IP), claim subPaths bound at their mount paths, an
+//    emptyDir as a fresh directory, the pod's fsGroup applied to the claim, its memory and cpu
+//    limits where the host's cgroups have them; the API is then also served on the network's
+//    gateway, and the pods' kubeconfig names that address. What follows is the process mode.
 //
 // What a container is, here: `torpedo …` runs `node bin/torpedo …` of this checkout and `node`
 // this Node. A PVC (or its `subPath`) must be mounted at the path that directory has on this
@@ -46,7 +52,7 @@
 // and any other API. Requests can be checked against RBAC rules (`rbac`), and every request is recorded (`calls`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
@@ -55,6 +61,9 @@ import { loadAllYaml } from '@kubernetes/client-node';
 import { BIN, ROOT } from '../../src/paths.ts';
 import { restrictedViolations, schemaProblem } from './fake-kube-admission.ts';
 import { isolationAvailable, podCommand, type PodBind } from './fake-kube-isolation.ts';
+import { PodRefused, podmanRunArgs } from './fake-kube-podman.ts';
+import { podmanGlobal } from './containers.ts';
+import type { PodNetwork } from './pod-network.ts';
 
 export type Kind = 'jobs' | 'pods' | 'secrets' | 'networkpolicies';
 
@@ -88,6 +97,13 @@ export interface FakeKubeOptions {
   readonly mountPolicy?: (pod: KubeObject, mount: ClaimMount) => string | undefined;
   /** `restricted`: the Job controller creates no pod that breaks that Pod Security Standard. */
   readonly podSecurity?: 'restricted';
+  /**
+   * How the kubelet runs a container: as a local process (the default), or as a podman container
+   * of the pod's image on `network` (fake-kube-podman.ts), with its securityContext, env, volumes
+   * and limits, at an address of its own; the API is then also served on the network's gateway.
+   */
+  readonly kubelet?: 'process' | 'podman';
+  readonly network?: PodNetwork;
 }
 
 export interface Call {
@@ -151,6 +167,8 @@ interface Container {
   ports?: Record<string, string>;
   /** In a mount namespace: what it hides and binds. */
   fs?: { readonly readOnlyRoot: boolean; readonly hide: readonly string[]; readonly binds: readonly PodBind[] };
+  /** As a podman container: its name (one per run of the container). */
+  podman?: string;
 }
 
 interface JobTrack {
@@ -190,6 +208,13 @@ export class FakeKubeApi {
   readonly created: KubeObject[] = [];
   /** The base URL, http://127.0.0.1:PORT. */
   url = '';
+  /** With `kubelet: 'podman'`: the URL pods reach it at, on the network's gateway. */
+  podUrl = '';
+  /** With `kubelet: 'podman'`: resource limits this host's cgroups could not apply. */
+  readonly skippedLimits = new Set<string>();
+  /** With `kubelet: 'podman'`: each pod's address on the network, by pod key. */
+  readonly #podIPs = new Map<string, string>();
+  #podServer: Server | undefined;
   /**
    * How a watch from a too-old resourceVersion is refused: an ERROR event holding a 410 Status in a
    * 200 stream (what kube-apiserver does), or a plain HTTP 410 answer (which clients also meet).
@@ -223,7 +248,8 @@ export class FakeKubeApi {
   private constructor(o: FakeKubeOptions) {
     this.#o = o;
     this.dir = mkdtempSync(join(tmpdir(), 'fake-kube-'));
-    this.isolated = o.isolate ?? isolationAvailable();
+    if (o.kubelet === 'podman' && o.network === undefined) throw new Error("kubelet: 'podman' needs a network");
+    this.isolated = o.kubelet === 'podman' ? false : (o.isolate ?? isolationAvailable());
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#ticker = setInterval(() => this.#sync(), 100);
   }
@@ -234,18 +260,24 @@ export class FakeKubeApi {
     const address = api.#server.address();
     if (address === null || typeof address === 'string') throw new Error('no address');
     api.url = `http://127.0.0.1:${address.port}`;
+    if (o.network !== undefined && o.kubelet === 'podman') {
+      // Only on the bridge's own address: nothing off the network reaches it there.
+      const pods = (api.#podServer = createServer((req, res) => void api.#handle(req, res)));
+      await new Promise<void>((resolve, reject) => pods.once('error', reject).listen(address.port, o.network?.gateway, resolve));
+      api.podUrl = `http://${o.network.gateway}:${address.port}`;
+    }
     return api;
   }
 
   /** Writes a kubeconfig for `identity` (its bearer token names it) and returns its path. */
-  kubeconfig(identity: string, namespace = 'default'): string {
-    const file = join(this.dir, `kubeconfig-${identity.replace(/[^A-Za-z0-9_.-]/g, '_')}-${namespace}.yaml`);
+  kubeconfig(identity: string, namespace = 'default', server = this.url): string {
+    const file = join(this.dir, `kubeconfig-${identity.replace(/[^A-Za-z0-9_.-]/g, '_')}-${namespace}${server === this.url ? '' : '-pods'}.yaml`);
     writeFileSync(
       file,
       [
         'apiVersion: v1',
         'kind: Config',
-        `clusters: [{name: fake, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]`,
+        `clusters: [{name: fake, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
         `users: [{name: user, user: {token: "${TOKEN_PREFIX}${identity}"}}]`,
         `contexts: [{name: fake, context: {cluster: fake, user: user, namespace: "${namespace}"}}]`,
         'current-context: fake',
@@ -281,6 +313,11 @@ export class FakeKubeApi {
   /** The pid of a running pod's container process. */
   pid(namespace: string, pod: string): number | undefined {
     return this.#containers.get(key('pods', namespace, pod))?.child?.pid;
+  }
+
+  /** With `kubelet: 'podman'`: the name of the podman container a pod's container runs as now. */
+  containerName(namespace: string, pod: string): string | undefined {
+    return this.#containers.get(key('pods', namespace, pod))?.podman;
   }
 
   /** Kills a pod's container process from outside the API, as a crash or the OOM killer would. */
@@ -336,10 +373,17 @@ export class FakeKubeApi {
         killGroup(child.pid, 'SIGKILL');
       }
     }
+    // A podman client killed leaves its container running: remove the containers themselves.
+    const names = [...this.#containers.values()].flatMap((c) => (c.podman !== undefined ? [c.podman] : []));
+    if (names.length > 0) await podmanRun(['rm', '--force', '--time=0', '--ignore', ...names]);
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
     this.dropWatches();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#podServer !== undefined) {
+      this.#podServer.closeAllConnections();
+      await new Promise<void>((resolve) => this.#podServer?.close(() => resolve()));
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -835,6 +879,7 @@ export class FakeKubeApi {
     let argv: string[];
     let env: Record<string, string>;
     let fs: Container['fs'];
+    if (this.#o.network !== undefined && !this.#podIPs.has(k)) this.#podIPs.set(k, this.#o.network.allocate());
     try {
       fs = this.#checkMounts(pod, c);
       env = this.#containerEnv(pod, c);
@@ -872,20 +917,33 @@ export class FakeKubeApi {
       container.ended = true;
       return;
     }
-    const [cmd, ...args] = argv.map((a) => expand(a, env));
-    const exe = cmd === 'torpedo' ? [process.execPath, BIN] : cmd === 'node' ? [process.execPath] : [cmd as string];
-    const home = join(this.dir, 'home', name);
-    mkdirSync(home, { recursive: true });
     const log = openSync(this.#logFile(namespace, name), 'a');
-    let command = [...exe, ...args];
-    if (container.fs !== undefined) {
-      // The pod's home and its service account's kubeconfig are the only files of the fake it sees.
-      const own: PodBind[] = [{ source: home, target: home, readOnly: false }];
-      if (env['KUBECONFIG'] !== undefined) own.push({ source: env['KUBECONFIG'], target: env['KUBECONFIG'], readOnly: true });
-      command = podCommand({ ...container.fs, binds: [...container.fs.binds, ...own], cwd: home }, command);
+    let child: ChildProcess;
+    let ip = '127.0.0.1';
+    if (this.#o.kubelet === 'podman' && this.#o.network !== undefined) {
+      ip = this.#podIPs.get(key('pods', namespace, name)) ?? '';
+      const c = (pod.spec.containers as any[]).find((x) => x.name === containerName);
+      // Kubernetes' `command` replaces the image's ENTRYPOINT, `args` its CMD; both are expanded.
+      const command = c.command === undefined ? undefined : (c.command as string[]).map((a) => expand(a, env));
+      container.podman = `${this.#o.network.name}-${name}-${container.restarts}`;
+      let runArgs: string[];
+      try {
+        const binds = [...(container.fs?.binds ?? [])];
+        if (env['KUBECONFIG'] === POD_KUBECONFIG) {
+          const identity = `system:serviceaccount:${namespace}:${pod.spec.serviceAccountName ?? 'default'}`;
+          binds.push({ source: this.kubeconfig(identity, namespace, this.podUrl), target: POD_KUBECONFIG, readOnly: true });
+        }
+        runArgs = podmanRunArgs({ pod, container: c, name: container.podman, network: this.#o.network, ip, env, binds, argv: { ...(command !== undefined ? { command } : {}), args: ((c.args ?? []) as string[]).map((a) => expand(a, env)) }, skipped: this.skippedLimits });
+      } catch (e) {
+        closeSync(log);
+        container.ended = true;
+        if (e instanceof PodRefused) return this.#failPod(pod, 'CreateContainerConfigError', e.message);
+        throw e;
+      }
+      child = spawn('podman', [...podmanGlobal(), 'run', ...runArgs], { stdio: ['ignore', log, log] });
+    } else {
+      child = this.#spawnProcess(name, argv, env, container, log);
     }
-    const argv0 = [...PDEATHSIG, ...command];
-    const child = spawn(argv0[0] as string, argv0.slice(1), { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     container.child = child;
     container.startedAt = now();
@@ -897,9 +955,9 @@ export class FakeKubeApi {
     child.on('error', () => {}); // reported through 'exit' with a code
     this.#update('pods', namespace, name, (p) => {
       p.status.phase = 'Running';
-      p.status.podIP = '127.0.0.1';
-      p.status.podIPs = [{ ip: '127.0.0.1' }];
-      p.status.hostIP = '127.0.0.1';
+      p.status.podIP = ip;
+      p.status.podIPs = [{ ip }];
+      p.status.hostIP = this.#o.network?.gateway ?? '127.0.0.1';
       p.status.startTime ??= container.startedAt;
       p.status.conditions = [
         { type: 'PodScheduled', status: 'True' },
@@ -920,6 +978,23 @@ export class FakeKubeApi {
       ];
     });
     child.on('exit', (code, signal) => this.#exited(pod, containerName, argv, baseEnv, container, code, signal));
+  }
+
+  /** The container as a local process (in a mount namespace of its own where `isolated`). */
+  #spawnProcess(name: string, argv: readonly string[], env: Record<string, string>, container: Container, log: number): ChildProcess {
+    const [cmd, ...args] = argv.map((a) => expand(a, env));
+    const exe = cmd === 'torpedo' ? [process.execPath, BIN] : cmd === 'node' ? [process.execPath] : [cmd as string];
+    const home = join(this.dir, 'home', name);
+    mkdirSync(home, { recursive: true });
+    let command = [...exe, ...args];
+    if (container.fs !== undefined) {
+      // The pod's home and its service account's kubeconfig are the only files of the fake it sees.
+      const own: PodBind[] = [{ source: home, target: home, readOnly: false }];
+      if (env['KUBECONFIG'] !== undefined) own.push({ source: env['KUBECONFIG'], target: env['KUBECONFIG'], readOnly: true });
+      command = podCommand({ ...container.fs, binds: [...container.fs.binds, ...own], cwd: home }, command);
+    }
+    const argv0 = [...PDEATHSIG, ...command];
+    return spawn(argv0[0] as string, argv0.slice(1), { cwd: home, env: { HOME: home, ...env }, stdio: ['ignore', log, log], detached: true });
   }
 
   #exited(pod: KubeObject, containerName: string, argv: readonly string[], env: Record<string, string>, container: Container, code: number | null, signal: NodeJS.Signals | null): void {
@@ -964,8 +1039,10 @@ export class FakeKubeApi {
     const child = container?.child;
     const running = child !== undefined && child.exitCode === null && child.signalCode === null && container?.ended !== true;
     const grace = graceSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    const ctr = container?.podman;
     if (!running || grace === 0) {
-      if (running && child?.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      if (running && ctr !== undefined) void podmanRun(['rm', '--force', '--time=0', '--ignore', ctr]);
+      else if (running && child?.pid !== undefined) killGroup(child.pid, 'SIGKILL');
       this.#remove('pods', pod);
       return;
     }
@@ -973,7 +1050,10 @@ export class FakeKubeApi {
       p.metadata.deletionTimestamp ??= new Date(Date.now() + grace * 1000).toISOString();
       p.metadata.deletionGracePeriodSeconds = grace;
     });
-    if (child.pid !== undefined) {
+    if (ctr !== undefined) {
+      // SIGTERM to the container's PID 1, SIGKILL after the grace period: what a kubelet does.
+      void podmanRun(['stop', `--time=${Math.ceil(Math.min(grace * 1000, this.#o.maxGraceMs ?? 2000) / 1000)}`, '--ignore', ctr]);
+    } else if (child.pid !== undefined) {
       killGroup(child.pid, 'SIGTERM');
       const pid = child.pid;
       const kill = setTimeout(() => killGroup(pid, 'SIGKILL'), Math.min(grace * 1000, this.#o.maxGraceMs ?? 2000));
@@ -997,6 +1077,7 @@ export class FakeKubeApi {
   #checkMounts(pod: KubeObject, c: { volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[]; securityContext?: { readOnlyRootFilesystem?: boolean } }): Container['fs'] {
     const binds: PodBind[] = [];
     const seen: ClaimMount[] = [];
+    const podman = this.#o.kubelet === 'podman';
     for (const m of c.volumeMounts ?? []) {
       const volume = (pod.spec.volumes ?? []).find((v: { name: string }) => v.name === m.name);
       if (volume === undefined) throw new Error(`volumeMounts: no volume ${m.name}`);
@@ -1009,22 +1090,27 @@ export class FakeKubeApi {
         const source = join(dir, subPath);
         if (!existsSync(source)) mkdirSync(source, { recursive: true });
         const samePath = existsSync(m.mountPath) && realpathSync(source) === realpathSync(m.mountPath);
-        if (!samePath) throw new Error(`fake-kube-api mounts a claim only at its own path: ${claim}${subPath !== '' ? ` subPath ${subPath}` : ''} is ${source}, not ${m.mountPath}`);
+        // A container has its own filesystem: a claim may be mounted anywhere in it.
+        if (!samePath && !podman) throw new Error(`fake-kube-api mounts a claim only at its own path: ${claim}${subPath !== '' ? ` subPath ${subPath}` : ''} is ${source}, not ${m.mountPath}`);
         const mount: ClaimMount = { claim, subPath, mountPath: m.mountPath, readOnly };
         const refused = this.#o.mountPolicy?.(pod, mount);
         if (refused !== undefined) throw new MountRefused(`${claim}${subPath !== '' ? ` subPath ${subPath}` : ' (the whole claim)'} at ${m.mountPath}: ${refused}`);
         seen.push(mount);
+        if (podman) applyFsGroup(dir, pod.spec.securityContext);
         binds.push({ source: realpathSync(source), target: resolve(m.mountPath), readOnly });
       } else if (volume.emptyDir !== undefined) {
-        if (!this.isolated && m.mountPath !== '/tmp') throw new Error(`fake-kube-api mounts an emptyDir only at /tmp, not ${m.mountPath}`);
+        if (!this.isolated && !podman && m.mountPath !== '/tmp') throw new Error(`fake-kube-api mounts an emptyDir only at /tmp, not ${m.mountPath}`);
         const source = join(this.dir, 'volumes', pod.metadata.uid, m.name);
         mkdirSync(source, { recursive: true });
+        // As the kubelet makes an emptyDir: writable by whatever user the container runs as.
+        if (podman) chmodSync(source, 0o777);
         binds.push({ source, target: resolve(m.mountPath), readOnly });
       } else {
         throw new Error(`fake-kube-api does not support the volume ${m.name}`);
       }
     }
     this.#mounts.set(key('pods', pod.metadata.namespace, pod.metadata.name), seen);
+    if (podman) return { readOnlyRoot: c.securityContext?.readOnlyRootFilesystem === true, hide: [], binds };
     if (!this.isolated) return undefined;
     const hide = [this.dir, ...Object.values(this.#o.claims ?? {}).map((d) => realpathSync(d))];
     // torpedo is part of the image: a volume mounted over a directory holding this checkout (an
@@ -1036,9 +1122,13 @@ export class FakeKubeApi {
 
   /** The container's environment as the kubelet makes it: image, pod variables in order, expansions. */
   #containerEnv(pod: KubeObject, c: { env?: any[] }): Record<string, string> {
-    const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOSTNAME: pod.metadata.name, ...(this.#o.imageEnv ?? {}) };
+    // A container has its image's PATH and the hostname podman gives it (the pod's name).
+    const podman = this.#o.kubelet === 'podman';
+    const env: Record<string, string> = podman ? { ...(this.#o.imageEnv ?? {}) } : { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOSTNAME: pod.metadata.name, ...(this.#o.imageEnv ?? {}) };
     if (pod.spec.automountServiceAccountToken !== false) {
-      env['KUBECONFIG'] = this.kubeconfig(`system:serviceaccount:${pod.metadata.namespace}:${pod.spec.serviceAccountName ?? 'default'}`, pod.metadata.namespace);
+      const identity = `system:serviceaccount:${pod.metadata.namespace}:${pod.spec.serviceAccountName ?? 'default'}`;
+      // In a container: a file naming this server on the network's gateway, bound in by #run.
+      env['KUBECONFIG'] = podman ? POD_KUBECONFIG : this.kubeconfig(identity, pod.metadata.namespace);
     }
     for (const v of c.env ?? []) {
       if (v.value !== undefined) env[v.name] = expand(v.value, env);
@@ -1070,8 +1160,9 @@ export class FakeKubeApi {
       case 'metadata.uid':
         return pod.metadata.uid;
       case 'status.podIP':
+        return this.#podIPs.get(key('pods', pod.metadata.namespace, pod.metadata.name)) ?? '127.0.0.1';
       case 'status.hostIP':
-        return '127.0.0.1';
+        return this.#o.network?.gateway ?? '127.0.0.1';
       case 'spec.nodeName':
         return 'fake-node';
       case 'spec.serviceAccountName':
@@ -1272,6 +1363,38 @@ function now(): string {
 function randomName(n: number): string {
   const bytes = randomBytes(n);
   return [...bytes].map((b) => POD_NAME_CHARS[b % POD_NAME_CHARS.length]).join('');
+}
+
+/** Where a pod container finds its service account's kubeconfig (instead of the in-cluster files). */
+const POD_KUBECONFIG = '/var/run/secrets/torpedo-fake/kubeconfig';
+
+/**
+ * A pod's fsGroup applied to a claim's directory as the kubelet applies it to a volume: the group
+ * owns everything, may read and write it, and directories are setgid (new files get the group).
+ * With fsGroupChangePolicy OnRootMismatch, only when the root's group is not the fsGroup yet.
+ */
+function applyFsGroup(dir: string, sc: { fsGroup?: number; fsGroupChangePolicy?: string } | undefined): void {
+  const gid = sc?.fsGroup;
+  if (gid === undefined) return;
+  if (sc?.fsGroupChangePolicy === 'OnRootMismatch' && statSync(dir).gid === gid) return;
+  const walk = (path: string): void => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return;
+    chownSync(path, st.uid, gid);
+    const execute = (st.mode & 0o100) !== 0 ? 0o010 : 0;
+    chmodSync(path, (st.mode & 0o7777) | 0o060 | execute | (st.isDirectory() ? 0o2010 : 0));
+    if (st.isDirectory()) for (const e of readdirSync(path)) walk(join(path, e));
+  };
+  walk(dir);
+}
+
+/** `podman ARGS` to its end, its failure ignored (a container already gone). */
+function podmanRun(args: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn('podman', [...podmanGlobal(), ...args], { stdio: 'ignore' });
+    child.once('error', () => resolve());
+    child.once('exit', () => resolve());
+  });
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
