@@ -40,7 +40,9 @@ export interface KubeSettings {
   readonly ttlSecondsAfterFinished: number;
   /**
    * TORPEDO_K8S_START_TIMEOUT (seconds, default 300): a master pod still unable to start after this
-   * long (image pull errors, a missing Secret, unschedulable) fails its job.
+   * long (image pull errors, a missing Secret, unschedulable) fails its job; so does a workers Job
+   * none of whose pods started in this long (TORPEDO_ERR_PODS_NOT_STARTED), while one with some
+   * started goes on with those (kubernetes-launcher.ts).
    */
   readonly startTimeoutSeconds: number;
   /** TORPEDO_K8S_RUN_AS_USER / _GROUP (default 1000): the non-root uid and gid of every container. */
@@ -115,6 +117,7 @@ export function settingsEnv(s: KubeSettings): { name: string; value: string }[] 
     TORPEDO_K8S_WORKER_SERVICE_ACCOUNT: s.workerServiceAccount,
     TORPEDO_K8S_WORKER_CPU: s.workerCpu,
     TORPEDO_K8S_TTL_SECONDS: s.ttlSecondsAfterFinished,
+    TORPEDO_K8S_START_TIMEOUT: s.startTimeoutSeconds,
     TORPEDO_K8S_RUN_AS_USER: s.runAsUser,
     TORPEDO_K8S_RUN_AS_GROUP: s.runAsGroup,
     TORPEDO_K8S_HOST_USERS: s.hostUsers ? undefined : 'false',

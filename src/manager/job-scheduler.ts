@@ -503,7 +503,7 @@ export class JobScheduler {
         finishedAt: new Date(),
         ...(progress !== undefined ? { progress } : {}),
         ...(end.snapshot !== undefined ? { tasks: end.snapshot.tasks } : {}),
-        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs } } : {}),
+        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs, ...(summary.events !== undefined ? { events: summary.events } : {}) } } : {}),
         error: end.error ?? null,
       })
       .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))

@@ -142,6 +142,17 @@ export interface Job extends JobSummary {
   readonly error?: JobError;
   /** Only for a succeeded job. */
   readonly outputParts?: readonly string[];
+  /**
+   * What the owner should know about the job's workers, oldest first: e.g. on Kubernetes, that
+   * some worker pods did not start and why (the job went on with the others). Absent: none.
+   */
+  readonly events?: readonly JobEventNote[];
+}
+
+/** One of a job's events: when (ISO time) and what. */
+export interface JobEventNote {
+  readonly at: string;
+  readonly message: string;
 }
 
 /** The data of an `event: progress` of GET /jobs/:id/events. */
