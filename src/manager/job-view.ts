@@ -85,6 +85,7 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
     maps: spec.maps ?? null,
     params: spec.params,
     ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
+    ...(spec.pods !== undefined ? { pods: spec.pods } : {}),
     phases: p.phases,
     mapBytes: p.mapBytes,
     inputBytes: p.inputBytes,
