@@ -18,8 +18,12 @@ import { settingProperties } from './setting-properties.ts';
 import { z } from 'zod';
 import { PodRequestSchema } from '../../protocol/pod-settings.ts';
 
-/** The `pods` field's JSON schema, from the one zod schema; bounds are checked at submit (pod-policy.ts). */
-const { $schema: _, ...podsSchema } = z.toJSONSchema(PodRequestSchema, { target: 'draft-7', io: 'input' });
+/**
+ * The `pods` field's JSON schema, from the one zod schema; bounds are checked at submit
+ * (pod-policy.ts). Its unknown keys are left to zod, which refuses them by name: the server's
+ * validator would drop them silently, and a user naming `imagePullSecrets` must hear no.
+ */
+const { $schema: _, additionalProperties: __, ...podsSchema } = z.toJSONSchema(PodRequestSchema, { target: 'draft-7', io: 'input' });
 
 const submitBody = {
   type: 'object',
