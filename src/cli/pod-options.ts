@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import { TorpedoError } from '../errors.ts';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { PodRequest, Toleration } from '../protocol/pod-settings.ts';
 
 // The flags of a job's pod settings on Kubernetes (src/protocol/pod-settings.ts, PodRequest), one
@@ -38,7 +37,7 @@ export function podRequestOf(flags: object): PodRequest | undefined {
 
 function nodeSelector(value: string, all: Record<string, string> | undefined): Record<string, string> {
   const at = value.indexOf('=');
-  if (at <= 0) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `--node-selector takes key=value, not ${JSON.stringify(value)}`);
+  if (at <= 0) throw new InvalidArgumentError(`${JSON.stringify(value)} is not key=value`);
   return { ...all, [value.slice(0, at)]: value.slice(at + 1) };
 }
 
@@ -48,12 +47,12 @@ function toleration(value: string, all: Toleration[] | undefined): Toleration[] 
   const colon = value.lastIndexOf(':');
   const effect = colon >= 0 ? value.slice(colon + 1) : undefined;
   if (effect !== undefined && !(EFFECTS as readonly string[]).includes(effect)) {
-    throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `--toleration ${JSON.stringify(value)}: the effect after ':' is one of ${EFFECTS.join(', ')}`);
+    throw new InvalidArgumentError(`${JSON.stringify(value)}: the effect after ':' is one of ${EFFECTS.join(', ')}`);
   }
   const pair = colon >= 0 ? value.slice(0, colon) : value;
   const at = pair.indexOf('=');
   const key = at >= 0 ? pair.slice(0, at) : pair;
-  if (key === '') throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `--toleration ${JSON.stringify(value)} names no taint key`);
+  if (key === '') throw new InvalidArgumentError(`${JSON.stringify(value)} names no taint key`);
   const t: Toleration = {
     key,
     ...(at >= 0 ? { operator: 'Equal', value: pair.slice(at + 1) } : { operator: 'Exists' }),
