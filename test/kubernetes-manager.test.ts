@@ -236,6 +236,11 @@ describe('the manager on a cluster, two replicas', () => {
       assert.deepEqual(job.spec.template.spec.nodeSelector, { disktype: 'ssd' }, job.metadata.name);
       assert.deepEqual(job.spec.template.spec.tolerations, pods.tolerations, job.metadata.name);
     }
+    // Running it again asks the same of its pods.
+    const again = await b.call('POST', `/jobs/${id}/rerun`, { token });
+    assert.equal(again.status, 201, again.body);
+    assert.deepEqual((await a.call('GET', `/jobs/${again.json.id}`, { token })).json.pods, pods);
+    assert.equal((await a.waitForJob(token, again.json.id as string, 90_000)).status, 'succeeded');
   });
 
   test('a job only some of whose worker pods start goes on with those; its events say what is missing, while it runs and after', async () => {

@@ -231,7 +231,7 @@ export class JobScheduler {
     const spec = row.spec as JobSpec;
     const dir = this.jobDir(row.id);
     const given = Object.fromEntries(API_SETTINGS.filter((n) => spec[n] !== undefined).map((n) => [n, spec[n]]));
-    const base = { ...given, inputs: spec.inputs, params: spec.params, ...(row.name !== null ? { name: row.name } : {}) };
+    const base = { ...given, inputs: spec.inputs, params: spec.params, ...(spec.pods !== undefined ? { pods: spec.pods } : {}), ...(row.name !== null ? { name: row.name } : {}) };
     let req: SubmitRequest;
     try {
       if (row.job === 'code') {
