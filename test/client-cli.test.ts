@@ -195,6 +195,11 @@ describe('torpedo client commands against a real manager', () => {
     assert.match(failed.stderr, /job \S+ failed/);
     fails(await as('alice', ['submit', 'no-such-example', '--input', 'books']), /TORPEDO_ERR_JOB_NOT_FOUND/);
     fails(await as('alice', ['submit', './missing-job.ts', '--input', 'books']), /TORPEDO_ERR_JOB_NOT_FOUND: no job file/);
+    // Pod settings reach the manager as `pods`; one with local workers refuses them.
+    fails(await as('alice', ['submit', 'wordcount', '--input', 'books', '--pod-cpu', '2', '--toleration', 'spot:NoSchedule']), /^torpedo: TORPEDO_ERR_BAD_REQUEST: `pods` \(resources, nodeSelector, tolerations, priorityClassName\) is for jobs on Kubernetes/m);
+    const badFlag = await as('alice', ['submit', 'wordcount', '--input', 'books', '--toleration', 'spot:Sometimes']);
+    assert.equal(badFlag.code, 2, badFlag.stderr);
+    assert.match(badFlag.stderr, /option '--toleration <key\[=value\]\[:effect\]>' argument 'spot:Sometimes' is invalid\. "spot:Sometimes": the effect after ':' is one of NoSchedule, PreferNoSchedule, NoExecute/);
   });
 
   it('submits a streaming job: --mapper/--reducer with --file scripts, same output as the built-in wordcount', async () => {

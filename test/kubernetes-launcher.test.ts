@@ -337,6 +337,55 @@ describe('a job on the fake cluster', () => {
     }
   });
 
+  test('worker pods that never start (unschedulable, over a pod quota) fail the job after TORPEDO_K8S_START_TIMEOUT: TORPEDO_ERR_PODS_NOT_STARTED with the reasons', async () => {
+    const id = 'job-k8s-workers-pending';
+    const { jobDir, statusFile } = await prepare(id, QUICK());
+    const impatient = ClusterJobs.fromEnv({ ...CLUSTER_ENV(), TORPEDO_K8S_START_TIMEOUT: '2' });
+    const workersOf = (o: KubeObject): boolean => o.metadata.labels?.['torpedo/job-id'] === id && o.metadata.labels?.['app.kubernetes.io/component'] === 'worker';
+    fake.unschedulable = (pod) => (workersOf(pod) ? '0/3 nodes are available: 3 Insufficient cpu.' : undefined);
+    fake.podQuota = (job) => (workersOf(job) ? 2 : undefined);
+    try {
+      await impatient.start({ jobId: id, jobDir, statusFile });
+      assert.equal(await masterJobEnd(id, 30_000), 'failed', explain(id));
+      const end = (await impatient.observe(id, statusFile, true)).end;
+      assert.equal(end?.status, 'failed');
+      assert.equal(end?.error?.code, 'TORPEDO_ERR_PODS_NOT_STARTED', explain(id));
+      assert.match(
+        end?.error?.message ?? '',
+        /^0 of 3 worker pods started in 2 s: 2 Pending: 0\/3 nodes are available: 3 Insufficient cpu\.; 1 not created \(a ResourceQuota or admission refused them\? `kubectl describe job torpedo-job-k8s-workers-pending-workers` says why\)$/,
+      );
+      await fake.waitFor('the workers Job to go', () => (fake.get('jobs', NS, jobObjectNames(id).workers) === undefined ? true : undefined), 10_000);
+    } finally {
+      fake.unschedulable = undefined;
+      fake.podQuota = undefined;
+    }
+  });
+
+  test('a job with only some worker pods started goes on with those, and its events say what is missing', async () => {
+    const id = 'job-k8s-workers-partial';
+    const { jobDir, output, statusFile } = await prepare(id, SLOW());
+    const impatient = ClusterJobs.fromEnv({ ...CLUSTER_ENV(), TORPEDO_K8S_START_TIMEOUT: '2' });
+    const pullable = new Set<string>();
+    fake.unpullable = (pod) => {
+      if (pod.metadata.labels?.['torpedo/job-id'] !== id || pod.metadata.labels?.['app.kubernetes.io/component'] !== 'worker') return false;
+      if (pullable.size === 0) pullable.add(pod.metadata.name);
+      return !pullable.has(pod.metadata.name);
+    };
+    try {
+      await impatient.start({ jobId: id, jobDir, statusFile });
+      assert.equal(await masterJobEnd(id), 'succeeded', explain(id));
+      assert.deepEqual(readParts(output), slowOracle);
+      const summary = impatient.readStatus(statusFile)?.summary;
+      assert.deepEqual(summary?.workers.map((w) => w.id), [...pullable], 'the one worker that started did the whole job');
+      assert.deepEqual(
+        summary?.events?.map((e) => e.message),
+        ['2 of 3 worker pods not started after 2 s: 2 Pending: ImagePullBackOff: Back-off pulling image "torpedo:test"; the job goes on with 1'],
+      );
+    } finally {
+      fake.unpullable = undefined;
+    }
+  });
+
   test("a pod sees only its job's directory and inputs: not other jobs', not other datasets; its inputs are read-only", async (t) => {
     if (!fake.isolated) return t.skip('bubblewrap cannot make mount namespaces here: the fake only checks the mounts');
     mkdirSync(join(data, 'jobs', 'job-k8s-other'), { recursive: true });

@@ -87,12 +87,19 @@ before(async () => {
     TORPEDO_K8S_IMAGE: 'torpedo:test',
     TORPEDO_K8S_NAMESPACE: NS,
     KUBECONFIG: fake.kubeconfig(MANAGER, NS),
+    // Pod settings users may choose within (docs/kubernetes-launcher.md, "Pod settings").
+    TORPEDO_K8S_WORKER_MAX_CPU: '2',
+    TORPEDO_K8S_USER_NODE_SELECTOR_KEYS: 'disktype',
+    TORPEDO_K8S_USER_TOLERATION_KEYS: 'spot',
+    // Worker pods not started after 5 s are reported (local processes start well within it).
+    TORPEDO_K8S_START_TIMEOUT: '5',
   };
   a = await startTestManager('postgres', { postgresUrl: postgres.url, home, env });
   b = await startTestManager('postgres', { postgresUrl: postgres.url, home, env });
   token = await a.newUser('kate');
   assert.equal((await a.call('POST', '/datasets?name=sample', { token, body: SAMPLE })).status, 201);
   assert.equal((await a.call('POST', '/datasets?name=lines', { token, body: LINES })).status, 201);
+  assert.equal((await a.call('POST', '/datasets?name=lines40', { token, body: LINES.split('\n').slice(0, 40).join('\n') + '\n' })).status, 201);
 });
 
 after(async () => {
@@ -200,6 +207,72 @@ describe('the manager on a cluster, two replicas', () => {
     assert.match((await a.call('GET', `/jobs/${id}/output`, { token })).body, /^2\t\d+/);
     assert.ok(mountsOf(id).has('compile'), 'a compile pod loaded it');
     await a.waitForJob(token, kick.json.id, 90_000);
+  });
+
+  test("a job's pod settings: within the operator's bounds they are stored, shown and on its pods; out of bounds or malformed, a 400 that says why", async () => {
+    const pods = { cpu: '1500m', memory: '1Gi', nodeSelector: { disktype: 'ssd' }, tolerations: [{ key: 'spot', operator: 'Exists', effect: 'NoSchedule' }] };
+    for (const [bad, message] of [
+      [{ cpu: '3' }, /^pods: cpu 3 is out of bounds: this cluster allows more than 0 and at most 2 per worker$/],
+      [{ nodeSelector: { zone: 'a' } }, /^pods: nodeSelector zone is not one users may set on this cluster \(allowed: only disktype\)$/],
+      [{ priorityClassName: 'system-node-critical' }, /^pods: priorityClassName system-node-critical is not one users may pick on this cluster \(allowed: none\)$/],
+      [{ imagePullSecrets: [{ name: 'creds' }] }, /imagePullSecrets/],
+      [{ memory: 'a lot' }, /pods\/memory|pods: at memory/],
+    ] as const) {
+      const r = await a.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['sample'], pods: bad } });
+      assert.equal(r.status, 400, `${JSON.stringify(bad)}: ${r.body}`);
+      assert.equal(r.json.error.code, 'TORPEDO_ERR_BAD_REQUEST', r.body);
+      assert.match(r.json.error.message, message);
+    }
+    const submitted = await a.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['sample'], workers: 2, pods } });
+    assert.equal(submitted.status, 201, submitted.body);
+    const id = submitted.json.id as string;
+    const done = await b.waitForJob(token, id, 90_000);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error ?? done));
+    assert.deepEqual((await b.call('GET', `/jobs/${id}`, { token })).json.pods, pods);
+    const created = fake.created.filter((o) => o.metadata.labels?.['torpedo/job-id'] === id && o.kind === 'Job');
+    const workers = created.find((o) => o.metadata.name === jobObjectNames(id).workers)?.spec.template.spec;
+    assert.deepEqual(workers?.containers[0].resources, { requests: { cpu: '1500m', memory: '1Gi' }, limits: { memory: '1Gi' } });
+    for (const job of created) {
+      assert.deepEqual(job.spec.template.spec.nodeSelector, { disktype: 'ssd' }, job.metadata.name);
+      assert.deepEqual(job.spec.template.spec.tolerations, pods.tolerations, job.metadata.name);
+    }
+    // Running it again asks the same of its pods.
+    const again = await b.call('POST', `/jobs/${id}/rerun`, { token });
+    assert.equal(again.status, 201, again.body);
+    assert.deepEqual((await a.call('GET', `/jobs/${again.json.id}`, { token })).json.pods, pods);
+    assert.equal((await a.waitForJob(token, again.json.id as string, 90_000)).status, 'succeeded');
+  });
+
+  test('a job only some of whose worker pods start goes on with those; its events say what is missing, while it runs and after', async () => {
+    let jobId = '';
+    let first = '';
+    fake.unpullable = (pod) => {
+      if (pod.metadata.labels?.['torpedo/job-id'] !== jobId || pod.metadata.labels?.['app.kubernetes.io/component'] !== 'worker') return false;
+      first ||= pod.metadata.name;
+      return pod.metadata.name !== first;
+    };
+    try {
+      const submitted = await a.call('POST', '/jobs', { token, json: { code: SLOW, language: 'js', inputs: ['lines40'], workers: 3, maps: 4 } });
+      assert.equal(submitted.status, 201, submitted.body);
+      jobId = submitted.json.id as string;
+      const expected = /^2 of 3 worker pods not started after 5 s: 2 Pending: ImagePullBackOff: Back-off pulling image "torpedo:test"; the job goes on with 1$/;
+      const running = await until('the event while the job runs', async () => {
+        const j = (await b.call('GET', `/jobs/${jobId}`, { token })).json;
+        return j.status === 'running' && j.events !== undefined ? j : undefined;
+      });
+      assert.match(running.events[0].message, expected);
+      assert.ok(!Number.isNaN(Date.parse(running.events[0].at)));
+      const done = await a.waitForJob(token, jobId, 90_000);
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error ?? done));
+      for (const m of [a, b]) {
+        const job = (await m.call('GET', `/jobs/${jobId}`, { token })).json;
+        assert.equal(job.events.length, 1);
+        assert.match(job.events[0].message, expected);
+        assert.deepEqual([...new Set(job.tasks.flatMap((t: { attempts: { worker: string }[] }) => t.attempts.map((x) => x.worker)))], [first]);
+      }
+    } finally {
+      fake.unpullable = undefined;
+    }
   });
 
   test('a job running on the cluster, submitted to one replica, is seen running on the other and cancelled from it: everything it created goes', async () => {

@@ -3,7 +3,7 @@
 // restricted Pod Security Standard, per-job mounts of the data volume (never the whole claim),
 // NetworkPolicies, compile pods, resources from the job's settings, labels.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -17,6 +17,7 @@ import { jobLabels, jobObjectNames, jobSelector } from '../src/kubernetes/names.
 import { compileNetworkPolicy, workersNetworkPolicy } from '../src/kubernetes/network-policies.ts';
 import { jobSecret, masterJob, ownerReference, workerMemoryBytes, workersJob } from '../src/kubernetes/objects.ts';
 import { jobMounts } from '../src/kubernetes/pod-mounts.ts';
+import { resolveJobPods } from '../src/kubernetes/pod-policy.ts';
 import type { MasterSpec } from '../src/master/master-spec.ts';
 import { removeDir, ROOT, runCli, tempDir } from './helpers.ts';
 import { restrictedViolations } from './support/fake-kube-admission.ts';
@@ -384,6 +385,144 @@ describe('torpedo k8s render-job', () => {
       const refused = await runCli(['k8s', 'render-job', jobDir], { env: { TORPEDO_K8S_IMAGE: '' } });
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /TORPEDO_ERR_CONFIG.*TORPEDO_K8S_IMAGE/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe('per-job pod settings, within the operator bounds', () => {
+  const OPERATOR = {
+    TORPEDO_K8S_IMAGE: 'registry.example/torpedo:0.1.0',
+    TORPEDO_HOME: '/data',
+    TORPEDO_K8S_WORKER_MAX_CPU: '8',
+    TORPEDO_K8S_WORKER_MAX_MEMORY: '32Gi',
+    TORPEDO_K8S_NODE_SELECTOR: 'torpedo.example/pool=batch',
+    TORPEDO_K8S_USER_NODE_SELECTOR_KEYS: 'disktype,gpu',
+    TORPEDO_K8S_TOLERATIONS: '[{"key":"dedicated","operator":"Equal","value":"torpedo","effect":"NoSchedule"}]',
+    TORPEDO_K8S_USER_TOLERATION_KEYS: 'spot',
+    TORPEDO_K8S_PRIORITY_CLASS: 'torpedo-batch',
+    TORPEDO_K8S_PRIORITY_CLASSES: 'torpedo-urgent',
+    TORPEDO_K8S_IMAGE_PULL_SECRETS: 'registry-creds',
+  };
+  const bounded = kubeSettingsFromEnv(OPERATOR);
+  const asked = {
+    cpu: '2',
+    memory: '6Gi',
+    nodeSelector: { disktype: 'ssd' },
+    tolerations: [{ key: 'spot', operator: 'Exists' as const, effect: 'NoSchedule' as const }],
+    priorityClassName: 'torpedo-urgent',
+  };
+
+  test('the operator defaults (nodeSelector, tolerations, PriorityClass, image pull Secrets) on every pod, master, workers and compile pods; schema-valid', () => {
+    const master = masterJob({ settings: bounded, namespace: NS, jobId: JOB_ID, jobDir: `/data/jobs/${JOB_ID}/output/_temporary`, statusFile: `/data/jobs/${JOB_ID}/master-status.json`, spec: spec() });
+    const workers = workersJob({ settings: bounded, namespace: NS, spec: spec(), masterUrl: 'http://10.0.0.7:7070', owner: OWNER });
+    const plan = { jobId: JOB_ID, source: `/data/jobs/${JOB_ID}/job.ts`, bundle: `/data/jobs/${JOB_ID}/bundle/job.mjs`, answer: `/data/jobs/${JOB_ID}/bundle/check.json`, typecheck: true, name: 'job.ts', relativeTo: `/data/jobs/${JOB_ID}`, timeoutMs: 60_000 };
+    const check = codeCheckJob({ settings: bounded, namespace: NS, plan });
+    for (const job of [master, workers, check]) {
+      new Job(job as any).validate();
+      const pod = job.spec?.template.spec as V1PodSpec;
+      assert.deepEqual(pod.imagePullSecrets, [{ name: 'registry-creds' }]);
+      assert.deepEqual(pod.nodeSelector, { 'torpedo.example/pool': 'batch' });
+      assert.deepEqual(pod.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'torpedo', effect: 'NoSchedule' }]);
+      assert.equal(pod.priorityClassName, 'torpedo-batch');
+      assert.deepEqual(restrictedViolations(pod as any), []);
+    }
+    assert.equal(workers.spec?.template.spec?.containers[0]?.resources?.requests?.['cpu'], '500m');
+    // None of it when the operator sets none.
+    const plain = workersJob({ settings, namespace: NS, spec: spec(), masterUrl: 'http://10.0.0.7:7070' }).spec?.template.spec as V1PodSpec;
+    for (const field of ['imagePullSecrets', 'nodeSelector', 'tolerations', 'priorityClassName'] as const) assert.equal(plain[field], undefined, field);
+  });
+
+  test("a job's own choices within the bounds: worker cpu and memory, nodeSelector and tolerations added to the operator's, its PriorityClass on master and workers; schema-valid", () => {
+    const s = spec({ pods: asked });
+    const workers = workersJob({ settings: bounded, namespace: NS, spec: s, masterUrl: 'http://10.0.0.7:7070', owner: OWNER });
+    const master = masterJob({ settings: bounded, namespace: NS, jobId: JOB_ID, jobDir: `/data/jobs/${JOB_ID}/output/_temporary`, statusFile: `/data/jobs/${JOB_ID}/master-status.json`, spec: s });
+    new Job(workers as any).validate();
+    new Job(master as any).validate();
+    const c = workers.spec?.template.spec?.containers[0];
+    assert.deepEqual(c?.resources, { requests: { cpu: '2', memory: '6Gi' }, limits: { memory: '6Gi' } });
+    for (const job of [master, workers]) {
+      const pod = job.spec?.template.spec as V1PodSpec;
+      assert.deepEqual(pod.nodeSelector, { 'torpedo.example/pool': 'batch', disktype: 'ssd' });
+      assert.deepEqual(pod.tolerations, [
+        { key: 'dedicated', operator: 'Equal', value: 'torpedo', effect: 'NoSchedule' },
+        { key: 'spot', operator: 'Exists', effect: 'NoSchedule' },
+      ]);
+      assert.equal(pod.priorityClassName, 'torpedo-urgent');
+    }
+    // The master's own resources are the operator's, whatever the job asks of its workers.
+    assert.deepEqual(master.spec?.template.spec?.containers[0]?.resources?.requests, { cpu: '250m', memory: '512Mi' });
+  });
+
+  test('out of bounds is a TORPEDO_ERR_BAD_REQUEST that says what is allowed; a malformed request names the field; the operator settings are checked too', () => {
+    const refused = (pods: unknown, message: RegExp): void => {
+      assert.throws(() => resolveJobPods(bounded.pods, pods), { code: 'TORPEDO_ERR_BAD_REQUEST', message }, JSON.stringify(pods));
+      // The master, given such a job.json, refuses to build its workers Job the same way.
+      assert.throws(() => workersJob({ settings: bounded, namespace: NS, spec: spec({ pods: pods as MasterSpec['pods'] }), masterUrl: 'http://x' }), { code: 'TORPEDO_ERR_BAD_REQUEST' });
+    };
+    refused({ cpu: '9' }, /^pods: cpu 9 is out of bounds: this cluster allows more than 0 and at most 8 per worker$/);
+    refused({ cpu: '0' }, /cpu 0 is out of bounds/);
+    refused({ memory: '33Gi' }, /^pods: memory 33Gi is out of bounds: this cluster allows 64Mi to 32Gi per worker$/);
+    refused({ nodeSelector: { zone: 'a' } }, /^pods: nodeSelector zone is not one users may set on this cluster \(allowed: only disktype, gpu\)$/);
+    refused({ tolerations: [{ key: 'dedicated', operator: 'Exists' }] }, /^pods: a toleration of dedicated is not one users may have on this cluster \(allowed: only spot\)$/);
+    refused({ priorityClassName: 'system-cluster-critical' }, /^pods: priorityClassName system-cluster-critical is not one users may pick on this cluster \(allowed: only torpedo-batch, torpedo-urgent\)$/);
+    refused({ imagePullSecrets: [{ name: 'other-teams-creds' }] }, /^pods: at the top level: Unrecognized key: "imagePullSecrets"$/);
+    refused({ cpu: 'lots' }, /^pods: at cpu: a Kubernetes quantity/);
+    refused({ tolerations: [{ key: 'spot', operator: 'Exists', value: 'x' }] }, /operator Exists has no value/);
+    // Without user keys in the policy, users may select on nothing.
+    assert.throws(() => resolveJobPods(settings.pods, { nodeSelector: { disktype: 'ssd' } }), { message: /allowed: none/ });
+    assert.equal(resolveJobPods(bounded.pods, { cpu: '8', memory: '32Gi' }).workerCpu, '8');
+    assert.throws(() => kubeSettingsFromEnv({ ...OPERATOR, TORPEDO_K8S_WORKER_CPU: '16' }), { code: 'TORPEDO_ERR_CONFIG', message: /more than TORPEDO_K8S_WORKER_MAX_CPU/ });
+    assert.throws(() => kubeSettingsFromEnv({ ...OPERATOR, TORPEDO_K8S_TOLERATIONS: '[{"operator":"Exists"}]' }), { code: 'TORPEDO_ERR_CONFIG', message: /TORPEDO_K8S_TOLERATIONS at 0.key/ });
+    assert.throws(() => kubeSettingsFromEnv({ ...OPERATOR, TORPEDO_K8S_NODE_SELECTOR: 'pool' }), { code: 'TORPEDO_ERR_CONFIG' });
+  });
+
+  test('a master pod is given the operator settings, so that its workers Job is built within the same bounds', () => {
+    const master = masterJob({ settings: bounded, namespace: NS, jobId: JOB_ID, jobDir: `/data/jobs/${JOB_ID}/output/_temporary`, statusFile: `/data/jobs/${JOB_ID}/master-status.json`, spec: spec() });
+    const vars = Object.fromEntries((master.spec?.template.spec?.containers[0]?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+    const again = kubeSettingsFromEnv({ ...vars, TORPEDO_K8S_IMAGE: OPERATOR.TORPEDO_K8S_IMAGE });
+    assert.deepEqual(again.pods, bounded.pods);
+    assert.equal(vars['TORPEDO_K8S_START_TIMEOUT'], '300');
+  });
+
+  test('torpedo k8s render-job shows the pod settings: job.json\'s, or those of its flags, refused out of bounds as at submit', async () => {
+    const dir = tempDir('torpedo-render-pods-');
+    try {
+      const input = join(dir, 'datasets', 'sample.txt');
+      mkdirSync(dirname(input));
+      copyFileSync(join(ROOT, 'examples', 'data', 'sample.txt'), input);
+      const prepared = await runCli(['run', 'wordcount', '--input', input, '--output', join(dir, 'jobs', 'job-1', 'out'), '--workers', '2', '--prepare-only']);
+      assert.equal(prepared.code, 0, prepared.stderr);
+      const jobDir = prepared.stdout.trim();
+      const env = { ...OPERATOR, TORPEDO_K8S_NAMESPACE: 'batch', TORPEDO_K8S_DATA_PATH: dir, TORPEDO_HOME: '' };
+      const flags = ['--pod-cpu', '1500m', '--pod-memory', '3Gi', '--node-selector', 'disktype=ssd', '--node-selector', 'gpu=none', '--toleration', 'spot:NoSchedule', '--priority-class', 'torpedo-urgent'];
+      const r = await runCli(['k8s', 'render-job', jobDir, '--job-id', 'job-1', ...flags], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as any);
+      for (const d of [docs[1], docs[3]]) new Job(d).validate();
+      const workers = docs[3].spec.template.spec;
+      assert.deepEqual(workers.containers[0].resources, { requests: { cpu: '1500m', memory: '3Gi' }, limits: { memory: '3Gi' } });
+      assert.deepEqual(workers.nodeSelector, { 'torpedo.example/pool': 'batch', disktype: 'ssd', gpu: 'none' });
+      assert.deepEqual(workers.tolerations, [
+        { key: 'dedicated', operator: 'Equal', value: 'torpedo', effect: 'NoSchedule' },
+        { key: 'spot', operator: 'Exists', effect: 'NoSchedule' },
+      ]);
+      assert.equal(workers.priorityClassName, 'torpedo-urgent');
+      assert.deepEqual(workers.imagePullSecrets, [{ name: 'registry-creds' }]);
+      assert.equal(docs[1].spec.template.spec.priorityClassName, 'torpedo-urgent');
+      // job.json's own pod settings, without flags.
+      const specFile = join(jobDir, 'job.json');
+      const saved = JSON.parse(readFileSync(specFile, 'utf8'));
+      writeFileSync(specFile, JSON.stringify({ ...saved, pods: { cpu: '3', tolerations: [{ key: 'spot', operator: 'Equal', value: 'yes' }] } }));
+      const fromSpec = await runCli(['k8s', 'render-job', jobDir, '-o', 'json'], { env });
+      assert.equal(fromSpec.code, 0, fromSpec.stderr);
+      const w = JSON.parse(fromSpec.stdout).items[3].spec.template.spec;
+      assert.equal(w.containers[0].resources.requests.cpu, '3');
+      assert.deepEqual(w.tolerations.at(-1), { key: 'spot', operator: 'Equal', value: 'yes' });
+      const out = await runCli(['k8s', 'render-job', jobDir, '--pod-cpu', '64'], { env });
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /TORPEDO_ERR_BAD_REQUEST: pods: cpu 64 is out of bounds: this cluster allows more than 0 and at most 8 per worker/);
     } finally {
       removeDir(dir);
     }

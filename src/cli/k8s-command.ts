@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { isTorpedoError } from '../errors.ts';
+import { addPodOptions, podRequestOf } from './pod-options.ts';
 
 interface RenderFlags {
   output: 'yaml' | 'json';
@@ -12,22 +13,22 @@ interface RenderFlags {
 /** `torpedo k8s …`: Kubernetes helpers. */
 export function registerK8sCommand(program: Command): void {
   const k8s = program.command('k8s').description('Kubernetes helpers');
-  k8s
+  const render = k8s
     .command('render-job <spec>')
     .description(
-      'print the objects torpedo creates on a cluster for a prepared job (OUTPUT/_temporary or its job.json, e.g. from `torpedo run … --prepare-only`): the Secret, master Job and NetworkPolicy (for its workers) the manager creates, and the workers Job its master creates. Settings come from TORPEDO_K8S_* as for the manager; nothing is sent to a cluster',
+      'print the objects torpedo creates on a cluster for a prepared job (OUTPUT/_temporary or its job.json, e.g. from `torpedo run … --prepare-only`): the Secret, master Job and NetworkPolicy (for its workers) the manager creates, and the workers Job its master creates. Settings come from TORPEDO_K8S_* as for the manager, pod settings from job.json (the --pod-* flags, --node-selector, --toleration and --priority-class replace them, checked against the operator bounds as at submit); nothing is sent to a cluster',
     )
     .addOption(new Option('-o, --output <format>', 'yaml documents, or one JSON List').choices(['yaml', 'json']).default('yaml'))
     .option('-n, --namespace <ns>', 'namespace (default: $TORPEDO_K8S_NAMESPACE, else default)')
     .option('--job-id <id>', "name and label the objects after this id (the manager's job id) instead of job.json's")
     .option('--status-file <path>', "the master's status file (default: next to the output directory, as the manager has it)")
-    .option('--master-url <url>', "the master's address given to workers (default: a placeholder for the master pod's IP)")
-    .action(async (spec: string, flags: RenderFlags) => {
-      process.exitCode = await render(spec, flags);
+    .option('--master-url <url>', "the master's address given to workers (default: a placeholder for the master pod's IP)");
+  addPodOptions(render).action(async (spec: string, flags: RenderFlags) => {
+      process.exitCode = await renderJob(spec, flags);
     });
 }
 
-async function render(specPath: string, flags: RenderFlags): Promise<number> {
+async function renderJob(specPath: string, flags: RenderFlags): Promise<number> {
   const [{ readMasterSpec }, { kubeSettingsFromEnv }, { renderJobObjects }, { stringify }] = await Promise.all([
     import('../master/master-spec.ts'),
     import('../kubernetes/kube-settings.ts'),
@@ -36,7 +37,9 @@ async function render(specPath: string, flags: RenderFlags): Promise<number> {
   ]);
   let objects;
   try {
-    const spec = readMasterSpec(specPath);
+    const read = readMasterSpec(specPath);
+    const pods = podRequestOf(flags);
+    const spec = pods !== undefined ? { ...read, pods } : read;
     const settings = kubeSettingsFromEnv(process.env);
     objects = renderJobObjects(spec, settings, {
       namespace: flags.namespace ?? settings.namespace ?? 'default',

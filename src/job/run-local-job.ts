@@ -18,6 +18,7 @@ import type { JobSummary } from '../master/job-summary.ts';
 import { Master } from '../master/master.ts';
 import { compileJob } from './compile-job.ts';
 import { ensureBundle, probeJob, type ProbedJob } from './probe-job.ts';
+import type { PodRequest } from '../protocol/pod-settings.ts';
 
 /** A streaming job (`--mapper`, `--reducer`, `--combiner`, `--file`): commands instead of a module. */
 export interface StreamingCommands {
@@ -46,6 +47,8 @@ export interface RunJobOptions extends Partial<JobSettings> {
    */
   readonly probed?: ProbedJob;
   readonly inputs: readonly string[];
+  /** On Kubernetes: what the owner asked of the job's pods; kept in job.json for its master. */
+  readonly pods?: PodRequest;
   /**
    * The names jobs see as `ctx.file` for inputs (path as given in `inputs` → name), instead of
    * their paths: the manager's dataset names (input-files.ts, `nameInputs`).
@@ -190,6 +193,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     splits,
     hasSetup,
     sandbox,
+    ...(o.pods !== undefined ? { pods: o.pods } : {}),
     ...(o.streaming !== undefined
       ? {
           streaming: {

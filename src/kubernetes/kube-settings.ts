@@ -1,4 +1,5 @@
 import { TorpedoError } from '../errors.ts';
+import { podPolicyEnv, podPolicyFromEnv, type PodPolicy } from './pod-policy.ts';
 
 /**
  * Where and how torpedo creates its Kubernetes objects. Read from `TORPEDO_K8S_*` variables by the
@@ -32,15 +33,21 @@ export interface KubeSettings {
   /** TORPEDO_K8S_MASTER_CPU / _MEMORY: the master container's request (and memory limit). */
   readonly masterCpu: string;
   readonly masterMemory: string;
-  /** TORPEDO_K8S_WORKER_CPU: each worker's CPU request (a worker runs one task at a time). */
-  readonly workerCpu: string;
+  /**
+   * The pods of jobs: each worker's CPU (TORPEDO_K8S_WORKER_CPU; a worker runs one task at a
+   * time), nodeSelector, tolerations, PriorityClass and image pull Secrets, and the bounds within
+   * which a job's owner may choose its own (pod-policy.ts).
+   */
+  readonly pods: PodPolicy;
   /** TORPEDO_K8S_MASTER_RESTARTS (default 6): the master Job's backoffLimit. */
   readonly masterRestarts: number;
   /** TORPEDO_K8S_TTL_SECONDS (default 3600): finished Jobs (and what they own) are deleted after this. */
   readonly ttlSecondsAfterFinished: number;
   /**
    * TORPEDO_K8S_START_TIMEOUT (seconds, default 300): a master pod still unable to start after this
-   * long (image pull errors, a missing Secret, unschedulable) fails its job.
+   * long (image pull errors, a missing Secret, unschedulable) fails its job; so does a workers Job
+   * none of whose pods started in this long (TORPEDO_ERR_PODS_NOT_STARTED), while one with some
+   * started goes on with those (kubernetes-launcher.ts).
    */
   readonly startTimeoutSeconds: number;
   /** TORPEDO_K8S_RUN_AS_USER / _GROUP (default 1000): the non-root uid and gid of every container. */
@@ -88,7 +95,7 @@ export function kubeSettingsFromEnv(env: NodeJS.ProcessEnv): KubeSettings {
     masterPort: integer(env, 'TORPEDO_K8S_MASTER_PORT', 7070, 1, 65535),
     masterCpu: env['TORPEDO_K8S_MASTER_CPU'] || '250m',
     masterMemory: env['TORPEDO_K8S_MASTER_MEMORY'] || '512Mi',
-    workerCpu: env['TORPEDO_K8S_WORKER_CPU'] || '500m',
+    pods: podPolicyFromEnv(env),
     masterRestarts: integer(env, 'TORPEDO_K8S_MASTER_RESTARTS', 6, 0, 1000),
     ttlSecondsAfterFinished: integer(env, 'TORPEDO_K8S_TTL_SECONDS', 3600, 0, 365 * 86400),
     startTimeoutSeconds: integer(env, 'TORPEDO_K8S_START_TIMEOUT', 300, 1, 86400),
@@ -113,8 +120,9 @@ export function settingsEnv(s: KubeSettings): { name: string; value: string }[] 
     TORPEDO_K8S_DATA_PATH: s.dataPath,
     TORPEDO_K8S_MASTER_SERVICE_ACCOUNT: s.masterServiceAccount,
     TORPEDO_K8S_WORKER_SERVICE_ACCOUNT: s.workerServiceAccount,
-    TORPEDO_K8S_WORKER_CPU: s.workerCpu,
+    ...podPolicyEnv(s.pods),
     TORPEDO_K8S_TTL_SECONDS: s.ttlSecondsAfterFinished,
+    TORPEDO_K8S_START_TIMEOUT: s.startTimeoutSeconds,
     TORPEDO_K8S_RUN_AS_USER: s.runAsUser,
     TORPEDO_K8S_RUN_AS_GROUP: s.runAsGroup,
     TORPEDO_K8S_HOST_USERS: s.hostUsers ? undefined : 'false',

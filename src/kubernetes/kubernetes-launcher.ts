@@ -2,11 +2,13 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import type { Launcher, WorkerExit } from '../launcher/launcher.ts';
+import type { ErrorReport } from '../protocol/messages.ts';
 import type { MasterSpec } from '../master/master-spec.ts';
 import { describeError, isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from './kube-settings.ts';
 import { jobObjectNames, jobSelector, type JobObjectNames } from './names.ts';
 import { ownerReference, workersJob } from './objects.ts';
+import { missingPods } from './pod-start-problems.ts';
 import { PodWatch, type PodEvent } from './pod-watch.ts';
 
 /** How long a pod's log may take to fetch before its death is reported without it. */
@@ -42,6 +44,8 @@ export function createKubernetesLauncher(o: { spec: MasterSpec; env?: NodeJS.Pro
  */
 export class KubernetesLauncher implements Launcher {
   onExit: (workerId: string, info: WorkerExit) => void = () => {};
+  onFail: (error: ErrorReport) => void = () => {};
+  onEvent: (message: string) => void = () => {};
   readonly #o: KubernetesLauncherOptions;
   readonly #log: (line: string) => void;
   readonly #names: JobObjectNames;
@@ -54,6 +58,11 @@ export class KubernetesLauncher implements Launcher {
   /** Pods this launcher deleted (stopWorker): their end is a kill, whatever the exit code says. */
   readonly #deleted = new Set<string>();
   readonly #idle = new Set<() => void>();
+  /** Our pods whose container has started (running, or ended after running). */
+  readonly #started = new Set<string>();
+  /** W, as startPool was given it. */
+  #workers = 0;
+  #startCheck: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(o: KubernetesLauncherOptions) {
@@ -96,8 +105,31 @@ export class KubernetesLauncher implements Launcher {
       }
     }
     this.#log(`created Job ${this.#names.workers} (${workers} workers) in ${namespace}`);
+    this.#workers = workers;
     this.#watch = new PodWatch(this.#o.clients, jobSelector(this.#o.spec.jobId, 'worker'), (type, pod) => this.#onPod(type, pod), this.#log);
     await this.#watch.start();
+    this.#startCheck = setTimeout(() => this.#checkStarted(), this.#o.settings.startTimeoutSeconds * 1000);
+    this.#startCheck.unref();
+  }
+
+  /**
+   * TORPEDO_K8S_START_TIMEOUT after the workers Job was created: with no worker pod started, the
+   * job fails (TORPEDO_ERR_PODS_NOT_STARTED) with what keeps them waiting (unschedulable, an image
+   * that cannot be pulled, a quota); with some started but fewer than W, the job goes on with
+   * those, and its events say what is missing. Pods that start later join it as they come.
+   */
+  #checkStarted(): void {
+    if (this.#stopping !== undefined) return;
+    const pods = [...this.#live.values()];
+    const running = pods.filter((p) => this.#started.has(p.metadata?.name ?? '')).length;
+    const notStarted = pods.filter((p) => !this.#started.has(p.metadata?.name ?? ''));
+    const seconds = this.#o.settings.startTimeoutSeconds;
+    const why = (): string => missingPods(notStarted, pods.length, this.#workers, this.#names.workers);
+    if (this.#started.size === 0) {
+      this.onFail({ code: 'TORPEDO_ERR_PODS_NOT_STARTED', message: `0 of ${this.#workers} worker pods started in ${seconds} s: ${why()}` });
+    } else if (running < this.#workers) {
+      this.onEvent(`${this.#workers - running} of ${this.#workers} worker pods not started after ${seconds} s: ${why()}; the job goes on with ${running}`);
+    }
   }
 
   stopWorker(workerId: string): void {
@@ -114,6 +146,7 @@ export class KubernetesLauncher implements Launcher {
    * then deletes the workers Job, which takes any pod still running with it.
    */
   stopAll(graceMs = 1000): Promise<void> {
+    clearTimeout(this.#startCheck);
     this.#stopping ??= (async () => {
       if (this.#live.size > 0) {
         await new Promise<void>((resolve) => {
@@ -174,6 +207,7 @@ export class KubernetesLauncher implements Launcher {
     const name = pod.metadata?.name ?? '';
     const mine = pod.metadata?.ownerReferences?.some((r) => r.uid === this.#jobUid) === true;
     if (!mine || this.#reported.has(name)) return;
+    if (hasStarted(pod)) this.#started.add(name);
     const terminated = workerState(pod);
     const phase = pod.status?.phase;
     if (type !== 'DELETED' && terminated === undefined && phase !== 'Succeeded' && phase !== 'Failed') {
@@ -219,6 +253,12 @@ export class KubernetesLauncher implements Launcher {
       return `(the log of pod ${name} could not be read: ${describeError(e)})`;
     }
   }
+}
+
+/** Whether the pod's worker container has started (is running, or ended after it ran). */
+function hasStarted(pod: V1Pod): boolean {
+  const c = pod.status?.containerStatuses?.find((s) => s.name === 'worker');
+  return c?.state?.running !== undefined || c?.state?.terminated?.startedAt !== undefined || c?.started === true || pod.status?.phase === 'Running';
 }
 
 function workerState(pod: V1Pod): { exitCode: number; signal?: number; reason?: string } | undefined {

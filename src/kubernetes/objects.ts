@@ -6,6 +6,7 @@ import type { MasterSpec } from '../master/master-spec.ts';
 import { settingsEnv, type KubeSettings } from './kube-settings.ts';
 import { jobLabels, jobObjectMeta, jobObjectNames, TOKEN_KEY } from './names.ts';
 import { DATA_VOLUME, isWithin, jobMounts, TMP_VOLUME, volumeMounts } from './pod-mounts.ts';
+import { defaultPlacement, resolveJobPods, type PodPlacement } from './pod-policy.ts';
 
 // Pure builders of the objects torpedo creates on a cluster. The manager makes a job's Secret,
 // master Job and NetworkPolicy (network-policies.ts); the master makes the workers Job; the
@@ -43,7 +44,7 @@ export function masterJob(o: {
   /** Where the master writes its status (outside the job directory, which the commit removes). */
   readonly statusFile: string;
   /** The job's inputs and output, from its job.json: what its pods mount (pod-mounts.ts). */
-  readonly spec: Pick<MasterSpec, 'inputs' | 'output'>;
+  readonly spec: Pick<MasterSpec, 'inputs' | 'output' | 'pods'>;
 }): V1Job {
   const s = o.settings;
   const names = jobObjectNames(o.jobId);
@@ -56,6 +57,8 @@ export function masterJob(o: {
     if (!isWithin(path, own)) throw new TorpedoError('TORPEDO_ERR_CONFIG', `${what} ${path} is outside the job's own directory ${own}, the only one its master may write`);
   }
   const labels = jobLabels(o.jobId, 'master');
+  // The master runs where its workers do: their nodeSelector, tolerations and PriorityClass.
+  const placement = resolveJobPods(s.pods, o.spec.pods);
   const container: V1Container = {
     name: 'master',
     image: s.image,
@@ -116,7 +119,7 @@ export function masterJob(o: {
           serviceAccountName: s.masterServiceAccount,
           automountServiceAccountToken: true,
           containers: [container],
-        }),
+        }, { placement }),
       },
     },
   };
@@ -139,7 +142,8 @@ export function workersJob(o: {
   const spec = o.spec;
   const names = jobObjectNames(spec.jobId);
   const labels = jobLabels(spec.jobId, 'worker');
-  const memory = `${Math.ceil(workerMemoryBytes(spec) / MIB)}Mi`;
+  const pods = resolveJobPods(s.pods, spec.pods);
+  const memory = pods.workerMemory ?? `${Math.ceil(workerMemoryBytes(spec) / MIB)}Mi`;
   const nodeOptions = workerNodeOptions(spec);
   const env: V1EnvVar[] = [
     secretEnv('TORPEDO_TOKEN', names.secret),
@@ -175,12 +179,12 @@ export function workersJob(o: {
               // directory (the `torpedo` link on PATH was refused: ERR_ACCESS_DENIED).
               args: ['worker', '--master', o.masterUrl],
               env,
-              resources: { requests: { cpu: s.workerCpu, memory }, limits: { memory } },
+              resources: { requests: { cpu: pods.workerCpu, memory }, limits: { memory } },
               securityContext: containerSecurity(),
               volumeMounts: volumeMounts(jobMounts(s.dataPath, spec)),
             },
           ],
-        }),
+        }, { placement: pods }),
       },
     },
   };
@@ -222,15 +226,22 @@ export function ownerReference(owner: { readonly apiVersion: string; readonly ki
 /**
  * A pod spec as every torpedo pod has it: non-root (the settings' uid and gid), the runtime's
  * seccomp profile, no service links, and two volumes — the data claim, of which containers mount
- * only their job's directories (pod-mounts.ts), and an emptyDir for /tmp (`tmpSizeLimit`).
+ * only their job's directories (pod-mounts.ts), and an emptyDir for /tmp (`tmpSizeLimit`). Where
+ * it runs: the job's `placement` (nodeSelector, tolerations, PriorityClass), else the operator's;
+ * the operator's image pull Secrets, if any.
  */
 export function podSpec(
   s: KubeSettings,
   spec: Pick<V1PodSpec, 'restartPolicy' | 'serviceAccountName' | 'automountServiceAccountToken' | 'containers' | 'terminationGracePeriodSeconds' | 'hostUsers' | 'activeDeadlineSeconds'>,
-  o: { readonly tmpSizeLimit?: string } = {},
+  o: { readonly tmpSizeLimit?: string; readonly placement?: PodPlacement } = {},
 ): V1PodSpec {
+  const placement = o.placement ?? defaultPlacement(s.pods);
   return {
     ...spec,
+    ...(Object.keys(placement.nodeSelector).length > 0 ? { nodeSelector: { ...placement.nodeSelector } } : {}),
+    ...(placement.tolerations.length > 0 ? { tolerations: placement.tolerations.map((t) => ({ ...t })) } : {}),
+    ...(placement.priorityClassName !== undefined ? { priorityClassName: placement.priorityClassName } : {}),
+    ...(s.pods.imagePullSecrets.length > 0 ? { imagePullSecrets: s.pods.imagePullSecrets.map((name) => ({ name })) } : {}),
     // Hundreds of service variables in every pod help no one.
     enableServiceLinks: false,
     securityContext: {

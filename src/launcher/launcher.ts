@@ -1,3 +1,5 @@
+import type { ErrorReport } from '../protocol/messages.ts';
+
 /**
  * The one seam between the engine and where it runs: how a job's workers are started and stopped.
  *
@@ -29,6 +31,17 @@ export interface Launcher {
   stopAll(graceMs?: number): Promise<void>;
   /** Set by the master before the first start; called once per worker that ends. */
   onExit: (workerId: string, info: WorkerExit) => void;
+  /**
+   * Set by the master before the first start, for launchers that can tell the job will not get
+   * its workers (Kubernetes: no worker pod started within TORPEDO_K8S_START_TIMEOUT): the job
+   * fails with `error`. Called at most once.
+   */
+  onFail?: (error: ErrorReport) => void;
+  /**
+   * Set by the master before the first start: something the job's owner should know about its
+   * workers (some pods did not start, and why), kept in the job's events. Called rarely.
+   */
+  onEvent?: (message: string) => void;
   /**
    * Where the master listens for this launcher's workers when they have no network (sandboxed
    * local workers reach their master through a Unix socket bound into their sandbox); undefined:

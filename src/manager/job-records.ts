@@ -2,6 +2,7 @@ import type { JobSnapshot, Progress } from '../master/master.ts';
 import type { JobSummary } from '../master/job-summary.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import type { ApiSettingName, JobSettings } from '../protocol/job-settings.ts';
+import type { PodRequest } from '../protocol/pod-settings.ts';
 import type { jobs, JobStatus } from './database/schema.ts';
 
 // What the manager keeps of a job, whichever way it runs (src/manager/job-runner.ts): its row,
@@ -22,6 +23,8 @@ export type JobSpec = Pick<JobSettings, 'reducers' | 'workers'> &
     /** A module's `setup`, as loading it at submit showed (absent in rows from before it was kept). */
     readonly hasSetup?: boolean;
     readonly streaming?: { readonly mapper: string; readonly reducer: string; readonly combiner?: string; readonly files: readonly string[] };
+    /** On Kubernetes: what the owner asked of the job's pods (src/protocol/pod-settings.ts). */
+    readonly pods?: PodRequest;
   };
 
 /** Progress mirrored into the database while a job runs (and kept after). */

@@ -11,6 +11,7 @@ import { API_SPELLING, checkParams } from '../protocol/job-params.ts';
 import { API_SETTINGS, resolveSettings } from '../protocol/job-settings.ts';
 import { MASTER_STATUS_FILE } from '../protocol/master-status.ts';
 import { PART_NAME } from '../protocol/task-names.ts';
+import { parsePodRequest, resolveJobPods } from '../kubernetes/pod-policy.ts';
 import { ClusterJobRunner } from './cluster-job-runner.ts';
 import type { ManagerConfig } from './config.ts';
 import type { Db } from './database/database.ts';
@@ -143,6 +144,15 @@ export class JobScheduler {
     if (workers > this.#config.maxWorkersPerJob) {
       throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `workers is ${workers}; this manager allows at most ${this.#config.maxWorkersPerJob} per job`);
     }
+    if (req.pods !== undefined) {
+      const cluster = this.#config.kubernetes;
+      if (this.#config.launcher !== 'kubernetes' || cluster === undefined) {
+        throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', '`pods` (resources, nodeSelector, tolerations, priorityClassName) is for jobs on Kubernetes; this manager runs jobs as local processes');
+      }
+      // Within the operator's bounds (TORPEDO_K8S_*), or a 400 that says what is allowed.
+      resolveJobPods(cluster.pods, req.pods);
+    }
+    const pods = req.pods !== undefined ? parsePodRequest(req.pods) : undefined;
     const inputs = [...new Set(req.inputs)];
     for (const name of inputs) {
       if ((await this.#datasets.find(ownerId, name)) === undefined) {
@@ -179,6 +189,7 @@ export class JobScheduler {
         params: req.params ?? {},
         ...(req.code !== undefined ? { language: req.language ?? 'ts' } : {}),
         ...(hasSetup !== undefined ? { hasSetup } : {}),
+        ...(pods !== undefined ? { pods } : {}),
         ...(req.mapper !== undefined && req.reducer !== undefined
           ? { streaming: { mapper: req.mapper, reducer: req.reducer, ...(req.combiner !== undefined ? { combiner: req.combiner } : {}), files: fileNames } }
           : {}),
@@ -220,7 +231,7 @@ export class JobScheduler {
     const spec = row.spec as JobSpec;
     const dir = this.jobDir(row.id);
     const given = Object.fromEntries(API_SETTINGS.filter((n) => spec[n] !== undefined).map((n) => [n, spec[n]]));
-    const base = { ...given, inputs: spec.inputs, params: spec.params, ...(row.name !== null ? { name: row.name } : {}) };
+    const base = { ...given, inputs: spec.inputs, params: spec.params, ...(spec.pods !== undefined ? { pods: spec.pods } : {}), ...(row.name !== null ? { name: row.name } : {}) };
     let req: SubmitRequest;
     try {
       if (row.job === 'code') {
@@ -456,6 +467,7 @@ export class JobScheduler {
       job: row.job === 'code' ? join(this.jobDir(row.id), 'bundle', 'job.mjs') : row.job,
       precompiled: row.job === 'code',
       ...(spec.hasSetup !== undefined ? { probed: { hasSetup: spec.hasSetup } } : {}),
+      ...(spec.pods !== undefined ? { pods: spec.pods } : {}),
       ...(spec.streaming !== undefined
         ? { streaming: { ...spec.streaming, files: spec.streaming.files.map((f) => join(this.jobDir(row.id), 'files', f)) } }
         : {}),
@@ -503,7 +515,7 @@ export class JobScheduler {
         finishedAt: new Date(),
         ...(progress !== undefined ? { progress } : {}),
         ...(end.snapshot !== undefined ? { tasks: end.snapshot.tasks } : {}),
-        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs } } : {}),
+        ...(summary !== undefined ? { counters: { counters: summary.counters, userCounters: summary.userCounters, wallMs: summary.wallMs, ...(summary.events !== undefined ? { events: summary.events } : {}) } } : {}),
         error: end.error ?? null,
       })
       .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))

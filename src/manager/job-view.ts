@@ -61,7 +61,8 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
   const live = row.status === 'running' ? liveState : undefined;
   const spec = row.spec as JobSpec;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
-  const saved = row.counters as { counters?: Record<string, number>; userCounters?: Record<string, number>; wallMs?: number } | null;
+  const saved = row.counters as { counters?: Record<string, number>; userCounters?: Record<string, number>; wallMs?: number; events?: { at: number; message: string }[] } | null;
+  const events = (live?.events ?? saved?.events ?? []).map((e) => ({ at: new Date(e.at).toISOString(), message: redact(e.message) }));
   const tasks = (live?.tasks ?? (row.tasks as TaskSnapshot[] | null) ?? []).map((t) => ({
     kind: t.kind,
     index: t.index,
@@ -84,6 +85,7 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
     maps: spec.maps ?? null,
     params: spec.params,
     ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
+    ...(spec.pods !== undefined ? { pods: spec.pods } : {}),
     phases: p.phases,
     mapBytes: p.mapBytes,
     inputBytes: p.inputBytes,
@@ -93,5 +95,6 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
     wallMs: saved?.wallMs ?? null,
     ...((row.status === 'failed' || row.status === 'cancelled') && row.error !== null ? { error: redactError(row.error, redact) } : {}),
     ...(row.status === 'succeeded' ? { outputParts } : {}),
+    ...(events.length > 0 ? { events } : {}),
   };
 }

@@ -131,6 +131,8 @@ export interface Job extends JobSummary {
   readonly params: Readonly<Record<string, string>>;
   /** A streaming job's commands. */
   readonly streaming?: StreamingCommands;
+  /** On Kubernetes: what the owner asked of the job's pods, as submitted. */
+  readonly pods?: PodRequest;
   readonly phases: Phases;
   readonly mapBytes: number;
   readonly inputBytes: number;
@@ -142,6 +144,17 @@ export interface Job extends JobSummary {
   readonly error?: JobError;
   /** Only for a succeeded job. */
   readonly outputParts?: readonly string[];
+  /**
+   * What the owner should know about the job's workers, oldest first: e.g. on Kubernetes, that
+   * some worker pods did not start and why (the job went on with the others). Absent: none.
+   */
+  readonly events?: readonly JobEventNote[];
+}
+
+/** One of a job's events: when (ISO time) and what. */
+export interface JobEventNote {
+  readonly at: string;
+  readonly message: string;
 }
 
 /** The data of an `event: progress` of GET /jobs/:id/events. */
@@ -167,6 +180,19 @@ export interface SubmitBody {
   readonly files?: Readonly<Record<string, string>>;
   readonly inputs: readonly string[];
   readonly params?: Readonly<Record<string, string>>;
+  /** On Kubernetes: the job's pods, within the operator's bounds (docs/kubernetes-launcher.md, "Pod settings"). */
+  readonly pods?: PodRequest;
+}
+
+/** What a job's owner may ask of its pods on Kubernetes (src/protocol/pod-settings.ts, PodRequestSchema). */
+export interface PodRequest {
+  /** Each worker's CPU request, e.g. `2` or `1500m`. */
+  readonly cpu?: string;
+  /** Each worker's memory request and limit, e.g. `4Gi`. */
+  readonly memory?: string;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: readonly { readonly key: string; readonly operator?: 'Equal' | 'Exists'; readonly value?: string; readonly effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; readonly tolerationSeconds?: number }[];
+  readonly priorityClassName?: string;
 }
 
 /** POST /jobs: the body, with the settings users may give (src/protocol/job-settings.ts, `api`). */

@@ -33,6 +33,14 @@ export interface JobSnapshot {
   readonly tasks: readonly TaskSnapshot[];
   readonly counters: Readonly<Record<string, number>>;
   readonly userCounters: Readonly<Record<string, number>>;
+  /** What the owner should know about the job's workers (protocol/master-status.ts, JobEventNoteSchema); absent: none. */
+  readonly events?: readonly JobEventNote[];
+}
+
+/** One of a job's events: when (ms since the epoch) and what. */
+export interface JobEventNote {
+  readonly at: number;
+  readonly message: string;
 }
 
 export interface Progress {
@@ -56,7 +64,7 @@ export function progressOf(phase: Phase, tasks: JobTasks): Progress {
 }
 
 /** Every task with its attempts, for a live task table (the manager's GET /jobs/:id). */
-export function snapshotOf(phase: Phase, tasks: JobTasks, counters: JobCounters): JobSnapshot {
+export function snapshotOf(phase: Phase, tasks: JobTasks, counters: JobCounters, events: readonly JobEventNote[] = []): JobSnapshot {
   const list: TaskSnapshot[] = [];
   for (const kind of TASK_KINDS) {
     for (const t of tasks.tables[kind].tasks) {
@@ -80,5 +88,5 @@ export function snapshotOf(phase: Phase, tasks: JobTasks, counters: JobCounters)
     }
   }
   const p = progressOf(phase, tasks);
-  return { phase, phases: p.phases, mapBytes: p.mapBytes, inputBytes: p.inputBytes, tasks: list, counters: { ...counters.counters }, userCounters: { ...counters.userCounters } };
+  return { phase, phases: p.phases, mapBytes: p.mapBytes, inputBytes: p.inputBytes, tasks: list, counters: { ...counters.counters }, userCounters: { ...counters.userCounters }, ...(events.length > 0 ? { events: [...events] } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { ErrorReport, TaskKind } from '../protocol/messages.ts';
+import type { JobEventNote } from './job-snapshot.ts';
 import type { TaskTable } from './task-table.ts';
 
 export interface PhaseSummary {
@@ -28,6 +29,8 @@ export interface JobSummary {
   readonly phases: Readonly<Record<TaskKind, PhaseSummary>>;
   readonly workers: readonly { readonly id: string; readonly maxRssBytes: number }[];
   readonly error?: ErrorReport;
+  /** What the owner should know about the job's workers (e.g. pods that did not start); absent: none. */
+  readonly events?: readonly JobEventNote[];
 }
 
 export function summarize(s: {
@@ -42,6 +45,7 @@ export function summarize(s: {
   userCounters: Record<string, number>;
   workerRss: ReadonlyMap<string, number>;
   error?: ErrorReport;
+  events?: readonly JobEventNote[];
 }): JobSummary {
   const phase = (t: TaskTable<unknown>): PhaseSummary => {
     const attempts = t.tasks.flatMap((x) => x.attempts);
@@ -68,5 +72,6 @@ export function summarize(s: {
     phases: { setup: phase(s.tables.setup), map: phase(s.tables.map), reduce: phase(s.tables.reduce) },
     workers: [...s.workerRss].map(([id, maxRssBytes]) => ({ id, maxRssBytes })),
     ...(s.error ? { error: s.error } : {}),
+    ...(s.events !== undefined && s.events.length > 0 ? { events: s.events } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { TorpedoError } from '../errors.ts';
 import { writeFileAtomically } from './atomic-write.ts';
 import { JobSettingsSchema } from '../protocol/job-settings-schema.ts';
 import { SplitSchema } from '../protocol/messages.ts';
+import { PodRequestSchema } from '../protocol/pod-settings.ts';
 import { StreamingSpecSchema } from '../streaming/streaming-spec.ts';
 
 /**
@@ -35,6 +36,12 @@ export const MasterSpecSchema = z.object({
   /** Confine workers (Node's permission model; streaming commands: see confine.ts). */
   sandbox: z.boolean(),
   streaming: StreamingSpecSchema.optional(),
+  /**
+   * On Kubernetes, what the job's owner asked of its pods (resources, nodeSelector, tolerations,
+   * PriorityClass), within the operator's bounds (src/kubernetes/pod-policy.ts). Absent: the
+   * operator's defaults.
+   */
+  pods: PodRequestSchema.optional(),
   /** The job's settings (src/protocol/job-settings.ts), every one decided. */
   ...JobSettingsSchema.shape,
 });

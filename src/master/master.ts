@@ -18,7 +18,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { adoptCommitted, saveSetupResult, unpublish } from './committed-outputs.ts';
 import { JobCompletion } from './job-completion.ts';
 import { JobPhases, type Phase } from './job-phases.ts';
-import { progressOf, snapshotOf, type JobSnapshot, type Progress } from './job-snapshot.ts';
+import { progressOf, snapshotOf, type JobEventNote, type JobSnapshot, type Progress } from './job-snapshot.ts';
 import { summarize, type JobSummary } from './job-summary.ts';
 import { bookkeepingFailure, commitRefusal, JobTasks, taskFailure, taskMessage, type JobTask } from './job-tasks.ts';
 import { expiryCheckMs } from './lease-expiry.ts';
@@ -32,7 +32,7 @@ import { WorkerPool } from './worker-pool.ts';
 
 export type { MasterOptions } from './master-options.ts';
 export type { Phase } from './job-phases.ts';
-export type { JobSnapshot, Progress, TaskSnapshot } from './job-snapshot.ts';
+export type { JobEventNote, JobSnapshot, Progress, TaskSnapshot } from './job-snapshot.ts';
 
 const LONG_POLL_MS = 1000;
 /** At the end of a job, how long workers get to leave on their own before they are killed. */
@@ -64,6 +64,8 @@ export class Master implements ProtocolHandlers {
   /** What re-running a map whose output a reduce could not read works on. */
   readonly #rerunParts: RerunParts;
   readonly #startedAt: number;
+  /** What the launcher said the owner should know (pods that did not start); in snapshots and the summary. */
+  readonly #events: JobEventNote[] = [];
   #url = '';
 
   constructor(options: MasterOptions, launcher: Launcher) {
@@ -108,7 +110,7 @@ export class Master implements ProtocolHandlers {
 
   /** Every task with its attempts, for a live task table (the manager's GET /jobs/:id). */
   snapshot(): JobSnapshot {
-    return snapshotOf(this.#phases.current, this.#tasks, this.#counters);
+    return snapshotOf(this.#phases.current, this.#tasks, this.#counters, this.#events);
   }
 
   /**
@@ -127,6 +129,11 @@ export class Master implements ProtocolHandlers {
     this.#url = socket?.url ?? this.#o.advertiseUrl ?? listening;
     this.#log(`job ${this.#o.jobId}: listening on ${listening}; workers connect to ${this.#url}`);
     this.#launcher.onExit = (id, info) => workerExited(this.#control, id, info.code, info.signal, info.stderrTail);
+    this.#launcher.onFail = (error) => this.#completion.fail(error);
+    this.#launcher.onEvent = (message) => {
+      this.#log(`job ${this.#o.jobId}: ${message}`);
+      this.#events.push({ at: this.#clock.now(), message });
+    };
     const { leaseTimeoutMs, taskTimeoutMs = 0 } = this.#o;
     const lease = setInterval(() => expireAttempts(this.#control, leaseTimeoutMs, taskTimeoutMs), expiryCheckMs(leaseTimeoutMs, taskTimeoutMs));
     try {
@@ -148,7 +155,7 @@ export class Master implements ProtocolHandlers {
     const { counters, userCounters, workerRss } = this.#counters;
     const wallMs = this.#clock.now() - this.#startedAt;
     const error = this.#completion.error !== undefined ? { error: this.#completion.error } : {};
-    return summarize({ jobId: o.jobId, jobName: o.jobName, status, wallMs, inputBytes: this.#tasks.inputBytes, output: o.layout.output, tables: this.#tasks.tables, counters, userCounters, workerRss, ...error });
+    return summarize({ jobId: o.jobId, jobName: o.jobName, status, wallMs, inputBytes: this.#tasks.inputBytes, output: o.layout.output, tables: this.#tasks.tables, counters, userCounters, workerRss, events: this.#events, ...error });
   }
 
   // ── protocol handlers ────────────────────────────────────────────────────────────────────────

@@ -62,6 +62,13 @@ export const TaskSnapshotSchema = z.object({
   ).readonly(),
 });
 
+/**
+ * Something the job's owner should know that is neither progress nor an error: e.g. that some of
+ * its worker pods did not start, and why (src/kubernetes/kubernetes-launcher.ts). `at`: ms since
+ * the epoch. Kept in the snapshot while the job runs and in its summary at the end.
+ */
+export const JobEventNoteSchema = z.object({ at: z.number(), message: z.string() });
+
 export const JobSnapshotSchema = z.object({
   phase: PhaseSchema,
   phases: PhaseCountsSchema,
@@ -70,6 +77,7 @@ export const JobSnapshotSchema = z.object({
   tasks: z.array(TaskSnapshotSchema).readonly(),
   counters: CountersSchema,
   userCounters: CountersSchema,
+  events: z.array(JobEventNoteSchema).readonly().optional(),
 });
 
 export const PhaseSummarySchema = z.object({
@@ -95,6 +103,7 @@ export const JobSummarySchema = z.object({
   phases: z.record(TaskKindSchema, PhaseSummarySchema),
   workers: z.array(z.object({ id: z.string(), maxRssBytes: z.number().nonnegative() })).readonly(),
   error: ErrorReportSchema.optional(),
+  events: z.array(JobEventNoteSchema).readonly().optional(),
 });
 
 export const MasterStatusSchema = z.object({

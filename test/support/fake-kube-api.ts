@@ -222,6 +222,18 @@ export class FakeKubeApi {
   goneAs: 'event' | 'status' = 'event';
   /** Pods whose image cannot be pulled: they stay Pending in ImagePullBackOff (images are otherwise not modelled). */
   unpullable: ((pod: KubeObject) => boolean) | undefined;
+  /**
+   * The scheduler, for tests of pods that never start: a pod for which this gives a message is left
+   * unscheduled (Pending, PodScheduled False, reason Unschedulable, that message) for ever; others
+   * go to the one fake node (scheduling and resources are otherwise not modelled).
+   */
+  unschedulable: ((pod: KubeObject) => string | undefined) | undefined;
+  /**
+   * A ResourceQuota on pods, by admission: a pod of a Job for which this gives a number is not
+   * created while that many pods of the Job are not yet ended (the Job controller's create is
+   * refused, `exceeded quota`, and it tries again).
+   */
+  podQuota: ((job: KubeObject) => number | undefined) | undefined;
   /** Whether containers run in mount namespaces of their own, seeing only their volume mounts. */
   readonly isolated: boolean;
   /** Pods the Job controller did not create because Pod Security admission refused them (once per Job). */
@@ -836,6 +848,8 @@ export class FakeKubeApi {
       this.#refused.add(uid);
       return;
     }
+    const quota = this.podQuota?.(job);
+    if (quota !== undefined && this.#ownPods(uid).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length >= quota) return;
     let podName = '';
     do podName = `${name}-${randomName(5)}`;
     while (this.#store.has(key('pods', namespace, podName)));
@@ -855,8 +869,19 @@ export class FakeKubeApi {
       spec: { ...clone(template.spec), nodeName: 'fake-node', serviceAccountName: template.spec.serviceAccountName ?? 'default' },
       status: { phase: 'Pending', qosClass: 'Burstable', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now() }] },
     };
+    const unschedulable = this.unschedulable?.(pod);
+    if (unschedulable !== undefined) {
+      delete pod.spec.nodeName;
+      pod.status.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: unschedulable, lastTransitionTime: now() }];
+      this.#pending.add(key('pods', namespace, podName)); // the kubelet never sees it
+    }
     this.#put('pods', pod, 'ADDED');
     this.#queueSync();
+  }
+
+  /** The pods a Job (by uid) owns. */
+  #ownPods(jobUid: string): KubeObject[] {
+    return [...this.#store.values()].filter((o) => o.kind === 'Pod' && o.metadata.ownerReferences?.some((r) => r.uid === jobUid) === true);
   }
 
   // ── the kubelet ──────────────────────────────────────────────────────────────────────────────

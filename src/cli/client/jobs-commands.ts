@@ -155,6 +155,7 @@ export function describeJob(job: Job): string {
     const width = Math.max(...entries.map(([k]) => k.length));
     for (const [k, v] of entries) lines.push(`  ${k.padEnd(width)}  ${v}`);
   }
+  for (const e of job.events ?? []) row('event', `${formatTime(e.at)} ${e.message}`);
   if (job.error) row('error', `${job.error.code}: ${job.error.message}`);
   if (job.outputParts !== undefined) row('output', `${job.outputParts.join(', ') || 'no parts'} (torpedo output ${job.id})`);
   return `${lines.join('\n')}\n`;

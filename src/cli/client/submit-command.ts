@@ -5,6 +5,7 @@ import { EXAMPLE_NAMES } from '../../../examples/names.ts';
 import { TorpedoError } from '../../errors.ts';
 import { API_SETTINGS, type JobSettings } from '../../protocol/job-settings.ts';
 import { parseParam } from '../parse.ts';
+import { addPodOptions, podRequestOf } from '../pod-options.ts';
 import { addSettingOptions } from '../setting-options.ts';
 import { clientAction, printJson, serverOptions, type JsonFlags } from './client-action.ts';
 import type { ApiClient } from './api-client.ts';
@@ -40,6 +41,7 @@ export function registerSubmitCommand(program: Command): void {
     .requiredOption('-i, --input <datasets...>', 'names of your datasets to read');
   // The settings users may give the manager, from the one table; unset ones are the manager's to decide.
   const settingsOf = addSettingOptions(command, API_SETTINGS, 'api');
+  addPodOptions(command);
   serverOptions(
     command
       .option('--name <name>', 'a name for the job, to find it by (torpedo jobs --name)')
@@ -58,6 +60,7 @@ async function submit(job: string | undefined, flags: SubmitFlags, settings: Par
   const source = flags.mapper !== undefined || flags.reducer !== undefined ? streamingSource(job, flags) : jobSource(job);
   const client = openClient(flags.server);
   const inputs = await datasetInputs(client, flags.input, flags.upload);
+  const pods = podRequestOf(flags);
   const answer = await client.json<{ id: string }>('POST', '/jobs', {
     json: {
       ...(flags.name !== undefined ? { name: flags.name } : {}),
@@ -65,6 +68,7 @@ async function submit(job: string | undefined, flags: SubmitFlags, settings: Par
       inputs,
       ...settings,
       params: flags.param,
+      ...(pods !== undefined ? { pods } : {}),
     },
   });
   return reportSubmitted(client, answer, flags);

@@ -15,6 +15,15 @@ import { checkDatasetName } from '../names.ts';
 import { idParam, tag } from './schemas.ts';
 import { visibleJob } from './visible-job.ts';
 import { settingProperties } from './setting-properties.ts';
+import { z } from 'zod';
+import { PodRequestSchema } from '../../protocol/pod-settings.ts';
+
+/**
+ * The `pods` field's JSON schema, from the one zod schema; bounds are checked at submit
+ * (pod-policy.ts). Its unknown keys are left to zod, which refuses them by name: the server's
+ * validator would drop them silently, and a user naming `imagePullSecrets` must hear no.
+ */
+const { $schema: _, additionalProperties: __, ...podsSchema } = z.toJSONSchema(PodRequestSchema, { target: 'draft-7', io: 'input' });
 
 const submitBody = {
   type: 'object',
@@ -32,6 +41,7 @@ const submitBody = {
     reducer: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that reduces sorted key<TAB>value lines' },
     combiner: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: optional map-side combiner command' },
     files: { type: 'object', additionalProperties: { type: 'string', maxLength: 1_000_000 }, maxProperties: 20, description: 'streaming job: files (name → text) in each task’s working directory' },
+    pods: { ...podsSchema, description: "on Kubernetes: each worker's cpu and memory, nodeSelector, tolerations, priorityClassName, within the operator's bounds" },
   },
 } as const;
 

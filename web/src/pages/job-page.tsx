@@ -268,6 +268,19 @@ export function JobPage(props: { id: string }) {
         </section>
       )}
 
+      {job.events !== undefined && job.events.length > 0 && (
+        <section aria-labelledby="events-title" class="job-events">
+          <h2 id="events-title">Events</h2>
+          <ul>
+            {job.events.map((e) => (
+              <li key={e.at + e.message}>
+                <time dateTime={e.at}>{new Date(e.at).toLocaleTimeString()}</time> {e.message}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+
       {job.status === 'succeeded' && <Output job={job} />}
 
       <Charts job={job} samples={samples} now={now} />
