@@ -91,7 +91,7 @@ before(async () => {
     TORPEDO_K8S_WORKER_MAX_CPU: '2',
     TORPEDO_K8S_USER_NODE_SELECTOR_KEYS: 'disktype',
     TORPEDO_K8S_USER_TOLERATION_KEYS: 'spot',
-    // Worker pods not started after 5 s are reported (local processes start well within it).
+    // Worker pods not started after 5 s are reported (the fake's local processes start well within it).
     TORPEDO_K8S_START_TIMEOUT: '5',
   };
   a = await startTestManager('postgres', { postgresUrl: postgres.url, home, env });

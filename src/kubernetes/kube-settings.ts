@@ -50,7 +50,7 @@ export interface KubeSettings {
    * started goes on with those (kubernetes-launcher.ts).
    */
   readonly startTimeoutSeconds: number;
-  /** TORPEDO_K8S_RUN_AS_USER / _GROUP (default 1000): the non-root uid and gid of every container. */
+  /** TORPEDO_K8S_RUN_AS_USER / _GROUP (default 10001, the image's user, deploy/Dockerfile): the non-root uid and gid of every container. */
   readonly runAsUser: number;
   readonly runAsGroup: number;
   /**
@@ -99,8 +99,8 @@ export function kubeSettingsFromEnv(env: NodeJS.ProcessEnv): KubeSettings {
     masterRestarts: integer(env, 'TORPEDO_K8S_MASTER_RESTARTS', 6, 0, 1000),
     ttlSecondsAfterFinished: integer(env, 'TORPEDO_K8S_TTL_SECONDS', 3600, 0, 365 * 86400),
     startTimeoutSeconds: integer(env, 'TORPEDO_K8S_START_TIMEOUT', 300, 1, 86400),
-    runAsUser: integer(env, 'TORPEDO_K8S_RUN_AS_USER', 1000, 1, 2 ** 31 - 1),
-    runAsGroup: integer(env, 'TORPEDO_K8S_RUN_AS_GROUP', 1000, 0, 2 ** 31 - 1),
+    runAsUser: integer(env, 'TORPEDO_K8S_RUN_AS_USER', 10001, 1, 2 ** 31 - 1),
+    runAsGroup: integer(env, 'TORPEDO_K8S_RUN_AS_GROUP', 10001, 0, 2 ** 31 - 1),
     hostUsers: boolean(env, 'TORPEDO_K8S_HOST_USERS', true),
     compileCpu: env['TORPEDO_K8S_COMPILE_CPU'] || '1',
     compileMemory: env['TORPEDO_K8S_COMPILE_MEMORY'] || '2Gi',
