@@ -56,6 +56,7 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     taskTimeoutMs: 0,
     sandbox: true,
     workerMemoryBytes: 0,
+    inputCompression: 'auto',
     ...over,
   };
 }

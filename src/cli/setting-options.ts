@@ -15,7 +15,8 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
     const spec: SettingSpec = JOB_SETTINGS[name];
     const help = defaults === 'api' ? `${spec.help}${managerDefault(spec)}` : spec.help;
     const option = new Option(spec.flag, help);
-    if (spec.kind !== 'flag') option.argParser(spec.kind === 'bytes' ? parseSize : parsePositiveInt);
+    if (spec.kind === 'choice') option.choices(spec.choices ?? []);
+    else if (spec.kind !== 'flag') option.argParser(spec.kind === 'bytes' ? parseSize : parsePositiveInt);
     if (defaults === 'engine' && spec.showDefault === true && spec.default !== null) {
       const [value, shown] = helpDefault(spec.kind, spec.default);
       option.default(value, shown);
@@ -36,7 +37,7 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
  * `256MiB` rather than 268435456, "one per core, 4 here" rather than a bare 4. Called once per flag
  * by `addSettingOptions`.
  */
-function helpDefault(kind: SettingSpec['kind'], value: number | boolean | 'cores'): [number | boolean, string] {
+function helpDefault(kind: SettingSpec['kind'], value: number | boolean | string): [number | boolean | string, string] {
   if (value === 'cores') {
     const cores = availableParallelism();
     return [cores, `one per core, ${cores} here`];
@@ -51,6 +52,7 @@ function helpDefault(kind: SettingSpec['kind'], value: number | boolean | 'cores
  */
 function managerDefault(spec: SettingSpec): string {
   if (spec.apiDefault !== undefined) return ` (manager default: ${spec.apiDefault})`;
+  if (spec.showDefault === true && spec.kind === 'choice') return ` (default: ${String(spec.default)})`;
   if (spec.showDefault === true && typeof spec.default === 'number') return ` (default: ${spec.kind === 'bytes' ? formatSizeFlag(spec.default) : spec.default})`;
   return '';
 }

@@ -13,6 +13,10 @@ function shape(): Shape {
   for (const name of SETTING_NAMES) {
     const spec: SettingSpec = JOB_SETTINGS[name];
     const d = spec.default;
+    if (spec.kind === 'choice') {
+      out[name] = z.enum(spec.choices as [string, ...string[]]).default(d as string);
+      continue;
+    }
     if (spec.kind === 'flag') {
       out[name] = typeof d === 'boolean' ? z.boolean().default(d) : z.boolean();
       continue;

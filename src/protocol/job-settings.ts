@@ -9,14 +9,19 @@
 export interface SettingSpec {
   /** What it means: the CLI's help, the REST schema's description. */
   readonly help: string;
-  /** `count`: a positive integer; `bytes`: a size (`64MiB`, `64MB`); `ms`: milliseconds; `flag`: on or off. */
-  readonly kind: 'count' | 'bytes' | 'ms' | 'flag';
+  /**
+   * `count`: a positive integer; `bytes`: a size (`64MiB`, `64MB`); `ms`: milliseconds; `flag`: on
+   * or off; `choice`: one of `choices`.
+   */
+  readonly kind: 'count' | 'bytes' | 'ms' | 'flag' | 'choice';
+  /** The values of a `choice`, its default first. */
+  readonly choices?: readonly string[];
   /**
    * The engine's value when none is given (`torpedo run`). `null`: unset (`splitSize` and `maps`:
    * the split size comes from the other, or DEFAULT_SPLIT_SIZE). 0 for a limit: none. `'cores'`:
    * the cores of the machine where the CLI runs.
    */
-  readonly default: number | boolean | null | 'cores';
+  readonly default: number | boolean | null | 'cores' | string;
   /** The manager's value for a job submitted without one, where it differs from `default`. */
   readonly apiDefault?: number;
   readonly min?: number;
@@ -92,6 +97,15 @@ export const JOB_SETTINGS = {
     flag: '--log-cap <size>',
     showDefault: true,
   },
+  inputCompression: {
+    help: 'codec of the input files: auto (by extension: .gz, .bz2, .zst), none, gzip, bzip2 or zstd',
+    kind: 'choice',
+    choices: ['auto', 'none', 'gzip', 'bzip2', 'zstd'],
+    default: 'auto',
+    flag: '--input-compression <codec>',
+    showDefault: true,
+    api: true,
+  },
   taskTimeoutMs: { help: 'ms an attempt may run before it is stopped and retried (default: no limit)', kind: 'ms', default: 0, flag: '--task-timeout <ms>' },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
@@ -102,7 +116,13 @@ export const SETTING_NAMES = Object.keys(JOB_SETTINGS) as SettingName[];
 export type ApiSettingName = { [K in SettingName]: (typeof JOB_SETTINGS)[K] extends { readonly api: true } ? K : never }[SettingName];
 export const API_SETTINGS = SETTING_NAMES.filter((n): n is ApiSettingName => (JOB_SETTINGS[n] as SettingSpec).api === true);
 
-type ValueOf<S extends SettingSpec> = S['kind'] extends 'flag' ? boolean : S['default'] extends null ? number | null : number;
+type ValueOf<S extends SettingSpec> = S['kind'] extends 'flag'
+  ? boolean
+  : S extends { readonly choices: readonly (infer C)[] }
+    ? C
+    : S['default'] extends null
+      ? number | null
+      : number;
 
 /**
  * A job's settings, every one decided. `splitSize` and `maps` may be `null` (unset); a limit of 0

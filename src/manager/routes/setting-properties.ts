@@ -8,9 +8,9 @@ export function settingProperties(): Record<ApiSettingName, Record<string, unkno
   const properties: Partial<Record<ApiSettingName, Record<string, unknown>>> = {};
   for (const name of API_SETTINGS) {
     const spec: SettingSpec = JOB_SETTINGS[name];
-    const fallback = spec.apiDefault ?? (typeof spec.default === 'number' ? spec.default : undefined);
+    const fallback = spec.apiDefault ?? (typeof spec.default === 'number' || spec.kind === 'choice' ? spec.default : undefined);
     properties[name] = {
-      type: spec.kind === 'flag' ? 'boolean' : 'integer',
+      ...(spec.kind === 'choice' ? { type: 'string', enum: spec.choices } : { type: spec.kind === 'flag' ? 'boolean' : 'integer' }),
       ...(spec.min !== undefined ? { minimum: spec.min } : {}),
       ...(spec.max !== undefined ? { maximum: spec.max } : {}),
       description: fallback !== undefined ? `${spec.help}; default ${fallback}` : spec.help,
