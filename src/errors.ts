@@ -14,6 +14,7 @@ export const ERRORS = {
   TORPEDO_ERR_PARTITION_RANGE: { status: 500, summary: '`partition` returned something other than an integer in [0, R).' },
   TORPEDO_ERR_RECORD_TOO_LARGE: { status: 500, summary: 'An input line is longer than the maximum record size.' },
   TORPEDO_ERR_INPUT_CHANGED: { status: 500, summary: 'An input file changed, shrank or vanished after the job planned its splits (its size or modification time differs, or it ended early while being read); the message names the file. Its map task fails (on every attempt) rather than give output from other bytes than the job planned.' },
+  TORPEDO_ERR_CORRUPT_INPUT: { status: 500, summary: 'A compressed input file cannot be decoded: it is truncated or damaged, or it is not in the codec its name says (`.gz`, `.bz2`, `.zst`; `--input-compression` forces one, or `none`). The message names the file, the codec and the reason. No retry can fix it: its map task fails at once.' },
   TORPEDO_ERR_BAD_EMIT: { status: 500, summary: 'The job emitted a key that is not a string or a value JSON cannot encode.' },
   TORPEDO_ERR_TASK_FAILED: { status: 500, summary: 'A task failed on every attempt; the job failed.' },
   TORPEDO_ERR_WORKER_LOST: { status: 500, summary: 'A worker process died or stopped heartbeating while running a task.' },

@@ -1,13 +1,11 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { TorpedoError } from '../errors.ts';
+import { readCompressedSplit } from './compressed-reader.ts';
+import type { LineChunk } from './line-chunks.ts';
+import { openUnchanged, readUpTo } from './planned-file.ts';
 import type { Split } from './splits.ts';
 
-/** A run of whole lines: `buf[0, length)` starts at byte `offset` of the file. */
-export interface LineChunk {
-  readonly buf: Buffer;
-  readonly length: number;
-  readonly offset: number;
-}
+export type { LineChunk } from './line-chunks.ts';
 
 const NL = 10;
 
@@ -22,6 +20,10 @@ export async function* readSplit(
   chunkBytes = 1 << 20,
   maxRecordBytes = 256 << 20,
 ): AsyncGenerator<LineChunk> {
+  if (split.compression !== undefined) {
+    yield* readCompressedSplit(split, chunkBytes, maxRecordBytes);
+    return;
+  }
   const fh = await openUnchanged(split);
   // No byte past the size the job planned with is read; a file that ends before it shrank.
   const size = split.fileSize ?? Number.POSITIVE_INFINITY;
@@ -74,58 +76,6 @@ export async function* readSplit(
   } finally {
     await fh.close();
   }
-}
-
-/**
- * Opens a split's file for readSplit and checks it is the file the job planned: same size and
- * modification time as recorded in the split (when recorded). A file that vanished, cannot be
- * opened any more or changed is a TORPEDO_ERR_INPUT_CHANGED naming it, so that its map task
- * fails rather than read other bytes (or none) and succeed.
- */
-async function openUnchanged(split: Split): Promise<FileHandle> {
-  let fh: FileHandle;
-  try {
-    fh = await open(split.file, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOENT' ? 'has vanished since the job started (it was listed when the job was planned)' : `cannot be opened any more (${code}), though it could when the job was planned`;
-    throw inputChanged(split, why);
-  }
-  if (split.fileSize === undefined && split.fileMtimeMs === undefined) return fh;
-  const st = await fh.stat();
-  const sizeDiffers = split.fileSize !== undefined && st.size !== split.fileSize;
-  const timeDiffers = split.fileMtimeMs !== undefined && st.mtimeMs !== split.fileMtimeMs;
-  if (!sizeDiffers && !timeDiffers) return fh;
-  await fh.close();
-  const was = `${split.fileSize ?? '?'} bytes, modified ${stamp(split.fileMtimeMs)}`;
-  const now = `${st.size} bytes, modified ${stamp(st.mtimeMs)}`;
-  const what = st.size < (split.fileSize ?? 0) ? 'has shrunk' : 'has changed';
-  throw inputChanged(split, `${what} since the job started: it was ${was} when the job was planned, and is ${now}`);
-}
-
-/**
- * One read into `buf[at…]` from file offset `pos`, never past `size` (the planned size). Called by
- * readSplit and firstLineStart. Returns the bytes read: 0 at `size`; reading nothing before it
- * means the file was cut while being read, a TORPEDO_ERR_INPUT_CHANGED.
- */
-async function readUpTo(fh: FileHandle, split: Split, size: number, buf: Buffer, at: number, pos: number): Promise<number> {
-  const want = Math.min(buf.length - at, size - pos);
-  if (want <= 0) return 0;
-  const { bytesRead } = await fh.read(buf, at, want, pos);
-  if (bytesRead === 0 && Number.isFinite(size)) {
-    throw inputChanged(split, `has shrunk while being read: it ends before byte ${pos}, but was ${size} bytes when the job was planned`);
-  }
-  return bytesRead;
-}
-
-function inputChanged(split: Split, why: string): TorpedoError {
-  return new TorpedoError('TORPEDO_ERR_INPUT_CHANGED', `input ${JSON.stringify(split.file)} ${why}; run the job again on inputs that stay as they are while it runs`, {
-    file: split.file,
-  });
-}
-
-function stamp(mtimeMs: number | undefined): string {
-  return mtimeMs === undefined ? 'at an unknown time' : new Date(mtimeMs).toISOString();
 }
 
 /** Offset of the first line that starts at or after `split.start`, or -1 if none does. */

@@ -1,3 +1,4 @@
+import { codecFor, isSplittable, type Codec, type InputCompression } from './codecs.ts';
 import type { InputFile } from './input-files.ts';
 
 /** A byte range of one file; the lines that start inside it are its records. */
@@ -17,18 +18,35 @@ export interface Split {
    * when it is not the path: in the manager, the dataset's name rather than a server path.
    */
   readonly name?: string;
+  /**
+   * The codec the file is read with (codecs.ts), decided when the job is planned. Then `start` and
+   * `end` are bytes of the compressed file: all of it for gzip and zstd, a range whose bzip2
+   * blocks the split reads (bzip2-split-reader.ts).
+   */
+  readonly compression?: Codec;
 }
 
 /**
  * Cuts files into byte ranges of at most `splitSize` bytes (the last one of a file may be
  * shorter). Ranges are not aligned here: the reader of a split aligns them to lines (Hadoop's
- * LineRecordReader rule), so planning reads no input. Empty files get no split.
+ * LineRecordReader rule), or to bzip2 blocks, so planning reads no input. A gzip or zstd file is
+ * one split whatever its size. Empty files get no split.
  */
-export function planSplits(files: readonly InputFile[], splitSize: number): Split[] {
+export function planSplits(files: readonly InputFile[], splitSize: number, compression: InputCompression = 'auto'): Split[] {
   const splits: Split[] = [];
   for (const f of files) {
-    for (let start = 0; start < f.size; start += splitSize) {
-      splits.push({ file: f.path, start, end: Math.min(f.size, start + splitSize), fileSize: f.size, fileMtimeMs: f.mtimeMs, ...(f.name !== undefined ? { name: f.name } : {}) });
+    const codec = codecFor(f.name ?? f.path, compression);
+    const size = isSplittable(codec) ? splitSize : f.size;
+    for (let start = 0; start < f.size; start += size) {
+      splits.push({
+        file: f.path,
+        start,
+        end: Math.min(f.size, start + size),
+        fileSize: f.size,
+        fileMtimeMs: f.mtimeMs,
+        ...(f.name !== undefined ? { name: f.name } : {}),
+        ...(codec !== undefined ? { compression: codec } : {}),
+      });
     }
   }
   return splits;

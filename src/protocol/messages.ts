@@ -26,6 +26,8 @@ export const SplitSchema = z.object({
   fileMtimeMs: z.number().nonnegative().optional(),
   /** What user code sees as `ctx.file` when it is not the path (the manager's dataset name). */
   name: z.string().optional(),
+  /** The codec the file is read with (src/input/codecs.ts); absent: read as it is. */
+  compression: z.enum(['gzip', 'bzip2', 'zstd']).optional(),
 });
 
 export const JobInfoSchema = z.object({

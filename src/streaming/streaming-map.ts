@@ -69,7 +69,7 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
       records += countLines(chunk.buf, chunk.length);
       lastByte = chunk.buf[chunk.length - 1] ?? NL;
       bytes += chunk.length;
-      run.onProgress(bytes);
+      run.onProgress(chunk.fileBytes ?? bytes);
     }
     if (lastByte !== NL) await mapper.write(Buffer.from('\n'));
     await mapper.finish();

@@ -4,9 +4,10 @@ import type { ErrorReport } from '../protocol/messages.ts';
 
 /**
  * Errors that no retry can fix, whatever attempt runs them: a parameter the job cannot take, a
- * job module that does not compile or lacks `map`. The master fails their task at once.
+ * job module that does not compile or lacks `map`, a compressed input that does not decode. The
+ * master fails their task at once.
  */
-const NEVER_RETRIED: ReadonlySet<ErrorCode> = new Set(['TORPEDO_ERR_BAD_FLAG', 'TORPEDO_ERR_JOB_SYNTAX', 'TORPEDO_ERR_JOB_SHAPE']);
+const NEVER_RETRIED: ReadonlySet<ErrorCode> = new Set(['TORPEDO_ERR_BAD_FLAG', 'TORPEDO_ERR_JOB_SYNTAX', 'TORPEDO_ERR_JOB_SHAPE', 'TORPEDO_ERR_CORRUPT_INPUT']);
 
 /**
  * A failed attempt's error as the master is told it (and, through the job's summary, the user).

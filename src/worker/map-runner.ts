@@ -2,6 +2,7 @@ import { isAscii } from 'node:buffer';
 import type { Job, ReduceFn } from '../api/job.ts';
 import { isSum } from '../api/builtin-functions.ts';
 import { TorpedoError } from '../errors.ts';
+import { offsetsCount } from '../input/codecs.ts';
 import { countLines, readSplit } from '../input/split-reader.ts';
 import type { Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
@@ -107,7 +108,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
       }
     }
     bytes += length;
-    run.onProgress(bytes);
+    run.onProgress(chunk.fileBytes ?? bytes);
   }
   output.finish(run.outputPath);
   return {
@@ -153,8 +154,9 @@ async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: nu
  * reading more: in a split that starts at the file's first byte. Elsewhere the lines before the
  * split are not counted (that would read the file up to it), and errors give the byte only.
  */
-function lineOf(split: Split, linesBefore: number): { line?: number } {
-  return split.start === 0 ? { line: linesBefore + 1 } : {};
+function lineOf(split: Split, linesBefore: number): { line?: number; of?: string } {
+  const of = offsetsCount(split);
+  return { ...(split.start === 0 ? { line: linesBefore + 1 } : {}), ...(of !== undefined ? { of } : {}) };
 }
 
 function makePartitioner(run: MapRun): (key: string) => number {

@@ -48,11 +48,13 @@ export interface RecordPosition {
   readonly offset: number;
   /** 1-based; known when the split starts at the file's first byte (the lines before are counted). */
   readonly line?: number;
+  /** What the offset counts when not the file's bytes: `of its decompressed data` (codecs.ts, offsetsCount). */
+  readonly of?: string;
 }
 
 /** `data/a.txt at byte 199 (line 4)`: how error messages name a record. */
 export function describePosition(at: RecordPosition): string {
-  return `${at.file} at byte ${at.offset}${at.line !== undefined ? ` (line ${at.line})` : ''}`;
+  return `${at.file} at byte ${at.offset}${at.of !== undefined ? ` ${at.of}` : ''}${at.line !== undefined ? ` (line ${at.line})` : ''}`;
 }
 
 /**

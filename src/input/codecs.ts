@@ -1,0 +1,42 @@
+// Which codec an input file is read with: by its name's extension, as Hadoop's
+// CompressionCodecFactory, Spark and Dask decide it, unless the job forces one
+// (`--input-compression`). No imports: the web UI may show the same rule.
+
+/** The codecs torpedo reads. */
+export type Codec = 'gzip' | 'bzip2' | 'zstd';
+
+/** The job setting: `auto` decides by extension, `none` reads every file as it is. */
+export type InputCompression = 'auto' | 'none' | Codec;
+
+const BY_EXTENSION: Readonly<Record<string, Codec>> = { '.gz': 'gzip', '.bz2': 'bzip2', '.zst': 'zstd' };
+
+/**
+ * The codec a file is read with: the forced one, none, or (`auto`) the one its name ends with:
+ * `.gz`, `.bz2`, `.zst`. `name` is what the user knows the file by (a dataset's name in the
+ * manager, whose stored files may be named otherwise).
+ */
+export function codecFor(name: string, setting: InputCompression): Codec | undefined {
+  if (setting === 'none') return undefined;
+  if (setting !== 'auto') return setting;
+  const dot = name.lastIndexOf('.');
+  return dot === -1 ? undefined : BY_EXTENSION[name.slice(dot).toLowerCase()];
+}
+
+/**
+ * Whether a file of this codec is cut into several splits: bzip2 at its block boundaries
+ * (bzip2-split-reader.ts). A gzip or zstd stream can only be read from its start: one split per file.
+ */
+export function isSplittable(codec: Codec | undefined): boolean {
+  return codec === undefined || codec === 'bzip2';
+}
+
+/**
+ * What a record's byte offset (`ctx.offset`) counts in a split of this codec, for error messages:
+ * nothing for an uncompressed file (its bytes); the decompressed data of a gzip or zstd file, or of
+ * the bzip2 split that starts the file; else the data of the bzip2 blocks from the split's start.
+ */
+export function offsetsCount(split: { readonly compression?: Codec; readonly start: number }): string | undefined {
+  if (split.compression === undefined) return undefined;
+  if (split.start === 0) return 'of its decompressed data';
+  return `of the data of its bzip2 blocks from compressed byte ${split.start}`;
+}
