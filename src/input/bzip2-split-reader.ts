@@ -51,7 +51,7 @@ export async function* readBzip2Split(fh: FileHandle, split: Split, size: number
   const file = new CompressedBytes(fh, split, size);
   const header = await file.header();
   if (header.toString('latin1', 0, 3) !== 'BZh' || header[3]! < 0x31 || header[3]! > 0x39) {
-    throw corruptInput(split, 'bzip2', 'it does not start with a bzip2 header ("BZh1" to "BZh9")', 0);
+    throw corruptInput(split, 'bzip2', 'it does not start with a bzip2 header ("BZh1" to "BZh9")', 0, { foreign: true });
   }
   const bz = await (decoder ??= Bzip2.init());
   const blockBytes = (header[3]! - 0x30) * 100_000;

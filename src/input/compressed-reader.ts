@@ -72,7 +72,10 @@ async function* decoded(data: AsyncIterable<Uint8Array>, split: Split, codec: Co
     yield* data;
   } catch (e) {
     if (e instanceof TorpedoError) throw e;
-    throw corruptInput(split, codec, reason(e), read.bytes);
+    const why = reason(e);
+    // zlib's "incorrect header check", or no zstd frame where the file starts: not this codec's data at all.
+    const foreign = /incorrect header check|not in gzip format|at compressed byte 0 /.test(why);
+    throw corruptInput(split, codec, why, read.bytes, { foreign });
   }
 }
 

@@ -60,13 +60,11 @@ function stamp(mtimeMs: number | undefined): string {
 
 /**
  * A compressed input that cannot be decoded: no retry can fix it (the master fails its task at
- * once). Called by the readers of compressed splits.
+ * once). Called by the readers of compressed splits; `foreign`: it does not even start as the
+ * codec's data does (then the message says how to read it as it is).
  */
-export function corruptInput(split: Split, codec: Codec, why: string, atByte?: number): TorpedoError {
+export function corruptInput(split: Split, codec: Codec, why: string, atByte?: number, o: { foreign?: boolean } = {}): TorpedoError {
   const where = atByte !== undefined ? ` (near compressed byte ${atByte})` : '';
-  return new TorpedoError(
-    'TORPEDO_ERR_CORRUPT_INPUT',
-    `input ${JSON.stringify(split.file)} is not valid ${codec} data${where}: ${why}; if it is not ${codec}-compressed, run with --input-compression none`,
-    { file: split.file },
-  );
+  const hint = o.foreign === true ? `; if it is not ${codec}-compressed, run with --input-compression none` : '';
+  return new TorpedoError('TORPEDO_ERR_CORRUPT_INPUT', `input ${JSON.stringify(split.file)} is not valid ${codec} data${where}: ${why}${hint}`, { file: split.file });
 }
