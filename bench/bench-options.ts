@@ -5,7 +5,7 @@ import { parseSize } from './parse-size.ts';
 import { BENCH_DIR } from './paths.ts';
 
 /** What `--only` can select. */
-export const CASE_GROUPS = ['wordcount', 'streaming', 'sort', 'tiny', 'baselines', 'sandbox'] as const;
+export const CASE_GROUPS = ['wordcount', 'streaming', 'sort', 'tiny', 'baselines', 'sandbox', 'compressed'] as const;
 export type CaseGroup = (typeof CASE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -35,6 +35,8 @@ export const USAGE = `usage: npm run bench -- [options]
                                   if selected, else of both
                        sandbox    the built-in word count and the tiny job again with
                                   --no-sandbox: what the confinement of user code costs
+                       compressed the word count of the same text as 8 .gz files and as
+                                  one .bz2 file, against zcat | C and bzcat | C
   --no-dask          skip the Dask baseline (and its installation)
   --seed S           generator seed (default 42)
   --timeout-min M    kill a run after M minutes (default 30)

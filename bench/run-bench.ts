@@ -7,6 +7,7 @@ import { ensureDask } from './dask-setup.ts';
 import { ensureRecordsFile, ensureTextFile } from './data-cache.ts';
 import { logToStderr } from './log.ts';
 import { buildBundle, checkoutCommit, describeSides, renderCompareTable, type RepoComparison } from './compare-repo.ts';
+import { compressedCases, ensureCompressedInputs } from './compressed-cases.ts';
 import { collectMachineInfo } from './machine-info.ts';
 import { warmPageCache } from './page-cache.ts';
 import { REPO_DIR, shown } from './paths.ts';
@@ -53,6 +54,13 @@ export async function runBench(options: BenchOptions): Promise<number> {
     if (only.has('wordcount')) cases.push(...fromEach((k) => torpedoWordcountCases(input, k)));
     else if (sandbox) cases.push(...fromEach((k) => torpedoWordcountCases(input, k)).filter((c) => (c.twinOf?.id ?? c.id) === 'torpedo-wordcount'));
     if (only.has('streaming')) cases.push(...fromEach((k) => [torpedoStreamingCase(input, k)]));
+  }
+  if (only.has('compressed')) {
+    // Word counts of the same text as 8 gzip files and one bzip2 file, with their own baselines.
+    const input = await wordcountInput(sizeBytes, seed);
+    const compressed = ensureCompressedInputs(input.file, log);
+    for (const f of [...compressed.gzipFiles, compressed.bzip2File]) warmPageCache(f);
+    cases.push(...compressedCases(input, compressed, buildCWordcount(log)));
   }
   if (only.has('sort') || baselinesFor('sort')) {
     const { file, bytes } = ensureRecordsFile(sizeBytes, seed, log);
