@@ -57,6 +57,10 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     sandbox: true,
     workerMemoryBytes: 0,
     inputCompression: 'auto',
+    inputFormat: 'auto',
+    csvDelimiter: 'auto',
+    csvHeader: true,
+    csvMultiline: false,
     ...over,
   };
 }

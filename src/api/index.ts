@@ -23,6 +23,6 @@ export { hashBytes } from '../shuffle/partition.ts';
 export { tokenBytes, type TokenBytesOptions } from './token-bytes.ts';
 
 /** Identity function that gives a job object its types: `export default defineJob({...})`. */
-export function defineJob<V = unknown, O = unknown>(job: Job<V, O>): Job<V, O> {
+export function defineJob<V = unknown, O = unknown, R = string>(job: Job<V, O, R>): Job<V, O, R> {
   return job;
 }

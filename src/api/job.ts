@@ -24,9 +24,13 @@
  * });
  * ```
  */
-export interface Job<V = unknown, O = unknown> {
-  /** Called for each input record: for text, one line without `\n` and without a trailing `\r`. */
-  readonly map: MapFn<V>;
+export interface Job<V = unknown, O = unknown, R = string> {
+  /**
+   * Called for each input record: for text, one line without `\n` and without a trailing `\r`;
+   * for JSON lines, the parsed value; for CSV, the row (an object of column → string with a
+   * header, else an array of strings). `R` is the record's type (docs/data-formats.md).
+   */
+  readonly map: MapFn<V, R>;
   /** Called once per distinct key with a lazy iterable of all its values (may exceed memory). */
   readonly reduce: ReduceFn<V, O>;
   /**
@@ -72,7 +76,7 @@ export interface ParamSpec {
 
 export type Emit<V> = (key: string, value: V) => void;
 
-export type MapFn<V> = (value: string, emit: Emit<V>, ctx: MapContext) => void | Promise<void>;
+export type MapFn<V, R = string> = (value: R, emit: Emit<V>, ctx: MapContext) => void | Promise<void>;
 
 export type ReduceFn<V, O> = (
   key: string,

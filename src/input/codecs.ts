@@ -1,6 +1,6 @@
-// Which codec an input file is read with: by its name's extension, as Hadoop's
-// CompressionCodecFactory, Spark and Dask decide it, unless the job forces one
-// (`--input-compression`). No imports: the web UI may show the same rule.
+// Which codec an input file is read with, and which record format: by its name's extensions, as
+// Hadoop's CompressionCodecFactory, Spark and Dask decide them, unless the job forces one
+// (`--input-compression`, `--input-format`). No imports: the web UI may show the same rule.
 
 /** The codecs torpedo reads. */
 export type Codec = 'gzip' | 'bzip2' | 'zstd';
@@ -20,6 +20,40 @@ export function codecFor(name: string, setting: InputCompression): Codec | undef
   if (setting !== 'auto') return setting;
   const dot = name.lastIndexOf('.');
   return dot === -1 ? undefined : BY_EXTENSION[name.slice(dot).toLowerCase()];
+}
+
+/** The record formats: lines, JSON lines (`value` is the parsed value), CSV (`value` is a row). */
+export type RecordFormat = 'text' | 'jsonl' | 'csv';
+
+/** The job setting: `auto` decides by extension. */
+export type InputFormat = 'auto' | RecordFormat;
+
+const FORMAT_BY_EXTENSION: Readonly<Record<string, RecordFormat>> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv', '.tsv': 'csv' };
+
+/**
+ * The record format of a file: the forced one, or (`auto`) the one its name ends with, under a
+ * compression extension: `.jsonl` and `.ndjson`, `.csv` and `.tsv` (`app.jsonl.gz` is JSON lines).
+ * Anything else is text.
+ */
+export function formatFor(name: string, setting: InputFormat): RecordFormat {
+  if (setting !== 'auto') return setting;
+  return FORMAT_BY_EXTENSION[innerExtension(name)] ?? 'text';
+}
+
+/** The field delimiter of a CSV file when none is given: a tab in `.tsv` files, else a comma. */
+export function defaultDelimiter(name: string): string {
+  return innerExtension(name) === '.tsv' ? '\t' : ',';
+}
+
+/** The extension under a compression one: `.jsonl` for `a.jsonl.gz` and for `a.jsonl`. */
+function innerExtension(name: string): string {
+  const lower = name.toLowerCase();
+  const dot = lower.lastIndexOf('.');
+  if (dot === -1) return '';
+  const ext = lower.slice(dot);
+  if (BY_EXTENSION[ext] === undefined) return ext;
+  const inner = lower.lastIndexOf('.', dot - 1);
+  return inner === -1 ? '' : lower.slice(inner, dot);
 }
 
 /**

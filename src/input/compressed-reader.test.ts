@@ -28,7 +28,7 @@ function write(name: string, data: Buffer): string {
 
 function plan(path: string, splitSize: number, compression: InputCompression = 'auto'): Split[] {
   const st = statSync(path);
-  return planSplits([{ path, size: st.size, mtimeMs: st.mtimeMs }], splitSize, compression);
+  return planSplits([{ path, size: st.size, mtimeMs: st.mtimeMs }], splitSize, { inputCompression: compression });
 }
 
 /** Every record of every split, in order, with its offset. */

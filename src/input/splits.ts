@@ -1,4 +1,4 @@
-import { codecFor, isSplittable, type Codec, type InputCompression } from './codecs.ts';
+import { codecFor, defaultDelimiter, formatFor, isSplittable, type Codec, type InputCompression, type InputFormat } from './codecs.ts';
 import type { InputFile } from './input-files.ts';
 
 /** A byte range of one file; the lines that start inside it are its records. */
@@ -24,7 +24,21 @@ export interface Split {
    * blocks the split reads (bzip2-split-reader.ts).
    */
   readonly compression?: Codec;
+  /** The record format, when not text: JSON lines or CSV (codecs.ts, formatFor). */
+  readonly format?: 'jsonl' | 'csv';
+  /** A CSV split's field delimiter. */
+  readonly delimiter?: string;
 }
+
+/** How the job reads its inputs: the settings planSplits decides each file's codec and format by. */
+export interface InputReading {
+  readonly inputCompression: InputCompression;
+  readonly inputFormat: InputFormat;
+  readonly csvDelimiter: 'auto' | 'comma' | 'tab' | 'semicolon' | 'pipe';
+  readonly csvMultiline: boolean;
+}
+
+const DELIMITERS = { comma: ',', tab: '\t', semicolon: ';', pipe: '|' } as const;
 
 /**
  * Cuts files into byte ranges of at most `splitSize` bytes (the last one of a file may be
@@ -32,11 +46,16 @@ export interface Split {
  * LineRecordReader rule), or to bzip2 blocks, so planning reads no input. A gzip or zstd file is
  * one split whatever its size. Empty files get no split.
  */
-export function planSplits(files: readonly InputFile[], splitSize: number, compression: InputCompression = 'auto'): Split[] {
+export function planSplits(files: readonly InputFile[], splitSize: number, reading: Partial<InputReading> = {}): Split[] {
   const splits: Split[] = [];
   for (const f of files) {
-    const codec = codecFor(f.name ?? f.path, compression);
-    const size = isSplittable(codec) ? splitSize : f.size;
+    const name = f.name ?? f.path;
+    const codec = codecFor(name, reading.inputCompression ?? 'auto');
+    const format = formatFor(name, reading.inputFormat ?? 'auto');
+    const delimiter = format !== 'csv' ? undefined : reading.csvDelimiter === undefined || reading.csvDelimiter === 'auto' ? defaultDelimiter(name) : DELIMITERS[reading.csvDelimiter];
+    // A CSV file whose quoted fields may hold newlines can only be read from its start.
+    const whole = !isSplittable(codec) || (format === 'csv' && reading.csvMultiline === true);
+    const size = whole ? f.size : splitSize;
     for (let start = 0; start < f.size; start += size) {
       splits.push({
         file: f.path,
@@ -46,6 +65,8 @@ export function planSplits(files: readonly InputFile[], splitSize: number, compr
         fileMtimeMs: f.mtimeMs,
         ...(f.name !== undefined ? { name: f.name } : {}),
         ...(codec !== undefined ? { compression: codec } : {}),
+        ...(format !== 'text' ? { format } : {}),
+        ...(delimiter !== undefined ? { delimiter } : {}),
       });
     }
   }

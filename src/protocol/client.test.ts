@@ -23,6 +23,8 @@ const INFO: JobInfo = {
   mergeFactor: 100,
   heartbeatMs: 100,
   logCapBytes: 1 << 20,
+  skipBadRecords: false,
+  csvHeader: true,
   params: {},
   maps: 3,
   masterTimeoutMs: 5000,

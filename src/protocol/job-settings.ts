@@ -106,6 +106,32 @@ export const JOB_SETTINGS = {
     showDefault: true,
     api: true,
   },
+  inputFormat: {
+    help: 'record format of the input files: auto (by extension: .jsonl, .ndjson, .csv, .tsv; else text), text, jsonl or csv',
+    kind: 'choice',
+    choices: ['auto', 'text', 'jsonl', 'csv'],
+    default: 'auto',
+    flag: '--input-format <format>',
+    showDefault: true,
+    api: true,
+  },
+  csvDelimiter: {
+    help: 'field delimiter of CSV input: auto (a tab in .tsv files, else a comma), comma, tab, semicolon or pipe',
+    kind: 'choice',
+    choices: ['auto', 'comma', 'tab', 'semicolon', 'pipe'],
+    default: 'auto',
+    flag: '--csv-delimiter <name>',
+    showDefault: true,
+    api: true,
+  },
+  csvHeader: { help: "CSV input has no header row: a record's value is an array of its fields, not an object", kind: 'flag', default: true, flag: '--no-csv-header', api: true },
+  csvMultiline: {
+    help: 'CSV input may have newlines inside quoted fields: each CSV file is then read as one split (by default files split at lines, and a quoted field that crosses a split fails its task)',
+    kind: 'flag',
+    default: false,
+    flag: '--csv-multiline',
+    api: true,
+  },
   taskTimeoutMs: { help: 'ms an attempt may run before it is stopped and retried (default: no limit)', kind: 'ms', default: 0, flag: '--task-timeout <ms>' },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
@@ -136,7 +162,7 @@ export type JobSettings = { readonly [K in SettingName]: ValueOf<(typeof JOB_SET
 };
 
 /** The settings a worker receives when it registers (JobInfo); the rest are the master's. */
-export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'logCapBytes', 'params'] as const satisfies readonly (keyof JobSettings)[];
+export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'logCapBytes', 'params', 'skipBadRecords', 'csvHeader'] as const satisfies readonly (keyof JobSettings)[];
 
 /** A heartbeat a fifth of the lease, between 100 ms and 1 s: a lease survives four lost beats. */
 export function heartbeatFor(leaseTimeoutMs: number): number {

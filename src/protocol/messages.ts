@@ -28,6 +28,10 @@ export const SplitSchema = z.object({
   name: z.string().optional(),
   /** The codec the file is read with (src/input/codecs.ts); absent: read as it is. */
   compression: z.enum(['gzip', 'bzip2', 'zstd']).optional(),
+  /** The record format (src/input/codecs.ts); absent: text, a record per line. */
+  format: z.enum(['jsonl', 'csv']).optional(),
+  /** A CSV split's field delimiter, one character. */
+  delimiter: z.string().length(1).optional(),
 });
 
 export const JobInfoSchema = z.object({

@@ -3,6 +3,7 @@ import type { Job, ReduceFn } from '../api/job.ts';
 import { isSum } from '../api/builtin-functions.ts';
 import { TorpedoError } from '../errors.ts';
 import { offsetsCount } from '../input/codecs.ts';
+import { readRecords } from '../input/record-reader.ts';
 import { countLines, readSplit } from '../input/split-reader.ts';
 import type { Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
@@ -26,6 +27,10 @@ export interface MapRun {
   readonly outputPath: string;
   /** Called after each chunk with the input bytes consumed so far. */
   readonly onProgress: (bytes: number) => void;
+  /** Records of JSON lines or CSV input that do not parse are skipped and counted, not fatal. */
+  readonly skipBadRecords: boolean;
+  /** CSV input has a header row (records are objects). */
+  readonly csvHeader: boolean;
 }
 
 export interface MapResult {
@@ -53,8 +58,9 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   let skipped = 0;
   let bytes = 0;
   const skip = run.skip;
-  // Records can only be skipped one by one: an attempt that skips any uses `map`, not `mapBytes`.
-  const mapBytes = skip.size === 0 ? job.mapBytes : undefined;
+  // Records can only be skipped one by one: an attempt that skips any uses `map`, not `mapBytes`,
+  // and mapBytes reads lines: JSON lines and CSV go to `map`.
+  const mapBytes = skip.size === 0 && split.format === undefined ? job.mapBytes : undefined;
   if (mapBytes !== undefined) {
     await loadTokenKernel();
     ctx.tokenSink = (buf, start, end, tokenBytes, nonAscii) => {
@@ -69,7 +75,30 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   }
   const map = job.map;
   const emit = output.emit;
-  for await (const chunk of readSplit(split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
+  if (split.format !== undefined) {
+    // JSON lines or CSV: map is given each parsed record.
+    const read = readRecords(split, { chunkBytes: Math.min(CHUNK_BYTES, run.maxRecordBytes), maxRecordBytes: run.maxRecordBytes, csvHeader: run.csvHeader, skipBadRecords: run.skipBadRecords, onSkipped: () => skipped++ });
+    for await (const batch of read) {
+      for (const record of batch.records) {
+        ctx.offset = record.offset;
+        if (skip.size > 0 && skip.has(record.offset)) {
+          skipped++;
+          continue;
+        }
+        try {
+          const r = map(record.value as string, emit, ctx);
+          if (r !== undefined) await r;
+        } catch (e) {
+          const of = offsetsCount(split);
+          throw userError(e, jobName, 'map', { file: split.file, offset: record.offset, ...(record.line !== undefined ? { line: record.line } : {}), ...(of !== undefined ? { of } : {}) });
+        }
+        records++;
+      }
+      bytes = batch.dataBytes;
+      run.onProgress(batch.fileBytes ?? bytes);
+    }
+  }
+  for await (const chunk of split.format !== undefined ? [] : readSplit(split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
     const { buf, length, offset } = chunk;
     if (mapBytes !== undefined) {
       ctx.offset = offset;

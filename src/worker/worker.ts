@@ -144,7 +144,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       ({ counters } =
         info.streaming !== undefined
           ? await runStreamingMap({ ...common, spec: info.streaming, task: { jobId: info.jobId, taskId: ctx.taskId, attemptId: task.attemptId, index: task.index } })
-          : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []) }));
+          : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []), skipBadRecords: info.skipBadRecords, csvHeader: info.csvHeader }));
       committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, mapOutputPath(layout, task.index));
     } else {
       outputPath = unpublishedPath(layout.reduce, task.attemptId);
