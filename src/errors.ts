@@ -51,6 +51,8 @@ export interface ErrorDetails {
   /** The input file and byte offset of the record being processed, when there is one. */
   readonly file?: string;
   readonly offset?: number;
+  /** The record's key for skip mode when it is not `offset`: in a combined split's later files. */
+  readonly record?: number;
   /** The user's own stack trace, when user code threw. */
   readonly userStack?: string;
   /** False: no retry can fix it (the worker reports it so, and the master does not retry the task). */

@@ -28,6 +28,26 @@ export interface Split {
   readonly format?: 'jsonl' | 'csv';
   /** A CSV split's field delimiter. */
   readonly delimiter?: string;
+  /**
+   * Whole small files the same map task reads after this one, in order: a combined split, as
+   * Hadoop's CombineFileInputFormat packs small files up to the split size. Each keeps its own
+   * name, codec and format (`ctx.file` is right for every record).
+   */
+  readonly more?: Split[];
+}
+
+/** The files' byte ranges a split reads, in order: itself, then those packed after it. */
+export function splitPieces(split: Split): Split[] {
+  if (split.more === undefined) return [split];
+  const { more, ...first } = split;
+  return [first, ...more];
+}
+
+/** The input bytes of a split, over all its pieces. */
+export function splitBytes(split: Split): number {
+  let n = split.end - split.start;
+  for (const p of split.more ?? []) n += p.end - p.start;
+  return n;
 }
 
 /** How the job reads its inputs: the settings planSplits decides each file's codec and format by. */
@@ -44,32 +64,49 @@ const DELIMITERS = { comma: ',', tab: '\t', semicolon: ';', pipe: '|' } as const
  * Cuts files into byte ranges of at most `splitSize` bytes (the last one of a file may be
  * shorter). Ranges are not aligned here: the reader of a split aligns them to lines (Hadoop's
  * LineRecordReader rule), or to bzip2 blocks, so planning reads no input. A gzip or zstd file is
- * one split whatever its size. Empty files get no split.
+ * one split whatever its size. Files smaller than the split size are packed, in order, into
+ * splits of up to the split size (`more`). Empty files get no split.
  */
 export function planSplits(files: readonly InputFile[], splitSize: number, reading: Partial<InputReading> = {}): Split[] {
   const splits: Split[] = [];
+  // Small whole files, packed into one split until the next would take it past the split size.
+  let pack: Split[] = [];
+  let packed = 0;
+  const flush = (): void => {
+    if (pack.length > 0) splits.push(pack.length === 1 ? pack[0]! : { ...pack[0]!, more: pack.slice(1) });
+    pack = [];
+    packed = 0;
+  };
   for (const f of files) {
+    if (f.size === 0) continue;
     const name = f.name ?? f.path;
     const codec = codecFor(name, reading.inputCompression ?? 'auto');
     const format = formatFor(name, reading.inputFormat ?? 'auto');
     const delimiter = format !== 'csv' ? undefined : reading.csvDelimiter === undefined || reading.csvDelimiter === 'auto' ? defaultDelimiter(name) : DELIMITERS[reading.csvDelimiter];
     // A CSV file whose quoted fields may hold newlines can only be read from its start.
     const whole = !isSplittable(codec) || (format === 'csv' && reading.csvMultiline === true);
-    const size = whole ? f.size : splitSize;
-    for (let start = 0; start < f.size; start += size) {
-      splits.push({
-        file: f.path,
-        start,
-        end: Math.min(f.size, start + size),
-        fileSize: f.size,
-        fileMtimeMs: f.mtimeMs,
-        ...(f.name !== undefined ? { name: f.name } : {}),
-        ...(codec !== undefined ? { compression: codec } : {}),
-        ...(format !== 'text' ? { format } : {}),
-        ...(delimiter !== undefined ? { delimiter } : {}),
-      });
+    const piece = (start: number, end: number): Split => ({
+      file: f.path,
+      start,
+      end,
+      fileSize: f.size,
+      fileMtimeMs: f.mtimeMs,
+      ...(f.name !== undefined ? { name: f.name } : {}),
+      ...(codec !== undefined ? { compression: codec } : {}),
+      ...(format !== 'text' ? { format } : {}),
+      ...(delimiter !== undefined ? { delimiter } : {}),
+    });
+    if (f.size < splitSize && f.size < 2 ** 32) {
+      if (packed + f.size > splitSize) flush();
+      pack.push(piece(0, f.size));
+      packed += f.size;
+      continue;
     }
+    flush();
+    const size = whole ? f.size : splitSize;
+    for (let start = 0; start < f.size; start += size) splits.push(piece(start, Math.min(f.size, start + size)));
   }
+  flush();
   return splits;
 }
 

@@ -22,7 +22,9 @@ export class BadRecords {
   charge(task: number, error: ErrorReport): number {
     let bad = this.#failures.get(task);
     if (bad === undefined) this.#failures.set(task, (bad = new Map()));
-    if (error.code === 'TORPEDO_ERR_USER_CODE' && error.offset !== undefined) bad.set(error.offset, (bad.get(error.offset) ?? 0) + 1);
+    // The record's key: its offset, or (in a combined split's later files) one made unique.
+    const record = error.record ?? error.offset;
+    if (error.code === 'TORPEDO_ERR_USER_CODE' && record !== undefined) bad.set(record, (bad.get(record) ?? 0) + 1);
     let allowance = 0;
     for (const failures of [...bad.values()].slice(0, MAX_BAD_RECORDS)) allowance += Math.min(failures, FAILURES_TO_SKIP);
     return allowance;

@@ -1,5 +1,5 @@
 import { explainNoSpace, isTorpedoError } from '../errors.ts';
-import type { Split } from '../input/splits.ts';
+import { splitBytes, splitPieces, type Split } from '../input/splits.ts';
 import type { ErrorReport, Task, TaskKind } from '../protocol/messages.ts';
 import { taskName } from './task-name.ts';
 import { TaskTable, type Attempt, type TaskRecord } from './task-table.ts';
@@ -32,7 +32,7 @@ export class JobTasks {
       map: new TaskTable<TaskInput>('map', splits.map((split) => ({ kind: 'map', split }))),
       reduce: new TaskTable<TaskInput>('reduce', Array.from({ length: reducers }, () => ({ kind: 'reduce' }))),
     };
-    this.inputBytes = splits.reduce((s, x) => s + x.end - x.start, 0);
+    this.inputBytes = splits.reduce((s, x) => s + splitBytes(x), 0);
   }
 
   find(attemptId: string): { task: JobTask; attempt: Attempt } | undefined {
@@ -71,7 +71,7 @@ export class JobTasks {
 
 /** The bytes of input a task reads: its split's for a map task, 0 for the others. */
 export function taskInputBytes(task: JobTask): number {
-  return task.payload.kind === 'map' ? task.payload.split.end - task.payload.split.start : 0;
+  return task.payload.kind === 'map' ? splitBytes(task.payload.split) : 0;
 }
 
 /**
@@ -80,7 +80,7 @@ export function taskInputBytes(task: JobTask): number {
  */
 function wholeFiles(splits: readonly Split[]): Split[] {
   const files = new Map<string, Split>();
-  for (const s of splits) {
+  for (const s of splits.flatMap(splitPieces)) {
     const known = files.get(s.file);
     if (known === undefined || s.end > known.end) files.set(s.file, { ...s, start: 0 });
   }

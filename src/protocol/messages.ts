@@ -17,7 +17,8 @@ import { PartChecksumSchema } from './part-checksum.ts';
  */
 export const PROTOCOL_VERSION = 1;
 
-export const SplitSchema = z.object({
+/** One file's byte range (of a split: the first one, or one of the whole files packed after it). */
+const SplitPieceSchema = z.object({
   file: z.string(),
   start: z.number().int().nonnegative(),
   end: z.number().int().nonnegative(),
@@ -32,6 +33,11 @@ export const SplitSchema = z.object({
   format: z.enum(['jsonl', 'csv']).optional(),
   /** A CSV split's field delimiter, one character. */
   delimiter: z.string().length(1).optional(),
+});
+
+export const SplitSchema = SplitPieceSchema.extend({
+  /** Whole small files read after the first, by the same map task (a combined split). */
+  more: z.array(SplitPieceSchema).optional(),
 });
 
 export const JobInfoSchema = z.object({
@@ -141,6 +147,8 @@ export const ErrorReportSchema = z.object({
   stack: z.string().optional(),
   file: z.string().optional(),
   offset: z.number().optional(),
+  /** The record's key for skip mode when it is not `offset` (a combined split's later files). */
+  record: z.number().int().nonnegative().optional(),
   /**
    * Reduce attempts: the map task whose committed output could not be read (damaged, cut off or
    * missing). The master re-runs that map instead of counting the failure against the reduce.

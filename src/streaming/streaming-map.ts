@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { countLines, readSplit } from '../input/split-reader.ts';
-import type { Split } from '../input/splits.ts';
+import { splitPieces, type Split } from '../input/splits.ts';
 import { MapOutput } from '../shuffle/map-output.ts';
 import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
 import type { AttemptContext } from '../worker/task-context.ts';
@@ -63,15 +63,23 @@ export async function runStreamingMap(run: StreamingMapRun): Promise<{ counters:
   let bytes = 0;
   try {
     let lastByte = NL;
-    for await (const chunk of readSplit(run.split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
-      // The reader reuses its buffer: the process gets a copy it may hold until it is written.
-      await mapper.write(Buffer.from(chunk.buf.subarray(0, chunk.length)));
-      records += countLines(chunk.buf, chunk.length);
-      lastByte = chunk.buf[chunk.length - 1] ?? NL;
-      bytes += chunk.length;
-      run.onProgress(chunk.fileBytes ?? bytes);
+    // The pieces of a combined split go to the one mapper in turn, each ending with a newline.
+    let before = 0; // bytes of the pieces read before this one
+    for (const piece of splitPieces(run.split)) {
+      let read = 0;
+      for await (const chunk of readSplit(piece, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
+        // The reader reuses its buffer: the process gets a copy it may hold until it is written.
+        await mapper.write(Buffer.from(chunk.buf.subarray(0, chunk.length)));
+        records += countLines(chunk.buf, chunk.length);
+        lastByte = chunk.buf[chunk.length - 1] ?? NL;
+        bytes += chunk.length;
+        read += chunk.length;
+        run.onProgress(before + (chunk.fileBytes ?? read));
+      }
+      if (lastByte !== NL) await mapper.write(Buffer.from('\n'));
+      lastByte = NL;
+      before += piece.end - piece.start;
     }
-    if (lastByte !== NL) await mapper.write(Buffer.from('\n'));
     await mapper.finish();
   } catch (e) {
     mapper.kill();

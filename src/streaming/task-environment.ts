@@ -1,4 +1,4 @@
-import type { Split } from '../input/splits.ts';
+import { splitBytes, type Split } from '../input/splits.ts';
 
 /** Which attempt a streaming command runs for: what its environment tells it. */
 export interface TaskIdentity {
@@ -36,7 +36,7 @@ export function taskEnvironment(t: TaskIdentity): Record<string, string> {
     mapred_task_is_map: isMap,
   };
   if (t.split !== undefined) {
-    const input = { file: t.split.name ?? t.split.file, start: String(t.split.start), length: String(t.split.end - t.split.start) };
+    const input = { file: t.split.name ?? t.split.file, start: String(t.split.start), length: String(splitBytes(t.split)) };
     for (const prefix of ['mapreduce_map_input_', 'map_input_']) {
       env[`${prefix}file`] = input.file;
       env[`${prefix}start`] = input.start;

@@ -31,6 +31,7 @@ export function toReport(thrown: unknown): ErrorReport {
       ...(stack !== undefined ? { stack } : {}),
       ...(e.details.file !== undefined ? { file: e.details.file } : {}),
       ...(e.details.offset !== undefined ? { offset: e.details.offset } : {}),
+      ...(e.details.record !== undefined ? { record: e.details.record } : {}),
       ...(retryable ? {} : { retryable: false as const }),
     };
   }

@@ -5,7 +5,7 @@ import { TorpedoError } from '../errors.ts';
 import { offsetsCount } from '../input/codecs.ts';
 import { readRecords } from '../input/record-reader.ts';
 import { countLines, readSplit } from '../input/split-reader.ts';
-import type { Split } from '../input/splits.ts';
+import { splitPieces, type Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
 import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
 import { loadTokenKernel } from '../shuffle/token-table.ts';
@@ -45,7 +45,6 @@ const NL = 10;
 /** Runs one map attempt: reads the split, calls the job's map, writes a partitioned sorted run. */
 export async function runMap(run: MapRun): Promise<MapResult> {
   const { job, ctx, split, jobName } = run;
-  ctx.file = split.name ?? split.file;
   const output = new MapOutput({
     reducers: run.reducers,
     partition: makePartitioner(run),
@@ -57,10 +56,11 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   let records = 0;
   let skipped = 0;
   let bytes = 0;
+  let done = 0; // input bytes of the pieces read, for progress
   const skip = run.skip;
   // Records can only be skipped one by one: an attempt that skips any uses `map`, not `mapBytes`,
   // and mapBytes reads lines: JSON lines and CSV go to `map`.
-  const mapBytes = skip.size === 0 && split.format === undefined ? job.mapBytes : undefined;
+  const mapBytes = skip.size === 0 ? job.mapBytes : undefined;
   if (mapBytes !== undefined) {
     await loadTokenKernel();
     ctx.tokenSink = (buf, start, end, tokenBytes, nonAscii) => {
@@ -75,69 +75,86 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   }
   const map = job.map;
   const emit = output.emit;
-  if (split.format !== undefined) {
-    // JSON lines or CSV: map is given each parsed record.
-    const read = readRecords(split, { chunkBytes: Math.min(CHUNK_BYTES, run.maxRecordBytes), maxRecordBytes: run.maxRecordBytes, csvHeader: run.csvHeader, skipBadRecords: run.skipBadRecords, onSkipped: () => skipped++ });
-    for await (const batch of read) {
-      for (const record of batch.records) {
-        ctx.offset = record.offset;
-        if (skip.size > 0 && skip.has(record.offset)) {
-          skipped++;
-          continue;
-        }
-        try {
-          const r = map(record.value as string, emit, ctx);
-          if (r !== undefined) await r;
-        } catch (e) {
-          const of = offsetsCount(split);
-          throw userError(e, jobName, 'map', { file: split.file, offset: record.offset, ...(record.line !== undefined ? { line: record.line } : {}), ...(of !== undefined ? { of } : {}) });
-        }
-        records++;
-      }
-      bytes = batch.dataBytes;
-      run.onProgress(batch.fileBytes ?? bytes);
-    }
-  }
-  for await (const chunk of split.format !== undefined ? [] : readSplit(split, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
-    const { buf, length, offset } = chunk;
-    if (mapBytes !== undefined) {
-      ctx.offset = offset;
-      try {
-        mapBytes(buf, 0, length, output.emitBytes, ctx);
-      } catch (e) {
-        throw await locateRecord(run, buf, length, offset, records, e);
-      }
-      records += countLines(buf, length);
-    } else {
-      const text = buf.toString('utf8', 0, length);
-      // Character index = byte index in ASCII text; otherwise track byte offsets by newlines.
-      const ascii = isAscii(buf.subarray(0, length));
-      let pos = 0;
-      let bytePos = 0;
-      while (pos < text.length) {
-        let nl = text.indexOf('\n', pos);
-        if (nl === -1) nl = text.length;
-        let lineEnd = nl;
-        if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
-        ctx.offset = offset + (ascii ? pos : bytePos);
-        const line = text.slice(pos, lineEnd);
-        if (skip.size > 0 && skip.has(ctx.offset)) {
-          skipped++;
-        } else {
+  // The files of a combined split in turn: ctx.file names each. A record's key in skip mode is
+  // its offset, made unique across the split's pieces (recordKey).
+  const pieces = splitPieces(split);
+  for (let p = 0; p < pieces.length; p++) {
+    const piece = pieces[p]!;
+    ctx.file = piece.name ?? piece.file;
+    const key = (offset: number): number => recordKey(p, offset);
+    const of = offsetsCount(piece);
+    let pieceRecords = 0;
+    let pieceBytes = 0;
+    const progress = (read: number): void => run.onProgress(done + read);
+    if (piece.format !== undefined) {
+      // JSON lines or CSV: map is given each parsed record.
+      const read = readRecords(piece, { chunkBytes: Math.min(CHUNK_BYTES, run.maxRecordBytes), maxRecordBytes: run.maxRecordBytes, csvHeader: run.csvHeader, skipBadRecords: run.skipBadRecords, onSkipped: () => skipped++ });
+      for await (const batch of read) {
+        for (const record of batch.records) {
+          ctx.offset = record.offset;
+          if (skip.size > 0 && skip.has(key(record.offset))) {
+            skipped++;
+            continue;
+          }
           try {
-            const r = map(line, emit, ctx);
+            const r = map(record.value as string, emit, ctx);
             if (r !== undefined) await r;
           } catch (e) {
-            throw userError(e, jobName, 'map', { file: split.file, offset: ctx.offset, ...lineOf(split, records) });
+            throw userError(e, jobName, 'map', { file: piece.file, offset: record.offset, record: key(record.offset), ...(record.line !== undefined ? { line: record.line } : {}), ...(of !== undefined ? { of } : {}) });
+          }
+          records++;
+        }
+        pieceBytes = batch.dataBytes;
+        progress(batch.fileBytes ?? pieceBytes);
+      }
+    } else {
+      for await (const chunk of readSplit(piece, Math.min(CHUNK_BYTES, run.maxRecordBytes), run.maxRecordBytes)) {
+        const { buf, length, offset } = chunk;
+        if (mapBytes !== undefined) {
+          ctx.offset = offset;
+          try {
+            mapBytes(buf, 0, length, output.emitBytes, ctx);
+          } catch (e) {
+            throw await locateRecord(run, piece, p, buf, length, offset, pieceRecords, e);
+          }
+          const n = countLines(buf, length);
+          records += n;
+          pieceRecords += n;
+        } else {
+          const text = buf.toString('utf8', 0, length);
+          // Character index = byte index in ASCII text; otherwise track byte offsets by newlines.
+          const ascii = isAscii(buf.subarray(0, length));
+          let pos = 0;
+          let bytePos = 0;
+          while (pos < text.length) {
+            let nl = text.indexOf('\n', pos);
+            if (nl === -1) nl = text.length;
+            let lineEnd = nl;
+            if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+            ctx.offset = offset + (ascii ? pos : bytePos);
+            const line = text.slice(pos, lineEnd);
+            if (skip.size > 0 && skip.has(key(ctx.offset))) {
+              skipped++;
+            } else {
+              try {
+                const r = map(line, emit, ctx);
+                if (r !== undefined) await r;
+              } catch (e) {
+                throw userError(e, jobName, 'map', { file: piece.file, offset: ctx.offset, record: key(ctx.offset), ...lineOf(piece, pieceRecords) });
+              }
+            }
+            records++;
+            pieceRecords++;
+            pos = nl + 1;
+            if (!ascii) bytePos = buf.indexOf(NL, bytePos) + 1 || length;
           }
         }
-        records++;
-        pos = nl + 1;
-        if (!ascii) bytePos = buf.indexOf(NL, bytePos) + 1 || length;
+        pieceBytes += length;
+        progress(chunk.fileBytes ?? pieceBytes);
       }
     }
-    bytes += length;
-    run.onProgress(chunk.fileBytes ?? bytes);
+    bytes += pieceBytes;
+    done += piece.end - piece.start;
   }
   output.finish(run.outputPath);
   return {
@@ -156,8 +173,8 @@ export async function runMap(run: MapRun): Promise<MapResult> {
  * job contract; the attempt fails anyway, so they are discarded) to name the record that throws.
  * That makes the error point at a record, and lets --skip-bad-records skip just that record.
  */
-async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: number, linesBefore: number, original: unknown): Promise<Error> {
-  const { ctx, split } = run;
+async function locateRecord(run: MapRun, piece: Split, p: number, buf: Buffer, length: number, offset: number, linesBefore: number, original: unknown): Promise<Error> {
+  const { ctx } = run;
   const discard = (): void => {};
   let pos = 0;
   let lines = linesBefore;
@@ -170,12 +187,21 @@ async function locateRecord(run: MapRun, buf: Buffer, length: number, offset: nu
       const r = run.job.map(buf.toString('utf8', pos, end), discard, ctx);
       if (r !== undefined) await r;
     } catch (e) {
-      return userError(e, run.jobName, 'map', { file: split.file, offset: ctx.offset, ...lineOf(split, lines) });
+      return userError(e, run.jobName, 'map', { file: piece.file, offset: ctx.offset, record: recordKey(p, ctx.offset), ...lineOf(piece, lines) });
     }
     lines++;
     pos = nl + 1;
   }
-  return userError(original, run.jobName, 'mapBytes (map did not throw on the same lines)', { file: split.file, offset });
+  return userError(original, run.jobName, 'mapBytes (map did not throw on the same lines)', { file: piece.file, offset });
+}
+
+/**
+ * A record's key in skip mode: its offset in the first file of a split, `piece × 2^32 + offset`
+ * in the others of a combined split (whose files are smaller than 4 GiB: planSplits packs no
+ * larger one).
+ */
+export function recordKey(piece: number, offset: number): number {
+  return piece === 0 ? offset : piece * 2 ** 32 + offset;
 }
 
 /**

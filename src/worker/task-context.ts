@@ -50,6 +50,8 @@ export interface RecordPosition {
   readonly line?: number;
   /** What the offset counts when not the file's bytes: `of its decompressed data` (codecs.ts, offsetsCount). */
   readonly of?: string;
+  /** The record's key in skip mode, when not its offset (map-runner.ts, recordKey). */
+  readonly record?: number;
 }
 
 /** `data/a.txt at byte 199 (line 4)`: how error messages name a record. */
@@ -67,7 +69,7 @@ export function userError(e: unknown, jobName: string, where: string, at?: Recor
   const err = e instanceof Error ? e : new Error(String(e));
   const position = at === undefined ? '' : ` in ${describePosition(at)}`;
   return new TorpedoError('TORPEDO_ERR_USER_CODE', `${jobName}: ${where} threw${position}: ${err.message}`, {
-    ...(at !== undefined ? { file: at.file, offset: at.offset } : {}),
+    ...(at !== undefined ? { file: at.file, offset: at.offset, ...(at.record !== undefined && at.record !== at.offset ? { record: at.record } : {}) } : {}),
     userStack: err.stack,
     ...o,
   });
