@@ -1,6 +1,6 @@
 import type { CommandSpec } from './measure.ts';
 
-export type Workload = 'wordcount' | 'wordcount-gz' | 'wordcount-bz2' | 'sort' | 'tiny';
+export type Workload = 'wordcount' | 'wordcount-gz' | 'wordcount-bz2' | 'wordcount-small' | 'jsonl-sum' | 'sort' | 'tiny';
 
 /** The baselines other cases are divided by, in the "× C" and "× unix" columns. */
 export type RatioBase = 'c' | 'unix';

@@ -8,6 +8,7 @@ import { ensureRecordsFile, ensureTextFile } from './data-cache.ts';
 import { logToStderr } from './log.ts';
 import { buildBundle, checkoutCommit, describeSides, renderCompareTable, type RepoComparison } from './compare-repo.ts';
 import { compressedCases, ensureCompressedInputs } from './compressed-cases.ts';
+import { ensureJsonLines, ensureSmallFiles, jsonlCases, SMALL_FILE_BYTES, SMALL_FILES, smallFilesCases } from './structured-cases.ts';
 import { collectMachineInfo } from './machine-info.ts';
 import { warmPageCache } from './page-cache.ts';
 import { REPO_DIR, shown } from './paths.ts';
@@ -61,6 +62,16 @@ export async function runBench(options: BenchOptions): Promise<number> {
     const compressed = ensureCompressedInputs(input.file, log);
     for (const f of [...compressed.gzipFiles, compressed.bzip2File]) warmPageCache(f);
     cases.push(...compressedCases(input, compressed, buildCWordcount(log)));
+  }
+  if (only.has('smallfiles')) {
+    const input = await wordcountInput(SMALL_FILES * SMALL_FILE_BYTES, seed);
+    const dir = ensureSmallFiles(input.file, log);
+    cases.push(...smallFilesCases(input, dir, buildCWordcount(log)));
+  }
+  if (only.has('jsonl')) {
+    const input = ensureJsonLines(sizeBytes, seed, log);
+    warmPageCache(input.file);
+    cases.push(...jsonlCases(input));
   }
   if (only.has('sort') || baselinesFor('sort')) {
     const { file, bytes } = ensureRecordsFile(sizeBytes, seed, log);

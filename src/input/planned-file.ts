@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { TorpedoError } from '../errors.ts';
 import type { Codec } from './codecs.ts';
@@ -17,20 +18,57 @@ export async function openUnchanged(split: Split): Promise<FileHandle> {
   try {
     fh = await open(split.file, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    const why = code === 'ENOENT' ? 'has vanished since the job started (it was listed when the job was planned)' : `cannot be opened any more (${code}), though it could when the job was planned`;
-    throw inputChanged(split, why);
+    throw cannotOpen(split, e);
   }
   if (split.fileSize === undefined && split.fileMtimeMs === undefined) return fh;
-  const st = await fh.stat();
+  const changed = changedSince(split, await fh.stat());
+  if (changed === undefined) return fh;
+  await fh.close();
+  throw changed;
+}
+
+/**
+ * The whole of a small file the job planned, read at once without the thread pool: four system
+ * calls instead of four round trips (thousands of small files in one split). The same checks
+ * as openUnchanged; a file cut while being read is a TORPEDO_ERR_INPUT_CHANGED.
+ */
+export function readWholeUnchanged(split: Split & { readonly fileSize: number }): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(split.file, 'r');
+  } catch (e) {
+    throw cannotOpen(split, e);
+  }
+  try {
+    const changed = changedSince(split, fstatSync(fd));
+    if (changed !== undefined) throw changed;
+    const buf = Buffer.allocUnsafe(split.fileSize);
+    for (let got = 0; got < buf.length; ) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) throw inputChanged(split, `has shrunk while being read: it ends before byte ${got}, but was ${split.fileSize} bytes when the job was planned`);
+      got += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cannotOpen(split: Split, e: unknown): TorpedoError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  const why = code === 'ENOENT' ? 'has vanished since the job started (it was listed when the job was planned)' : `cannot be opened any more (${code}), though it could when the job was planned`;
+  return inputChanged(split, why);
+}
+
+/** Why the file open as `st` is not the one the job planned (size, mtime), or undefined if it is. */
+function changedSince(split: Split, st: Stats): TorpedoError | undefined {
   const sizeDiffers = split.fileSize !== undefined && st.size !== split.fileSize;
   const timeDiffers = split.fileMtimeMs !== undefined && st.mtimeMs !== split.fileMtimeMs;
-  if (!sizeDiffers && !timeDiffers) return fh;
-  await fh.close();
+  if (!sizeDiffers && !timeDiffers) return undefined;
   const was = `${split.fileSize ?? '?'} bytes, modified ${stamp(split.fileMtimeMs)}`;
   const now = `${st.size} bytes, modified ${stamp(st.mtimeMs)}`;
   const what = st.size < (split.fileSize ?? 0) ? 'has shrunk' : 'has changed';
-  throw inputChanged(split, `${what} since the job started: it was ${was} when the job was planned, and is ${now}`);
+  return inputChanged(split, `${what} since the job started: it was ${was} when the job was planned, and is ${now}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { TorpedoError } from '../errors.ts';
 import { readCompressedSplit } from './compressed-reader.ts';
 import type { LineChunk } from './line-chunks.ts';
-import { openUnchanged, readUpTo } from './planned-file.ts';
+import { openUnchanged, readUpTo, readWholeUnchanged } from './planned-file.ts';
 import type { Split } from './splits.ts';
 
 export type { LineChunk } from './line-chunks.ts';
@@ -24,13 +24,21 @@ export async function* readSplit(
     yield* readCompressedSplit(split, chunkBytes, maxRecordBytes);
     return;
   }
+  // A whole small file (a piece of a combined split, most often): read at once.
+  const size0 = split.fileSize;
+  if (size0 !== undefined && split.start === 0 && split.end === size0 && size0 <= Math.min(chunkBytes, maxRecordBytes)) {
+    const buf = readWholeUnchanged({ ...split, fileSize: size0 });
+    if (buf.length > 0) yield { buf, length: buf.length, offset: 0 };
+    return;
+  }
   const fh = await openUnchanged(split);
   // No byte past the size the job planned with is read; a file that ends before it shrank.
   const size = split.fileSize ?? Number.POSITIVE_INFINITY;
   try {
     const first = await firstLineStart(fh, split, size, chunkBytes);
     if (first === -1 || first >= split.end) return;
-    let buf = Buffer.allocUnsafe(chunkBytes);
+    // No bigger than the rest of the file needs (a line longer than the buffer grows it).
+    let buf = Buffer.allocUnsafe(Number.isFinite(size) ? Math.max(1, Math.min(chunkBytes, size - first + 1)) : chunkBytes);
     let len = 0; // valid bytes in buf
     let base = first; // file offset of buf[0]
     let eof = false;
