@@ -29,7 +29,7 @@ export async function runOracle(
       )
     : undefined;
   const counters: Record<string, number> = {};
-  const base = { attempt: 0, params, reducers, setup, count: (k: string, n = 1) => void (counters[k] = (counters[k] ?? 0) + n) };
+  const base = { attempt: 0, params, reducers, setup, files: {}, count: (k: string, n = 1) => void (counters[k] = (counters[k] ?? 0) + n) };
   const pairs: { key: string; bytes: Buffer; seq: number; value: unknown }[] = [];
   let seq = 0;
   for (const f of files) {

@@ -115,6 +115,12 @@ export interface TaskContext {
   readonly reducers: number;
   /** The result of the job's `setup`, or `undefined` without one. */
   readonly setup: unknown;
+  /**
+   * The job's side files (`--file PATH`, `files` in POST /jobs) by name (the file's base name) →
+   * a path to read inside the sandbox (`readFileSync(ctx.files['stopwords.txt'], 'utf8')`).
+   * Empty without any. See docs/job-api.md.
+   */
+  readonly files: Readonly<Record<string, string>>;
   /** Adds `n` to a user counter; counters are summed over successful attempts only. */
   count(name: string, n?: number): void;
 }

@@ -50,7 +50,7 @@ export function registerRunCommand(program: Command): void {
     .option('--reducer <command>', "streaming job: a command that reads its partition's key<TAB>value lines, sorted by key, and writes output lines")
     .option('--combiner <command>', 'streaming job: a command run on each map task\'s sorted output, per partition, like the reducer')
     .option('--prepare-only', 'only check the job and write its directory (OUTPUT/_temporary with job.json), for `torpedo master --job`; prints the directory', false)
-    .option('--file <path>', 'streaming job: a file to put in each task\'s working directory, repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--file <path>', "a side file: a streaming job finds it in each task's working directory, a JavaScript or TypeScript job reads it at ctx.files[name]; repeatable", (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (job: string | undefined, flags: RunFlags) => {
       const usage = streamingUsage(job, flags);
       if (usage !== undefined) {
@@ -67,7 +67,6 @@ function streamingUsage(job: string | undefined, flags: RunFlags): string | unde
   const streaming = flags.mapper !== undefined || flags.reducer !== undefined || flags.combiner !== undefined;
   if (!streaming) {
     if (job === undefined) return 'give a job (a built-in example or a job module), or --mapper and --reducer for a streaming job';
-    if (flags.file.length > 0) return '--file is for streaming jobs (--mapper/--reducer)';
     return undefined;
   }
   if (job !== undefined) return `give either a job (${JSON.stringify(job)}) or --mapper/--reducer, not both`;
@@ -90,7 +89,9 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
       job,
       ...(flags.mapper !== undefined && flags.reducer !== undefined
         ? { streaming: { mapper: flags.mapper, reducer: flags.reducer, ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files: flags.file } }
-        : {}),
+        : flags.file.length > 0
+          ? { files: flags.file }
+          : {}),
       inputs: flags.input,
       output: flags.output,
       ...settings,

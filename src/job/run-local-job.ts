@@ -37,6 +37,11 @@ export interface RunJobOptions extends Partial<JobSettings> {
   /** A built-in example's name, or the path of a job module (.ts, .mts, .js, .mjs); ignored for streaming. */
   readonly job: string;
   readonly streaming?: StreamingCommands;
+  /**
+   * Side files of a JavaScript or TypeScript job (`--file`): copied into the job's directory; a
+   * task reads one through `ctx.files[name]` (its base name), inside the sandbox.
+   */
+  readonly files?: readonly string[];
   /** `job` is a bundle already made by compileJob (the manager compiles at submit): use it as is. */
   readonly precompiled?: boolean;
   /**
@@ -117,6 +122,7 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
 export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { complete: JobSummary }> {
   const builtin = EXAMPLES[o.job];
   const jobPath = builtin ?? o.job;
+  if (o.files !== undefined) checkStreamingFiles(o.files);
   if (o.streaming !== undefined) checkStreamingFiles(o.streaming.files);
   else if (builtin === undefined && !existsSync(o.job)) {
     throw new TorpedoError(
@@ -134,6 +140,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   const identity = {
     job: o.job,
     ...(o.streaming !== undefined ? { commands: { ...o.streaming, files: [...o.streaming.files] } } : {}),
+    ...(o.files !== undefined && o.files.length > 0 ? { files: [...o.files] } : {}),
     inputs: [...o.inputs],
     ...pickSettings(settings, RESUME_SETTINGS),
   };
@@ -181,7 +188,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   // A resumed run keeps its splits: they name the committed map outputs it adopts.
   const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE), settings);
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
-  const filesDir = join(layout.workDir, 'files');
+  const filesDir = layout.files;
   const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const spec: MasterSpec = {
     jobId,
@@ -194,6 +201,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
     hasSetup,
     sandbox,
     ...(o.pods !== undefined ? { pods: o.pods } : {}),
+    ...(o.files !== undefined && o.files.length > 0 ? { sideFiles: o.files.map((f) => basename(f)) } : {}),
     ...(o.streaming !== undefined
       ? {
           streaming: {
@@ -208,7 +216,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
         }
       : {}),
   };
-  writeJobDirectory(layout, spec, compiled.code, o.streaming, resuming);
+  writeJobDirectory(layout, spec, compiled.code, o.streaming?.files ?? o.files ?? [], resuming);
   return { spec, layout };
 }
 
@@ -217,13 +225,13 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
  * streaming job's files, job.json last. A write that fails (a full storage) leaves no output
  * directory behind, unless it is an interrupted job's that `--resume` continues.
  */
-function writeJobDirectory(layout: JobLayout, spec: MasterSpec, code: string, streaming: StreamingCommands | undefined, resuming: boolean): void {
+function writeJobDirectory(layout: JobLayout, spec: MasterSpec, code: string, files: readonly string[], resuming: boolean): void {
   try {
     for (const dir of [layout.workDir, layout.attempts, layout.map, layout.reduce, layout.logs, layout.attemptLogs]) mkdirSync(dir, { recursive: true });
     writeFileAtomically(layout.bundle, code);
-    if (streaming !== undefined && spec.streaming !== undefined) {
-      mkdirSync(spec.streaming.filesDir, { recursive: true });
-      for (const f of streaming.files) copyFileSync(f, join(spec.streaming.filesDir, basename(f)));
+    if (files.length > 0 || spec.streaming !== undefined) {
+      mkdirSync(layout.files, { recursive: true });
+      for (const f of files) copyFileSync(f, join(layout.files, basename(f)));
     }
     writeMasterSpec(layout.spec, spec);
   } catch (e) {

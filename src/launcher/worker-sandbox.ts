@@ -61,7 +61,8 @@ export function workerLaunch(spec: MasterSpec, layout: JobLayout, o: { confineme
   if (confinement.identity !== 'caller') {
     checkReadable(spec.inputs, confinement.identity);
     grantWorkerDirs(layout, confinement.identity);
-    const filesDir = spec.streaming?.filesDir;
+    // Side files, a streaming job's or a JavaScript job's (ctx.files), readable by the job's uid.
+    const filesDir = spec.streaming?.filesDir ?? (spec.sideFiles !== undefined && spec.sideFiles.length > 0 ? layout.files : undefined);
     const files = filesDir !== undefined ? [filesDir, ...readdirSync(filesDir).map((f) => join(filesDir, f))] : [];
     grantReadable(layout.workDir, [layout.bundle, ...files], confinement.identity);
   }

@@ -23,6 +23,8 @@ export type JobSpec = Pick<JobSettings, 'reducers' | 'workers'> &
     /** A module's `setup`, as loading it at submit showed (absent in rows from before it was kept). */
     readonly hasSetup?: boolean;
     readonly streaming?: { readonly mapper: string; readonly reducer: string; readonly combiner?: string; readonly files: readonly string[] };
+    /** A JavaScript or built-in job's side files (`files` of POST /jobs), by name, in the job's files/. */
+    readonly sideFiles?: readonly string[];
     /** On Kubernetes: what the owner asked of the job's pods (src/protocol/pod-settings.ts). */
     readonly pods?: PodRequest;
   };

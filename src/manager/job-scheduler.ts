@@ -126,8 +126,8 @@ export class JobScheduler {
       throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give exactly one of `example` (a built-in job), `code` (a job module as text) and `mapper` with `reducer` (a streaming job)');
     }
     if ((req.mapper === undefined) !== (req.reducer === undefined)) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'a streaming job needs both `mapper` and `reducer`');
-    if (req.mapper === undefined && (req.combiner !== undefined || req.files !== undefined)) {
-      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', '`combiner` and `files` belong to streaming jobs (`mapper`, `reducer`)');
+    if (req.mapper === undefined && req.combiner !== undefined) {
+      throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', '`combiner` belongs to streaming jobs (`mapper`, `reducer`)');
     }
     const fileNames = Object.keys(req.files ?? {});
     for (const name of fileNames) checkDatasetName(name);
@@ -192,7 +192,9 @@ export class JobScheduler {
         ...(pods !== undefined ? { pods } : {}),
         ...(req.mapper !== undefined && req.reducer !== undefined
           ? { streaming: { mapper: req.mapper, reducer: req.reducer, ...(req.combiner !== undefined ? { combiner: req.combiner } : {}), files: fileNames } }
-          : {}),
+          : fileNames.length > 0
+            ? { sideFiles: fileNames }
+            : {}),
       };
       await this.#db.insert(jobs).values({ id, ownerId, job: req.example ?? (req.code !== undefined ? 'code' : 'streaming'), name: req.name ?? null, spec, status: 'queued' });
     } catch (e) {
@@ -234,15 +236,17 @@ export class JobScheduler {
     const base = { ...given, inputs: spec.inputs, params: spec.params, ...(spec.pods !== undefined ? { pods: spec.pods } : {}), ...(row.name !== null ? { name: row.name } : {}) };
     let req: SubmitRequest;
     try {
+      const sideFiles = spec.sideFiles ?? [];
+      const side = sideFiles.length > 0 ? { files: Object.fromEntries(await Promise.all(sideFiles.map(async (f) => [f, await readFile(join(dir, 'files', f), 'utf8')] as const))) } : {};
       if (row.job === 'code') {
         const language = spec.language ?? 'ts';
-        req = { ...base, code: await readFile(join(dir, language === 'ts' ? 'job.ts' : 'job.mjs'), 'utf8'), language };
+        req = { ...base, ...side, code: await readFile(join(dir, language === 'ts' ? 'job.ts' : 'job.mjs'), 'utf8'), language };
       } else if (spec.streaming !== undefined) {
         const files = Object.fromEntries(await Promise.all(spec.streaming.files.map(async (f) => [f, await readFile(join(dir, 'files', f), 'utf8')] as const)));
         const { mapper, reducer, combiner } = spec.streaming;
         req = { ...base, mapper, reducer, ...(combiner !== undefined ? { combiner } : {}), ...(spec.streaming.files.length > 0 ? { files } : {}) };
       } else {
-        req = { ...base, example: row.job };
+        req = { ...base, ...side, example: row.job };
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -471,6 +475,7 @@ export class JobScheduler {
       ...(spec.streaming !== undefined
         ? { streaming: { ...spec.streaming, files: spec.streaming.files.map((f) => join(this.jobDir(row.id), 'files', f)) } }
         : {}),
+      ...(spec.sideFiles !== undefined && spec.sideFiles.length > 0 ? { files: spec.sideFiles.map((f) => join(this.jobDir(row.id), 'files', f)) } : {}),
       inputs: spec.inputs.map((name) => this.#datasets.pathOf(row.ownerId, name)),
       // User code sees a dataset's name as ctx.file, as errors show it, not the storage path.
       inputNames: Object.fromEntries(spec.inputs.map((name) => [this.#datasets.pathOf(row.ownerId, name), name])),

@@ -12,6 +12,7 @@ export { partName } from '../protocol/task-names.ts';
  *
  *   job.json          the job's spec
  *   job.mjs           the bundled job module every worker imports
+ *   files/            the job's side files (`--file`), if it has any
  *   setup.json        the result of the job's `setup`, if it has one
  *   attempts/<id>/    an attempt's private scratch space (spills, unpublished output)
  *   map/map-NNNNN.run the committed output of map task N (R sorted segments and an index)
@@ -28,6 +29,8 @@ export interface JobLayout {
   readonly workDir: string;
   readonly spec: string;
   readonly bundle: string;
+  /** The job's side files (`--file`): a streaming job's, copied into each task's directory, or a JavaScript job's, `ctx.files`. */
+  readonly files: string;
   readonly setup: string;
   readonly attempts: string;
   readonly map: string;
@@ -45,6 +48,7 @@ export function jobLayout(workDir: string): JobLayout {
     workDir,
     spec: join(workDir, 'job.json'),
     bundle: join(workDir, 'job.mjs'),
+    files: join(workDir, 'files'),
     setup: join(workDir, 'setup.json'),
     attempts: join(workDir, 'attempts'),
     map: join(workDir, 'map'),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { PROTOCOL_VERSION, type JobInfo } from '../protocol/messages.ts';
 import type { Split } from '../input/splits.ts';
 import { pickSettings, WORKER_SETTINGS, type JobSettings } from '../protocol/job-settings.ts';
@@ -21,6 +22,8 @@ export interface MasterOptions extends MasterSettings {
   readonly hasSetup: boolean;
   /** A streaming job's commands (Hadoop Streaming); workers run them instead of the bundle. */
   readonly streaming?: StreamingSpec;
+  /** A JavaScript job's side files by name, in the job directory's files/ (`ctx.files`). */
+  readonly sideFiles?: readonly string[];
   /** Address to listen on; loopback by default. */
   readonly listenHost?: string;
   /** Port to listen on; any free port by default. */
@@ -47,5 +50,6 @@ export function jobInfo(o: MasterOptions): JobInfo {
     maps: o.splits.length,
     masterTimeoutMs: 2 * o.leaseTimeoutMs,
     ...(o.streaming !== undefined ? { streaming: o.streaming } : {}),
+    ...(o.sideFiles !== undefined && o.sideFiles.length > 0 ? { files: Object.fromEntries(o.sideFiles.map((f) => [f, join(o.layout.files, f)])) } : {}),
   };
 }

@@ -36,6 +36,8 @@ export const MasterSpecSchema = z.object({
   /** Confine workers (Node's permission model; streaming commands: see confine.ts). */
   sandbox: z.boolean(),
   streaming: StreamingSpecSchema.optional(),
+  /** A JavaScript job's side files (`--file`), by name, in its directory's files/: `ctx.files`. */
+  sideFiles: z.array(z.string()).optional(),
   /**
    * On Kubernetes, what the job's owner asked of its pods (resources, nodeSelector, tolerations,
    * PriorityClass), within the operator's bounds (src/kubernetes/pod-policy.ts). Absent: the

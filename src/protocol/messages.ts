@@ -60,6 +60,8 @@ export const JobInfoSchema = z.object({
   masterTimeoutMs: z.number().int().positive(),
   /** Set for a streaming job: its commands replace the bundle's functions. */
   streaming: StreamingSpecSchema.optional(),
+  /** A JavaScript job's side files: name → the path a task reads (`ctx.files`). */
+  files: z.record(z.string(), z.string()).optional(),
 });
 export type JobInfo = z.infer<typeof JobInfoSchema>;
 

@@ -8,6 +8,7 @@ export class AttemptContext implements MapBytesContext {
   readonly params: Readonly<Record<string, string>>;
   readonly reducers: number;
   readonly setup: unknown;
+  readonly files: Readonly<Record<string, string>>;
   file = '';
   offset = 0;
   readonly counters: Record<string, number> = {};
@@ -20,6 +21,7 @@ export class AttemptContext implements MapBytesContext {
     this.params = init.params;
     this.reducers = init.reducers;
     this.setup = init.setup;
+    this.files = Object.freeze({ ...init.files });
   }
 
   /** How many times `count` was called (the map runner watches it around nonAscii calls). */
@@ -68,9 +70,22 @@ export function userError(e: unknown, jobName: string, where: string, at?: Recor
   if (e instanceof TorpedoError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
   const position = at === undefined ? '' : ` in ${describePosition(at)}`;
-  return new TorpedoError('TORPEDO_ERR_USER_CODE', `${jobName}: ${where} threw${position}: ${err.message}`, {
+  return new TorpedoError('TORPEDO_ERR_USER_CODE', `${jobName}: ${where} threw${position}: ${err.message}${outsideHint(err)}`, {
     ...(at !== undefined ? { file: at.file, offset: at.offset, ...(at.record !== undefined && at.record !== at.offset ? { record: at.record } : {}) } : {}),
     userStack: err.stack,
     ...o,
   });
+}
+
+/**
+ * What to do when user code could not open a path: the sandbox shows a job only torpedo, its
+ * inputs and its side files (Node's permission model says ERR_ACCESS_DENIED; bubblewrap's view has
+ * no such file). Empty for other errors.
+ */
+function outsideHint(err: Error): string {
+  const { code, path, resource } = err as Error & { code?: unknown; path?: unknown; resource?: unknown };
+  const target = typeof path === 'string' ? path : typeof resource === 'string' ? resource : undefined;
+  if (target === undefined || !(code === 'ERR_ACCESS_DENIED' || code === 'ENOENT' || code === 'EACCES')) return '';
+  const name = target.split('/').pop() ?? target;
+  return ` (a job sees only its inputs and its side files: to read ${JSON.stringify(target)}, pass it with --file ${target} and read ctx.files[${JSON.stringify(name)}]; docs/job-api.md, "Side files")`;
 }

@@ -121,7 +121,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       state.setup = existsSync(layout.setup) ? (JSON.parse(readFileSync(layout.setup, 'utf8')) as unknown) : undefined;
       state.setupLoaded = true;
     }
-    const ctx = new AttemptContext({ taskId: taskName(task), attempt: task.attempt, params: info.params, reducers: info.reducers, setup: state.setup });
+    const ctx = new AttemptContext({ taskId: taskName(task), attempt: task.attempt, params: info.params, reducers: info.reducers, setup: state.setup, files: info.files ?? {} });
     let counters: Record<string, number> = {};
     let committed = true;
     let setupResult: unknown;

@@ -51,13 +51,14 @@ export function registerSubmitCommand(program: Command): void {
       .option('--mapper <command>', "streaming job: command reading input lines, writing key<TAB>value lines (e.g. 'python3 mapper.py')")
       .option('--reducer <command>', 'streaming job: command reading sorted key<TAB>value lines, writing output lines')
       .option('--combiner <command>', 'streaming job: optional map-side combiner command')
-      .option('--file <path>', 'streaming job: a file sent along, in each task\'s working directory; repeatable', (v: string, all: string[]) => [...all, v], [] as string[]),
+      .option('--file <path>', "a side file sent along: a streaming job finds it in each task's working directory, a JavaScript or TypeScript job reads it at ctx.files[name]; repeatable", (v: string, all: string[]) => [...all, v], [] as string[]),
     { json: true },
   ).action(clientAction((job: string | undefined, flags: SubmitFlags) => submit(job, flags, settingsOf(flags as unknown as Record<string, unknown>))));
 }
 
 async function submit(job: string | undefined, flags: SubmitFlags, settings: Partial<JobSettings>): Promise<number> {
-  const source = flags.mapper !== undefined || flags.reducer !== undefined ? streamingSource(job, flags) : jobSource(job);
+  const streaming = flags.mapper !== undefined || flags.reducer !== undefined;
+  const source = streaming ? streamingSource(job, flags) : { ...jobSource(job), ...(flags.file.length > 0 ? { files: sideFiles(flags.file) } : {}) };
   const client = openClient(flags.server);
   const inputs = await datasetInputs(client, flags.input, flags.upload);
   const pods = podRequestOf(flags);
@@ -146,10 +147,15 @@ export function jobSource(job: string | undefined): JobSource {
 function streamingSource(job: string | undefined, flags: SubmitFlags): JobSource {
   if (job !== undefined) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `give either a job (${JSON.stringify(job)}) or --mapper/--reducer, not both`);
   if (flags.mapper === undefined || flags.reducer === undefined) throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', 'a streaming job needs both --mapper and --reducer');
+  return { mapper: flags.mapper, reducer: flags.reducer, ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files: sideFiles(flags.file) };
+}
+
+/** The `--file` files' text keyed by their base names, as POST /jobs takes them. */
+function sideFiles(paths: readonly string[]): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const f of flags.file) {
+  for (const f of paths) {
     if (!existsSync(f) || !statSync(f).isFile()) throw new TorpedoError('TORPEDO_ERR_JOB_NOT_FOUND', `--file ${f}: no such file`);
     files[basename(f)] = readFileSync(f, 'utf8');
   }
-  return { mapper: flags.mapper, reducer: flags.reducer, ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files };
+  return files;
 }

@@ -40,7 +40,7 @@ const submitBody = {
     mapper: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that maps input lines to key<TAB>value lines' },
     reducer: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: command that reduces sorted key<TAB>value lines' },
     combiner: { type: 'string', minLength: 1, maxLength: 10_000, description: 'streaming job: optional map-side combiner command' },
-    files: { type: 'object', additionalProperties: { type: 'string', maxLength: 1_000_000 }, maxProperties: 20, description: 'streaming job: files (name → text) in each task’s working directory' },
+    files: { type: 'object', additionalProperties: { type: 'string', maxLength: 1_000_000 }, maxProperties: 20, description: 'side files (name → text): a streaming job finds them in each task’s working directory, a JavaScript or TypeScript job reads them at ctx.files[name]' },
     pods: { ...podsSchema, description: "on Kubernetes: each worker's cpu and memory, nodeSelector, tolerations, priorityClassName, within the operator's bounds" },
   },
 } as const;
