@@ -58,12 +58,13 @@ export interface ApiAnswer {
   readonly headers: Headers;
 }
 
-/** One request to a manager: JSON bodies as JSON, strings as they are. */
+/** One request to a manager: JSON bodies as JSON, strings and bytes as they are. */
 export async function api(url: string, method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer> {
+  const raw = typeof body === 'string' || body instanceof Uint8Array;
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: raw ? (body as string | Uint8Array) : JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   return { status: res.status, json: text.startsWith('{') ? JSON.parse(text) : undefined, text, headers: res.headers };

@@ -18,7 +18,23 @@ const EXAMPLE_HELP: Record<(typeof EXAMPLES)[number], string> = {
 type Split = 'auto' | 'size' | 'maps';
 
 /** The settings' bounds and the manager's defaults: the server's table (src/protocol/job-settings.ts). */
-const { reducers: REDUCERS, workers: WORKERS, maps: MAPS } = JOB_SETTINGS;
+const { reducers: REDUCERS, workers: WORKERS, maps: MAPS, inputFormat: INPUT_FORMAT, inputCompression: INPUT_COMPRESSION, csvDelimiter: CSV_DELIMITER } = JOB_SETTINGS;
+
+/** How the choices of the input settings read in the form. */
+const CHOICE_LABELS: Readonly<Record<string, string>> = {
+  auto: 'By file name',
+  text: 'Text: a record per line',
+  jsonl: 'JSON lines: a parsed value per line',
+  csv: 'CSV: a row per record',
+  none: 'None',
+  gzip: 'gzip',
+  bzip2: 'bzip2',
+  zstd: 'zstd',
+  comma: 'Comma',
+  tab: 'Tab',
+  semicolon: 'Semicolon',
+  pipe: 'Pipe',
+};
 
 interface Param {
   readonly id: number;
@@ -27,6 +43,9 @@ interface Param {
 }
 
 let nextParamId = 1;
+
+/** The values a choice setting takes (src/protocol/job-settings.ts). */
+type JobSettingsChoice<K extends 'inputFormat' | 'inputCompression' | 'csvDelimiter'> = (typeof JOB_SETTINGS)[K]['choices'][number];
 
 /** Submit a built-in example or an uploaded job module on the user's datasets. */
 export function SubmitPage() {
@@ -50,6 +69,11 @@ export function SubmitPage() {
   const [splitMiB, setSplitMiB] = useState(String(DEFAULT_SPLIT_SIZE / 2 ** 20));
   const [maps, setMaps] = useState('4');
   const [params, setParams] = useState<readonly Param[]>([]);
+  const [inputFormat, setInputFormat] = useState<JobSettingsChoice<'inputFormat'>>(INPUT_FORMAT.default);
+  const [inputCompression, setInputCompression] = useState<JobSettingsChoice<'inputCompression'>>(INPUT_COMPRESSION.default);
+  const [csvDelimiter, setCsvDelimiter] = useState<JobSettingsChoice<'csvDelimiter'>>(CSV_DELIMITER.default);
+  const [csvHeader, setCsvHeader] = useState(true);
+  const [csvMultiline, setCsvMultiline] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -91,6 +115,14 @@ export function SubmitPage() {
     }
   };
 
+  // Side files of a JavaScript job or an example: read as text, keyed by name (ctx.files).
+  const pickSideFiles = async (list: FileList | null | undefined): Promise<void> => {
+    if (list === null || list === undefined) return;
+    const added: Record<string, string> = {};
+    for (const f of Array.from(list)) added[f.name] = await f.text();
+    setFiles((old) => ({ ...old, ...added }));
+  };
+
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
     setError(undefined);
@@ -116,6 +148,11 @@ export function SubmitPage() {
       workers: Number(workers),
       ...(split === 'size' ? { splitSize: Math.round(Number(splitMiB) * 2 ** 20) } : {}),
       ...(split === 'maps' ? { maps: Number(maps) } : {}),
+      ...(inputFormat !== INPUT_FORMAT.default ? { inputFormat } : {}),
+      ...(inputCompression !== INPUT_COMPRESSION.default ? { inputCompression } : {}),
+      ...(inputFormat !== 'text' ? { csvDelimiter, csvHeader, csvMultiline } : {}),
+      // Side files of a JavaScript job or an example (ctx.files); a streaming job's are its program files.
+      ...(source !== 'streaming' && Object.keys(files).length > 0 ? { files } : {}),
       // Streaming commands do not see parameters.
       ...(source !== 'streaming' ? { params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])) } : {}),
     };
@@ -235,6 +272,34 @@ export function SubmitPage() {
               </div>
             </>
           ) : null}
+          {source !== 'streaming' && (
+            <div class="field">
+              <label for="side-files">Side files (optional)</label>
+              <input id="side-files" type="file" multiple onChange={(e) => void pickSideFiles(e.currentTarget.files)} />
+              <small class="hint">
+                Files the job reads besides its input, such as a stop-word list: the job finds each at <code>ctx.files['name']</code>.
+              </small>
+              {Object.keys(files).length > 0 && (
+                <ul class="file-list" aria-label="Side files">
+                  {Object.entries(files).map(([name, text]) => (
+                    <li key={name}>
+                      <span class="mono">{name}</span> <span class="muted">({bytes(text.length)})</span>{' '}
+                      <button
+                        type="button"
+                        onClick={() => {
+                          const { [name]: _gone, ...rest } = files;
+                          setFiles(rest);
+                        }}
+                        aria-label={`Remove ${name}`}
+                      >
+                        Remove
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
         </fieldset>
 
         <fieldset class="card stack">
@@ -260,6 +325,54 @@ export function SubmitPage() {
               </div>
             ))}
           </div>
+          <div class="row">
+            <div class="field">
+              <label for="input-format">Record format</label>
+              <select id="input-format" value={inputFormat} onChange={(e) => setInputFormat(e.currentTarget.value as typeof inputFormat)}>
+                {INPUT_FORMAT.choices.map((c) => (
+                  <option value={c} key={c}>
+                    {CHOICE_LABELS[c] ?? c}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field">
+              <label for="input-compression">Compression</label>
+              <select id="input-compression" value={inputCompression} onChange={(e) => setInputCompression(e.currentTarget.value as typeof inputCompression)}>
+                {INPUT_COMPRESSION.choices.map((c) => (
+                  <option value={c} key={c}>
+                    {CHOICE_LABELS[c] ?? c}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
+          <small class="hint">
+            By file name: <code>.gz</code>, <code>.bz2</code> and <code>.zst</code> datasets are decompressed; <code>.jsonl</code> and <code>.ndjson</code> give the job parsed JSON values, <code>.csv</code>{' '}
+            and <code>.tsv</code> rows.
+          </small>
+          {(inputFormat === 'csv' || inputFormat === 'auto') && (
+            <div class="row">
+              <div class="field">
+                <label for="csv-delimiter">CSV delimiter</label>
+                <select id="csv-delimiter" value={csvDelimiter} onChange={(e) => setCsvDelimiter(e.currentTarget.value as typeof csvDelimiter)}>
+                  {CSV_DELIMITER.choices.map((c) => (
+                    <option value={c} key={c}>
+                      {c === 'auto' ? 'Tab in .tsv, else comma' : (CHOICE_LABELS[c] ?? c)}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div class="field check">
+                <input type="checkbox" id="csv-header" checked={csvHeader} onChange={(e) => setCsvHeader(e.currentTarget.checked)} />
+                <label for="csv-header">First row names the columns</label>
+              </div>
+              <div class="field check">
+                <input type="checkbox" id="csv-multiline" checked={csvMultiline} onChange={(e) => setCsvMultiline(e.currentTarget.checked)} />
+                <label for="csv-multiline">Newlines inside quoted fields (one task per file)</label>
+              </div>
+            </div>
+          )}
         </fieldset>
 
         <fieldset class="card stack">
