@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { removeDir, tempDir } from './helpers.ts';
 import { waitForJobEnd } from './support/manager-process.ts';
 import { browserMissing, screenshot } from './support/browser.ts';
@@ -41,7 +42,7 @@ describe('web UI: input formats, compression and side files (chromium)', { skip:
     removeDir(dir);
   });
 
-  async function submitFromForm(dataset: string, choose: (page: import('playwright-core').Page) => Promise<void>, shot: string): Promise<string> {
+  async function submitFromForm(dataset: string, choose: (page: Page) => Promise<void>, shot: string): Promise<string> {
     const page = await web.newPage();
     await web.signIn(page, 'ines');
     await page.goto('/#/submit');
