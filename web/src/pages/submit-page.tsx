@@ -205,25 +205,7 @@ export function SubmitPage() {
                   key<code>TAB</code>value on stdout.
                 </small>
               </div>
-              {Object.keys(files).length > 0 && (
-                <ul class="file-list" aria-label="Program files">
-                  {Object.entries(files).map(([name, text]) => (
-                    <li key={name}>
-                      <span class="mono">{name}</span> <span class="muted">({bytes(text.length)})</span>{' '}
-                      <button
-                        type="button"
-                        onClick={() => {
-                          const { [name]: _gone, ...rest } = files;
-                          setFiles(rest);
-                        }}
-                        aria-label={`Remove ${name}`}
-                      >
-                        Remove
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              )}
+              <FileList label="Program files" files={files} onChange={setFiles} />
               <div class="field">
                 <label for="mapper">Mapper command</label>
                 <input id="mapper" class="mono" required placeholder="python3 mapper.py" value={mapper} onInput={(e) => setMapper(e.currentTarget.value)} />
@@ -279,25 +261,7 @@ export function SubmitPage() {
               <small class="hint">
                 Files the job reads besides its input, such as a stop-word list: the job finds each at <code>ctx.files['name']</code>.
               </small>
-              {Object.keys(files).length > 0 && (
-                <ul class="file-list" aria-label="Side files">
-                  {Object.entries(files).map(([name, text]) => (
-                    <li key={name}>
-                      <span class="mono">{name}</span> <span class="muted">({bytes(text.length)})</span>{' '}
-                      <button
-                        type="button"
-                        onClick={() => {
-                          const { [name]: _gone, ...rest } = files;
-                          setFiles(rest);
-                        }}
-                        aria-label={`Remove ${name}`}
-                      >
-                        Remove
-                      </button>
-                    </li>
-                  ))}
-                </ul>
-              )}
+              <FileList label="Side files" files={files} onChange={setFiles} />
             </div>
           )}
         </fieldset>
@@ -470,4 +434,28 @@ const INTERPRETERS: Readonly<Record<string, string>> = { py: 'python3', sh: 'sh'
 function commandFor(file: string): string | undefined {
   const interpreter = INTERPRETERS[file.split('.').pop()?.toLowerCase() ?? ''];
   return interpreter !== undefined && /^[\w.-]+$/.test(file) ? `${interpreter} ${file}` : undefined;
+}
+
+/** Files picked to send along (name → text), each with a button that removes it. */
+function FileList({ label, files, onChange }: { label: string; files: Readonly<Record<string, string>>; onChange: (files: Readonly<Record<string, string>>) => void }) {
+  if (Object.keys(files).length === 0) return null;
+  return (
+    <ul class="file-list" aria-label={label}>
+      {Object.entries(files).map(([name, text]) => (
+        <li key={name}>
+          <span class="mono">{name}</span> <span class="muted">({bytes(text.length)})</span>{' '}
+          <button
+            type="button"
+            onClick={() => {
+              const { [name]: _gone, ...rest } = files;
+              onChange(rest);
+            }}
+            aria-label={`Remove ${name}`}
+          >
+            Remove
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
 }
