@@ -33,6 +33,8 @@ test('an attempt whose lease expired is refused at commit and at heartbeat; its 
       maxRecordBytes: 1 << 20,
       mergeFactor: 100,
       logCapBytes: 1 << 20,
+      outputFormat: 'text',
+      outputCompression: 'none',
       params: {},
       hasSetup: false,
       maxAttempts: 3,

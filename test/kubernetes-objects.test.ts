@@ -57,6 +57,8 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     sandbox: true,
     workerMemoryBytes: 0,
     inputCompression: 'auto',
+    outputFormat: 'text',
+    outputCompression: 'none',
     ...over,
   };
 }
