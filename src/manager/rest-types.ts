@@ -3,7 +3,7 @@
 // web UI read answers through them. Types only, no runtime code, and type imports only of files
 // that import nothing (the roles, the job settings), so that the UI and the CLI can import this
 // without pulling in the server.
-import type { ApiSettingName } from '../protocol/job-settings.ts';
+import type { ApiSettingName, JobSettings } from '../protocol/job-settings.ts';
 import type { Role } from './roles.ts';
 
 export type { Role };
@@ -196,7 +196,7 @@ export interface PodRequest {
 }
 
 /** POST /jobs: the body, with the settings users may give (src/protocol/job-settings.ts, `api`). */
-export type SubmitRequest = SubmitBody & { readonly [K in ApiSettingName]?: number };
+export type SubmitRequest = SubmitBody & { readonly [K in ApiSettingName]?: Exclude<JobSettings[K], null> };
 
 /** One running attempt in GET /cluster. */
 export interface ClusterAttempt {

@@ -153,7 +153,7 @@ export function JobPage(props: { id: string }) {
             </button>
           )}
           {job.status === 'succeeded' && (
-            <button type="button" class="primary" onClick={() => void download(api.outputPath(id), `${id}.txt`).catch(setActionError)}>
+            <button type="button" class="primary" onClick={() => void download(api.outputPath(id), `${id}.txt${/\.(gz|zst|bz2)$/.exec(job.outputParts?.[0] ?? '')?.[0] ?? ''}`).catch(setActionError)}>
               Download output
             </button>
           )}
@@ -401,7 +401,7 @@ function Output(props: { job: Job }) {
   const [heads, setHeads] = useState<Record<string, Head | Error>>({});
   const [error, setError] = useState<unknown>();
   const load = (part: string): void =>
-    void readHead(api.outputPath(job.id, part), 10).then(
+    void readHead(`${api.outputPath(job.id, part)}?decompress=true`, 10).then(
       (h) => setHeads((x) => ({ ...x, [part]: h })),
       (e: unknown) => setHeads((x) => ({ ...x, [part]: e as Error })),
     );

@@ -18,7 +18,7 @@ const EXAMPLE_HELP: Record<(typeof EXAMPLES)[number], string> = {
 type Split = 'auto' | 'size' | 'maps';
 
 /** The settings' bounds and the manager's defaults: the server's table (src/protocol/job-settings.ts). */
-const { reducers: REDUCERS, workers: WORKERS, maps: MAPS } = JOB_SETTINGS;
+const { reducers: REDUCERS, workers: WORKERS, maps: MAPS, outputFormat: OUTPUT_FORMAT, outputCompression: OUTPUT_COMPRESSION } = JOB_SETTINGS;
 
 interface Param {
   readonly id: number;
@@ -50,6 +50,8 @@ export function SubmitPage() {
   const [splitMiB, setSplitMiB] = useState(String(DEFAULT_SPLIT_SIZE / 2 ** 20));
   const [maps, setMaps] = useState('4');
   const [params, setParams] = useState<readonly Param[]>([]);
+  const [outputFormat, setOutputFormat] = useState<(typeof OUTPUT_FORMAT.choices)[number]>(OUTPUT_FORMAT.default);
+  const [outputCompression, setOutputCompression] = useState<(typeof OUTPUT_COMPRESSION.choices)[number]>(OUTPUT_COMPRESSION.default);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -116,6 +118,8 @@ export function SubmitPage() {
       workers: Number(workers),
       ...(split === 'size' ? { splitSize: Math.round(Number(splitMiB) * 2 ** 20) } : {}),
       ...(split === 'maps' ? { maps: Number(maps) } : {}),
+      outputFormat,
+      outputCompression,
       // Streaming commands do not see parameters.
       ...(source !== 'streaming' ? { params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])) } : {}),
     };
@@ -300,6 +304,32 @@ export function SubmitPage() {
               <input id="maps" type="number" min={MAPS.min} max={MAPS.max} required value={maps} onInput={(e) => setMaps(e.currentTarget.value)} />
             </div>
           )}
+        </fieldset>
+
+        <fieldset class="card stack">
+          <legend>Output</legend>
+          <div class="row">
+            <div class="field short">
+              <label for="output-format">Format</label>
+              <select id="output-format" value={outputFormat} title={OUTPUT_FORMAT.help} onChange={(e) => setOutputFormat(e.currentTarget.value as typeof outputFormat)}>
+                {OUTPUT_FORMAT.choices.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field short">
+              <label for="output-compression">Compression</label>
+              <select id="output-compression" value={outputCompression} title={OUTPUT_COMPRESSION.help} onChange={(e) => setOutputCompression(e.currentTarget.value as typeof outputCompression)}>
+                {OUTPUT_COMPRESSION.choices.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
         </fieldset>
 
         {source !== 'streaming' && (
