@@ -77,7 +77,7 @@ let zstdModule: Promise<Zstd> | undefined;
  * worker runs one attempt at a time). A new part takes the stream over; a compressor whose stream
  * was taken (its attempt failed, or two parts were interleaved) refuses to go on.
  */
-let zstdOwner: ZstdCompressor | undefined;
+let zstdOwner: symbol | undefined;
 
 function loadZstd(): Promise<Zstd> {
   zstdModule ??= import('@hpcc-js/wasm-zstd').then((m) => m.Zstd.load());
@@ -89,9 +89,10 @@ const ZSTD_LEVEL = 3;
 
 class ZstdCompressor implements PartCompressor {
   readonly #zstd: Zstd;
+  readonly #id = Symbol('zstd part');
 
   constructor(zstd: Zstd) {
-    zstdOwner = this;
+    zstdOwner = this.#id;
     this.#zstd = zstd;
     zstd.reset();
     zstd.setCompressionLevel(ZSTD_LEVEL);
@@ -109,7 +110,7 @@ class ZstdCompressor implements PartCompressor {
   }
 
   #own(): void {
-    if (zstdOwner !== this) throw new Error('another zstd part was started in this process while this one was being written');
+    if (zstdOwner !== this.#id) throw new Error('another zstd part was started in this process while this one was being written');
   }
 }
 
