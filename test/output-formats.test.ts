@@ -3,11 +3,11 @@
 // read back with the system's own zcat, zstdcat and bzcat and compared with the uncompressed
 // run's bytes; runs are byte-identical; `torpedo verify` passes on compressed parts.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { prose, removeDir, ROOT, runCli, SEED_DIR, tempDir } from './helpers.ts';
+import { BIN, jsonSummary, prose, removeDir, ROOT, runCli, SEED_DIR, tempDir } from './helpers.ts';
 
 const STATS = join(ROOT, 'test', 'jobs', 'word-stats.mjs');
 let dir: string;
@@ -155,6 +155,25 @@ describe('--output-compression', () => {
     const out = await run('jsonl-gzip', ['wordcount', '--output-format', 'jsonl', '--output-compression', 'gzip']);
     const jsonl = join(dir, 'jsonl');
     for (const [i, p] of parts(out).entries()) assert.deepEqual(execFileSync('zcat', [join(out, p)]), bytesOf(jsonl)[i]);
+  });
+
+  test('a master killed in the commit, after moving part-r-00000.gz: --resume finds it and finishes the commit', async () => {
+    const out = join(dir, 'crash-in-commit');
+    const flags = ['run', 'wordcount', '--input', corpus, '--output', out, '--reducers', '3', '--split-size', '64KB', '--workers', '2', '--output-compression', 'gzip', '--no-progress', '--json'];
+    const child = spawn(process.execPath, [BIN, ...flags], { stdio: 'ignore', detached: true, env: { ...process.env, TORPEDO_TEST_CRASH_IN_COMMIT: '0' } });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal === 'SIGKILL' ? -9 : c)));
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL'); // the workers it left behind
+    } catch {
+      // none left
+    }
+    assert.equal(code, -9, 'the master died in the commit');
+    assert.ok(existsSync(join(out, 'part-r-00000.gz')) && !existsSync(join(out, 'part-r-00001.gz')) && !existsSync(join(out, '_SUCCESS')));
+    const r = await runCli([...flags, '--resume']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(jsonSummary(r)['phases']['reduce']['reusedTasks'], 3);
+    for (const [i, p] of parts(out).entries()) assert.deepEqual(execFileSync('zcat', [join(out, p)]), bytesOf(plain)[i]);
+    assert.equal((await runCli(['verify', out])).code, 0);
   });
 
   test('a streaming job with --output-compression gzip', async () => {
