@@ -40,6 +40,7 @@ describe('manager: compressed output', () => {
       const job = await m.waitForJob(token, sub.json.id);
       assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
       assert.deepEqual(job.outputParts, [`part-r-00000${ext}`, `part-r-00001${ext}`]);
+      assert.deepEqual([job.outputFormat, job.outputCompression], ['text', codec]);
       for (const [i, part] of (job.outputParts as string[]).entries()) {
         const preview = await m.call('GET', `/jobs/${job.id}/output/${part}?decompress=true`, { token });
         assert.equal(preview.status, 200, preview.body);
@@ -62,6 +63,7 @@ describe('manager: compressed output', () => {
     const sub = await m.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['sample'], outputFormat: 'jsonl' } });
     assert.equal(sub.status, 201, sub.body);
     const job = await m.waitForJob(token, sub.json.id);
+    assert.equal(job.outputFormat, 'jsonl');
     const first = (await m.call('GET', `/jobs/${job.id}/output/part-r-00000?decompress=true`, { token })).body.split('\n')[0] ?? '';
     assert.match(first, /^\{"key":".*","value":\d+\}$/);
     const bad = await m.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['sample'], outputCompression: 'lz4' } });

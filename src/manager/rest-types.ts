@@ -128,6 +128,9 @@ export interface Job extends JobSummary {
   readonly workers: number;
   readonly splitSize: number | null;
   readonly maps: number | null;
+  /** How its part files hold records, and their codec (docs/output-formats.md). */
+  readonly outputFormat: JobSettings['outputFormat'];
+  readonly outputCompression: JobSettings['outputCompression'];
   readonly params: Readonly<Record<string, string>>;
   /** A streaming job's commands. */
   readonly streaming?: StreamingCommands;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JOB_SETTINGS } from './job-settings.ts';
 import { TaskKindSchema, type TaskKind } from './messages.ts';
 
 /**
@@ -21,9 +22,11 @@ const KIND = `(${TaskKindSchema.options.join('|')})`;
 export const TASK_NAME = new RegExp(`^${KIND}-${NUMBER}$`);
 export const ATTEMPT_ID = new RegExp(`^${KIND}-${NUMBER}-a(0|[1-9]\\d*)$`);
 export const MAP_RUN_NAME = new RegExp(`^map-${NUMBER}\\.run$`);
+/** A codec of part files: a value of the `outputCompression` setting. */
+export type PartCompression = (typeof JOB_SETTINGS.outputCompression.choices)[number];
+
 /** The extension of a part file written with each `outputCompression` (Hadoop's codecs' defaults). */
-export const PART_EXTENSIONS = { none: '', gzip: '.gz', zstd: '.zst', bzip2: '.bz2' } as const;
-export type PartCompression = keyof typeof PART_EXTENSIONS;
+export const PART_EXTENSIONS = { none: '', gzip: '.gz', zstd: '.zst', bzip2: '.bz2' } as const satisfies Record<PartCompression, string>;
 
 export const PART_NAME = new RegExp(`^part-r-${NUMBER}(\\.gz|\\.zst|\\.bz2)?$`);
 

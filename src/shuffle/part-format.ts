@@ -1,9 +1,10 @@
 import { stringify } from 'csv-stringify/sync';
 import { TorpedoError } from '../errors.ts';
+import type { JOB_SETTINGS } from '../protocol/job-settings.ts';
 import { encodeValue } from './run-file.ts';
 
 /** How a part file holds its records (`outputFormat`; docs/output-formats.md). */
-export type OutputFormat = 'text' | 'jsonl' | 'csv';
+export type OutputFormat = (typeof JOB_SETTINGS.outputFormat.choices)[number];
 
 /**
  * Turns a reducer's pair into its line in a part file, for the formats other than `text` (which

@@ -195,6 +195,14 @@ export function JobPage(props: { id: string }) {
             {job.reducers} · {job.workers}
           </dd>
         </div>
+        {(job.outputFormat !== 'text' || job.outputCompression !== 'none') && (
+          <div>
+            <dt>Output</dt>
+            <dd>
+              {job.outputFormat} · {job.outputCompression}
+            </dd>
+          </div>
+        )}
         {(job.splitSize !== null || job.maps !== null) && (
           <div>
             <dt>Split</dt>
