@@ -35,6 +35,8 @@ test('an attempt whose lease expired is refused at commit and at heartbeat; its 
       logCapBytes: 1 << 20,
       skipBadRecords: false,
       csvHeader: true,
+      outputFormat: 'text',
+      outputCompression: 'none',
       params: {},
       hasSetup: false,
       maxAttempts: 3,

@@ -61,6 +61,8 @@ function spec(over: Partial<MasterSpec> = {}): MasterSpec {
     csvDelimiter: 'auto',
     csvHeader: true,
     csvMultiline: false,
+    outputFormat: 'text',
+    outputCompression: 'none',
     ...over,
   };
 }

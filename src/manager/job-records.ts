@@ -16,7 +16,7 @@ export type JobRow = typeof jobs.$inferSelect;
  * (JOB_SETTINGS' `api` ones) with the manager's defaults filled in.
  */
 export type JobSpec = Pick<JobSettings, 'reducers' | 'workers'> &
-  Partial<Record<Exclude<ApiSettingName, 'reducers' | 'workers'>, number>> & {
+  Partial<{ readonly [K in Exclude<ApiSettingName, 'reducers' | 'workers'>]: JobSettings[K] }> & {
     readonly inputs: readonly string[];
     readonly params: Readonly<Record<string, string>>;
     readonly language?: 'ts' | 'js';

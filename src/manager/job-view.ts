@@ -83,6 +83,8 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
     workers: spec.workers,
     splitSize: spec.splitSize ?? null,
     maps: spec.maps ?? null,
+    outputFormat: spec.outputFormat ?? 'text',
+    outputCompression: spec.outputCompression ?? 'none',
     params: spec.params,
     ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
     ...(spec.pods !== undefined ? { pods: spec.pods } : {}),

@@ -128,6 +128,9 @@ export interface Job extends JobSummary {
   readonly workers: number;
   readonly splitSize: number | null;
   readonly maps: number | null;
+  /** How its part files hold records, and their codec (docs/output-formats.md). */
+  readonly outputFormat: JobSettings['outputFormat'];
+  readonly outputCompression: JobSettings['outputCompression'];
   readonly params: Readonly<Record<string, string>>;
   /** A streaming job's commands. */
   readonly streaming?: StreamingCommands;
@@ -196,7 +199,7 @@ export interface PodRequest {
 }
 
 /** POST /jobs: the body, with the settings users may give (src/protocol/job-settings.ts, `api`). */
-export type SubmitRequest = SubmitBody & { readonly [K in ApiSettingName]?: JobSettings[K] };
+export type SubmitRequest = SubmitBody & { readonly [K in ApiSettingName]?: Exclude<JobSettings[K], null> };
 
 /** One running attempt in GET /cluster. */
 export interface ClusterAttempt {

@@ -2,6 +2,7 @@ import { existsSync, lchownSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
 import { checksumFile, MANIFEST_FILE, MANIFEST_FORMAT, PartChecksumSchema, writeManifest, type OutputManifest, type PartChecksum } from '../protocol/output-manifest.ts';
+import type { PartCompression } from '../protocol/task-names.ts';
 import type { JobLayout } from './job-layout.ts';
 import { partName, reducePartPath } from './job-layout.ts';
 import { loadTaskCounters } from './task-counters.ts';
@@ -24,21 +25,24 @@ import { taskName } from './task-name.ts';
  * `signal` is the job's abort: a job failed or cancelled while the parts are read gets no
  * `_SUCCESS` (the commit throws the abort's reason).
  *
+ * `compression` names the parts in the output (`part-r-00000.gz`: protocol/task-names.ts); in
+ * `_temporary/reduce/` they have no extension. The manifest's checksums are of the stored bytes.
+ *
  * The parts were made by workers, which run users' code: a part must be a regular file, not a
  * link (which the manager, reading the output, would follow to a file of its choice) nor a
  * directory or device. Called when no worker runs any more (see JobCompletion), so nothing can
  * swap an entry between the check and the rename, or under the removal of `_temporary/`.
  */
-export async function commitJob(layout: JobLayout, reducers: number, signal?: AbortSignal): Promise<void> {
+export async function commitJob(layout: JobLayout, reducers: number, signal?: AbortSignal, compression: PartCompression = 'none'): Promise<void> {
   for (let r = 0; r < reducers; r++) {
-    movePart(layout, r);
+    movePart(layout, r, compression);
     // Fault injection for the tests: die in the middle of the job commit, as a crash would.
     if (process.env['TORPEDO_TEST_CRASH_IN_COMMIT'] === String(r)) process.kill(process.pid, 'SIGKILL');
   }
   const parts: OutputManifest['parts'] = [];
   for (let r = 0; r < reducers; r++) {
     signal?.throwIfAborted();
-    parts.push({ name: partName(r), ...(await partChecksum(layout, r, signal)) });
+    parts.push({ name: partName(r, compression), ...(await partChecksum(layout, r, compression, signal)) });
   }
   signal?.throwIfAborted();
   const manifest: OutputManifest = { format: MANIFEST_FORMAT, algorithm: 'crc32', parts };
@@ -47,8 +51,8 @@ export async function commitJob(layout: JobLayout, reducers: number, signal?: Ab
 }
 
 /** The size and CRC-32 of part r (moved into the output): as its reducer noted it, else read. */
-async function partChecksum(layout: JobLayout, r: number, signal?: AbortSignal): Promise<PartChecksum> {
-  const path = join(layout.output, partName(r));
+async function partChecksum(layout: JobLayout, r: number, compression: PartCompression, signal?: AbortSignal): Promise<PartChecksum> {
+  const path = join(layout.output, partName(r, compression));
   const noted = PartChecksumSchema.safeParse(loadTaskCounters(layout, taskName({ kind: 'reduce', index: r })).part);
   if (!noted.success) return checksumFile(path, signal);
   const size = lstatSync(path).size;
@@ -59,9 +63,9 @@ async function partChecksum(layout: JobLayout, r: number, signal?: AbortSignal):
 }
 
 /** Moves reduce task r's committed part into the output, unless a crashed commit already did. */
-function movePart(layout: JobLayout, r: number): void {
+function movePart(layout: JobLayout, r: number, compression: PartCompression): void {
   const from = reducePartPath(layout, r);
-  const to = join(layout.output, partName(r));
+  const to = join(layout.output, partName(r, compression));
   const found = lstatOrUndefined(from);
   if (found !== undefined) {
     if (!found.isFile()) throw new Error(`${from} is not a regular file (a worker made it a ${found.isSymbolicLink() ? 'symbolic link' : 'directory or device'})`);

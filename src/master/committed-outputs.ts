@@ -7,13 +7,14 @@ import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-l
 import type { JobTask, JobTasks } from './job-tasks.ts';
 import { loadTaskCounters, type JobCounters } from './task-counters.ts';
 import { taskName } from './task-name.ts';
+import type { PartCompression } from '../protocol/task-names.ts';
 
 /** Whether an attempt (of this master or an earlier one) committed the task's output. */
-export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'index'>): boolean {
+export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'index'>, compression: PartCompression = 'none'): boolean {
   if (task.kind === 'setup') return existsSync(layout.setup);
   if (task.kind === 'map') return existsSync(mapOutputPath(layout, task.index));
   // A reduce part is committed in _temporary/reduce/, or already moved by a job commit.
-  return existsSync(reducePartPath(layout, task.index)) || existsSync(join(layout.output, partName(task.index)));
+  return existsSync(reducePartPath(layout, task.index)) || existsSync(join(layout.output, partName(task.index, compression)));
 }
 
 /**
@@ -22,10 +23,10 @@ export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'ind
  * come from the file the earlier master wrote when it learned of the commit. Called once, by
  * `Master.run`, before the first task is handed out.
  */
-export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters, log: (line: string) => void = () => {}): void {
+export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters, log: (line: string) => void = () => {}, compression: PartCompression = 'none'): void {
   for (const table of Object.values(tasks.tables)) {
     for (const task of table.tasks) {
-      if (!isCommitted(layout, task)) continue;
+      if (!isCommitted(layout, task, compression)) continue;
       const damage = task.kind === 'map' ? mapOutputDamage(mapOutputPath(layout, task.index)) : undefined;
       if (damage !== undefined) {
         // A crash or a bad disk cut it short: the map runs again rather than failing the reduces.

@@ -6,6 +6,7 @@ import type { JobLayout } from './job-layout.ts';
 import type { JobPhases } from './job-phases.ts';
 import type { JobTasks } from './job-tasks.ts';
 import type { WorkerPool } from './worker-pool.ts';
+import type { PartCompression } from '../protocol/task-names.ts';
 
 /** What the completion works on: the master's phases, tasks, workers and job directory. */
 export interface CompletionParts {
@@ -14,6 +15,8 @@ export interface CompletionParts {
   readonly workers: WorkerPool;
   readonly layout: JobLayout;
   readonly reducers: number;
+  /** The codec of the part files, which names them in the output (`part-r-00000.gz`). */
+  readonly outputCompression?: PartCompression;
   readonly changes: ChangeSignal;
   /** How long lingering local workers get before they are killed at commit. */
   readonly stopGraceMs: number;
@@ -72,11 +75,11 @@ export class JobCompletion {
    * workers (pods) are not ours to stop, and run as the master's own uid.
    */
   async #commit(): Promise<void> {
-    const { phases, workers, layout, reducers, changes, stopGraceMs } = this.#o;
+    const { phases, workers, layout, reducers, changes, stopGraceMs, outputCompression } = this.#o;
     if (!workers.selfManaged) await workers.stopAll(stopGraceMs);
     if (phases.current !== 'commit') return; // aborted meanwhile
     try {
-      await commitJob(layout, reducers, this.#failed.signal);
+      await commitJob(layout, reducers, this.#failed.signal, outputCompression);
       phases.fire('committed');
     } catch (e) {
       // A full storage is TORPEDO_ERR_NO_SPACE naming the path; a resume finishes the commit. A

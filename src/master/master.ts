@@ -80,7 +80,7 @@ export class Master implements ProtocolHandlers {
     const deathBudget = 3 * options.workers + options.splits.length + options.reducers;
     this.#launcher = launcher;
     this.#workers = new WorkerPool(launcher, { workers: options.workers, deathBudget });
-    const parts = { phases: this.#phases, tasks: this.#tasks, workers: this.#workers, layout: options.layout, reducers: options.reducers };
+    const parts = { phases: this.#phases, tasks: this.#tasks, workers: this.#workers, layout: options.layout, reducers: options.reducers, outputCompression: options.outputCompression };
     this.#completion = new JobCompletion({ ...parts, changes: this.#changes, stopGraceMs: STOP_GRACE_MS });
     this.#control = {
       tasks: this.#tasks,
@@ -138,7 +138,7 @@ export class Master implements ProtocolHandlers {
     const lease = setInterval(() => expireAttempts(this.#control, leaseTimeoutMs, taskTimeoutMs), expiryCheckMs(leaseTimeoutMs, taskTimeoutMs));
     try {
       if (!this.#phases.ended) {
-        adoptCommitted(this.#o.layout, this.#tasks, this.#counters, this.#log);
+        adoptCommitted(this.#o.layout, this.#tasks, this.#counters, this.#log, this.#o.outputCompression);
         this.#completion.advance();
         await this.#workers.start(this.#url, this.#token);
       }

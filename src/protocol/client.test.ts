@@ -18,6 +18,8 @@ const INFO: JobInfo = {
   bundle: '/out/_temporary/job.mjs',
   workDir: '/out/_temporary',
   reducers: 2,
+  outputFormat: 'text',
+  outputCompression: 'none',
   memoryBytes: 1 << 30,
   maxRecordBytes: 1 << 20,
   mergeFactor: 100,

@@ -132,6 +132,24 @@ export const JOB_SETTINGS = {
     flag: '--csv-multiline',
     api: true,
   },
+  outputFormat: {
+    help: 'how part files hold records: text (key<TAB>value), jsonl ({"key":…,"value":…} a line) or csv (a header row, then key and the value\'s fields; docs/output-formats.md)',
+    kind: 'choice',
+    choices: ['text', 'jsonl', 'csv'],
+    default: 'text',
+    flag: '--output-format <format>',
+    showDefault: true,
+    api: true,
+  },
+  outputCompression: {
+    help: 'codec of the part files: none, gzip (part-r-00000.gz), zstd (.zst) or bzip2 (.bz2)',
+    kind: 'choice',
+    choices: ['none', 'gzip', 'zstd', 'bzip2'],
+    default: 'none',
+    flag: '--output-compression <codec>',
+    showDefault: true,
+    api: true,
+  },
   taskTimeoutMs: { help: 'ms an attempt may run before it is stopped and retried (default: no limit)', kind: 'ms', default: 0, flag: '--task-timeout <ms>' },
 } as const satisfies Readonly<Record<string, SettingSpec>>;
 
@@ -162,7 +180,7 @@ export type JobSettings = { readonly [K in SettingName]: ValueOf<(typeof JOB_SET
 };
 
 /** The settings a worker receives when it registers (JobInfo); the rest are the master's. */
-export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'logCapBytes', 'params', 'skipBadRecords', 'csvHeader'] as const satisfies readonly (keyof JobSettings)[];
+export const WORKER_SETTINGS = ['reducers', 'memoryBytes', 'maxRecordBytes', 'mergeFactor', 'heartbeatMs', 'logCapBytes', 'outputFormat', 'outputCompression', 'params', 'skipBadRecords', 'csvHeader'] as const satisfies readonly (keyof JobSettings)[];
 
 /** A heartbeat a fifth of the lease, between 100 ms and 1 s: a lease survives four lost beats. */
 export function heartbeatFor(leaseTimeoutMs: number): number {

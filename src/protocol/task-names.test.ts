@@ -11,6 +11,7 @@ import {
   parseMapRunName,
   parsePartName,
   parseTaskName,
+  partCompression,
   partName,
   taskName,
 } from './task-names.ts';
@@ -45,7 +46,7 @@ test('every name parses back to what made it', () => {
 });
 
 test('anything else is not a name: other kinds, fewer digits, padding a formatter never writes, suffixes', () => {
-  for (const name of ['part-r-0000', 'part-r-000001', 'part-r-00000.tmp', 'part-m-00000', '_SUCCESS', 'part-r-', 'part-r--0001']) {
+  for (const name of ['part-r-0000', 'part-r-000001', 'part-r-00000.tmp', 'part-m-00000', '_SUCCESS', 'part-r-', 'part-r--0001', 'part-r-00000.gz.tmp', 'part-r-00000.zip', 'part-r-00000.']) {
     assert.equal(parsePartName(name), undefined, name);
     assert.equal(PartNameSchema.safeParse(name).success, false, name);
   }
@@ -68,4 +69,16 @@ test('the schemas accept what the formatters write', () => {
   assert.equal(MapRunNameSchema.parse(mapRunName(7)), 'map-00007.run');
   assert.equal(TaskNameSchema.parse(taskName({ kind: 'reduce', index: 7 })), 'reduce-00007');
   assert.equal(AttemptIdSchema.parse(attemptId({ kind: 'setup', index: 0 }, 2)), 'setup-00000-a2');
+});
+
+test('a compressed part is named with its codec\'s extension, and the name says the codec', () => {
+  assert.equal(partName(3, 'gzip'), 'part-r-00003.gz');
+  assert.equal(partName(3, 'zstd'), 'part-r-00003.zst');
+  assert.equal(partName(3, 'bzip2'), 'part-r-00003.bz2');
+  assert.equal(partName(3, 'none'), 'part-r-00003');
+  for (const c of ['none', 'gzip', 'zstd', 'bzip2'] as const) {
+    assert.equal(parsePartName(partName(42, c)), 42);
+    assert.equal(partCompression(partName(42, c)), c);
+    assert.equal(PartNameSchema.safeParse(partName(42, c)).success, true);
+  }
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JOB_SETTINGS } from './job-settings.ts';
 import { TaskKindSchema, type TaskKind } from './messages.ts';
 
 /**
@@ -10,7 +11,9 @@ import { TaskKindSchema, type TaskKind } from './messages.ts';
  *   taskName     map-00003         a task, in logs, errors, `ctx.taskId` and counters/<task>.json
  *   attemptId    map-00003-a1      an attempt (its number counts from 0), in the task protocol
  *   mapRunName   map-00003.run     the committed output of a map task, in _temporary/map/
- *   partName     part-r-00003      the output of a reduce task, in OUTPUT/
+ *   partName     part-r-00003      the output of a reduce task, in OUTPUT/ (part-r-00003.gz and so
+ *                                  on when compressed: Hadoop's extensions, PART_EXTENSIONS);
+ *                                  in _temporary/reduce/ it has no extension
  */
 
 const NUMBER = '(0\\d{4}|[1-9]\\d{4,})';
@@ -19,7 +22,13 @@ const KIND = `(${TaskKindSchema.options.join('|')})`;
 export const TASK_NAME = new RegExp(`^${KIND}-${NUMBER}$`);
 export const ATTEMPT_ID = new RegExp(`^${KIND}-${NUMBER}-a(0|[1-9]\\d*)$`);
 export const MAP_RUN_NAME = new RegExp(`^map-${NUMBER}\\.run$`);
-export const PART_NAME = new RegExp(`^part-r-${NUMBER}$`);
+/** A codec of part files: a value of the `outputCompression` setting. */
+export type PartCompression = (typeof JOB_SETTINGS.outputCompression.choices)[number];
+
+/** The extension of a part file written with each `outputCompression` (Hadoop's codecs' defaults). */
+export const PART_EXTENSIONS = { none: '', gzip: '.gz', zstd: '.zst', bzip2: '.bz2' } as const satisfies Record<PartCompression, string>;
+
+export const PART_NAME = new RegExp(`^part-r-${NUMBER}(\\.gz|\\.zst|\\.bz2)?$`);
 
 export const TaskNameSchema = z.string().regex(TASK_NAME, 'expected a task name such as map-00003');
 export const AttemptIdSchema = z.string().regex(ATTEMPT_ID, 'expected an attempt id such as map-00003-a0');
@@ -46,8 +55,16 @@ export function mapRunName(m: number): string {
   return `map-${digits(m)}.run`;
 }
 
-export function partName(r: number): string {
-  return `part-r-${digits(r)}`;
+/** Part r's name in OUTPUT/; `compression` adds its extension (`part-r-00003.gz`). */
+export function partName(r: number, compression: PartCompression = 'none'): string {
+  return `part-r-${digits(r)}${PART_EXTENSIONS[compression]}`;
+}
+
+/** The codec a part file's name says it was written with (`part-r-00000.zst`: zstd). */
+export function partCompression(name: string): PartCompression {
+  const m = PART_NAME.exec(name);
+  const ext = m?.[2] ?? '';
+  return (Object.keys(PART_EXTENSIONS) as PartCompression[]).find((c) => PART_EXTENSIONS[c] === ext) ?? 'none';
 }
 
 /** The task a name names, or undefined if `name` is not a task name. */

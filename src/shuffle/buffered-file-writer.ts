@@ -40,15 +40,20 @@ export class BufferedFileWriter {
   }
 
   protected flush(): void {
+    this.writeOut(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+  }
+
+  /** Writes `bytes` to the file now (past the buffer: a compressed buffer's bytes, for one). */
+  protected writeOut(bytes: Uint8Array): void {
     const fd = this.#open();
     let off = 0;
     try {
-      while (off < this.pos) off += writeSync(fd, this.buf, off, this.pos - off);
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     } catch (e) {
       throw this.#fail(e);
     }
-    this.written += this.pos;
-    this.pos = 0;
+    this.written += bytes.length;
   }
 
   /** Flushes, then writes `tail` (if any) and closes the file. */

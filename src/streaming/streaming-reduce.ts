@@ -1,5 +1,5 @@
 import type { AttemptContext } from '../worker/task-context.ts';
-import { OutputWriter } from '../shuffle/output-writer.ts';
+import { OutputWriter, type PartEncoding } from '../shuffle/output-writer.ts';
 import type { ReduceResult } from '../worker/reduce-runner.ts';
 import { writeSortedLines } from './shuffle-lines.ts';
 import { StreamingProcess } from './streaming-process.ts';
@@ -18,6 +18,8 @@ export interface StreamingReduceRun {
   readonly mergeFactor: number;
   readonly maxRecordBytes: number;
   readonly outputPath: string;
+  /** The part's format and codec (the job's outputFormat, outputCompression). */
+  readonly encoding?: PartEncoding;
   readonly onProgress: (bytes: number) => void;
   /** The job and attempt, for the command's environment. */
   readonly task: Omit<TaskIdentity, 'kind' | 'split' | 'index'>;
@@ -29,7 +31,7 @@ export interface StreamingReduceRun {
  * memory never sits in memory); every line the reducer writes is a line of the part file.
  */
 export async function runStreamingReduce(run: StreamingReduceRun): Promise<ReduceResult> {
-  const out = new OutputWriter(run.outputPath);
+  const out = new OutputWriter(run.outputPath, run.encoding);
   const reducer = new StreamingProcess({
     role: 'reducer',
     command: run.spec.reducer,

@@ -3,7 +3,7 @@ import { TorpedoError } from '../errors.ts';
 import { notAStringKey } from '../shuffle/byte-keys.ts';
 import type { Merger } from '../shuffle/merge.ts';
 import { encodeValue } from '../shuffle/map-output.ts';
-import { OutputWriter } from '../shuffle/output-writer.ts';
+import { OutputWriter, type PartEncoding } from '../shuffle/output-writer.ts';
 import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { openPartition } from '../shuffle/partition-input.ts';
 import { isIdentity, isSum } from '../api/builtin-functions.ts';
@@ -23,6 +23,8 @@ export interface ReduceRun {
   readonly scratchDir: string;
   /** Where to write the part file; committed by the caller. */
   readonly outputPath: string;
+  /** The part's format and codec (the job's outputFormat, outputCompression). */
+  readonly encoding?: PartEncoding;
   readonly onProgress: (bytes: number) => void;
 }
 
@@ -34,14 +36,14 @@ export interface ReduceResult {
 
 /**
  * Runs one reduce attempt: k-way merges segment r of every map output and calls `reduce` once per
- * key with a lazy iterator over its values, writing `key<TAB>value` lines.
+ * key with a lazy iterator over its values, writing `key<TAB>value` lines (or the job's outputFormat, compressed with its outputCompression).
  */
 export async function runReduce(run: ReduceRun): Promise<ReduceResult> {
   const { job, ctx, jobName } = run;
   const input = openPartition(run.mapOutputs, run.partition, { memoryBytes: run.memoryBytes, mergeFactor: run.mergeFactor, scratchDir: run.scratchDir });
   try {
     const { merger, bytes: inputBytes } = input;
-    const out = new OutputWriter(run.outputPath);
+    const out = new OutputWriter(run.outputPath, run.encoding);
     let groups = 0;
     let inputPairs = 0;
     const emit = (key: string, value: unknown): void => {

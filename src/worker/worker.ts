@@ -12,6 +12,7 @@ import { AttemptLog } from './attempt-log.ts';
 import { loadJob } from './load-job.ts';
 import { runMap } from './map-runner.ts';
 import { runReduce } from './reduce-runner.ts';
+import { loadPartCompressor } from '../shuffle/part-compressor.ts';
 import { runSetup } from './setup-runner.ts';
 import { AttemptContext } from './task-context.ts';
 import { runStreamingMap } from '../streaming/streaming-map.ts';
@@ -149,6 +150,8 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     } else {
       outputPath = unpublishedPath(layout.reduce, task.attemptId);
       const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
+      const compressor = await loadPartCompressor(info.outputCompression);
+      const encoding = { format: info.outputFormat, ...(compressor !== undefined ? { compressor: compressor() } : {}) };
       if (info.streaming !== undefined) {
         ({ counters, part } = await runStreamingReduce({
           spec: info.streaming,
@@ -161,6 +164,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
           mergeFactor: info.mergeFactor,
           maxRecordBytes: info.maxRecordBytes,
           outputPath,
+          encoding,
           onProgress,
         }));
       } else ({ counters, part } = await runReduce({
@@ -173,6 +177,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         mergeFactor: info.mergeFactor,
         scratchDir: attemptDir,
         outputPath,
+        encoding,
         onProgress,
       }));
       committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, reducePartPath(layout, task.index));

@@ -42,6 +42,8 @@ export interface Response {
   readonly status: number;
   readonly headers: Record<string, string | string[] | number | undefined>;
   readonly body: string;
+  /** The body's bytes, as sent (a compressed part). */
+  readonly rawBody: Buffer;
   readonly json: any;
 }
 
@@ -86,7 +88,7 @@ export async function startTestManager(
     } catch {
       json = undefined;
     }
-    return { status: res.statusCode, headers: res.headers, body: res.body, json };
+    return { status: res.statusCode, headers: res.headers, body: res.body, rawBody: res.rawPayload, json };
   };
   const login = async (username: string, password: string): Promise<string> => {
     const res = await call('POST', '/auth/login', { json: { username, password } });

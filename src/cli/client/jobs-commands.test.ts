@@ -21,6 +21,8 @@ test("`torpedo status` shows a job's events, one line each, before its error", (
     workers: 4,
     splitSize: null,
     maps: null,
+    outputFormat: 'text',
+    outputCompression: 'none',
     params: {},
     phases: { setup: count, map: count, reduce: count },
     mapBytes: 0,

@@ -157,6 +157,8 @@ export function describeJob(job: Job): string {
   }
   for (const e of job.events ?? []) row('event', `${formatTime(e.at)} ${e.message}`);
   if (job.error) row('error', `${job.error.code}: ${job.error.message}`);
+  // Older managers' jobs have neither field: they wrote text, uncompressed.
+  if ((job.outputFormat ?? 'text') !== 'text' || (job.outputCompression ?? 'none') !== 'none') row('written as', `${job.outputFormat ?? 'text'}, ${job.outputCompression ?? 'none'}`);
   if (job.outputParts !== undefined) row('output', `${job.outputParts.join(', ') || 'no parts'} (torpedo output ${job.id})`);
   return `${lines.join('\n')}\n`;
 }

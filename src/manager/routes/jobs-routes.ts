@@ -14,6 +14,7 @@ import { jobSummaryView, jobView, storagePathRedactor } from '../job-view.ts';
 import { checkDatasetName } from '../names.ts';
 import { idParam, tag } from './schemas.ts';
 import { visibleJob } from './visible-job.ts';
+import { partContentType, partText } from '../part-text.ts';
 import { settingProperties } from './setting-properties.ts';
 import { z } from 'zod';
 import { PodRequestSchema } from '../../protocol/pod-settings.ts';
@@ -206,17 +207,27 @@ export function jobsRoutes(ctx: ManagerContext) {
         }
         out.end();
       })().catch((e: unknown) => out.destroy(e as Error));
-      return reply.type('text/plain; charset=utf-8').send(out);
+      // As stored: compressed parts concatenate into one valid file of their codec (many members).
+      return reply.type(partContentType(parts[0] ?? '')).send(out);
     });
 
     app.get(
       '/jobs/:id/output/:part',
-      { schema: { ...tag('jobs', 'One part file'), params: { type: 'object', properties: { id: { type: 'string' }, part: { type: 'string' } }, required: ['id', 'part'] } }, preHandler: tracker },
+      {
+        schema: {
+          ...tag('jobs', 'One part file, as stored (part-r-00000.gz is gzip); with decompress=true, its text decompressed (what the UI previews)'),
+          params: { type: 'object', properties: { id: { type: 'string' }, part: { type: 'string' } }, required: ['id', 'part'] },
+          querystring: { type: 'object', properties: { decompress: { type: 'boolean', default: false, description: "decompress a compressed part by its name's codec" } } },
+        },
+        preHandler: tracker,
+      },
       async (request, reply) => {
         const { row } = await visibleJob(db, request);
         const part = (request.params as { part: string }).part;
         if (!succeededParts(row).includes(part)) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `job ${row.id} has no output part ${JSON.stringify(part)}`);
-        return reply.type('text/plain; charset=utf-8').send(createReadStream(join(s.outputDir(row.id), part)));
+        const path = join(s.outputDir(row.id), part);
+        if ((request.query as { decompress?: boolean }).decompress === true) return reply.type('text/plain; charset=utf-8').send(partText(path, part));
+        return reply.type(partContentType(part)).send(createReadStream(path));
       },
     );
 

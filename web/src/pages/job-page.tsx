@@ -153,7 +153,7 @@ export function JobPage(props: { id: string }) {
             </button>
           )}
           {job.status === 'succeeded' && (
-            <button type="button" class="primary" onClick={() => void download(api.outputPath(id), `${id}.txt`).catch(setActionError)}>
+            <button type="button" class="primary" onClick={() => void download(api.outputPath(id), `${id}.txt${/\.(gz|zst|bz2)$/.exec(job.outputParts?.[0] ?? '')?.[0] ?? ''}`).catch(setActionError)}>
               Download output
             </button>
           )}
@@ -195,6 +195,14 @@ export function JobPage(props: { id: string }) {
             {job.reducers} · {job.workers}
           </dd>
         </div>
+        {(job.outputFormat !== 'text' || job.outputCompression !== 'none') && (
+          <div>
+            <dt>Output</dt>
+            <dd>
+              {job.outputFormat} · {job.outputCompression}
+            </dd>
+          </div>
+        )}
         {(job.splitSize !== null || job.maps !== null) && (
           <div>
             <dt>Split</dt>
@@ -401,7 +409,7 @@ function Output(props: { job: Job }) {
   const [heads, setHeads] = useState<Record<string, Head | Error>>({});
   const [error, setError] = useState<unknown>();
   const load = (part: string): void =>
-    void readHead(api.outputPath(job.id, part), 10).then(
+    void readHead(`${api.outputPath(job.id, part)}?decompress=true`, 10).then(
       (h) => setHeads((x) => ({ ...x, [part]: h })),
       (e: unknown) => setHeads((x) => ({ ...x, [part]: e as Error })),
     );

@@ -18,7 +18,7 @@ const EXAMPLE_HELP: Record<(typeof EXAMPLES)[number], string> = {
 type Split = 'auto' | 'size' | 'maps';
 
 /** The settings' bounds and the manager's defaults: the server's table (src/protocol/job-settings.ts). */
-const { reducers: REDUCERS, workers: WORKERS, maps: MAPS, inputFormat: INPUT_FORMAT, inputCompression: INPUT_COMPRESSION, csvDelimiter: CSV_DELIMITER } = JOB_SETTINGS;
+const { reducers: REDUCERS, workers: WORKERS, maps: MAPS, inputFormat: INPUT_FORMAT, inputCompression: INPUT_COMPRESSION, csvDelimiter: CSV_DELIMITER, outputFormat: OUTPUT_FORMAT, outputCompression: OUTPUT_COMPRESSION } = JOB_SETTINGS;
 
 /** How the choices of the input settings read in the form. */
 const CHOICE_LABELS: Readonly<Record<string, string>> = {
@@ -74,6 +74,8 @@ export function SubmitPage() {
   const [csvDelimiter, setCsvDelimiter] = useState<JobSettingsChoice<'csvDelimiter'>>(CSV_DELIMITER.default);
   const [csvHeader, setCsvHeader] = useState(true);
   const [csvMultiline, setCsvMultiline] = useState(false);
+  const [outputFormat, setOutputFormat] = useState<(typeof OUTPUT_FORMAT.choices)[number]>(OUTPUT_FORMAT.default);
+  const [outputCompression, setOutputCompression] = useState<(typeof OUTPUT_COMPRESSION.choices)[number]>(OUTPUT_COMPRESSION.default);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -153,6 +155,8 @@ export function SubmitPage() {
       ...(inputFormat !== 'text' ? { csvDelimiter, csvHeader, csvMultiline } : {}),
       // Side files of a JavaScript job or an example (ctx.files); a streaming job's are its program files.
       ...(source !== 'streaming' && Object.keys(files).length > 0 ? { files } : {}),
+      outputFormat,
+      outputCompression,
       // Streaming commands do not see parameters.
       ...(source !== 'streaming' ? { params: Object.fromEntries(params.filter((p) => p.key.trim() !== '').map((p) => [p.key.trim(), p.value])) } : {}),
     };
@@ -377,6 +381,32 @@ export function SubmitPage() {
               <input id="maps" type="number" min={MAPS.min} max={MAPS.max} required value={maps} onInput={(e) => setMaps(e.currentTarget.value)} />
             </div>
           )}
+        </fieldset>
+
+        <fieldset class="card stack">
+          <legend>Output</legend>
+          <div class="row">
+            <div class="field short">
+              <label for="output-format">Format</label>
+              <select id="output-format" value={outputFormat} title={OUTPUT_FORMAT.help} onChange={(e) => setOutputFormat(e.currentTarget.value as typeof outputFormat)}>
+                {OUTPUT_FORMAT.choices.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field short">
+              <label for="output-compression">Compression</label>
+              <select id="output-compression" value={outputCompression} title={OUTPUT_COMPRESSION.help} onChange={(e) => setOutputCompression(e.currentTarget.value as typeof outputCompression)}>
+                {OUTPUT_COMPRESSION.choices.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
         </fieldset>
 
         {source !== 'streaming' && (
