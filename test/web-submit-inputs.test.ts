@@ -63,7 +63,7 @@ describe('web UI: input formats, compression and side files (chromium)', { skip:
   test('a JavaScript job with a side file on a .jsonl.gz dataset, its format and codec by name', async () => {
     const id = await submitFromForm('events.jsonl.gz', async (page) => {
       assert.equal(await page.getByLabel('Record format').inputValue(), 'auto');
-      assert.equal(await page.getByLabel('Compression').inputValue(), 'auto');
+      assert.equal(await page.getByLabel('Input compression').inputValue(), 'auto');
     }, 'submit-inputs-jsonl');
     const done = await waitForJobEnd(web.manager.url, web.token('ines'), id);
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));

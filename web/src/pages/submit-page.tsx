@@ -305,7 +305,7 @@ export function SubmitPage() {
               </select>
             </div>
             <div class="field">
-              <label for="input-compression">Compression</label>
+              <label for="input-compression">Input compression</label>
               <select id="input-compression" value={inputCompression} onChange={(e) => setInputCompression(e.currentTarget.value as typeof inputCompression)}>
                 {INPUT_COMPRESSION.choices.map((c) => (
                   <option value={c} key={c}>
