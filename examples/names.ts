@@ -24,3 +24,10 @@ export const EXAMPLE_PARAMS = {
   'inverted-index': {},
   sort: {},
 } as const satisfies Record<ExampleName, Record<string, { required?: boolean; help?: string }>>;
+
+/**
+ * The number of reducers a built-in job runs with when none is given, where it is not the
+ * engine's 1: grep is map-only (R = 0: each map task writes its matches to part-m-NNNNN, in input
+ * order, with no shuffle). `--reducers` (POST /jobs' `reducers`) still chooses.
+ */
+export const EXAMPLE_REDUCERS: Readonly<Partial<Record<ExampleName, number>>> = { grep: 0 };

@@ -56,7 +56,7 @@ export async function runOracle(
     while (j < pairs.length && (pairs[j] as (typeof pairs)[number]).key === key) j++;
     const values = pairs.slice(i, j).map((p) => p.value);
     const out = parts[partitionOf(key)] as string[];
-    await job.reduce(key, values, (k, v) => out.push(formatLine(k, v)), ctx);
+    await job.reduce?.(key, values, (k, v) => out.push(formatLine(k, v)), ctx);
     i = j;
   }
   return parts.map((lines) => lines.join(''));

@@ -31,8 +31,11 @@ export interface Job<V = unknown, O = unknown, R = string> {
    * header, else an array of strings). `R` is the record's type (docs/data-formats.md).
    */
   readonly map: MapFn<V, R>;
-  /** Called once per distinct key with a lazy iterable of all its values (may exceed memory). */
-  readonly reduce: ReduceFn<V, O>;
+  /**
+   * Called once per distinct key with a lazy iterable of all its values (may exceed memory).
+   * Required, except in a map-only job (`--reducers 0`), whose map output is its output.
+   */
+  readonly reduce?: ReduceFn<V, O>;
   /**
    * Optional map-side pre-aggregation with the shape of `reduce`. It may run zero or more times
    * on any subset of a key's values, and its output may be combined again, so it must be

@@ -21,7 +21,7 @@ export function registerInternalCommands(program: Command): void {
       const { loadJob } = await import('../worker/load-job.ts');
       await answer(async () => {
         const job = await loadJob(bundle, opts.name ?? bundle);
-        return { hasSetup: job.setup !== undefined, ...(job.params !== undefined ? { params: job.params } : {}) };
+        return { hasSetup: job.setup !== undefined, hasReduce: job.reduce !== undefined, ...(job.params !== undefined ? { params: job.params } : {}) };
       });
     });
   program

@@ -20,6 +20,14 @@ export function parsePositiveInt(text: string): number {
   return Number(text);
 }
 
+/** Parses a non-negative integer flag value (`--reducers 0`: a map-only job). */
+export function parseCount(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a whole number (0, 1, 2 …)`);
+  }
+  return Number(text);
+}
+
 /** Accumulates `--param key=value` pairs. */
 export function parseParam(text: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = text.indexOf('=');

@@ -70,7 +70,8 @@ function streamingUsage(job: string | undefined, flags: RunFlags): string | unde
     return undefined;
   }
   if (job !== undefined) return `give either a job (${JSON.stringify(job)}) or --mapper/--reducer, not both`;
-  if (flags.mapper === undefined || flags.reducer === undefined) return 'a streaming job needs both --mapper and --reducer';
+  // A map-only streaming job (--reducers 0) needs no reducer, as Hadoop Streaming's -reducer NONE.
+  if (flags.mapper === undefined || (flags.reducer === undefined && (flags as { reducers?: number }).reducers !== 0)) return 'a streaming job needs both --mapper and --reducer (or --reducers 0, map-only)';
   return undefined;
 }
 
@@ -87,8 +88,8 @@ async function run(job: string, flags: RunFlags, settings: Partial<JobSettings>)
   try {
     const options: Parameters<typeof runLocalJob>[0] = {
       job,
-      ...(flags.mapper !== undefined && flags.reducer !== undefined
-        ? { streaming: { mapper: flags.mapper, reducer: flags.reducer, ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files: flags.file } }
+      ...(flags.mapper !== undefined
+        ? { streaming: { mapper: flags.mapper, reducer: flags.reducer ?? 'NONE', ...(flags.combiner !== undefined ? { combiner: flags.combiner } : {}), files: flags.file } }
         : flags.file.length > 0
           ? { files: flags.file }
           : {}),

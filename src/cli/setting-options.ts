@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { JOB_SETTINGS, type JobSettings, type SettingName, type SettingSpec } from '../protocol/job-settings.ts';
 import { formatSizeFlag } from '../protocol/units.ts';
-import { parsePositiveInt, parseSize } from './parse.ts';
+import { parseCount, parsePositiveInt, parseSize } from './parse.ts';
 
 /**
  * Adds the flags of job settings to a command, from the one table (src/protocol/job-settings.ts),
@@ -16,7 +16,7 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
     const help = defaults === 'api' ? `${spec.help}${managerDefault(spec)}` : spec.help;
     const option = new Option(spec.flag, help);
     if (spec.kind === 'choice') option.choices(spec.choices ?? []);
-    else if (spec.kind !== 'flag') option.argParser(spec.kind === 'bytes' ? parseSize : parsePositiveInt);
+    else if (spec.kind !== 'flag') option.argParser(spec.kind === 'bytes' ? parseSize : spec.min === 0 ? parseCount : parsePositiveInt);
     if (defaults === 'engine' && spec.showDefault === true && spec.default !== null) {
       const [value, shown] = helpDefault(spec.kind, spec.default);
       option.default(value, shown);
@@ -25,9 +25,11 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
     command.addOption(option);
     attributes.set(option.attributeName(), name);
   }
+  // Only the flags given: a default shown in the help is the engine's, which resolveSettings
+  // fills in the same, unless the job has its own (a built-in grep is map-only: EXAMPLE_REDUCERS).
   return (flags) => {
     const settings: Record<string, unknown> = {};
-    for (const [attribute, name] of attributes) if (flags[attribute] !== undefined) settings[name] = flags[attribute];
+    for (const [attribute, name] of attributes) if (flags[attribute] !== undefined && command.getOptionValueSource(attribute) !== 'default') settings[name] = flags[attribute];
     return settings as Partial<JobSettings>;
   };
 }

@@ -39,6 +39,8 @@ export async function probeJob(bundlePath: string, name: string, sandbox: boolea
 /** What loading a job's bundle showed: whether it has `setup`, and the parameters it declares (if any). */
 export interface ProbedJob {
   readonly hasSetup: boolean;
+  /** False for a job without `reduce`: it can only run map-only (R = 0). Absent: not known (it has one). */
+  readonly hasReduce?: boolean;
   readonly params?: ParamDeclarations;
 }
 
@@ -50,7 +52,7 @@ export interface ProbedJob {
 export function probedJob(answer: Record<string, unknown>, what: string): ProbedJob {
   const params = answer['params'] === undefined ? undefined : ParamDeclarationsSchema.safeParse(answer['params']);
   if (params?.success === false) throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${what}: its \`params\` are not { name: { required?, help? } }`);
-  return { hasSetup: answer['hasSetup'] === true, ...(params?.data !== undefined ? { params: params.data } : {}) };
+  return { hasSetup: answer['hasSetup'] === true, ...(answer['hasReduce'] === false ? { hasReduce: false } : {}), ...(params?.data !== undefined ? { params: params.data } : {}) };
 }
 
 /**

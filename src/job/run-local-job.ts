@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpat
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
+import { EXAMPLE_REDUCERS, type ExampleName } from '../../examples/names.ts';
 import { TorpedoError } from '../errors.ts';
 import { listInputs, nameInputs } from '../input/input-files.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
@@ -130,7 +131,9 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
       `${JSON.stringify(o.job)} is neither a job file nor a built-in example (${Object.keys(EXAMPLES).join(', ')})`,
     );
   }
-  const settings = resolveSettings(o, { cores: availableParallelism() });
+  // A built-in job's own default for R (grep: map-only), unless R is given.
+  const exampleReducers = builtin !== undefined && o.streaming === undefined && o.reducers === undefined ? EXAMPLE_REDUCERS[o.job as ExampleName] : undefined;
+  const settings = resolveSettings({ ...o, ...(exampleReducers !== undefined ? { reducers: exampleReducers } : {}) }, { cores: availableParallelism() });
   const listing = listInputs(o.inputs);
   const { linkedOutside } = listing;
   const files = o.inputNames !== undefined ? nameInputs(listing.files, o.inputNames) : listing.files;
@@ -183,6 +186,9 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   // Parameters that cannot succeed (a required one missing, one the job does not take): refused
   // here, before the output is touched, rather than by the job's setup on every attempt.
   checkParams(probed.params, settings.params, compiled.name, CLI_SPELLING);
+  if (probed.hasReduce === false && settings.reducers > 0) {
+    throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${compiled.name}: the default export has no \`reduce\` function: give it one, or run it map-only with --reducers 0`);
+  }
   const { hasSetup } = probed;
 
   // A resumed run keeps its splits: they name the committed map outputs it adopts.

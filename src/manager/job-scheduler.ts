@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { and, asc, count, eq, inArray, lt, max, sql } from 'drizzle-orm';
-import { EXAMPLE_NAMES, EXAMPLE_PARAMS, isExampleName } from '../../examples/names.ts';
+import { EXAMPLE_NAMES, EXAMPLE_PARAMS, EXAMPLE_REDUCERS, isExampleName } from '../../examples/names.ts';
 import { TorpedoError } from '../errors.ts';
 import type { RunJobOptions } from '../job/run-local-job.ts';
 import type { JobSnapshot } from '../master/master.ts';
@@ -139,7 +139,9 @@ export class JobScheduler {
     if (req.example !== undefined) checkParams(EXAMPLE_PARAMS[req.example], req.params ?? {}, req.example, API_SPELLING);
     if (req.splitSize !== undefined && req.maps !== undefined) throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', 'give `splitSize` or `maps`, not both');
     // The settings users may give, the manager's defaults for the rest (JOB_SETTINGS' apiDefault).
-    const settings = resolveSettings(req, { api: true });
+    // A built-in job's own default for R (grep: map-only), unless R is given.
+    const exampleReducers = req.example !== undefined && req.reducers === undefined && isExampleName(req.example) ? EXAMPLE_REDUCERS[req.example] : undefined;
+    const settings = resolveSettings({ ...req, ...(exampleReducers !== undefined ? { reducers: exampleReducers } : {}) }, { api: true });
     const { workers } = settings;
     if (workers > this.#config.maxWorkersPerJob) {
       throw new TorpedoError('TORPEDO_ERR_BAD_REQUEST', `workers is ${workers}; this manager allows at most ${this.#config.maxWorkersPerJob} per job`);
@@ -174,6 +176,9 @@ export class JobScheduler {
         await mkdir(join(dir, 'bundle'), { mode: 0o700 });
         const probed = await this.#runner.codeChecker.check({ jobId: id, ownerId, source, bundle, typecheck: language === 'ts', name, relativeTo: dir });
         checkParams(probed.params, req.params ?? {}, name, API_SPELLING);
+        if (probed.hasReduce === false && settings.reducers > 0) {
+          throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${name}: the default export has no \`reduce\` function: give it one, or run it map-only with reducers 0`);
+        }
         hasSetup = probed.hasSetup;
       }
       if (req.files !== undefined) {

@@ -2,9 +2,9 @@ import { existsSync, lchownSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
 import { checksumFile, MANIFEST_FILE, MANIFEST_FORMAT, PartChecksumSchema, writeManifest, type OutputManifest, type PartChecksum } from '../protocol/output-manifest.ts';
-import type { PartCompression } from '../protocol/task-names.ts';
+import { mapPartName, type PartCompression, type TaskRef } from '../protocol/task-names.ts';
 import type { JobLayout } from './job-layout.ts';
-import { partName, reducePartPath } from './job-layout.ts';
+import { mapOutputPath, partName, reducePartPath } from './job-layout.ts';
 import { loadTaskCounters } from './task-counters.ts';
 import { taskName } from './task-name.ts';
 
@@ -27,52 +27,68 @@ import { taskName } from './task-name.ts';
  *
  * `compression` names the parts in the output (`part-r-00000.gz`: protocol/task-names.ts); in
  * `_temporary/reduce/` they have no extension. The manifest's checksums are of the stored bytes.
+ * A map-only job (R = 0) publishes its `maps` map tasks' outputs instead, as `part-m-NNNNN`.
  *
  * The parts were made by workers, which run users' code: a part must be a regular file, not a
  * link (which the manager, reading the output, would follow to a file of its choice) nor a
  * directory or device. Called when no worker runs any more (see JobCompletion), so nothing can
  * swap an entry between the check and the rename, or under the removal of `_temporary/`.
  */
-export async function commitJob(layout: JobLayout, reducers: number, signal?: AbortSignal, compression: PartCompression = 'none'): Promise<void> {
-  for (let r = 0; r < reducers; r++) {
-    movePart(layout, r, compression);
+export async function commitJob(layout: JobLayout, reducers: number, signal?: AbortSignal, compression: PartCompression = 'none', maps = 0): Promise<void> {
+  const parts = outputParts(layout, reducers, maps, compression);
+  for (const [i, part] of parts.entries()) {
+    movePart(layout, part);
     // Fault injection for the tests: die in the middle of the job commit, as a crash would.
-    if (process.env['TORPEDO_TEST_CRASH_IN_COMMIT'] === String(r)) process.kill(process.pid, 'SIGKILL');
+    if (process.env['TORPEDO_TEST_CRASH_IN_COMMIT'] === String(i)) process.kill(process.pid, 'SIGKILL');
   }
-  const parts: OutputManifest['parts'] = [];
-  for (let r = 0; r < reducers; r++) {
+  const manifest: OutputManifest['parts'] = [];
+  for (const part of parts) {
     signal?.throwIfAborted();
-    parts.push({ name: partName(r, compression), ...(await partChecksum(layout, r, compression, signal)) });
+    manifest.push({ name: part.name, ...(await partChecksum(layout, part, signal)) });
   }
   signal?.throwIfAborted();
-  const manifest: OutputManifest = { format: MANIFEST_FORMAT, algorithm: 'crc32', parts };
-  await writeManifest(manifest, join(layout.output, MANIFEST_FILE), join(layout.workDir, `${MANIFEST_FILE}.tmp`));
+  await writeManifest({ format: MANIFEST_FORMAT, algorithm: 'crc32', parts: manifest }, join(layout.output, MANIFEST_FILE), join(layout.workDir, `${MANIFEST_FILE}.tmp`));
   rmSync(layout.workDir, { recursive: true, force: true });
 }
 
-/** The size and CRC-32 of part r (moved into the output): as its reducer noted it, else read. */
-async function partChecksum(layout: JobLayout, r: number, compression: PartCompression, signal?: AbortSignal): Promise<PartChecksum> {
-  const path = join(layout.output, partName(r, compression));
-  const noted = PartChecksumSchema.safeParse(loadTaskCounters(layout, taskName({ kind: 'reduce', index: r })).part);
+/** One part of the output: where its task committed it, its name in OUTPUT/, and that task. */
+interface OutputPart {
+  readonly from: string;
+  readonly name: string;
+  readonly task: TaskRef;
+}
+
+/**
+ * The parts of the output, in order: each reduce task's (`part-r-NNNNN`), or in a map-only job
+ * (R = 0) each map task's (`part-m-NNNNN`, from its committed output in _temporary/map/).
+ */
+export function outputParts(layout: JobLayout, reducers: number, maps: number, compression: PartCompression): OutputPart[] {
+  if (reducers === 0) return Array.from({ length: maps }, (_, m) => ({ from: mapOutputPath(layout, m), name: mapPartName(m, compression), task: { kind: 'map' as const, index: m } }));
+  return Array.from({ length: reducers }, (_, r) => ({ from: reducePartPath(layout, r), name: partName(r, compression), task: { kind: 'reduce' as const, index: r } }));
+}
+
+/** The size and CRC-32 of a part (moved into the output): as its task noted it, else read. */
+async function partChecksum(layout: JobLayout, part: OutputPart, signal?: AbortSignal): Promise<PartChecksum> {
+  const path = join(layout.output, part.name);
+  const noted = PartChecksumSchema.safeParse(loadTaskCounters(layout, taskName(part.task)).part);
   if (!noted.success) return checksumFile(path, signal);
   const size = lstatSync(path).size;
   if (size !== noted.data.bytes) {
-    throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path} is ${size} bytes but its reducer wrote ${noted.data.bytes}: it was changed or cut off after it was written`);
+    throw new TorpedoError('TORPEDO_ERR_CORRUPT_DATA', `${path} is ${size} bytes but its ${part.task.kind === 'map' ? 'map task' : 'reducer'} wrote ${noted.data.bytes}: it was changed or cut off after it was written`);
   }
   return noted.data;
 }
 
-/** Moves reduce task r's committed part into the output, unless a crashed commit already did. */
-function movePart(layout: JobLayout, r: number, compression: PartCompression): void {
-  const from = reducePartPath(layout, r);
-  const to = join(layout.output, partName(r, compression));
-  const found = lstatOrUndefined(from);
+/** Moves a task's committed part into the output, unless a crashed commit already did. */
+function movePart(layout: JobLayout, part: OutputPart): void {
+  const to = join(layout.output, part.name);
+  const found = lstatOrUndefined(part.from);
   if (found !== undefined) {
-    if (!found.isFile()) throw new Error(`${from} is not a regular file (a worker made it a ${found.isSymbolicLink() ? 'symbolic link' : 'directory or device'})`);
-    renameSync(from, to);
+    if (!found.isFile()) throw new Error(`${part.from} is not a regular file (a worker made it a ${found.isSymbolicLink() ? 'symbolic link' : 'directory or device'})`);
+    renameSync(part.from, to);
     // A sandboxed worker's uid made it: the output is the master's user's.
     if (process.geteuid?.() === 0) lchownSync(to, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
-  } else if (!existsSync(to)) throw new Error(`${from} is missing`);
+  } else if (!existsSync(to)) throw new Error(`${part.from} is missing`);
 }
 
 function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {

@@ -7,12 +7,13 @@ import { mapOutputPath, partName, reducePartPath, type JobLayout } from './job-l
 import type { JobTask, JobTasks } from './job-tasks.ts';
 import { loadTaskCounters, type JobCounters } from './task-counters.ts';
 import { taskName } from './task-name.ts';
-import type { PartCompression } from '../protocol/task-names.ts';
+import { mapPartName, type PartCompression } from '../protocol/task-names.ts';
 
 /** Whether an attempt (of this master or an earlier one) committed the task's output. */
-export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'index'>, compression: PartCompression = 'none'): boolean {
+export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'index'>, compression: PartCompression = 'none', mapOnly = false): boolean {
   if (task.kind === 'setup') return existsSync(layout.setup);
-  if (task.kind === 'map') return existsSync(mapOutputPath(layout, task.index));
+  // A map-only job's map output is a part, which a job commit may have moved already.
+  if (task.kind === 'map') return existsSync(mapOutputPath(layout, task.index)) || (mapOnly && existsSync(join(layout.output, mapPartName(task.index, compression))));
   // A reduce part is committed in _temporary/reduce/, or already moved by a job commit.
   return existsSync(reducePartPath(layout, task.index)) || existsSync(join(layout.output, partName(task.index, compression)));
 }
@@ -23,11 +24,12 @@ export function isCommitted(layout: JobLayout, task: Pick<JobTask, 'kind' | 'ind
  * come from the file the earlier master wrote when it learned of the commit. Called once, by
  * `Master.run`, before the first task is handed out.
  */
-export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters, log: (line: string) => void = () => {}, compression: PartCompression = 'none'): void {
+export function adoptCommitted(layout: JobLayout, tasks: JobTasks, into: JobCounters, log: (line: string) => void = () => {}, compression: PartCompression = 'none', mapOnly = false): void {
   for (const table of Object.values(tasks.tables)) {
     for (const task of table.tasks) {
-      if (!isCommitted(layout, task, compression)) continue;
-      const damage = task.kind === 'map' ? mapOutputDamage(mapOutputPath(layout, task.index)) : undefined;
+      if (!isCommitted(layout, task, compression, mapOnly)) continue;
+      // A map-only job's map outputs are parts, not runs: their checksums are checked by `torpedo verify`.
+      const damage = task.kind === 'map' && !mapOnly ? mapOutputDamage(mapOutputPath(layout, task.index)) : undefined;
       if (damage !== undefined) {
         // A crash or a bad disk cut it short: the map runs again rather than failing the reduces.
         log(`${taskName(task)}: its committed output cannot be read (${damage}); running it again`);

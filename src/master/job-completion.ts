@@ -79,7 +79,7 @@ export class JobCompletion {
     if (!workers.selfManaged) await workers.stopAll(stopGraceMs);
     if (phases.current !== 'commit') return; // aborted meanwhile
     try {
-      await commitJob(layout, reducers, this.#failed.signal, outputCompression);
+      await commitJob(layout, reducers, this.#failed.signal, outputCompression, this.#o.tasks.tables.map.tasks.length);
       phases.fire('committed');
     } catch (e) {
       // A full storage is TORPEDO_ERR_NO_SPACE naming the path; a resume finishes the commit. A

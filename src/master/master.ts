@@ -138,7 +138,7 @@ export class Master implements ProtocolHandlers {
     const lease = setInterval(() => expireAttempts(this.#control, leaseTimeoutMs, taskTimeoutMs), expiryCheckMs(leaseTimeoutMs, taskTimeoutMs));
     try {
       if (!this.#phases.ended) {
-        adoptCommitted(this.#o.layout, this.#tasks, this.#counters, this.#log, this.#o.outputCompression);
+        adoptCommitted(this.#o.layout, this.#tasks, this.#counters, this.#log, this.#o.outputCompression, this.#o.reducers === 0);
         this.#completion.advance();
         await this.#workers.start(this.#url, this.#token);
       }

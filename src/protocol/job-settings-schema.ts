@@ -21,7 +21,7 @@ function shape(): Shape {
       out[name] = typeof d === 'boolean' ? z.boolean().default(d) : z.boolean();
       continue;
     }
-    const n = d === 0 ? z.number().int().nonnegative() : z.number().int().positive();
+    const n = d === 0 || spec.min === 0 ? z.number().int().nonnegative() : z.number().int().positive();
     // 'cores' (workers) is resolved when the job is planned: job.json always has the number.
     out[name] = d === null ? n.nullable().default(null) : typeof d === 'number' ? n.default(d) : n;
   }

@@ -41,12 +41,12 @@ export const DEFAULT_SPLIT_SIZE = 64 * 2 ** 20;
 
 export const JOB_SETTINGS = {
   reducers: {
-    help: 'number of reduce tasks and part files (R)',
+    help: 'number of reduce tasks and part files (R); 0: a map-only job, whose map tasks write part-m-NNNNN with no shuffle',
     kind: 'count',
     // One part file unless asked for more, in `torpedo run`, `torpedo submit` and the UI alike:
     // Hadoop's default (mapreduce.job.reduces), and a sort's whole answer in one file.
     default: 1,
-    min: 1,
+    min: 0,
     max: 1000,
     flag: '-r, --reducers <n>',
     showDefault: true,

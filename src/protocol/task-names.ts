@@ -14,6 +14,8 @@ import { TaskKindSchema, type TaskKind } from './messages.ts';
  *   partName     part-r-00003      the output of a reduce task, in OUTPUT/ (part-r-00003.gz and so
  *                                  on when compressed: Hadoop's extensions, PART_EXTENSIONS);
  *                                  in _temporary/reduce/ it has no extension
+ *   mapPartName  part-m-00003      the output of a map task of a map-only job (--reducers 0), in
+ *                                  OUTPUT/; in _temporary/map/ it is map-00003.run
  */
 
 const NUMBER = '(0\\d{4}|[1-9]\\d{4,})';
@@ -28,7 +30,8 @@ export type PartCompression = (typeof JOB_SETTINGS.outputCompression.choices)[nu
 /** The extension of a part file written with each `outputCompression` (Hadoop's codecs' defaults). */
 export const PART_EXTENSIONS = { none: '', gzip: '.gz', zstd: '.zst', bzip2: '.bz2' } as const satisfies Record<PartCompression, string>;
 
-export const PART_NAME = new RegExp(`^part-r-${NUMBER}(\\.gz|\\.zst|\\.bz2)?$`);
+/** A part file in OUTPUT/: a reduce task's (`part-r-`), or a map task's in a map-only job (`part-m-`). */
+export const PART_NAME = new RegExp(`^part-[rm]-${NUMBER}(\\.gz|\\.zst|\\.bz2)?$`);
 
 export const TaskNameSchema = z.string().regex(TASK_NAME, 'expected a task name such as map-00003');
 export const AttemptIdSchema = z.string().regex(ATTEMPT_ID, 'expected an attempt id such as map-00003-a0');
@@ -60,6 +63,11 @@ export function partName(r: number, compression: PartCompression = 'none'): stri
   return `part-r-${digits(r)}${PART_EXTENSIONS[compression]}`;
 }
 
+/** Map task m's part in OUTPUT/ in a map-only job (`part-m-00003`, Hadoop's name), with its extension. */
+export function mapPartName(m: number, compression: PartCompression = 'none'): string {
+  return `part-m-${digits(m)}${PART_EXTENSIONS[compression]}`;
+}
+
 /** The codec a part file's name says it was written with (`part-r-00000.zst`: zstd). */
 export function partCompression(name: string): PartCompression {
   const m = PART_NAME.exec(name);
@@ -84,7 +92,7 @@ export function parseMapRunName(name: string): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/** The reduce task whose output `name` is, or undefined (`_SUCCESS`, a stray file). */
+/** The task whose output `name` is (a reduce task's, or a map task's for `part-m-`), or undefined (`_SUCCESS`, a stray file). */
 export function parsePartName(name: string): number | undefined {
   const m = PART_NAME.exec(name);
   return m === null ? undefined : Number(m[1]);

@@ -29,12 +29,9 @@ export function checkJobShape(job: unknown, displayName: string): Job {
     );
   }
   const j = job as Record<string, unknown>;
-  for (const fn of ['map', 'reduce'] as const) {
-    if (typeof j[fn] !== 'function') {
-      throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${displayName}: the default export has no \`${fn}\` function`);
-    }
-  }
-  for (const fn of ['combine', 'partition', 'setup', 'mapBytes'] as const) {
+  if (typeof j['map'] !== 'function') throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${displayName}: the default export has no \`map\` function`);
+  // `reduce` may be left out by a map-only job (--reducers 0); prepareJob refuses a job without one otherwise.
+  for (const fn of ['reduce', 'combine', 'partition', 'setup', 'mapBytes'] as const) {
     if (j[fn] !== undefined && typeof j[fn] !== 'function') {
       throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${displayName}: \`${fn}\` must be a function if given`);
     }

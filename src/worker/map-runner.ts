@@ -7,6 +7,9 @@ import { readRecords } from '../input/record-reader.ts';
 import { countLines, readSplit } from '../input/split-reader.ts';
 import { splitPieces, type Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
+import { OutputWriter, type PartEncoding } from '../shuffle/output-writer.ts';
+import { notAStringKey } from '../shuffle/byte-keys.ts';
+import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
 import { loadTokenKernel } from '../shuffle/token-table.ts';
 import { userError, type AttemptContext } from './task-context.ts';
@@ -27,6 +30,8 @@ export interface MapRun {
   readonly outputPath: string;
   /** Called after each chunk with the input bytes consumed so far. */
   readonly onProgress: (bytes: number) => void;
+  /** A map-only job's part format and codec (the job's outputFormat, outputCompression). */
+  readonly encoding?: PartEncoding;
   /** Records of JSON lines or CSV input that do not parse are skipped and counted, not fatal. */
   readonly skipBadRecords: boolean;
   /** CSV input has a header row (records are objects). */
@@ -35,6 +40,8 @@ export interface MapRun {
 
 export interface MapResult {
   readonly counters: Record<string, number>;
+  /** A map-only job's part: its size and CRC-32, for the output's manifest. */
+  readonly part?: PartChecksum;
 }
 
 /** Bytes read at a time: large enough to amortise the read, small enough to stay in cache. */
@@ -42,17 +49,26 @@ const CHUNK_BYTES = 1 << 20;
 const CR = 13;
 const NL = 10;
 
-/** Runs one map attempt: reads the split, calls the job's map, writes a partitioned sorted run. */
+/**
+ * Runs one map attempt: reads the split, calls the job's map, writes a partitioned sorted run;
+ * in a map-only job, the task's part file.
+ */
 export async function runMap(run: MapRun): Promise<MapResult> {
   const { job, ctx, split, jobName } = run;
-  const output = new MapOutput({
-    reducers: run.reducers,
-    partition: makePartitioner(run),
-    ...(job.partition === undefined ? { partitionBytes: (b: Uint8Array, s: number, e: number) => defaultPartitionBytes(b, s, e, run.reducers) } : {}),
-    combine: combineMode(job.combine, run),
-    budgetBytes: run.memoryBytes,
-    spillDir: run.attemptDir,
-  });
+  // A map-only job (R = 0) writes its pairs straight to its part, in input order: no partition,
+  // no combine, no sort (Hadoop's map-only convention).
+  const direct = run.reducers === 0 ? new OutputWriter(run.outputPath, run.encoding) : undefined;
+  const output =
+    direct === undefined
+      ? new MapOutput({
+          reducers: run.reducers,
+          partition: makePartitioner(run),
+          ...(job.partition === undefined ? { partitionBytes: (b: Uint8Array, s: number, e: number) => defaultPartitionBytes(b, s, e, run.reducers) } : {}),
+          combine: combineMode(job.combine, run),
+          budgetBytes: run.memoryBytes,
+          spillDir: run.attemptDir,
+        })
+      : undefined;
   let records = 0;
   let skipped = 0;
   let bytes = 0;
@@ -60,8 +76,8 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   const skip = run.skip;
   // Records can only be skipped one by one: an attempt that skips any uses `map`, not `mapBytes`,
   // and mapBytes reads lines: JSON lines and CSV go to `map`.
-  const mapBytes = skip.size === 0 ? job.mapBytes : undefined;
-  if (mapBytes !== undefined) {
+  const mapBytes = skip.size === 0 && output !== undefined ? job.mapBytes : undefined;
+  if (mapBytes !== undefined && output !== undefined) {
     await loadTokenKernel();
     ctx.tokenSink = (buf, start, end, tokenBytes, nonAscii) => {
       // A run whose nonAscii call counted anything in ctx must not be replayed from the cache.
@@ -74,7 +90,15 @@ export async function runMap(run: MapRun): Promise<MapResult> {
     };
   }
   const map = job.map;
-  const emit = output.emit;
+  let directPairs = 0;
+  const emit: (key: string, value: unknown) => void =
+    output !== undefined
+      ? output.emit
+      : (key, value) => {
+          if (typeof key !== 'string') throw notAStringKey(key);
+          direct!.write(key, value);
+          directPairs++;
+        };
   // The files of a combined split in turn: ctx.file names each. A record's key in skip mode is
   // its offset, made unique across the split's pieces (recordKey).
   const pieces = splitPieces(split);
@@ -113,7 +137,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
         if (mapBytes !== undefined) {
           ctx.offset = offset;
           try {
-            mapBytes(buf, 0, length, output.emitBytes, ctx);
+            mapBytes(buf, 0, length, output!.emitBytes, ctx);
           } catch (e) {
             throw await locateRecord(run, piece, p, buf, length, offset, pieceRecords, e);
           }
@@ -156,13 +180,15 @@ export async function runMap(run: MapRun): Promise<MapResult> {
     bytes += pieceBytes;
     done += piece.end - piece.start;
   }
-  output.finish(run.outputPath);
+  if (direct !== undefined) direct.close();
+  else output?.finish(run.outputPath);
   return {
+    ...(direct !== undefined ? { part: direct.checksum() } : {}),
     counters: {
       'map input records': records,
       'map input bytes': bytes,
-      'map output pairs': output.stats.outputPairs,
-      'spilled runs': output.stats.spills,
+      'map output pairs': output?.stats.outputPairs ?? directPairs,
+      ...(output !== undefined ? { 'spilled runs': output.stats.spills } : { 'map output lines': direct?.lines ?? 0 }),
       ...(skipped > 0 ? { 'skipped records': skipped } : {}),
     },
   };

@@ -40,6 +40,9 @@ export interface ReduceResult {
  */
 export async function runReduce(run: ReduceRun): Promise<ReduceResult> {
   const { job, ctx, jobName } = run;
+  const reduce = job.reduce;
+  // prepareJob refuses a job without reduce unless it is map-only, which has no reduce tasks.
+  if (reduce === undefined) throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${jobName}: a reduce task of a job without \`reduce\``);
   const input = openPartition(run.mapOutputs, run.partition, { memoryBytes: run.memoryBytes, mergeFactor: run.mergeFactor, scratchDir: run.scratchDir });
   try {
     const { merger, bytes: inputBytes } = input;
@@ -83,7 +86,7 @@ export async function runReduce(run: ReduceRun): Promise<ReduceResult> {
         const key = merger.current.key;
         values.reset();
         try {
-          const r = job.reduce(key, values, emit, ctx);
+          const r = reduce(key, values, emit, ctx);
           if (r !== undefined) await r;
         } catch (e) {
           throw userError(e, jobName, `reduce (key ${JSON.stringify(key.slice(0, 80))})`);

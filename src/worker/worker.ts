@@ -132,7 +132,10 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     } else if (task.kind === 'map') {
       if (task.split === undefined) throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `map task ${task.attemptId} has no split`);
       outputPath = unpublishedPath(layout.map, task.attemptId);
+      // A map-only job's map tasks write its parts.
+      const compressor = info.reducers === 0 ? await loadPartCompressor(info.outputCompression) : undefined;
       const common = {
+        ...(info.reducers === 0 ? { encoding: { format: info.outputFormat, ...(compressor !== undefined ? { compressor: compressor() } : {}) } } : {}),
         split: task.split,
         ctx,
         reducers: info.reducers,
@@ -142,7 +145,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         outputPath,
         onProgress,
       };
-      ({ counters } =
+      ({ counters, part } =
         info.streaming !== undefined
           ? await runStreamingMap({ ...common, spec: info.streaming, task: { jobId: info.jobId, taskId: ctx.taskId, attemptId: task.attemptId, index: task.index } })
           : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []), skipBadRecords: info.skipBadRecords, csvHeader: info.csvHeader }));
