@@ -81,6 +81,18 @@ describe('web UI: input formats, compression and side files (chromium)', { skip:
     assert.equal((await web.rest('ines', 'GET', `/jobs/${id}/output`)).text, 'a\t50\nb\t70\n');
   });
 
+  test('choosing the built-in grep makes the job map-only (reducers 0), as the CLI and the API do', async () => {
+    const page = await web.newPage();
+    await web.signIn(page, 'ines');
+    await page.goto('/#/submit');
+    assert.equal(await page.getByLabel('Reducers').inputValue(), '1');
+    await page.getByLabel('Example', { exact: true }).selectOption('grep');
+    assert.equal(await page.getByLabel('Reducers').inputValue(), '0');
+    await page.getByLabel('Example', { exact: true }).selectOption('wordcount');
+    assert.equal(await page.getByLabel('Reducers').inputValue(), '1');
+    await page.close();
+  });
+
   test('the pages logged no errors', () => {
     assert.deepEqual(web.pageErrors, []);
   });

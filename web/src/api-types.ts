@@ -4,7 +4,7 @@ export type * from '../../src/manager/rest-types.ts';
 
 /** The roles, the example names and the job settings the UI renders: the server's own lists (files with no imports). */
 export { ROLES } from '../../src/manager/roles.ts';
-export { EXAMPLE_NAMES as EXAMPLES, EXAMPLE_PARAMS } from '../../examples/names.ts';
+export { EXAMPLE_NAMES as EXAMPLES, EXAMPLE_PARAMS, EXAMPLE_REDUCERS } from '../../examples/names.ts';
 export { DEFAULT_SPLIT_SIZE, JOB_SETTINGS } from '../../src/protocol/job-settings.ts';
 
 /** What the UI routes add for the UI: GET /ui-settings.json (no token needed). */

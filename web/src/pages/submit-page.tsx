@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, DEFAULT_SPLIT_SIZE, EXAMPLES, JOB_SETTINGS, type Dataset, type SubmitRequest } from '../api.ts';
 import { useApp } from '../app-context.ts';
-import { EXAMPLE_PARAMS } from '../api-types.ts';
+import { EXAMPLE_PARAMS, EXAMPLE_REDUCERS } from '../api-types.ts';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { bytes } from '../format.ts';
 import { usePageTitle } from '../hooks.ts';
@@ -227,7 +227,16 @@ export function SubmitPage() {
           {source === 'example' ? (
             <div class="field">
               <label for="example">Example</label>
-              <select id="example" value={example} onChange={(e) => setExample(e.currentTarget.value as typeof example)}>
+              <select
+                id="example"
+                value={example}
+                onChange={(e) => {
+                  const chosen = e.currentTarget.value as typeof example;
+                  setExample(chosen);
+                  // A built-in job's own default for R (grep is map-only: 0), as the CLI and the API have it.
+                  setReducers(String(EXAMPLE_REDUCERS[chosen] ?? REDUCERS.default));
+                }}
+              >
                 {EXAMPLES.map((x) => (
                   <option value={x} key={x}>
                     {x}
