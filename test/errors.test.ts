@@ -60,8 +60,9 @@ describe('refused before any task runs', () => {
     await expectRefusal(['run', 'wordcount', '--input', input, '--output', input, '--force'], 'TORPEDO_ERR_OUTPUT_OVERLAPS_INPUT', /overlaps/);
   });
   for (const [flag, value, pattern] of [
-    ['--reducers', '0', /not a positive integer/],
-    ['--reducers', 'four', /not a positive integer/],
+    // --reducers 0 is a map-only job (test/map-only.test.ts).
+    ['--reducers', 'four', /not a whole number/],
+    ['--reducers', '1.5', /not a whole number/],
     ['--workers', '-1', /not a positive integer/],
     ['--split-size', '12 parsecs', /not a size/],
     ['--memory', '0', /at least 1 byte|not a size/],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Job, MapContext, TaskContext } from '../src/api/job.ts';
 import { listInputFiles } from '../src/input/input-files.ts';
 import { sampleInput } from '../src/worker/setup-runner.ts';
+import { withNamedOutputs } from '../src/shuffle/named-outputs.ts';
 import { hashString } from '../src/shuffle/partition.ts';
 
 /**
@@ -41,7 +42,7 @@ export async function runOracle(
       let line = data.toString('utf8', offset, nl);
       if (line.endsWith('\r')) line = line.slice(0, -1);
       const ctx: MapContext = { ...base, taskId: 'oracle-map', file: f.path, offset };
-      await job.map(line, (key, value) => pairs.push({ key, bytes: Buffer.from(key), seq: seq++, value: roundTrip(value) }), ctx);
+      await job.map(line, withNamedOutputs((key, value) => void pairs.push({ key, bytes: Buffer.from(key), seq: seq++, value: roundTrip(value) }), () => {}), ctx);
       offset = nl + 1;
     }
   }
@@ -56,7 +57,7 @@ export async function runOracle(
     while (j < pairs.length && (pairs[j] as (typeof pairs)[number]).key === key) j++;
     const values = pairs.slice(i, j).map((p) => p.value);
     const out = parts[partitionOf(key)] as string[];
-    await job.reduce?.(key, values, (k, v) => out.push(formatLine(k, v)), ctx);
+    await job.reduce?.(key, values, withNamedOutputs((k, v) => void out.push(formatLine(k, v)), () => {}), ctx);
     i = j;
   }
   return parts.map((lines) => lines.join(''));

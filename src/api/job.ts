@@ -77,7 +77,19 @@ export interface ParamSpec {
   readonly help?: string;
 }
 
-export type Emit<V> = (key: string, value: V) => void;
+/** How map, combine and reduce write pairs: `emit(key, value)`. */
+export interface Emit<V> {
+  (key: string, value: V): void;
+  /**
+   * Writes a pair to the named output `name` (Hadoop's MultipleOutputs), not to the job's parts:
+   * from reduce, `NAME-r-NNNNN` beside `part-r-NNNNN`; from the map of a map-only job,
+   * `NAME-m-NNNNN`. A name is letters and digits, starting with a letter, and not `part`. The
+   * files have the output's format and codec and the same determinism as the parts; a task that
+   * writes nothing to a name has no file of it. Not available in `combine`, nor in the map of a
+   * job with reducers. See docs/job-api.md, "Named outputs".
+   */
+  to(name: string, key: string, value: unknown): void;
+}
 
 export type MapFn<V, R = string> = (value: R, emit: Emit<V>, ctx: MapContext) => void | Promise<void>;
 

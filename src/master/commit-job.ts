@@ -1,8 +1,8 @@
-import { existsSync, lchownSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TorpedoError } from '../errors.ts';
 import { checksumFile, MANIFEST_FILE, MANIFEST_FORMAT, PartChecksumSchema, writeManifest, type OutputManifest, type PartChecksum } from '../protocol/output-manifest.ts';
-import { mapPartName, type PartCompression, type TaskRef } from '../protocol/task-names.ts';
+import { mapPartName, NAMED_OUTPUT, namedOutputName, PART_EXTENSIONS, type PartCompression, type TaskRef } from '../protocol/task-names.ts';
 import type { JobLayout } from './job-layout.ts';
 import { mapOutputPath, partName, reducePartPath } from './job-layout.ts';
 import { loadTaskCounters } from './task-counters.ts';
@@ -56,6 +56,8 @@ interface OutputPart {
   readonly from: string;
   readonly name: string;
   readonly task: TaskRef;
+  /** A named output's name (`emit.to`); absent for the job's parts. */
+  readonly output?: string;
 }
 
 /**
@@ -63,14 +65,37 @@ interface OutputPart {
  * (R = 0) each map task's (`part-m-NNNNN`, from its committed output in _temporary/map/).
  */
 export function outputParts(layout: JobLayout, reducers: number, maps: number, compression: PartCompression): OutputPart[] {
-  if (reducers === 0) return Array.from({ length: maps }, (_, m) => ({ from: mapOutputPath(layout, m), name: mapPartName(m, compression), task: { kind: 'map' as const, index: m } }));
-  return Array.from({ length: reducers }, (_, r) => ({ from: reducePartPath(layout, r), name: partName(r, compression), task: { kind: 'reduce' as const, index: r } }));
+  const parts =
+    reducers === 0
+      ? Array.from({ length: maps }, (_, m) => ({ from: mapOutputPath(layout, m), name: mapPartName(m, compression), task: { kind: 'map' as const, index: m } }))
+      : Array.from({ length: reducers }, (_, r) => ({ from: reducePartPath(layout, r), name: partName(r, compression), task: { kind: 'reduce' as const, index: r } }));
+  return [...parts, ...namedParts(layout, reducers === 0 ? 'm' : 'r', compression)];
+}
+
+/**
+ * The named outputs' files (`emit.to`): those the tasks committed in _temporary/reduce/ (or map/
+ * in a map-only job), and those a crashed commit already moved into OUTPUT/, by name.
+ */
+function namedParts(layout: JobLayout, kind: 'r' | 'm', compression: PartCompression): OutputPart[] {
+  const dir = kind === 'r' ? layout.reduce : layout.map;
+  const found = new Map<string, OutputPart>();
+  const add = (file: string, inTemporary: boolean): void => {
+    const m = NAMED_OUTPUT.exec(file);
+    if (m === null || m[2] !== kind || m[1] === 'part' || (inTemporary ? m[4] !== undefined : (m[4] ?? '') !== PART_EXTENSIONS[compression])) return;
+    const index = Number(m[3]);
+    const name = namedOutputName(m[1]!, kind, index, compression);
+    found.set(name, { from: join(dir, namedOutputName(m[1]!, kind, index)), name, task: { kind: kind === 'r' ? 'reduce' : 'map', index }, output: m[1]! });
+  };
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) add(f, true);
+  for (const f of readdirSync(layout.output)) add(f, false);
+  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** The size and CRC-32 of a part (moved into the output): as its task noted it, else read. */
 async function partChecksum(layout: JobLayout, part: OutputPart, signal?: AbortSignal): Promise<PartChecksum> {
   const path = join(layout.output, part.name);
-  const noted = PartChecksumSchema.safeParse(loadTaskCounters(layout, taskName(part.task)).part);
+  const note = loadTaskCounters(layout, taskName(part.task));
+  const noted = PartChecksumSchema.safeParse(part.output === undefined ? note.part : note.named?.[part.output]);
   if (!noted.success) return checksumFile(path, signal);
   const size = lstatSync(path).size;
   if (size !== noted.data.bytes) {

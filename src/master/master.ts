@@ -274,7 +274,7 @@ export class Master implements ProtocolHandlers {
   #noteDone(task: JobTask, req: z.infer<typeof DoneRequestSchema>): ErrorReport | undefined {
     try {
       if (task.kind === 'setup') saveSetupResult(this.#o.layout, req.setup);
-      saveTaskCounters(this.#o.layout, taskName(task), { counters: req.counters, userCounters: req.userCounters, ...(req.part !== undefined ? { part: req.part } : {}) });
+      saveTaskCounters(this.#o.layout, taskName(task), { counters: req.counters, userCounters: req.userCounters, ...(req.part !== undefined ? { part: req.part } : {}), ...(req.named !== undefined ? { named: req.named } : {}) });
       return undefined;
     } catch (e) {
       try {

@@ -48,6 +48,8 @@ export interface TaskNote {
   readonly userCounters: Counters;
   /** A reduce's part: size and CRC-32 as its attempt wrote it (absent: the commit reads the part). */
   readonly part?: PartChecksum;
+  /** Its named outputs (`emit.to`): name → size and CRC-32. */
+  readonly named?: Readonly<Record<string, PartChecksum>>;
 }
 
 /**

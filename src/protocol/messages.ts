@@ -141,6 +141,8 @@ export const DoneRequestSchema = z.object({
    * for the output's manifest (master/commit-job.ts).
    */
   part: PartChecksumSchema.optional(),
+  /** The named outputs (`emit.to`) the attempt committed with its part: name → size and CRC-32. */
+  named: z.record(z.string(), PartChecksumSchema).optional(),
 });
 
 export const ErrorReportSchema = z.object({

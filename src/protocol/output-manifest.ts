@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { TorpedoError } from '../errors.ts';
 import { PartChecksumSchema, type PartChecksum } from './part-checksum.ts';
 import { firstIssue } from './schema-issue.ts';
-import { PartNameSchema } from './task-names.ts';
+import { OutputFileNameSchema } from './task-names.ts';
 
 /**
  * The checksum manifest of a job's output: the content of `OUTPUT/_SUCCESS`, one JSON object
@@ -33,7 +33,7 @@ export const OutputManifestSchema = z.object({
   algorithm: z.literal('crc32'),
   // A part name, never a path: a manifest cannot make `verify` read outside the output.
   parts: z
-    .array(PartChecksumSchema.extend({ name: PartNameSchema }))
+    .array(PartChecksumSchema.extend({ name: OutputFileNameSchema }))
     .refine((parts) => new Set(parts.map((p) => p.name)).size === parts.length, 'a part is listed twice'),
 });
 export type OutputManifest = z.infer<typeof OutputManifestSchema>;

@@ -33,10 +33,15 @@ export const PART_EXTENSIONS = { none: '', gzip: '.gz', zstd: '.zst', bzip2: '.b
 /** A part file in OUTPUT/: a reduce task's (`part-r-`), or a map task's in a map-only job (`part-m-`). */
 export const PART_NAME = new RegExp(`^part-[rm]-${NUMBER}(\\.gz|\\.zst|\\.bz2)?$`);
 
+/** A named output's file (`emit.to`) in OUTPUT/: `good-r-00003`, `rejected-m-00001.gz`. */
+export const NAMED_OUTPUT = new RegExp(`^([A-Za-z][A-Za-z0-9]*)-([rm])-${NUMBER}(\\.gz|\\.zst|\\.bz2)?$`);
+
 export const TaskNameSchema = z.string().regex(TASK_NAME, 'expected a task name such as map-00003');
 export const AttemptIdSchema = z.string().regex(ATTEMPT_ID, 'expected an attempt id such as map-00003-a0');
 export const MapRunNameSchema = z.string().regex(MAP_RUN_NAME, 'expected a map output name such as map-00003.run');
 export const PartNameSchema = z.string().regex(PART_NAME, 'expected a part name such as part-r-00003');
+/** A file an output's manifest lists: a part, or a named output's file (`good-r-00003`). */
+export const OutputFileNameSchema = z.string().refine((n) => PART_NAME.test(n) || NAMED_OUTPUT.test(n), 'expected a part name such as part-r-00003, or a named output such as good-r-00003');
 
 export interface TaskRef {
   readonly kind: TaskKind;
@@ -68,10 +73,15 @@ export function mapPartName(m: number, compression: PartCompression = 'none'): s
   return `part-m-${digits(m)}${PART_EXTENSIONS[compression]}`;
 }
 
+/** Task `index`'s file of the named output `name` (a reduce's `r`, a map-only map's `m`), with its extension. */
+export function namedOutputName(name: string, kind: 'r' | 'm', index: number, compression: PartCompression = 'none'): string {
+  return `${name}-${kind}-${digits(index)}${PART_EXTENSIONS[compression]}`;
+}
+
 /** The codec a part file's name says it was written with (`part-r-00000.zst`: zstd). */
 export function partCompression(name: string): PartCompression {
   const m = PART_NAME.exec(name);
-  const ext = m?.[2] ?? '';
+  const ext = m?.[2] ?? NAMED_OUTPUT.exec(name)?.[4] ?? '';
   return (Object.keys(PART_EXTENSIONS) as PartCompression[]).find((c) => PART_EXTENSIONS[c] === ext) ?? 'none';
 }
 

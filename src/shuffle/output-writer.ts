@@ -135,6 +135,9 @@ export class OutputWriter extends BufferedFileWriter {
 
   /** Writes bytes as stored (compressed), and checksums them. */
   #stored(bytes: Uint8Array): void {
+    // Nothing to store (a codec's end with nothing left): zlib.crc32 of no bytes was seen to
+    // answer 0 here rather than the CRC so far, which named outputs' manifests then carried.
+    if (bytes.length === 0) return;
     this.#crc = crc32(bytes, this.#crc);
     this.writeOut(bytes);
   }

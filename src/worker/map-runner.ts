@@ -9,6 +9,7 @@ import { splitPieces, type Split } from '../input/splits.ts';
 import { MapOutput, type CombineMode } from '../shuffle/map-output.ts';
 import { OutputWriter, type PartEncoding } from '../shuffle/output-writer.ts';
 import { notAStringKey } from '../shuffle/byte-keys.ts';
+import { noNamedOutputs, withNamedOutputs, type NamedOutputs } from '../shuffle/named-outputs.ts';
 import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { defaultPartition, defaultPartitionBytes } from '../shuffle/partition.ts';
 import { loadTokenKernel } from '../shuffle/token-table.ts';
@@ -32,6 +33,8 @@ export interface MapRun {
   readonly onProgress: (bytes: number) => void;
   /** A map-only job's part format and codec (the job's outputFormat, outputCompression). */
   readonly encoding?: PartEncoding;
+  /** A map-only job's named outputs (`emit.to`). */
+  readonly named?: NamedOutputs;
   /** Records of JSON lines or CSV input that do not parse are skipped and counted, not fatal. */
   readonly skipBadRecords: boolean;
   /** CSV input has a header row (records are objects). */
@@ -91,14 +94,19 @@ export async function runMap(run: MapRun): Promise<MapResult> {
   }
   const map = job.map;
   let directPairs = 0;
-  const emit: (key: string, value: unknown) => void =
+  // emit.to: a map-only job's named outputs; in a job with reducers, named outputs are reduce's.
+  const named = run.named;
+  const emit =
     output !== undefined
-      ? output.emit
-      : (key, value) => {
-          if (typeof key !== 'string') throw notAStringKey(key);
-          direct!.write(key, value);
-          directPairs++;
-        };
+      ? withNamedOutputs(output.emit, noNamedOutputs('the map of a job with reducers'))
+      : withNamedOutputs(
+          (key: string, value: unknown) => {
+            if (typeof key !== 'string') throw notAStringKey(key);
+            direct!.write(key, value);
+            directPairs++;
+          },
+          named !== undefined ? (name, key, value) => named.write(name, key, value) : noNamedOutputs('this map'),
+        );
   // The files of a combined split in turn: ctx.file names each. A record's key in skip mode is
   // its offset, made unique across the split's pieces (recordKey).
   const pieces = splitPieces(split);
@@ -201,7 +209,7 @@ export async function runMap(run: MapRun): Promise<MapResult> {
  */
 async function locateRecord(run: MapRun, piece: Split, p: number, buf: Buffer, length: number, offset: number, linesBefore: number, original: unknown): Promise<Error> {
   const { ctx } = run;
-  const discard = (): void => {};
+  const discard = withNamedOutputs((): void => {}, () => {});
   let pos = 0;
   let lines = linesBefore;
   while (pos < length) {
@@ -269,12 +277,13 @@ function combineMode(combine: ReduceFn<unknown, unknown> | undefined, run: MapRu
     combine: (key, values) => {
       const out: unknown[] = [];
       try {
-        const r = combine(key, values, (k, v) => {
+        const emit = withNamedOutputs((k: string, v: unknown) => {
           if (k !== key) {
             throw new TorpedoError('TORPEDO_ERR_BAD_EMIT', `combine must emit only the key it was given (${JSON.stringify(key)}), got ${JSON.stringify(k)}`);
           }
           out.push(v);
-        }, run.ctx);
+        }, noNamedOutputs('combine'));
+        const r = combine(key, values, emit, run.ctx);
         if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
           throw new TorpedoError('TORPEDO_ERR_JOB_SHAPE', `${run.jobName}: combine must be synchronous`);
         }

@@ -4,6 +4,7 @@ import { notAStringKey } from '../shuffle/byte-keys.ts';
 import type { Merger } from '../shuffle/merge.ts';
 import { encodeValue } from '../shuffle/map-output.ts';
 import { OutputWriter, type PartEncoding } from '../shuffle/output-writer.ts';
+import { noNamedOutputs, withNamedOutputs, type NamedOutputs } from '../shuffle/named-outputs.ts';
 import type { PartChecksum } from '../protocol/part-checksum.ts';
 import { openPartition } from '../shuffle/partition-input.ts';
 import { isIdentity, isSum } from '../api/builtin-functions.ts';
@@ -25,6 +26,8 @@ export interface ReduceRun {
   readonly outputPath: string;
   /** The part's format and codec (the job's outputFormat, outputCompression). */
   readonly encoding?: PartEncoding;
+  /** The task's named outputs (`emit.to`). */
+  readonly named?: NamedOutputs;
   readonly onProgress: (bytes: number) => void;
 }
 
@@ -49,12 +52,16 @@ export async function runReduce(run: ReduceRun): Promise<ReduceResult> {
     const out = new OutputWriter(run.outputPath, run.encoding);
     let groups = 0;
     let inputPairs = 0;
-    const emit = (key: string, value: unknown): void => {
-      if (typeof key !== 'string') {
-        throw notAStringKey(key);
-      }
-      out.write(key, value);
-    };
+    const named = run.named;
+    const emit = withNamedOutputs(
+      (key: string, value: unknown): void => {
+        if (typeof key !== 'string') {
+          throw notAStringKey(key);
+        }
+        out.write(key, value);
+      },
+      named !== undefined ? (name, key, value) => named.write(name, key, value) : noNamedOutputs('this reduce'),
+    );
     let lastYield = performance.now();
     const identity = isIdentity(job.reduce);
     const summing = isSum(job.reduce);

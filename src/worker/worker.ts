@@ -5,7 +5,7 @@ import { TorpedoError } from '../errors.ts';
 import { MasterClient } from '../protocol/client.ts';
 import type { JobInfo, Task } from '../protocol/messages.ts';
 import type { PartChecksum } from '../protocol/part-checksum.ts';
-import { taskName } from '../protocol/task-names.ts';
+import { namedOutputName, taskName } from '../protocol/task-names.ts';
 import { jobLayout, mapOutputPath, reducePartPath, type JobLayout } from '../master/job-layout.ts';
 import { fullStack, toReport } from './error-report.ts';
 import { AttemptLog } from './attempt-log.ts';
@@ -13,6 +13,8 @@ import { loadJob } from './load-job.ts';
 import { runMap } from './map-runner.ts';
 import { runReduce } from './reduce-runner.ts';
 import { loadPartCompressor } from '../shuffle/part-compressor.ts';
+import { NamedOutputs } from '../shuffle/named-outputs.ts';
+import type { PartEncoding } from '../shuffle/output-writer.ts';
 import { runSetup } from './setup-runner.ts';
 import { AttemptContext } from './task-context.ts';
 import { runStreamingMap } from '../streaming/streaming-map.ts';
@@ -127,15 +129,24 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     let committed = true;
     let setupResult: unknown;
     let part: PartChecksum | undefined;
+    // The named outputs (emit.to) of a reduce, or of the map of a map-only job.
+    const compressor = task.kind === 'reduce' || info.reducers === 0 ? await loadPartCompressor(info.outputCompression) : undefined;
+    const encoding = (): PartEncoding => ({ format: info.outputFormat, ...(compressor !== undefined ? { compressor: compressor() } : {}) });
+    // Beside where they are published (map/ or reduce/), as the part is: a link cannot cross mounts.
+    const named = new NamedOutputs(namedDirOf(layout, task), () => {
+      // Its WebAssembly library has one zstd stream per process: a part and a named output cannot be open at once.
+      if (info.outputCompression === 'zstd') throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', 'named outputs (emit.to) cannot be zstd-compressed yet: use --output-compression gzip or bzip2');
+      return encoding();
+    });
+    let namedFiles: ReturnType<NamedOutputs['close']> = [];
     if (task.kind === 'setup') {
       setupResult = await runSetup({ job, jobName: info.jobName, params: info.params, reducers: info.reducers, files: task.splits ?? [] });
     } else if (task.kind === 'map') {
       if (task.split === undefined) throw new TorpedoError('TORPEDO_ERR_PROTOCOL', `map task ${task.attemptId} has no split`);
       outputPath = unpublishedPath(layout.map, task.attemptId);
       // A map-only job's map tasks write its parts.
-      const compressor = info.reducers === 0 ? await loadPartCompressor(info.outputCompression) : undefined;
       const common = {
-        ...(info.reducers === 0 ? { encoding: { format: info.outputFormat, ...(compressor !== undefined ? { compressor: compressor() } : {}) } } : {}),
+        ...(info.reducers === 0 ? { encoding: encoding(), named } : {}),
         split: task.split,
         ctx,
         reducers: info.reducers,
@@ -149,12 +160,11 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         info.streaming !== undefined
           ? await runStreamingMap({ ...common, spec: info.streaming, task: { jobId: info.jobId, taskId: ctx.taskId, attemptId: task.attemptId, index: task.index } })
           : await runMap({ ...common, job, jobName: info.jobName, skip: new Set(task.skip ?? []), skipBadRecords: info.skipBadRecords, csvHeader: info.csvHeader }));
-      committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, mapOutputPath(layout, task.index));
+      namedFiles = named.close();
+      committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, mapOutputPath(layout, task.index), namedTargets(namedFiles, layout.map, 'm', task.index));
     } else {
       outputPath = unpublishedPath(layout.reduce, task.attemptId);
       const mapOutputs = Array.from({ length: info.maps }, (_, m) => mapOutputPath(layout, m));
-      const compressor = await loadPartCompressor(info.outputCompression);
-      const encoding = { format: info.outputFormat, ...(compressor !== undefined ? { compressor: compressor() } : {}) };
       if (info.streaming !== undefined) {
         ({ counters, part } = await runStreamingReduce({
           spec: info.streaming,
@@ -167,7 +177,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
           mergeFactor: info.mergeFactor,
           maxRecordBytes: info.maxRecordBytes,
           outputPath,
-          encoding,
+          encoding: encoding(),
           onProgress,
         }));
       } else ({ counters, part } = await runReduce({
@@ -180,10 +190,12 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
         mergeFactor: info.mergeFactor,
         scratchDir: attemptDir,
         outputPath,
-        encoding,
+        encoding: encoding(),
+        named,
         onProgress,
       }));
-      committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, reducePartPath(layout, task.index));
+      namedFiles = named.close();
+      committed = await fencedCommit(client, opts.workerId, task.attemptId, outputPath, reducePartPath(layout, task.index), namedTargets(namedFiles, layout.reduce, 'r', task.index));
     }
     clearInterval(beat);
     opts.log(`${task.attemptId} done in ${(performance.now() - started).toFixed(0)} ms`);
@@ -198,6 +210,7 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
       ...(task.kind === 'setup' ? { setup: setupResult } : {}),
       // The part on disk is this attempt's only if it committed it.
       ...(part !== undefined && committed ? { part } : {}),
+      ...(namedFiles.length > 0 && committed ? { named: Object.fromEntries(namedFiles.map((f) => [f.name, f.checksum])) } : {}),
     });
   } catch (e) {
     clearInterval(beat);
@@ -216,7 +229,13 @@ async function runTask(client: MasterClient, opts: WorkerOptions, state: WorkerS
     log?.close({ attemptId: task.attemptId, result });
     rmSync(attemptDir, { recursive: true, force: true });
     if (outputPath !== undefined) rmSync(outputPath, { force: true });
+    rmSync(namedDirOf(layout, task), { recursive: true, force: true });
   }
+}
+
+/** Where an attempt writes its named outputs before publishing them (its part's directory). */
+function namedDirOf(layout: JobLayout, task: Task): string {
+  return join(task.kind === 'reduce' ? layout.reduce : layout.map, `.${task.attemptId}.named`);
 }
 
 /**
@@ -250,10 +269,19 @@ class CommitRefused extends Error {}
  * grant followed by a partition longer than the lease cannot publish twice either: the publish is
  * one `link`, which fails if another attempt's output is already there.
  */
-async function fencedCommit(client: MasterClient, workerId: string, attemptId: string, from: string, to: string): Promise<boolean> {
+async function fencedCommit(client: MasterClient, workerId: string, attemptId: string, from: string, to: string, named: readonly { from: string; to: string }[] = []): Promise<boolean> {
   const answer = await client.commit(workerId, attemptId);
   if (!answer.commit) throw new CommitRefused(`commit refused: ${answer.reason ?? 'the attempt is no longer current'}`);
+  // Named outputs first, each linked as the part is; the part's link decides which attempt's
+  // output the task is. One found linked already is an earlier attempt's (which died before its
+  // part, or lost): a task's output is a function of its input, so it is the same file.
+  for (const n of named) commit(n.from, n.to);
   return commit(from, to);
+}
+
+/** Where each named output of task `index` is committed: NAME-r-NNNNN (or NAME-m-) in `dir`. */
+function namedTargets(files: readonly { name: string; path: string }[], dir: string, kind: 'r' | 'm', index: number): { from: string; to: string }[] {
+  return files.map((f) => ({ from: f.path, to: join(dir, namedOutputName(f.name, kind, index)) }));
 }
 
 /**
