@@ -10,6 +10,7 @@ import type { Job } from '../src/api/job.ts';
 import { BIN, jsonSummary, readParts, removeDir, ROOT, runCli, tempDir } from './helpers.ts';
 import { runOracle } from './oracle.ts';
 import { prng } from './prng.ts';
+import { startTestManager } from './support/manager-harness.ts';
 
 const ETL = join(ROOT, 'test', 'jobs', 'etl.mjs');
 let dir: string;
@@ -100,4 +101,23 @@ test('a crash in the middle of the job commit: --resume publishes every part and
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(files(out), files(join(dir, 'out-1')));
   assert.equal((await runCli(['verify', out])).code, 0);
+});
+
+test('in the manager: the job lists its named outputs, and each downloads as a part does', async () => {
+  const m = await startTestManager('pglite');
+  try {
+    const token = await m.newUser('nora');
+    assert.equal((await m.call('POST', '/datasets?name=sales', { token, body: readFileSync(input) })).status, 201);
+    const job = await m.call('POST', '/jobs', { token, json: { code: readFileSync(ETL, 'utf8'), language: 'js', inputs: ['sales'], reducers: 2 } });
+    assert.equal(job.status, 201, job.body);
+    const done = await m.waitForJob(token, job.json.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+    assert.deepEqual(done.outputParts, ['part-r-00000', 'part-r-00001']);
+    assert.ok(done.namedOutputs.some((n: string) => n.startsWith('rejected-r-')) && done.namedOutputs.some((n: string) => n.startsWith('big-r-')), JSON.stringify(done.namedOutputs));
+    const rejected = await Promise.all(done.namedOutputs.filter((n: string) => n.startsWith('rejected-')).map(async (n: string) => (await m.call('GET', `/jobs/${job.json.id}/output/${n}`, { token })).body));
+    assert.deepEqual(lines(rejected.join('')).map((l) => l.split('\t')[1]).sort(), rows.filter((r) => r.startsWith('broken')).sort());
+    assert.doesNotMatch((await m.call('GET', `/jobs/${job.json.id}/output`, { token })).body, /broken/, 'the output is the parts only');
+  } finally {
+    await m.close();
+  }
 });

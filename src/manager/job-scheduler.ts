@@ -10,7 +10,7 @@ import type { JobSnapshot } from '../master/master.ts';
 import { API_SPELLING, checkParams } from '../protocol/job-params.ts';
 import { API_SETTINGS, resolveSettings } from '../protocol/job-settings.ts';
 import { MASTER_STATUS_FILE } from '../protocol/master-status.ts';
-import { PART_NAME } from '../protocol/task-names.ts';
+import { NAMED_OUTPUT, PART_NAME } from '../protocol/task-names.ts';
 import { parsePodRequest, resolveJobPods } from '../kubernetes/pod-policy.ts';
 import { ClusterJobRunner } from './cluster-job-runner.ts';
 import type { ManagerConfig } from './config.ts';
@@ -107,10 +107,15 @@ export class JobScheduler {
 
   /** Part files of a succeeded job, in order. */
   outputParts(id: string): string[] {
+    return this.outputFiles(id).filter((f) => PART_NAME.test(f));
+  }
+
+  /** The files of a succeeded job's output: its parts, and its named outputs' files (`emit.to`). */
+  outputFiles(id: string): string[] {
     const dir = this.outputDir(id);
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
-      .filter((f) => PART_NAME.test(f))
+      .filter((f) => PART_NAME.test(f) || NAMED_OUTPUT.test(f))
       .sort();
   }
 

@@ -1,3 +1,4 @@
+import { PART_NAME } from '../protocol/task-names.ts';
 import type { JobSnapshot, TaskSnapshot } from '../master/master.ts';
 import type { Job, JobError, JobSummary, QueuePlace } from './rest-types.ts';
 import type { JobProgress, JobRow, JobSpec } from './job-records.ts';
@@ -57,7 +58,7 @@ function redactError(error: unknown, redact: (text: string) => string): JobError
  * The job as `GET /jobs/:id` shows it: the summary plus spec, phases, tasks, counters, error,
  * parts. `live` counts only while the row says `running` (see jobSummaryView).
  */
-export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | undefined, outputParts: readonly string[], redact: (text: string) => string = (t) => t, queue?: QueuePlace): Job {
+export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | undefined, outputFiles: readonly string[], redact: (text: string) => string = (t) => t, queue?: QueuePlace): Job {
   const live = row.status === 'running' ? liveState : undefined;
   const spec = row.spec as JobSpec;
   const p = live ?? (row.progress as JobProgress | null) ?? NO_PROGRESS;
@@ -96,7 +97,8 @@ export function jobView(row: JobRow, owner: string, liveState: JobSnapshot | und
     userCounters: live?.userCounters ?? saved?.userCounters ?? {},
     wallMs: saved?.wallMs ?? null,
     ...((row.status === 'failed' || row.status === 'cancelled') && row.error !== null ? { error: redactError(row.error, redact) } : {}),
-    ...(row.status === 'succeeded' ? { outputParts } : {}),
+    // The output's files: its parts, and its named outputs' (JobScheduler.outputFiles).
+    ...(row.status === 'succeeded' ? { outputParts: outputFiles.filter((f) => PART_NAME.test(f)), namedOutputs: outputFiles.filter((f) => !PART_NAME.test(f)) } : {}),
     ...(events.length > 0 ? { events } : {}),
   };
 }

@@ -147,6 +147,8 @@ export interface Job extends JobSummary {
   readonly error?: JobError;
   /** Only for a succeeded job. */
   readonly outputParts?: readonly string[];
+  /** A succeeded job's named outputs' files (`emit.to`: `good-r-00000`), downloadable as parts are. */
+  readonly namedOutputs?: readonly string[];
   /**
    * What the owner should know about the job's workers, oldest first: e.g. on Kubernetes, that
    * some worker pods did not start and why (the job went on with the others). Absent: none.

@@ -107,7 +107,7 @@ export function jobsRoutes(ctx: ManagerContext) {
     app.get('/jobs/:id', { schema: { ...tag('jobs', 'A job: status, phases, tasks, counters, error; its place in the queue while queued'), params: idParam }, preHandler: tracker }, async (request) => {
       const { row, owner } = await visibleJob(db, request);
       const queue = row.status === 'queued' ? (await s.queue()).get(row.id) : undefined;
-      return jobView(row, owner, s.live(row.id), s.outputParts(row.id), redact, queue);
+      return jobView(row, owner, s.live(row.id), s.outputFiles(row.id), redact, queue);
     });
 
     app.get(
@@ -127,7 +127,7 @@ export function jobsRoutes(ctx: ManagerContext) {
           unsubscribe();
           // The row as the database has it now; in an outage, what the stream began with.
           const last = await full().catch(() => row);
-          send('job', jobView(last, owner, undefined, s.outputParts(last.id), redact));
+          send('job', jobView(last, owner, undefined, s.outputFiles(last.id), redact));
           stream.end();
         };
         unsubscribe = s.subscribe(row.id, (e) => {
@@ -137,7 +137,7 @@ export function jobsRoutes(ctx: ManagerContext) {
         request.raw.on('close', () => unsubscribe());
         const now = await full();
         const live = s.live(row.id);
-        send('job', jobView(now, owner, live, s.outputParts(row.id), redact));
+        send('job', jobView(now, owner, live, s.outputFiles(row.id), redact));
         if (ended(now)) void finish();
         else if (live !== undefined) send('progress', { status: now.status, ...progressOf(live) });
         // Comments keep proxies from closing an idle stream.
@@ -224,7 +224,9 @@ export function jobsRoutes(ctx: ManagerContext) {
       async (request, reply) => {
         const { row } = await visibleJob(db, request);
         const part = (request.params as { part: string }).part;
-        if (!succeededParts(row).includes(part)) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `job ${row.id} has no output part ${JSON.stringify(part)}`);
+        // A part, or a named output's file (`good-r-00000`).
+        succeededParts(row);
+        if (!s.outputFiles(row.id).includes(part)) throw new TorpedoError('TORPEDO_ERR_NOT_FOUND', `job ${row.id} has no output part ${JSON.stringify(part)}`);
         const path = join(s.outputDir(row.id), part);
         if ((request.query as { decompress?: boolean }).decompress === true) return reply.type('text/plain; charset=utf-8').send(partText(path, part));
         return reply.type(partContentType(part)).send(createReadStream(path));
