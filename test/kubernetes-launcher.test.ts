@@ -484,11 +484,12 @@ describe('submitted code, checked in a compile pod (PodCodeChecker)', () => {
     assert.ok(!fake.calls.some((x) => x.identity !== MANAGER && x.identity !== MASTER));
   });
 
-  test('a type error and a module without reduce are refused with their codes; a good module passes, with its setup seen', async () => {
+  test('a type error and a module without map are refused with their codes; one without reduce is seen as such (map-only); a good module passes, with its setup seen', async () => {
     await assert.rejects(checker().check(submission('job-check-types', readFileSync(join(ROOT, 'test', 'jobs', 'type-error.ts'), 'utf8'))), (e: Error & { code?: string }) =>
       e.code === 'TORPEDO_ERR_JOB_SYNTAX' && /job\.ts:5:\d+: error TS2345/.test(e.message),
     );
-    await assert.rejects(checker().check(submission('job-check-shape', 'export default { map() {} };\n', 'js')), { code: 'TORPEDO_ERR_JOB_SHAPE' });
+    await assert.rejects(checker().check(submission('job-check-shape', 'export default { reduce() {} };\n', 'js')), { code: 'TORPEDO_ERR_JOB_SHAPE' });
+    assert.deepEqual(await checker().check(submission('job-check-map-only', 'export default { map() {} };\n', 'js')), { hasSetup: false, hasReduce: false });
     const good = submission('job-check-good', 'export default { setup() { return 1; }, map(line, emit) { emit(line, 1); }, reduce(k, v, emit) { emit(k, v.length); } };\n', 'js');
     assert.deepEqual(await checker().check(good), { hasSetup: true });
     assert.ok(readFileSync(good.bundle, 'utf8').length > 0, 'the bundle was written');

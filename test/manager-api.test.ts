@@ -297,7 +297,7 @@ for (const kind of ['pglite', 'postgres'] as const satisfies readonly DbKind[]) 
       assert.equal(both.status, 400);
       assert.equal((await m.call('POST', '/jobs', { token, json: { example: 'nope', inputs: ['in'] } })).status, 400);
       assert.equal((await m.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: [] } })).status, 400);
-      assert.equal((await m.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['in'], reducers: 0 } })).status, 400);
+      assert.equal((await m.call('POST', '/jobs', { token, json: { example: 'wordcount', inputs: ['in'], reducers: -1 } })).status, 400);
       // Nothing of the refused submissions is left behind.
       const jobs = (await m.call('GET', '/jobs', { token })).json.jobs;
       assert.equal(jobs.length, 1);

@@ -3,10 +3,13 @@ import { test } from 'node:test';
 import {
   AttemptIdSchema,
   MapRunNameSchema,
+  NAMED_OUTPUT,
   PartNameSchema,
   TaskNameSchema,
   attemptId,
+  mapPartName,
   mapRunName,
+  namedOutputName,
   parseAttemptId,
   parseMapRunName,
   parsePartName,
@@ -45,8 +48,16 @@ test('every name parses back to what made it', () => {
   }
 });
 
+test('a map-only job\'s parts (part-m-) and named outputs (good-r-) are names too', () => {
+  assert.equal(PartNameSchema.safeParse(mapPartName(3, 'gzip')).success, true);
+  assert.equal(mapPartName(3, 'gzip'), 'part-m-00003.gz');
+  assert.equal(namedOutputName('good', 'r', 12, 'bzip2'), 'good-r-00012.bz2');
+  assert.equal(NAMED_OUTPUT.test('good-r-00012.bz2'), true);
+  for (const bad of ['good-x-00001', '1good-r-00001', 'go-od-r-00001', 'good-r-001']) assert.equal(NAMED_OUTPUT.test(bad), false, bad);
+});
+
 test('anything else is not a name: other kinds, fewer digits, padding a formatter never writes, suffixes', () => {
-  for (const name of ['part-r-0000', 'part-r-000001', 'part-r-00000.tmp', 'part-m-00000', '_SUCCESS', 'part-r-', 'part-r--0001', 'part-r-00000.gz.tmp', 'part-r-00000.zip', 'part-r-00000.']) {
+  for (const name of ['part-r-0000', 'part-r-000001', 'part-r-00000.tmp', 'part-x-00000', 'part-m-0000', '_SUCCESS', 'part-r-', 'part-r--0001', 'part-r-00000.gz.tmp', 'part-r-00000.zip', 'part-r-00000.']) {
     assert.equal(parsePartName(name), undefined, name);
     assert.equal(PartNameSchema.safeParse(name).success, false, name);
   }
