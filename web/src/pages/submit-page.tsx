@@ -303,26 +303,8 @@ export function SubmitPage() {
             ))}
           </div>
           <div class="row">
-            <div class="field">
-              <label for="input-format">Record format</label>
-              <select id="input-format" value={inputFormat} onChange={(e) => setInputFormat(e.currentTarget.value as typeof inputFormat)}>
-                {INPUT_FORMAT.choices.map((c) => (
-                  <option value={c} key={c}>
-                    {CHOICE_LABELS[c] ?? c}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div class="field">
-              <label for="input-compression">Input compression</label>
-              <select id="input-compression" value={inputCompression} onChange={(e) => setInputCompression(e.currentTarget.value as typeof inputCompression)}>
-                {INPUT_COMPRESSION.choices.map((c) => (
-                  <option value={c} key={c}>
-                    {CHOICE_LABELS[c] ?? c}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <ChoiceField id="input-format" label="Record format" choices={INPUT_FORMAT.choices} value={inputFormat} onChange={setInputFormat} />
+            <ChoiceField id="input-compression" label="Input compression" choices={INPUT_COMPRESSION.choices} value={inputCompression} onChange={setInputCompression} />
           </div>
           <small class="hint">
             By file name: <code>.gz</code>, <code>.bz2</code> and <code>.zst</code> datasets are decompressed; <code>.jsonl</code> and <code>.ndjson</code> give the job parsed JSON values, <code>.csv</code>{' '}
@@ -330,16 +312,7 @@ export function SubmitPage() {
           </small>
           {(inputFormat === 'csv' || inputFormat === 'auto') && (
             <div class="row">
-              <div class="field">
-                <label for="csv-delimiter">CSV delimiter</label>
-                <select id="csv-delimiter" value={csvDelimiter} onChange={(e) => setCsvDelimiter(e.currentTarget.value as typeof csvDelimiter)}>
-                  {CSV_DELIMITER.choices.map((c) => (
-                    <option value={c} key={c}>
-                      {c === 'auto' ? 'Tab in .tsv, else comma' : (CHOICE_LABELS[c] ?? c)}
-                    </option>
-                  ))}
-                </select>
-              </div>
+              <ChoiceField id="csv-delimiter" label="CSV delimiter" choices={CSV_DELIMITER.choices} value={csvDelimiter} onChange={setCsvDelimiter} labels={{ auto: 'Tab in .tsv, else comma' }} />
               <div class="field check">
                 <input type="checkbox" id="csv-header" checked={csvHeader} onChange={(e) => setCsvHeader(e.currentTarget.checked)} />
                 <label for="csv-header">First row names the columns</label>
@@ -496,5 +469,21 @@ function FileList({ label, files, onChange }: { label: string; files: Readonly<R
         </li>
       ))}
     </ul>
+  );
+}
+
+/** A select of a choice setting's values (src/protocol/job-settings.ts), labelled as people read them. */
+function ChoiceField<C extends string>({ id, label, choices, value, onChange, labels = {} }: { id: string; label: string; choices: readonly C[]; value: C; onChange: (v: C) => void; labels?: Readonly<Record<string, string>> }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value as C)}>
+        {choices.map((c) => (
+          <option value={c} key={c}>
+            {labels[c] ?? CHOICE_LABELS[c] ?? c}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
