@@ -319,7 +319,7 @@ export function SubmitPage() {
               </div>
               <div class="field check">
                 <input type="checkbox" id="csv-multiline" checked={csvMultiline} onChange={(e) => setCsvMultiline(e.currentTarget.checked)} />
-                <label for="csv-multiline">Newlines inside quoted fields (one task per file)</label>
+                <label for="csv-multiline">Line breaks inside quoted fields (one task per file)</label>
               </div>
             </div>
           )}
