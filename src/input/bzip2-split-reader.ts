@@ -3,6 +3,7 @@ import Bzip2 from '@foxglove/wasm-bz2';
 import { offsetsCount } from './codecs.ts';
 import { wholeLines, type LineChunk } from './line-chunks.ts';
 import { corruptInput, readUpTo } from './planned-file.ts';
+import { describePosition } from './record-position.ts';
 import type { Split } from './splits.ts';
 
 // A bzip2 file is a series of blocks, each of at most 900 kB of data, compressed on its own and
@@ -57,7 +58,7 @@ export async function* readBzip2Split(fh: FileHandle, split: Split, size: number
   const blockBytes = (header[3]! - 0x30) * 100_000;
   const skipFirst = split.start > 0;
   let dropped = 0;
-  const where = (offset: number): string => `${split.file} at byte ${offset} ${offsetsCount(split) ?? ''}`;
+  const where = (offset: number): string => describePosition({ file: split.file, offset, of: offsetsCount(split) });
 
   async function* data(): AsyncGenerator<Uint8Array> {
     const blocks = file.blocks(split.start * 8);

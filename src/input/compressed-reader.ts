@@ -5,6 +5,7 @@ import { TorpedoError } from '../errors.ts';
 import { readBzip2Split } from './bzip2-split-reader.ts';
 import { offsetsCount, type Codec } from './codecs.ts';
 import { wholeLines, type LineChunk } from './line-chunks.ts';
+import { describePosition } from './record-position.ts';
 import { corruptInput, openUnchanged, readUpTo } from './planned-file.ts';
 import type { Split } from './splits.ts';
 import { unzstdChecked } from './zstd-frames.ts';
@@ -34,7 +35,7 @@ export async function* readCompressedSplit(split: Split, chunkBytes: number, max
       chunkBytes,
       maxRecordBytes,
       offset: 0,
-      where: (offset) => `${split.file} at byte ${offset} ${offsetsCount(split) ?? ''}`,
+      where: (offset) => describePosition({ file: split.file, offset, of: offsetsCount(split) }),
       fileBytes: () => read.bytes,
     });
   } finally {

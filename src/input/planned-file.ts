@@ -45,13 +45,18 @@ export function readWholeUnchanged(split: Split & { readonly fileSize: number })
     const buf = Buffer.allocUnsafe(split.fileSize);
     for (let got = 0; got < buf.length; ) {
       const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) throw inputChanged(split, `has shrunk while being read: it ends before byte ${got}, but was ${split.fileSize} bytes when the job was planned`);
+      if (n === 0) throw shrankWhileRead(split, got, split.fileSize);
       got += n;
     }
     return buf;
   } finally {
     closeSync(fd);
   }
+}
+
+/** A file that ended at byte `pos` while being read, though it was `size` bytes when the job was planned. */
+function shrankWhileRead(split: Split, pos: number, size: number): TorpedoError {
+  return inputChanged(split, `has shrunk while being read: it ends before byte ${pos}, but was ${size} bytes when the job was planned`);
 }
 
 function cannotOpen(split: Split, e: unknown): TorpedoError {
@@ -81,7 +86,7 @@ export async function readUpTo(fh: FileHandle, split: Split, size: number, buf: 
   if (want <= 0) return 0;
   const { bytesRead } = await fh.read(buf, at, want, pos);
   if (bytesRead === 0 && Number.isFinite(size)) {
-    throw inputChanged(split, `has shrunk while being read: it ends before byte ${pos}, but was ${size} bytes when the job was planned`);
+    throw shrankWhileRead(split, pos, size);
   }
   return bytesRead;
 }

@@ -3,7 +3,7 @@ import { parse, type CsvError, type Info, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { TorpedoError } from '../errors.ts';
 import { offsetsCount } from './codecs.ts';
-import type { LineChunk } from './line-chunks.ts';
+import { describePosition } from './record-position.ts';
 import { readSplit } from './split-reader.ts';
 import type { Split } from './splits.ts';
 
@@ -48,7 +48,7 @@ export function readRecords(split: Split, o: RecordReading): AsyncGenerator<Reco
 /** A record that does not parse: no retry can fix it. */
 function badRecord(split: Split, offset: number, line: number | undefined, why: string): TorpedoError {
   const of = offsetsCount(split);
-  const at = `${split.file} at byte ${offset}${of !== undefined ? ` ${of}` : ''}${line !== undefined ? ` (line ${line})` : ''}`;
+  const at = describePosition({ file: split.file, offset, ...(of !== undefined ? { of } : {}), ...(line !== undefined ? { line } : {}) });
   return new TorpedoError('TORPEDO_ERR_BAD_RECORD', `${at}: ${why}; --skip-bad-records skips such records and counts them`, { file: split.file, offset, retryable: false });
 }
 
@@ -116,7 +116,7 @@ async function* csvRecords(split: Split, o: RecordReading): AsyncGenerator<Recor
   let fileBytes: number | undefined;
   let dataBytes = 0;
   async function* bytes(): AsyncGenerator<Buffer> {
-    for await (const chunk of readSplit(split, o.chunkBytes, o.maxRecordBytes) as AsyncGenerator<LineChunk>) {
+    for await (const chunk of readSplit(split, o.chunkBytes, o.maxRecordBytes)) {
       if (base === -1) base = chunk.offset;
       dataBytes += chunk.length;
       fileBytes = chunk.fileBytes;

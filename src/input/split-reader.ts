@@ -24,16 +24,16 @@ export async function* readSplit(
     yield* readCompressedSplit(split, chunkBytes, maxRecordBytes);
     return;
   }
+  const planned = split.fileSize;
   // A whole small file (a piece of a combined split, most often): read at once.
-  const size0 = split.fileSize;
-  if (size0 !== undefined && split.start === 0 && split.end === size0 && size0 <= Math.min(chunkBytes, maxRecordBytes)) {
-    const buf = readWholeUnchanged({ ...split, fileSize: size0 });
+  if (planned !== undefined && split.start === 0 && split.end === planned && planned <= Math.min(chunkBytes, maxRecordBytes)) {
+    const buf = readWholeUnchanged({ ...split, fileSize: planned });
     if (buf.length > 0) yield { buf, length: buf.length, offset: 0 };
     return;
   }
   const fh = await openUnchanged(split);
   // No byte past the size the job planned with is read; a file that ends before it shrank.
-  const size = split.fileSize ?? Number.POSITIVE_INFINITY;
+  const size = planned ?? Number.POSITIVE_INFINITY;
   try {
     const first = await firstLineStart(fh, split, size, chunkBytes);
     if (first === -1 || first >= split.end) return;

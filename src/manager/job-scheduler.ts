@@ -246,15 +246,16 @@ export class JobScheduler {
     const base = { ...given, inputs: spec.inputs, params: spec.params, ...(spec.pods !== undefined ? { pods: spec.pods } : {}), ...(row.name !== null ? { name: row.name } : {}) };
     let req: SubmitRequest;
     try {
-      const sideFiles = spec.sideFiles ?? [];
-      const side = sideFiles.length > 0 ? { files: Object.fromEntries(await Promise.all(sideFiles.map(async (f) => [f, await readFile(join(dir, 'files', f), 'utf8')] as const))) } : {};
+      // The job's files (a streaming job's, or a JavaScript job's side files), name → text, as submitted.
+      const filesOf = async (names: readonly string[]): Promise<{ files?: Record<string, string> }> =>
+        names.length === 0 ? {} : { files: Object.fromEntries(await Promise.all(names.map(async (f) => [f, await readFile(join(dir, 'files', f), 'utf8')] as const))) };
+      const side = await filesOf(spec.sideFiles ?? []);
       if (row.job === 'code') {
         const language = spec.language ?? 'ts';
         req = { ...base, ...side, code: await readFile(join(dir, language === 'ts' ? 'job.ts' : 'job.mjs'), 'utf8'), language };
       } else if (spec.streaming !== undefined) {
-        const files = Object.fromEntries(await Promise.all(spec.streaming.files.map(async (f) => [f, await readFile(join(dir, 'files', f), 'utf8')] as const)));
         const { mapper, reducer, combiner } = spec.streaming;
-        req = { ...base, mapper, reducer, ...(combiner !== undefined ? { combiner } : {}), ...(spec.streaming.files.length > 0 ? { files } : {}) };
+        req = { ...base, mapper, reducer, ...(combiner !== undefined ? { combiner } : {}), ...(await filesOf(spec.streaming.files)) };
       } else {
         req = { ...base, ...side, example: row.job };
       }

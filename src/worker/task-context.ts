@@ -1,5 +1,6 @@
 import type { MapBytesContext, NonAsciiFn, TaskContext } from '../api/job.ts';
 import { TorpedoError } from '../errors.ts';
+import { describePosition, type RecordPosition } from '../input/record-position.ts';
 
 /** The `ctx` handed to user code; one per attempt. `file`/`offset` are updated per record. */
 export class AttemptContext implements MapBytesContext {
@@ -42,23 +43,6 @@ export class AttemptContext implements MapBytesContext {
     }
     this.tokenSink(buf, start, end, tokenBytes, nonAscii);
   }
-}
-
-/** Where in the input a record is: its file and byte offset, and its line number when it is known cheaply. */
-export interface RecordPosition {
-  readonly file: string;
-  readonly offset: number;
-  /** 1-based; known when the split starts at the file's first byte (the lines before are counted). */
-  readonly line?: number;
-  /** What the offset counts when not the file's bytes: `of its decompressed data` (codecs.ts, offsetsCount). */
-  readonly of?: string;
-  /** The record's key in skip mode, when not its offset (map-runner.ts, recordKey). */
-  readonly record?: number;
-}
-
-/** `data/a.txt at byte 199 (line 4)`: how error messages name a record. */
-export function describePosition(at: RecordPosition): string {
-  return `${at.file} at byte ${at.offset}${at.of !== undefined ? ` ${at.of}` : ''}${at.line !== undefined ? ` (line ${at.line})` : ''}`;
 }
 
 /**
