@@ -152,3 +152,16 @@ test('a CSV row with the wrong number of fields is a bad record', async () => {
   assert.equal(s.code, 0, s.stderr);
   assert.deepEqual(result(join(dir, 'out-short-skip')), { a: '1', c: '3' });
 });
+
+test('a CSV line past --max-record-size, and a quoted field never closed, fail their task cleanly', async () => {
+  const long = join(dir, 'long.csv');
+  writeFileSync(long, `name,qty\n"${'x'.repeat(3_000_000)}\n`);
+  const r = await run([JOB, '--input', long, '--output', join(dir, 'out-long'), '--param', 'key=name', '--param', 'value=qty', '--csv-multiline', '--max-record-size', '1MiB', '--max-attempts', '1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /TORPEDO_ERR_RECORD_TOO_LARGE.*long\.csv at byte 9: a line longer than the maximum record size/);
+  const open = join(dir, 'open.csv');
+  writeFileSync(open, `name,qty\n"${'xx\n'.repeat(700_000)}`);
+  const o = await run([JOB, '--input', open, '--output', join(dir, 'out-open'), '--param', 'key=name', '--param', 'value=qty', '--csv-multiline', '--max-record-size', '1MiB']);
+  assert.equal(o.code, 1);
+  assert.match(o.stderr, /TORPEDO_ERR_BAD_RECORD.*open\.csv at byte 9.*Max Record Size/);
+});

@@ -31,6 +31,12 @@ const MARKER_BITS = 48 + 32;
 const READ_BYTES = 4 << 20;
 /** Compressed bytes of blocks decoded in one call of the decoder. */
 const BATCH_BYTES = 2 << 20;
+/**
+ * Blocks decoded in one call, at most: what bounds the call's output (and so a worker's memory)
+ * where blocks compress to a few bytes each (a file of one repeated line: thousands of blocks in
+ * 2 MB, gigabytes decoded at once).
+ */
+const BATCH_BLOCKS = 8;
 const NL = 10;
 const BZ_OUTBUFF_FULL = -8;
 
@@ -91,7 +97,7 @@ export async function* readBzip2Split(fh: FileHandle, split: Split, size: number
       }
       if (batch.length === 0) file.hold(block.bit);
       batch.push(block);
-      if ((block.end - batch[0]!.bit) / 8 >= BATCH_BYTES) {
+      if ((block.end - batch[0]!.bit) / 8 >= BATCH_BYTES || batch.length >= BATCH_BLOCKS) {
         yield* owned(decode(bz, file, batch, blockBytes, split));
         batch = [];
       }

@@ -112,6 +112,17 @@ describe('bzip2 splits', () => {
     for (const splitSize of [1024, 1 << 20]) assert.deepEqual((await records(plan(path, splitSize))).lines, [...linesOf(runs), 'second', 'stream']);
   });
 
+  it('a file of one repeated line: hundreds of blocks of a few bytes each, decoded a few at a time', async () => {
+    const data = Buffer.from('a\n'.repeat(5_000_000));
+    const path = write('repeated.bz2', compress('bzip2', data, ['-1']));
+    assert.ok(statSync(path).size < 20_000, 'blocks of a few bytes');
+    for (const splitSize of [1024, 1 << 20]) {
+      const { lines } = await records(plan(path, splitSize), 1 << 20);
+      assert.equal(lines.length, 5_000_000);
+      assert.ok(lines.every((l) => l === 'a'));
+    }
+  });
+
   it('a truncated, damaged or foreign file fails with the file, the codec and the reason', async () => {
     const good = compress('bzip2', text(9, 400_000), ['-1']);
     await rejects(plan(write('cut.bz2', good.subarray(0, good.length - 1000)), 1 << 20), /cut\.bz2.*bzip2.*truncated/);

@@ -106,6 +106,8 @@ async function* csvRecords(split: Split, o: RecordReading): AsyncGenerator<Recor
     bom: true,
     info: true,
     skip_empty_lines: true,
+    // A quoted field never closed (with --csv-multiline, to the end of the file) is bounded as a line is.
+    max_record_size: o.maxRecordBytes,
     skip_records_with_error: o.skipBadRecords,
     on_skip: () => {
       o.onSkipped();
@@ -123,7 +125,12 @@ async function* csvRecords(split: Split, o: RecordReading): AsyncGenerator<Recor
       yield Buffer.from(chunk.buf.subarray(0, chunk.length));
     }
   }
-  const parser = Readable.from(bytes(), { objectMode: false }).pipe(parse(options));
+  // The reader's own errors (a line too long, a file changed) end the parse with them: an error
+  // of a piped source is not the destination's, and unhandled it would end the worker.
+  const source = Readable.from(bytes(), { objectMode: false });
+  const parser = parse(options);
+  source.on('error', (e) => parser.destroy(e));
+  source.pipe(parser);
   let end = 0; // data bytes before the next record (from the split's first)
   let records: InputRecord[] = [];
   let n = 0;
