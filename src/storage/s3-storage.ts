@@ -1,0 +1,369 @@
+/**
+ * The Storage seam on an S3-compatible bucket (AWS S3, MinIO, Ceph's radosgw, R2): ranged GETs
+ * that resume where a dropped connection left them, streamed writes as multipart uploads
+ * (@aws-sdk/lib-storage), and createIfAbsent as a conditional PutObject (`If-None-Match: *`)
+ * where the server keeps it. Transient failures (throttling, 5xx, dropped connections) are
+ * retried by the SDK's standard retry strategy, bounded by `maxAttempts`; what still fails is a
+ * StorageError naming the URI (s3-errors.ts), never the credentials.
+ */
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fromS3Error, isMissing, isPreconditionFailed, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
+import { StorageError } from './storage-errors.ts';
+import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type WriteResult } from './storage.ts';
+import type { S3StorageOptions } from './s3-options.ts';
+
+const DEFAULT_PAGE = 1000;
+const DEFAULT_PART = 8 * 1024 * 1024;
+
+export class S3Storage implements Storage {
+  readonly kind = 's3' as const;
+  readonly bucket: string;
+  readonly #client: S3Client;
+  readonly #o: S3StorageOptions;
+  readonly #attempts: number;
+  #mode: Promise<CreateIfAbsentMode> | undefined;
+
+  constructor(o: S3StorageOptions) {
+    this.bucket = o.bucket;
+    this.#o = o;
+    this.#attempts = o.maxAttempts ?? 5;
+    this.#client = new S3Client({
+      ...(o.region !== undefined ? { region: o.region } : {}),
+      ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
+      ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
+      forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+      // Only the checksums S3 requires: streamed uploads with the SDK's default trailing
+      // checksums are stored corrupted by some servers, and ranged GETs have none to check.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: this.#attempts,
+      retryMode: o.retryMode ?? 'standard',
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    });
+  }
+
+  uri(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  /** Stops the client's sockets (for tests and a manager's shutdown). */
+  destroy(): void {
+    this.#client.destroy();
+  }
+
+  async *list(prefix: string, o: ListOptions = {}): AsyncIterable<StorageEntry> {
+    checkKey(prefix, 'prefix');
+    let left = o.limit ?? Infinity;
+    let token: string | undefined;
+    let first = true;
+    while (left > 0) {
+      const res = await this.#send(this.uri(prefix), 'listing', () => this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: Math.min(left, this.#pageSize()), ...(first && o.after !== undefined ? { StartAfter: o.after } : {}), ...(token !== undefined ? { ContinuationToken: token } : {}) })),
+      );
+      first = false;
+      for (const c of res.Contents ?? []) {
+        if (left-- <= 0) return;
+        yield entryOf(c.Key ?? '', c.Size, c.LastModified, c.ETag);
+      }
+      if (res.IsTruncated !== true || res.NextContinuationToken === undefined) return;
+      token = res.NextContinuationToken;
+    }
+  }
+
+  async listPage(prefix: string, o: ListOptions = {}): Promise<ListPage> {
+    checkKey(prefix, 'prefix');
+    const res = await this.#send(this.uri(prefix), 'listing', () => this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: o.limit ?? this.#pageSize(), ...(o.after !== undefined ? { StartAfter: o.after } : {}) })),
+    );
+    const entries = (res.Contents ?? []).map((c) => entryOf(c.Key ?? '', c.Size, c.LastModified, c.ETag));
+    const last = entries[entries.length - 1];
+    return res.IsTruncated === true && last !== undefined ? { entries, next: last.key } : { entries };
+  }
+
+  async stat(key: string, ifMatch?: string): Promise<StorageStat> {
+    checkKey(key);
+    const res = await this.#send(this.uri(key), 'reading', () => this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ...(ifMatch !== undefined ? { IfMatch: ifMatch } : {}) })));
+    return entryOf(key, res.ContentLength, res.LastModified, res.ETag);
+  }
+
+  read(key: string, o: ReadOptions = {}): Readable {
+    checkKey(key);
+    const start = o.start ?? 0;
+    checkRange(start, o.end);
+    return Readable.from(this.#bytes(key, start, o.end, o.ifMatch), { objectMode: false });
+  }
+
+  /**
+   * The bytes [start, end) of `key`, one ranged GET after another: the first GET's ETag pins the
+   * version, and a body that breaks off (an error, or fewer bytes than its range) is asked for
+   * again from the next byte with `If-Match`, up to `readResumes` times in a row without
+   * progress. A 412 is a changed object; a 416 (start at or past the size) is no bytes.
+   */
+  async *#bytes(key: string, start: number, end: number | undefined, ifMatch: string | undefined): AsyncGenerator<Buffer> {
+    const uri = this.uri(key);
+    if (end === start) {
+      await this.stat(key, ifMatch);
+      return;
+    }
+    let etag = ifMatch;
+    let at = start;
+    let stop = end;
+    let failures = 0;
+    for (;;) {
+      let res: GetObjectCommandOutput;
+      try {
+        res = await this.#send(uri, 'reading', () => this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${at}-${stop !== undefined ? stop - 1 : ''}`, ...(etag !== undefined ? { IfMatch: etag } : {}) })), { rangeNotSatisfiable: true });
+      } catch (e) {
+        if (e === RANGE_NOT_SATISFIABLE) return;
+        throw e;
+      }
+      etag ??= res.ETag;
+      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.ContentRange ?? '');
+      if (range === null ? at > 0 : Number(range[1]) !== at) {
+        (res.Body as Readable | undefined)?.destroy();
+        throw new StorageError('unavailable', uri, `${uri}: the S3 server answered a read from byte ${at} with other bytes (Content-Range ${JSON.stringify(res.ContentRange ?? null)}); it does not keep ranged reads`);
+      }
+      const total = range !== null && range[3] !== '*' ? Number(range[3]) : at + (res.ContentLength ?? 0);
+      stop = Math.min(stop ?? total, total);
+      const before = at;
+      try {
+        for await (const chunk of res.Body as Readable) {
+          at += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+      } catch {
+        // A dropped connection: asked for again below, from `at`.
+      }
+      if (at >= stop) return;
+      failures = at > before ? 1 : failures + 1;
+      const resumes = this.#o.readResumes ?? 5;
+      if (failures > resumes) {
+        throw new StorageError('connection', uri, `the connection to the S3 endpoint ${this.#endpoint()} dropped ${resumes + 1} times in a row reading ${uri} at byte ${at}, with no progress`);
+      }
+      await sleep(Math.min(2000, 50 * 2 ** failures));
+    }
+  }
+
+  async readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.read(key, o)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  write(key: string): ObjectWriter {
+    checkKey(key);
+    return new S3Writer(this.#client, this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
+  }
+
+  async createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    checkKey(key);
+    const uri = this.uri(key);
+    if ((await this.createIfAbsentMode()) === 'check-then-write') {
+      try {
+        await this.stat(key);
+        return false;
+      } catch (e) {
+        if (!(e instanceof StorageError) || e.reason !== 'not-found') throw e;
+      }
+      await this.#send(uri, 'creating', () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes })));
+      return true;
+    }
+    // 409 ConditionalRequestConflict: another conditional write of the key is in flight (AWS);
+    // asked again until one of them has won.
+    for (let i = 0; ; i++) {
+      try {
+        await this.#send(uri, 'creating', () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, IfNoneMatch: '*' })), { raw: true });
+        return true;
+      } catch (e) {
+        if (isPreconditionFailed(e)) return false;
+        if (s3Status(e) === 409 && i < 10) {
+          await sleep(20 * 2 ** Math.min(i, 5));
+          continue;
+        }
+        throw this.#error(e, uri, 'creating');
+      }
+    }
+  }
+
+  /**
+   * `TORPEDO_S3_CONDITIONAL_WRITES` (`on`, `off`) or, by default, found out once per bucket: a
+   * probe object under `_torpedo-probe/` created twice with `If-None-Match: *`. A server that
+   * keeps it refuses the second (412); one that ignores the header (s3rver, older Ceph) stores
+   * both; one that rejects it (501, 400) does not support it.
+   */
+  createIfAbsentMode(): Promise<CreateIfAbsentMode> {
+    const configured = this.#o.conditionalWrites ?? 'auto';
+    if (configured !== 'auto') return Promise.resolve(configured === 'on' ? 'atomic' : 'check-then-write');
+    this.#mode ??= this.#probe().catch((e: unknown) => {
+      this.#mode = undefined;
+      throw e;
+    });
+    return this.#mode;
+  }
+
+  async #probe(): Promise<CreateIfAbsentMode> {
+    const key = `_torpedo-probe/${randomBytes(8).toString('hex')}`;
+    const put = (): Promise<unknown> => this.#send(this.uri(key), 'probing conditional writes on', () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: 'probe', IfNoneMatch: '*' })), { raw: true });
+    try {
+      await put();
+      try {
+        await put();
+        return 'check-then-write';
+      } catch (e) {
+        if (isPreconditionFailed(e)) return 'atomic';
+        if (s3Status(e) === 501 || s3Status(e) === 400) return 'check-then-write';
+        throw this.#error(e, this.uri(key), 'probing conditional writes on');
+      }
+    } catch (e) {
+      if (s3Status(e) === 501 || (s3Status(e) === 400 && s3Code(e) !== 'InvalidBucketName')) return 'check-then-write';
+      throw e instanceof StorageError ? e : this.#error(e, this.uri(key), 'probing conditional writes on');
+    } finally {
+      await this.delete(key).catch(() => {});
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    try {
+      await this.#send(this.uri(key), 'deleting', () => this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+    } catch (e) {
+      if (!(e instanceof StorageError && e.reason === 'not-found')) throw e;
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    checkKey(prefix, 'prefix');
+    if (prefix === '') throw new TypeError('deletePrefix of the whole storage is refused: name a prefix');
+    let batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      const keys = batch;
+      batch = [];
+      if (keys.length === 0) return;
+      const res = await this.#send(this.uri(prefix), 'deleting', () => this.#client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })));
+      const failed = (res.Errors ?? []).filter((x) => x.Code !== 'NoSuchKey');
+      if (failed.length > 0) throw fromS3Error({ Code: failed[0]?.Code }, this.#context(this.uri(failed[0]?.Key ?? prefix), 'deleting'));
+    };
+    // Deleting while listing is safe: a listing goes on after the last key it gave.
+    for await (const e of this.list(prefix)) {
+      batch.push(e.key);
+      if (batch.length === 1000) await flush();
+    }
+    await flush();
+  }
+
+  #pageSize(): number {
+    return this.#o.pageSize ?? DEFAULT_PAGE;
+  }
+
+  #endpoint(): string {
+    const e = this.#o.endpoint;
+    if (e === undefined) return 'of AWS';
+    try {
+      const u = new URL(e);
+      return `${u.protocol}//${u.host}`;
+    } catch {
+      return '(malformed endpoint)';
+    }
+  }
+
+  #context(uri: string, doing: string): S3ErrorContext {
+    const c = this.#o.credentials;
+    const secrets = [c?.accessKeyId, c?.secretAccessKey, c?.sessionToken, ...(this.#o.secrets ?? [])].filter((s): s is string => s !== undefined);
+    return { uri, doing, endpoint: this.#endpoint(), attempts: this.#attempts, secrets };
+  }
+
+  #error(e: unknown, uri: string, doing: string): StorageError {
+    return fromS3Error(e, this.#context(uri, doing));
+  }
+
+  /**
+   * Sends one command (the SDK retries it), mapping failures: a 404 is 'no-bucket' if the bucket
+   * is missing (a HEAD's 404 does not say which), else 'not-found'. `raw`: the SDK's error as it
+   * is, for callers that branch on its status. `rangeNotSatisfiable`: a 416 is RANGE_NOT_SATISFIABLE.
+   */
+  async #send<T>(uri: string, doing: string, request: () => Promise<T>, o: { raw?: boolean; rangeNotSatisfiable?: boolean } = {}): Promise<T> {
+    try {
+      return await request();
+    } catch (e) {
+      if (o.rangeNotSatisfiable === true && (s3Status(e) === 416 || s3Code(e) === 'InvalidRange')) throw RANGE_NOT_SATISFIABLE;
+      if (o.raw === true) throw e;
+      if (isMissing(e) && s3Code(e) !== 'NoSuchBucket' && !(await this.#bucketExists())) throw this.#error({ Code: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }, uri, doing);
+      throw this.#error(e, uri, doing);
+    }
+  }
+
+  async #bucketExists(): Promise<boolean> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return true;
+    } catch (e) {
+      return !isMissing(e);
+    }
+  }
+}
+
+const RANGE_NOT_SATISFIABLE = Symbol('range not satisfiable');
+
+/**
+ * A multipart upload fed through a PassThrough: lib-storage cuts it into parts of `partSize`
+ * (one PutObject when it is smaller), and completes it only once the stream has ended, so the
+ * object appears whole or not at all. Aborting destroys the stream, and lib-storage then aborts
+ * the multipart upload; `abort()` waits for that, so no parts are left behind.
+ */
+class S3Writer implements ObjectWriter {
+  readonly #key: string;
+  readonly #body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  readonly #done: Promise<{ ETag?: string }>;
+  readonly #mapError: (e: unknown) => StorageError;
+  #size = 0;
+  #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
+
+  constructor(client: S3Client, bucket: string, key: string, partSize: number, mapError: (e: unknown) => StorageError) {
+    this.#key = key;
+    this.#mapError = mapError;
+    const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: this.#body }, partSize, queueSize: 2, leavePartsOnError: false });
+    this.#done = upload.done();
+    // Seen here so that a failure before anyone awaits it is not unhandled; `write` sees it through the stream.
+    this.#done.catch((e: unknown) => this.#body.destroy(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#state !== 'open') throw new Error(`write of ${this.#key} after it was closed or aborted`);
+    this.#size += chunk.length;
+    try {
+      if (!this.#body.write(chunk)) await once(this.#body, 'drain');
+    } catch (e) {
+      const failure = await this.#done.then(() => e, (d: unknown) => d);
+      await this.abort();
+      throw this.#mapError(failure);
+    }
+  }
+
+  async close(): Promise<WriteResult> {
+    if (this.#state !== 'open') throw new Error(`close of ${this.#key} after it was closed or aborted`);
+    this.#state = 'closing';
+    this.#body.end();
+    try {
+      const res = await this.#done;
+      this.#state = 'closed';
+      return { key: this.#key, size: this.#size, etag: res.ETag ?? '' };
+    } catch (e) {
+      this.#state = 'aborted';
+      throw this.#mapError(e);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'aborted') return;
+    this.#state = 'aborted';
+    this.#body.destroy(new Error('write aborted'));
+    await this.#done.catch(() => {});
+  }
+}
+
+function entryOf(key: string, size: number | undefined, modified: Date | undefined, etag: string | undefined): StorageEntry {
+  return { key, size: size ?? 0, mtimeMs: modified?.getTime() ?? 0, etag: etag ?? '' };
+}
