@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromS3Error, isMissing, isPreconditionFailed, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
-import { StorageError } from './storage-errors.ts';
+import { changed, StorageError } from './storage-errors.ts';
 import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type WriteResult } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
 
@@ -56,21 +56,20 @@ export class S3Storage implements Storage {
     this.#client.destroy();
   }
 
+  /**
+   * Pages by `StartAfter` = the last key seen rather than by continuation token: the same
+   * listing, and it works on servers whose tokens do not (s3rver's need a cipher Node 20 lacks).
+   */
   async *list(prefix: string, o: ListOptions = {}): AsyncIterable<StorageEntry> {
     checkKey(prefix, 'prefix');
     let left = o.limit ?? Infinity;
-    let token: string | undefined;
-    let first = true;
+    let after = o.after;
     while (left > 0) {
-      const res = await this.#send(this.uri(prefix), 'listing', () => this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: Math.min(left, this.#pageSize()), ...(first && o.after !== undefined ? { StartAfter: o.after } : {}), ...(token !== undefined ? { ContinuationToken: token } : {}) })),
-      );
-      first = false;
-      for (const c of res.Contents ?? []) {
-        if (left-- <= 0) return;
-        yield entryOf(c.Key ?? '', c.Size, c.LastModified, c.ETag);
-      }
-      if (res.IsTruncated !== true || res.NextContinuationToken === undefined) return;
-      token = res.NextContinuationToken;
+      const page = await this.listPage(prefix, { limit: Math.min(left, this.#pageSize()), ...(after !== undefined ? { after } : {}) });
+      for (const e of page.entries) yield e;
+      left -= page.entries.length;
+      if (page.next === undefined) return;
+      after = page.next;
     }
   }
 
@@ -97,7 +96,8 @@ export class S3Storage implements Storage {
   }
 
   /**
-   * The bytes [start, end) of `key`, one ranged GET after another: the first GET's ETag pins the
+   * The bytes [start, end) of `key`, one ranged GET after another (a whole object with no Range:
+   * `bytes=0-` of an empty object is a 416 or worse on some servers): the first GET's ETag pins the
    * version, and a body that breaks off (an error, or fewer bytes than its range) is asked for
    * again from the next byte with `If-Match`, up to `readResumes` times in a row without
    * progress. A 412 is a changed object; a 416 (start at or past the size) is no bytes.
@@ -105,7 +105,8 @@ export class S3Storage implements Storage {
   async *#bytes(key: string, start: number, end: number | undefined, ifMatch: string | undefined): AsyncGenerator<Buffer> {
     const uri = this.uri(key);
     if (end === start) {
-      await this.stat(key, ifMatch);
+      const st = await this.stat(key, ifMatch);
+      if (ifMatch !== undefined && st.etag !== ifMatch) throw changed(uri, `its ETag is ${st.etag}, not ${ifMatch}`);
       return;
     }
     let etag = ifMatch;
@@ -115,10 +116,15 @@ export class S3Storage implements Storage {
     for (;;) {
       let res: GetObjectCommandOutput;
       try {
-        res = await this.#send(uri, 'reading', () => this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${at}-${stop !== undefined ? stop - 1 : ''}`, ...(etag !== undefined ? { IfMatch: etag } : {}) })), { rangeNotSatisfiable: true });
+        res = await this.#send(uri, 'reading', () => this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(at > 0 || stop !== undefined ? { Range: `bytes=${at}-${stop !== undefined ? stop - 1 : ''}` } : {}), ...(etag !== undefined ? { IfMatch: etag } : {}) })), { rangeNotSatisfiable: true });
       } catch (e) {
         if (e === RANGE_NOT_SATISFIABLE) return;
         throw e;
+      }
+      // A server that ignores If-Match (s3rver) still says which version it sent.
+      if (etag !== undefined && res.ETag !== undefined && res.ETag !== etag) {
+        (res.Body as Readable | undefined)?.destroy();
+        throw changed(uri, `its ETag is ${res.ETag}, not ${etag}`);
       }
       etag ??= res.ETag;
       const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.ContentRange ?? '');
@@ -131,8 +137,11 @@ export class S3Storage implements Storage {
       const before = at;
       try {
         for await (const chunk of res.Body as Readable) {
-          at += (chunk as Buffer).length;
-          yield chunk as Buffer;
+          // Never past the range asked for, whatever the server sends (s3rver answers bytes=0-0 whole).
+          const bytes = (chunk as Buffer).subarray(0, stop - at);
+          at += bytes.length;
+          if (bytes.length > 0) yield bytes;
+          if (at >= stop) break;
         }
       } catch {
         // A dropped connection: asked for again below, from `at`.
