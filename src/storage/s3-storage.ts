@@ -6,8 +6,9 @@
  * retried by the SDK's standard retry strategy, bounded by `maxAttempts`; what still fails is a
  * StorageError naming the URI (s3-errors.ts), never the credentials.
  */
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { Upload as SdkUpload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
@@ -23,7 +24,8 @@ const DEFAULT_PART = 8 * 1024 * 1024;
 export class S3Storage implements Storage {
   readonly kind = 's3' as const;
   readonly bucket: string;
-  readonly #client: S3Client;
+  /** The SDK and the client, loaded at the first request: a process that never uses S3 (most workers) does not pay for loading the SDK (≈80 ms, 20 MB). */
+  #ready: Promise<Sdk> | undefined;
   readonly #o: S3StorageOptions;
   readonly #attempts: number;
   #mode: Promise<CreateIfAbsentMode> | undefined;
@@ -32,19 +34,28 @@ export class S3Storage implements Storage {
     this.bucket = o.bucket;
     this.#o = o;
     this.#attempts = o.maxAttempts ?? 5;
-    this.#client = new S3Client({
-      ...(o.region !== undefined ? { region: o.region } : {}),
-      ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
-      ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
-      forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
-      // Only the checksums S3 requires: streamed uploads with the SDK's default trailing
-      // checksums are stored corrupted by some servers, and ranged GETs have none to check.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: this.#attempts,
-      retryMode: o.retryMode ?? 'standard',
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
-    });
+  }
+
+  #sdk(): Promise<Sdk> {
+    const o = this.#o;
+    this.#ready ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, lib]) => ({
+      s3,
+      Upload: lib.Upload,
+      client: new s3.S3Client({
+        ...(o.region !== undefined ? { region: o.region } : {}),
+        ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
+        ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
+        forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+        // Only the checksums S3 requires: streamed uploads with the SDK's default trailing
+        // checksums are stored corrupted by some servers, and ranged GETs have none to check.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        maxAttempts: this.#attempts,
+        retryMode: o.retryMode ?? 'standard',
+        requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+      }),
+    }));
+    return this.#ready;
   }
 
   uri(key: string): string {
@@ -53,7 +64,7 @@ export class S3Storage implements Storage {
 
   /** Stops the client's sockets (for tests and a manager's shutdown). */
   destroy(): void {
-    this.#client.destroy();
+    void this.#ready?.then((x) => x.client.destroy());
   }
 
   /**
@@ -75,7 +86,7 @@ export class S3Storage implements Storage {
 
   async listPage(prefix: string, o: ListOptions = {}): Promise<ListPage> {
     checkKey(prefix, 'prefix');
-    const res = await this.#send(this.uri(prefix), 'listing', () => this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: o.limit ?? this.#pageSize(), ...(o.after !== undefined ? { StartAfter: o.after } : {}) })),
+    const res = await this.#send(this.uri(prefix), 'listing', (sdk, client) => client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: o.limit ?? this.#pageSize(), ...(o.after !== undefined ? { StartAfter: o.after } : {}) })),
     );
     const entries = (res.Contents ?? []).map((c) => entryOf(c.Key ?? '', c.Size, c.LastModified, c.ETag));
     const last = entries[entries.length - 1];
@@ -84,7 +95,7 @@ export class S3Storage implements Storage {
 
   async stat(key: string, ifMatch?: string): Promise<StorageStat> {
     checkKey(key);
-    const res = await this.#send(this.uri(key), 'reading', () => this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ...(ifMatch !== undefined ? { IfMatch: ifMatch } : {}) })));
+    const res = await this.#send(this.uri(key), 'reading', (sdk, client) => client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key, ...(ifMatch !== undefined ? { IfMatch: ifMatch } : {}) })));
     return entryOf(key, res.ContentLength, res.LastModified, res.ETag);
   }
 
@@ -116,7 +127,7 @@ export class S3Storage implements Storage {
     for (;;) {
       let res: GetObjectCommandOutput;
       try {
-        res = await this.#send(uri, 'reading', () => this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(at > 0 || stop !== undefined ? { Range: `bytes=${at}-${stop !== undefined ? stop - 1 : ''}` } : {}), ...(etag !== undefined ? { IfMatch: etag } : {}) })), { rangeNotSatisfiable: true });
+        res = await this.#send(uri, 'reading', (sdk, client) => client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, ...(at > 0 || stop !== undefined ? { Range: `bytes=${at}-${stop !== undefined ? stop - 1 : ''}` } : {}), ...(etag !== undefined ? { IfMatch: etag } : {}) })), { rangeNotSatisfiable: true });
       } catch (e) {
         if (e === RANGE_NOT_SATISFIABLE) return;
         throw e;
@@ -164,7 +175,7 @@ export class S3Storage implements Storage {
 
   write(key: string): ObjectWriter {
     checkKey(key);
-    return new S3Writer(this.#client, this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
+    return new S3Writer(this.#sdk(), this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
   }
 
   async createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
@@ -177,14 +188,14 @@ export class S3Storage implements Storage {
       } catch (e) {
         if (!(e instanceof StorageError) || e.reason !== 'not-found') throw e;
       }
-      await this.#send(uri, 'creating', () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes })));
+      await this.#send(uri, 'creating', (sdk, client) => client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes })));
       return true;
     }
     // 409 ConditionalRequestConflict: another conditional write of the key is in flight (AWS);
     // asked again until one of them has won.
     for (let i = 0; ; i++) {
       try {
-        await this.#send(uri, 'creating', () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, IfNoneMatch: '*' })), { raw: true });
+        await this.#send(uri, 'creating', (sdk, client) => client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, IfNoneMatch: '*' })), { raw: true });
         return true;
       } catch (e) {
         if (isPreconditionFailed(e)) return false;
@@ -215,7 +226,7 @@ export class S3Storage implements Storage {
 
   async #probe(): Promise<CreateIfAbsentMode> {
     const key = `_torpedo-probe/${randomBytes(8).toString('hex')}`;
-    const put = (): Promise<unknown> => this.#send(this.uri(key), 'probing conditional writes on', () => this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: 'probe', IfNoneMatch: '*' })), { raw: true });
+    const put = (): Promise<unknown> => this.#send(this.uri(key), 'probing conditional writes on', (sdk, client) => client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: 'probe', IfNoneMatch: '*' })), { raw: true });
     try {
       await put();
       try {
@@ -237,7 +248,7 @@ export class S3Storage implements Storage {
   async delete(key: string): Promise<void> {
     checkKey(key);
     try {
-      await this.#send(this.uri(key), 'deleting', () => this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+      await this.#send(this.uri(key), 'deleting', (sdk, client) => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
     } catch (e) {
       if (!(e instanceof StorageError && e.reason === 'not-found')) throw e;
     }
@@ -251,7 +262,7 @@ export class S3Storage implements Storage {
       const keys = batch;
       batch = [];
       if (keys.length === 0) return;
-      const res = await this.#send(this.uri(prefix), 'deleting', () => this.#client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })));
+      const res = await this.#send(this.uri(prefix), 'deleting', (sdk, client) => client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })));
       const failed = (res.Errors ?? []).filter((x) => x.Code !== 'NoSuchKey');
       if (failed.length > 0) throw fromS3Error({ Code: failed[0]?.Code }, this.#context(this.uri(failed[0]?.Key ?? prefix), 'deleting'));
     };
@@ -293,9 +304,10 @@ export class S3Storage implements Storage {
    * is missing (a HEAD's 404 does not say which), else 'not-found'. `raw`: the SDK's error as it
    * is, for callers that branch on its status. `rangeNotSatisfiable`: a 416 is RANGE_NOT_SATISFIABLE.
    */
-  async #send<T>(uri: string, doing: string, request: () => Promise<T>, o: { raw?: boolean; rangeNotSatisfiable?: boolean } = {}): Promise<T> {
+  async #send<T>(uri: string, doing: string, request: (sdk: Sdk['s3'], client: S3Client) => Promise<T>, o: { raw?: boolean; rangeNotSatisfiable?: boolean } = {}): Promise<T> {
     try {
-      return await request();
+      const { s3, client } = await this.#sdk();
+      return await request(s3, client);
     } catch (e) {
       if (o.rangeNotSatisfiable === true && (s3Status(e) === 416 || s3Code(e) === 'InvalidRange')) throw RANGE_NOT_SATISFIABLE;
       if (o.raw === true) throw e;
@@ -306,7 +318,8 @@ export class S3Storage implements Storage {
 
   async #bucketExists(): Promise<boolean> {
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      const { s3, client } = await this.#sdk();
+      await client.send(new s3.HeadBucketCommand({ Bucket: this.bucket }));
       return true;
     } catch (e) {
       return !isMissing(e);
@@ -315,6 +328,12 @@ export class S3Storage implements Storage {
 }
 
 const RANGE_NOT_SATISFIABLE = Symbol('range not satisfiable');
+
+interface Sdk {
+  readonly s3: typeof S3Sdk;
+  readonly Upload: typeof SdkUpload;
+  readonly client: S3Client;
+}
 
 /**
  * A multipart upload fed through a PassThrough: lib-storage cuts it into parts of `partSize`
@@ -330,11 +349,10 @@ class S3Writer implements ObjectWriter {
   #size = 0;
   #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
 
-  constructor(client: S3Client, bucket: string, key: string, partSize: number, mapError: (e: unknown) => StorageError) {
+  constructor(sdk: Promise<Sdk>, bucket: string, key: string, partSize: number, mapError: (e: unknown) => StorageError) {
     this.#key = key;
     this.#mapError = mapError;
-    const upload = new Upload({ client, params: { Bucket: bucket, Key: key, Body: this.#body }, partSize, queueSize: 2, leavePartsOnError: false });
-    this.#done = upload.done();
+    this.#done = sdk.then(({ client, Upload }) => new Upload({ client, params: { Bucket: bucket, Key: key, Body: this.#body }, partSize, queueSize: 2, leavePartsOnError: false }).done());
     // Seen here so that a failure before anyone awaits it is not unhandled; `write` sees it through the stream.
     this.#done.catch((e: unknown) => this.#body.destroy(e instanceof Error ? e : new Error(String(e))));
   }

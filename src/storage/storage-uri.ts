@@ -49,7 +49,7 @@ export function parseStorageUri(name: string, cwd = process.cwd()): StorageLocat
   if (/[?#]/.test(key)) throw bad('a key with "?" or "#" is refused: it reads as a query or fragment of a URL');
   if (key !== '') {
     const problem = keyProblem(key, key.endsWith('/') ? 'prefix' : 'key');
-    if (problem !== undefined) throw bad(`the key ${problem}`);
+    if (problem !== undefined) throw bad(`its key ${JSON.stringify(key)} is malformed: ${problem}`);
   }
   return { scheme: 's3', bucket, key };
 }

@@ -34,6 +34,8 @@ export interface StorageHarness {
   /** A storage on the same backend whose requests go through the fault proxy. */
   readonly faulty?: { readonly storage: Storage; readonly faults: StorageFaults };
   readonly failing?: FailingStorages;
+  /** Multipart uploads begun and neither completed nor aborted under `prefix` (S3), to see that an abort leaves none. */
+  readonly pendingUploads?: (prefix: string) => Promise<number>;
   /** Stops what the harness started; after the suite. */
   close(): Promise<void>;
 }
@@ -187,6 +189,7 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       await assert.rejects(s.stat(`${p}gone`), (e) => isReason(e, 'not-found'));
       assert.equal((await s.readRange(`${p}keep`)).toString(), 'keep me');
       assert.deepEqual((await collect(s.list(p))).map((e) => e.key), [`${p}keep`]);
+      if (h.pendingUploads !== undefined) assert.equal(await h.pendingUploads(p), 0, 'no multipart upload left behind');
       const big = randomBytes(11 * 1024 * 1024);
       await writeFrom(s, `${p}big`, chunks(big, 1024 * 1024));
       assert.deepEqual(await s.readRange(`${p}big`), big, 'a multipart write reads back whole');
