@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { prng, randomText } from '../../test/prng.ts';
-import { planSplits } from './splits.ts';
+import { planSplits, splitSizeForMaps } from './splits.ts';
 import { readSplit } from './split-reader.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'torpedo-splits-'));
@@ -74,6 +74,25 @@ describe('splits and record boundaries', () => {
     const path = join(dir, 'empty');
     writeFileSync(path, '');
     assert.deepEqual(planSplits([{ path, size: 0, mtimeMs: 0 }], 10), []);
+  });
+
+  it('a bzip2 byte counts for 4 against the split size, in planning and in --maps', () => {
+    const files = [
+      { path: '/in/a.bz2', size: 4000, mtimeMs: 0 },
+      { path: '/in/b.txt', size: 4000, mtimeMs: 0 },
+    ];
+    const ranges = (splitSize: number): string[] => planSplits(files, splitSize).map((s) => `${s.file}:${s.start}-${s.end}`);
+    assert.deepEqual(ranges(4000), ['/in/a.bz2:0-1000', '/in/a.bz2:1000-2000', '/in/a.bz2:2000-3000', '/in/a.bz2:3000-4000', '/in/b.txt:0-4000']);
+    // 20,000 planned bytes over 5 maps: 4 splits of the bzip2 file and one of the text.
+    assert.equal(planSplits(files, splitSizeForMaps(files, 5)).length, 5);
+    // Forced to no codec, the .bz2 file counts its bytes as they are.
+    assert.equal(planSplits(files, 4000, { inputCompression: 'none' }).length, 2);
+    // A small bzip2 file is packed by its weighted size: 600 bytes count for 2,400 of 4,000.
+    const small = [
+      { path: '/in/c.bz2', size: 600, mtimeMs: 0 },
+      { path: '/in/d.bz2', size: 600, mtimeMs: 0 },
+    ];
+    assert.deepEqual(planSplits(small, 4000).map((s) => 1 + (s.more?.length ?? 0)), [1, 1]);
   });
 
   it('a line longer than the maximum record size is a clear error with file:offset', async () => {

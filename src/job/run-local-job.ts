@@ -192,7 +192,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   const { hasSetup } = probed;
 
   // A resumed run keeps its splits: they name the committed map outputs it adopts.
-  const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE), settings);
+  const splits = saved?.splits ?? planSplits(files, settings.maps !== null ? splitSizeForMaps(files, settings.maps, settings) : (settings.splitSize ?? DEFAULT_SPLIT_SIZE), settings);
   if (o.force && !resuming) rmSync(output, { recursive: true, force: true });
   const filesDir = layout.files;
   const jobId = saved?.jobId ?? o.jobId ?? `job-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
