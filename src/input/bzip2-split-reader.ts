@@ -1,8 +1,7 @@
-import type { FileHandle } from 'node:fs/promises';
 import Bzip2 from '@foxglove/wasm-bz2';
 import { offsetsCount } from './codecs.ts';
 import { wholeLines, type LineChunk } from './line-chunks.ts';
-import { corruptInput, readUpTo } from './planned-file.ts';
+import { corruptInput, readUpTo, type SplitSource } from './planned-file.ts';
 import { describePosition } from './record-position.ts';
 import type { Split } from './splits.ts';
 
@@ -54,7 +53,7 @@ interface Block {
  * blocks it owns, offsets counted from the first byte of its first block's data (the file's
  * data offsets in the split that starts the file).
  */
-export async function* readBzip2Split(fh: FileHandle, split: Split, size: number, chunkBytes: number, maxRecordBytes: number): AsyncGenerator<LineChunk> {
+export async function* readBzip2Split(fh: SplitSource, split: Split, size: number, chunkBytes: number, maxRecordBytes: number): AsyncGenerator<LineChunk> {
   const file = new CompressedBytes(fh, split, size);
   const header = await file.header();
   if (header.toString('latin1', 0, 3) !== 'BZh' || header[3]! < 0x31 || header[3]! > 0x39) {
@@ -203,11 +202,11 @@ class CompressedBytes {
   #start = 0;
   #len = 0;
   #held = Number.POSITIVE_INFINITY;
-  readonly #fh: FileHandle;
+  readonly #fh: SplitSource;
   readonly #split: Split;
   readonly #size: number;
 
-  constructor(fh: FileHandle, split: Split, size: number) {
+  constructor(fh: SplitSource, split: Split, size: number) {
     this.#fh = fh;
     this.#split = split;
     this.#size = size;

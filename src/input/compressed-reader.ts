@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TorpedoError } from '../errors.ts';
@@ -6,7 +5,7 @@ import { readBzip2Split } from './bzip2-split-reader.ts';
 import { offsetsCount, type Codec } from './codecs.ts';
 import { wholeLines, type LineChunk } from './line-chunks.ts';
 import { describePosition } from './record-position.ts';
-import { corruptInput, openUnchanged, readUpTo } from './planned-file.ts';
+import { corruptInput, openUnchanged, readUpTo, type SplitSource } from './planned-file.ts';
 import type { Split } from './splits.ts';
 import { unzstdChecked } from './zstd-frames.ts';
 
@@ -44,7 +43,7 @@ export async function* readCompressedSplit(split: Split, chunkBytes: number, max
 }
 
 /** The file's bytes in order, each chunk a buffer of its own (decoders may keep them). */
-async function* fileBytes(fh: FileHandle, split: Split, size: number, read: { bytes: number }): AsyncGenerator<Buffer> {
+async function* fileBytes(fh: SplitSource, split: Split, size: number, read: { bytes: number }): AsyncGenerator<Buffer> {
   while (read.bytes < size) {
     const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, size - read.bytes));
     const n = await readUpTo(fh, split, size, buf, 0, read.bytes);

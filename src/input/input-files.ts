@@ -10,6 +10,8 @@ export interface InputFile {
   readonly mtimeMs: number;
   /** The name jobs see instead of the path, if the inputs were given names (`nameInputs`). */
   readonly name?: string;
+  /** An object's ETag when listed (inputs in an object store): reads refuse another version. */
+  readonly etag?: string;
 }
 
 /**

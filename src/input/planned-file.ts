@@ -1,11 +1,21 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { TorpedoError } from '../errors.ts';
+import { isStorageError } from '../storage/storage-errors.ts';
+import { isRemoteUri } from '../storage/storage-uri.ts';
 import type { Codec } from './codecs.ts';
+import { ObjectSource } from './object-source.ts';
 import type { Split } from './splits.ts';
 
 // A split's file as the job planned it: opened only if it is still the same file, and never read
 // past the size it had. Used by every reader of splits (split-reader.ts, compressed-reader.ts).
+
+/** What the readers of a split read from: a local file's handle, or an object's ranged reads (object-source.ts). */
+export interface SplitSource {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ readonly size: number }>;
+  close(): Promise<void>;
+}
 
 /**
  * Opens a split's file for readSplit and checks it is the file the job planned: same size and
@@ -13,7 +23,9 @@ import type { Split } from './splits.ts';
  * opened any more or changed is a TORPEDO_ERR_INPUT_CHANGED naming it, so that its map task
  * fails rather than read other bytes (or none) and succeed.
  */
-export async function openUnchanged(split: Split): Promise<FileHandle> {
+export async function openUnchanged(split: Split): Promise<SplitSource> {
+  // An object is pinned to the version planned by its ETag, read by read: nothing to open.
+  if (isRemoteUri(split.file) && split.fileSize !== undefined) return new ObjectSource(split.file, split.fileSize, split.fileEtag);
   let fh: FileHandle;
   try {
     fh = await open(split.file, 'r');
@@ -81,10 +93,16 @@ function changedSince(split: Split, st: Stats): TorpedoError | undefined {
  * readSplit and firstLineStart. Returns the bytes read: 0 at `size`; reading nothing before it
  * means the file was cut while being read, a TORPEDO_ERR_INPUT_CHANGED.
  */
-export async function readUpTo(fh: FileHandle, split: Split, size: number, buf: Buffer, at: number, pos: number): Promise<number> {
+export async function readUpTo(fh: SplitSource, split: Split, size: number, buf: Buffer, at: number, pos: number): Promise<number> {
   const want = Math.min(buf.length - at, size - pos);
   if (want <= 0) return 0;
-  const { bytesRead } = await fh.read(buf, at, want, pos);
+  let bytesRead: number;
+  try {
+    ({ bytesRead } = await fh.read(buf, at, want, pos));
+  } catch (e) {
+    if (isStorageError(e, 'not-found')) throw inputChanged(split, 'has vanished since the job started (it was listed when the job was planned)');
+    throw e;
+  }
   if (bytesRead === 0 && Number.isFinite(size)) {
     throw shrankWhileRead(split, pos, size);
   }

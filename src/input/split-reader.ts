@@ -1,8 +1,8 @@
-import type { FileHandle } from 'node:fs/promises';
 import { TorpedoError } from '../errors.ts';
+import { isRemoteUri } from '../storage/storage-uri.ts';
 import { readCompressedSplit } from './compressed-reader.ts';
 import type { LineChunk } from './line-chunks.ts';
-import { openUnchanged, readUpTo, readWholeUnchanged } from './planned-file.ts';
+import { openUnchanged, readUpTo, readWholeUnchanged, type SplitSource } from './planned-file.ts';
 import type { Split } from './splits.ts';
 
 export type { LineChunk } from './line-chunks.ts';
@@ -26,7 +26,7 @@ export async function* readSplit(
   }
   const planned = split.fileSize;
   // A whole small file (a piece of a combined split, most often): read at once.
-  if (planned !== undefined && split.start === 0 && split.end === planned && planned <= Math.min(chunkBytes, maxRecordBytes)) {
+  if (planned !== undefined && split.start === 0 && split.end === planned && planned <= Math.min(chunkBytes, maxRecordBytes) && !isRemoteUri(split.file)) {
     const buf = readWholeUnchanged({ ...split, fileSize: planned });
     if (buf.length > 0) yield { buf, length: buf.length, offset: 0 };
     return;
@@ -87,7 +87,7 @@ export async function* readSplit(
 }
 
 /** Offset of the first line that starts at or after `split.start`, or -1 if none does. */
-async function firstLineStart(fh: FileHandle, split: Split, size: number, chunkBytes: number): Promise<number> {
+async function firstLineStart(fh: SplitSource, split: Split, size: number, chunkBytes: number): Promise<number> {
   const start = split.start;
   if (start === 0) return 0;
   const buf = Buffer.allocUnsafe(Math.min(chunkBytes, 64 << 10));

@@ -13,6 +13,8 @@ export interface Split {
    */
   readonly fileSize?: number;
   readonly fileMtimeMs?: number;
+  /** An object's ETag when planned (inputs in an object store): its reads ask for that version only. */
+  readonly fileEtag?: string;
   /**
    * What user code sees as `ctx.file` (and a streaming command as `mapreduce_map_input_file`)
    * when it is not the path: in the manager, the dataset's name rather than a server path.
@@ -104,6 +106,7 @@ export function planSplits(files: readonly InputFile[], splitSize: number, readi
       end,
       fileSize: f.size,
       fileMtimeMs: f.mtimeMs,
+      ...(f.etag !== undefined ? { fileEtag: f.etag } : {}),
       ...(f.name !== undefined ? { name: f.name } : {}),
       ...(codec !== undefined ? { compression: codec } : {}),
       ...(format !== 'text' ? { format } : {}),

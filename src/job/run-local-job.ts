@@ -5,7 +5,9 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EXAMPLES } from '../../examples/index.ts';
 import { EXAMPLE_REDUCERS, type ExampleName } from '../../examples/names.ts';
 import { TorpedoError } from '../errors.ts';
-import { listInputs, nameInputs } from '../input/input-files.ts';
+import { nameInputs } from '../input/input-files.ts';
+import { listAnyInputs } from '../input/remote-inputs.ts';
+import { isRemoteUri } from '../storage/storage-uri.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import { checkParams, CLI_SPELLING } from '../protocol/job-params.ts';
 import { DEFAULT_SPLIT_SIZE, pickSettings, resolveSettings, type JobSettings } from '../protocol/job-settings.ts';
@@ -134,7 +136,7 @@ export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { comp
   // A built-in job's own default for R (grep: map-only), unless R is given.
   const exampleReducers = builtin !== undefined && o.streaming === undefined && o.reducers === undefined ? EXAMPLE_REDUCERS[o.job as ExampleName] : undefined;
   const settings = resolveSettings({ ...o, ...(exampleReducers !== undefined ? { reducers: exampleReducers } : {}) }, { cores: availableParallelism() });
-  const listing = listInputs(o.inputs);
+  const listing = await listAnyInputs(o.inputs);
   const { linkedOutside } = listing;
   const files = o.inputNames !== undefined ? nameInputs(listing.files, o.inputNames) : listing.files;
   const output = resolve(o.output);
@@ -343,7 +345,7 @@ function alreadyComplete(output: string, job: string): JobSummary {
 
 function checkOutput(output: string, inputs: readonly string[], force: boolean): void {
   const out = canonical(output);
-  for (const input of inputs) {
+  for (const input of inputs.filter((i) => !isRemoteUri(i))) {
     const inp = canonical(resolve(input));
     if (out === inp || isInside(out, inp) || isInside(inp, out)) {
       throw new TorpedoError(

@@ -2,6 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PACKAGE_DIRS } from '../paths.ts';
 import { attemptLogsDir } from '../protocol/attempt-logs.ts';
+import { isRemoteUri } from '../storage/storage-uri.ts';
 
 /**
  * Node flags that confine a worker — and the user code it runs — with Node's permission model:
@@ -15,7 +16,7 @@ export function sandboxArgs(o: { inputs: readonly string[]; output: string; work
   // their real path: paths reached through links need both.
   const both = (path: string): string[] => (existsSync(path) ? [...new Set([resolve(path), realpathSync(path)])] : [resolve(path)]);
   const read = new Set<string>([...PACKAGE_DIRS, ...both(o.output)]);
-  for (const input of o.inputs) for (const p of both(input)) read.add(p);
+  for (const input of o.inputs) if (!isRemoteUri(input)) for (const p of both(input)) read.add(p);
   return [
     '--experimental-permission',
     '--disable-warning=ExperimentalWarning',

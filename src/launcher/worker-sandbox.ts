@@ -7,6 +7,8 @@ import type { MasterSpec } from '../master/master-spec.ts';
 import { BIN, PACKAGE_DIRS } from '../paths.ts';
 import { cleanEnv, confine, jobIdentity, randomSlot, SANDBOX_MASTER_SOCKET, sandboxIds, sandboxSupport, type ConfinedCommand, type SandboxIdentity, type SandboxLimits, type SandboxPolicy } from '../sandbox/index.ts';
 import type { MasterSocket } from './launcher.ts';
+import { isRemoteUri } from '../storage/storage-uri.ts';
+import { jobGateway, SANDBOX_S3_SOCKET } from './job-gateway.ts';
 import { sandboxArgs } from './sandbox-args.ts';
 
 const MIB = 2 ** 20;
@@ -49,13 +51,19 @@ export function workerLaunch(spec: MasterSpec, layout: JobLayout, o: { confineme
   const bubblewrap = spec.sandbox && sandboxSupport().level !== 'none';
   if (!bubblewrap) {
     if (confinement.identity !== 'caller') throw new TorpedoError('TORPEDO_ERR_SANDBOX', `this job's workers need a sandbox of their own, and ${spec.sandbox ? sandboxSupport().reason : 'its sandbox is off'}`);
+    // Confined by the permission model alone, workers get no credentials: objects through a gateway.
+    const gatewayDir = spec.sandbox ? mkdtempSync(join(tmpdir(), 'torpedo-gateway-')) : undefined;
+    const gateway = gatewayDir !== undefined ? jobGateway(spec, join(gatewayDir, 's3.sock')) : undefined;
     return {
       command: (workerId, masterUrl, token) => {
         const [file, ...args] = argv(workerId, masterUrl) as [string, ...string[]];
-        const env = spec.sandbox ? cleanEnv({ TORPEDO_TOKEN: token }) : { ...process.env, TORPEDO_TOKEN: token };
+        const env = spec.sandbox ? cleanEnv({ TORPEDO_TOKEN: token, ...(gateway !== undefined ? { TORPEDO_S3_GATEWAY: gateway.address } : {}) }) : { ...process.env, TORPEDO_TOKEN: token };
         return { file, args, env: env as Record<string, string>, cwd: undefined, confined: false };
       },
-      cleanup: () => {},
+      cleanup: () => {
+        void gateway?.close();
+        if (gatewayDir !== undefined) rmSync(gatewayDir, { recursive: true, force: true });
+      },
     };
   }
   if (confinement.identity !== 'caller') {
@@ -70,10 +78,18 @@ export function workerLaunch(spec: MasterSpec, layout: JobLayout, o: { confineme
   const socketDir = mkdtempSync(join(tmpdir(), 'torpedo-master-'));
   const socketPath = join(socketDir, 'sock');
   const owner = confinement.identity === 'caller' ? undefined : { uid: confinement.identity.uid, gid: confinement.identity.gid };
+  // Objects in S3 through the job's storage gateway, the only way out of a sandbox with no network.
+  const gateway = jobGateway(spec, join(socketDir, 's3.sock'));
+  if (gateway !== undefined && owner !== undefined) void gateway.ready.then(() => chownSync(gateway.address, owner.uid, owner.gid));
+  const env = (token: string): Record<string, string> => cleanEnv({ TORPEDO_TOKEN: token, ...(gateway !== undefined ? { TORPEDO_S3_GATEWAY: SANDBOX_S3_SOCKET } : {}) });
+  const binds = gateway !== undefined ? [{ source: gateway.address, target: SANDBOX_S3_SOCKET }] : [];
   return {
-    command: (workerId, masterUrl, token) => confine(workerPolicy(spec, layout, confinement, cleanEnv({ TORPEDO_TOKEN: token }), socketPath), argv(workerId, masterUrl)),
+    command: (workerId, masterUrl, token) => confine(workerPolicy(spec, layout, confinement, env(token), socketPath, binds), argv(workerId, masterUrl)),
     masterSocket: { path: socketPath, url: `unix:${SANDBOX_MASTER_SOCKET}`, ...(owner !== undefined ? { owner } : {}) },
-    cleanup: () => rmSync(socketDir, { recursive: true, force: true }),
+    cleanup: () => {
+      void gateway?.close();
+      rmSync(socketDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -108,7 +124,7 @@ export function checkReadable(inputs: readonly string[], identity: SandboxIdenti
     }
     if (dir) for (const entry of readdirSync(path)) if (!entry.startsWith('.') && !entry.startsWith('_')) visit(join(path, entry));
   };
-  for (const input of inputs) visit(input);
+  for (const input of inputs) if (!isRemoteUri(input)) visit(input);
 }
 
 /**
@@ -117,7 +133,7 @@ export function checkReadable(inputs: readonly string[], identity: SandboxIdenti
  * sandbox's read-only paths).
  */
 function inputPaths(spec: Pick<MasterSpec, 'inputs' | 'linkedInputs'>): string[] {
-  return [...spec.inputs, ...(spec.linkedInputs ?? [])];
+  return [...spec.inputs.filter((i) => !isRemoteUri(i)), ...(spec.linkedInputs ?? [])];
 }
 
 /**
@@ -128,13 +144,13 @@ function inputPaths(spec: Pick<MasterSpec, 'inputs' | 'linkedInputs'>): string[]
  * logs) can be changed from inside, and nothing the master later reads as root is a path a
  * worker could have made a link.
  */
-export function workerPolicy(spec: MasterSpec, layout: JobLayout, c: WorkerConfinement, env: Record<string, string>, socketPath: string): SandboxPolicy {
+export function workerPolicy(spec: MasterSpec, layout: JobLayout, c: WorkerConfinement, env: Record<string, string>, socketPath: string, moreBinds: SandboxPolicy['binds'] = []): SandboxPolicy {
   return {
     identity: c.identity,
     readOnly: [...PACKAGE_DIRS, ...inputPaths(spec), layout.workDir],
     readWrite: [layout.attempts, layout.map, layout.reduce, layout.attemptLogs],
     hidden: c.hidden ?? [],
-    binds: socketPath === '' ? [] : [{ source: socketPath, target: SANDBOX_MASTER_SOCKET }],
+    binds: [...(socketPath === '' ? [] : [{ source: socketPath, target: SANDBOX_MASTER_SOCKET }]), ...moreBinds],
     env,
     proc: true,
     limits: workerLimits(spec),

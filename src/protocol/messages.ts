@@ -25,6 +25,8 @@ const SplitPieceSchema = z.object({
   /** The file's size and mtime when the job was planned: the reader refuses a file that changed since. */
   fileSize: z.number().int().nonnegative().optional(),
   fileMtimeMs: z.number().nonnegative().optional(),
+  /** An object's ETag when planned (an input in an object store): reads refuse any other version. */
+  fileEtag: z.string().optional(),
   /** What user code sees as `ctx.file` when it is not the path (the manager's dataset name). */
   name: z.string().optional(),
   /** The codec the file is read with (src/input/codecs.ts); absent: read as it is. */

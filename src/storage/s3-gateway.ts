@@ -48,7 +48,15 @@ export interface GatewayStats {
   readonly bytesDown: number;
 }
 
+/** Starts a gateway and waits until it listens. */
 export async function startS3Gateway(o: S3GatewayOptions): Promise<S3Gateway> {
+  const gateway = openS3Gateway(o);
+  await gateway.ready;
+  return gateway;
+}
+
+/** Starts a gateway, listening by the time `ready` resolves (a Unix socket: at once, for all practical purposes). */
+export function openS3Gateway(o: S3GatewayOptions): S3Gateway & { readonly ready: Promise<void> } {
   const upstream = new URL(o.endpoint);
   const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
   const stats = { requests: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
@@ -98,14 +106,16 @@ export async function startS3Gateway(o: S3GatewayOptions): Promise<S3Gateway> {
   }
 
   if (typeof o.listen === 'string') rmSync(o.listen, { force: true });
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (typeof o.listen === 'string') server.listen(o.listen, resolve);
     else server.listen(o.listen.port, '127.0.0.1', resolve);
   });
-  const address = typeof o.listen === 'string' ? o.listen : `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    address,
+    ready,
+    get address() {
+      return typeof o.listen === 'string' ? o.listen : `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
     stats: () => ({ ...stats }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -25,6 +25,11 @@ export interface S3StorageOptions {
   readonly readResumes?: number;
   /** TORPEDO_S3_CONDITIONAL_WRITES: `on`, `off`, or `auto` (default: probe the bucket once). */
   readonly conditionalWrites?: 'auto' | 'on' | 'off';
+  /**
+   * A Unix socket to send every request to: the job's storage gateway (src/storage/s3-gateway.ts),
+   * for a sandboxed worker, which has no network and no credentials (TORPEDO_S3_GATEWAY).
+   */
+  readonly socketPath?: string;
   /** Other strings that must never appear in an error (the environment's keys, when the SDK reads them). */
   readonly secrets?: readonly string[];
 }
@@ -33,6 +38,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** The options for `bucket` from an environment (process.env by default). */
 export function s3OptionsFromEnv(bucket: string, env: Env = process.env): S3StorageOptions {
+  // A sandboxed worker: its gateway signs for it, so its own keys are throwaway ones.
+  const gateway = nonEmpty(env['TORPEDO_S3_GATEWAY']);
+  if (gateway !== undefined) {
+    return { bucket, endpoint: 'http://torpedo-gateway', region: 'us-east-1', credentials: { accessKeyId: 'torpedo-worker', secretAccessKey: 'signed-by-the-gateway' }, forcePathStyle: true, socketPath: gateway };
+  }
   const endpoint = nonEmpty(env['AWS_ENDPOINT_URL_S3']) ?? nonEmpty(env['AWS_ENDPOINT_URL']);
   const region = nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']) ?? (endpoint !== undefined ? 'us-east-1' : undefined);
   const pathStyle = nonEmpty(env['TORPEDO_S3_PATH_STYLE']);

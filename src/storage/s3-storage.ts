@@ -19,6 +19,14 @@ import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type L
 import type { S3StorageOptions } from './s3-options.ts';
 
 const DEFAULT_PAGE = 1000;
+
+/** A request handler whose every connection goes to the Unix socket at `path` (the job's storage gateway). */
+async function gatewayHandler(path: string): Promise<import('@smithy/node-http-handler').NodeHttpHandler> {
+  const [{ NodeHttpHandler }, { Agent }, { connect }] = await Promise.all([import('@smithy/node-http-handler'), import('node:http'), import('node:net')]);
+  const agent = new Agent({ keepAlive: true });
+  (agent as unknown as { createConnection: () => unknown }).createConnection = () => connect(path);
+  return new NodeHttpHandler({ httpAgent: agent, connectionTimeout: 10_000, requestTimeout: 120_000 });
+}
 const DEFAULT_PART = 8 * 1024 * 1024;
 
 export class S3Storage implements Storage {
@@ -38,7 +46,7 @@ export class S3Storage implements Storage {
 
   #sdk(): Promise<Sdk> {
     const o = this.#o;
-    this.#ready ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, lib]) => ({
+    this.#ready ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage'), o.socketPath !== undefined ? gatewayHandler(o.socketPath) : undefined]).then(([s3, lib, socket]) => ({
       s3,
       Upload: lib.Upload,
       client: new s3.S3Client({
@@ -52,7 +60,7 @@ export class S3Storage implements Storage {
         responseChecksumValidation: 'WHEN_REQUIRED',
         maxAttempts: this.#attempts,
         retryMode: o.retryMode ?? 'standard',
-        requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+        requestHandler: socket !== undefined ? socket : { connectionTimeout: 10_000, requestTimeout: 120_000 },
       }),
     }));
     return this.#ready;
