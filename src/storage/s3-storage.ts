@@ -9,6 +9,7 @@
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { Upload as SdkUpload } from '@aws-sdk/lib-storage';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
@@ -21,7 +22,7 @@ import type { S3StorageOptions } from './s3-options.ts';
 const DEFAULT_PAGE = 1000;
 
 /** A request handler whose every connection goes to the Unix socket at `path` (the job's storage gateway). */
-async function gatewayHandler(path: string): Promise<import('@smithy/node-http-handler').NodeHttpHandler> {
+async function gatewayHandler(path: string): Promise<NodeHttpHandler> {
   const [{ NodeHttpHandler }, { Agent }, { connect }] = await Promise.all([import('@smithy/node-http-handler'), import('node:http'), import('node:net')]);
   const agent = new Agent({ keepAlive: true });
   (agent as unknown as { createConnection: () => unknown }).createConnection = () => connect(path);
