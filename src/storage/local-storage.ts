@@ -9,7 +9,7 @@ import type { BigIntStats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { changed, fromLocalError, notFound } from './storage-errors.ts';
-import { checkKey, checkRange, compareStorageKeys, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, compareStorageKeys, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 
 /** The names of writes in progress: never listed, whatever the caller's rule for hidden names. */
 const TEMP_MARK = '.torpedo-write-';
@@ -131,6 +131,33 @@ export class LocalStorage implements Storage {
     const chunks: Buffer[] = [];
     for await (const c of this.read(key, o)) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
+  }
+
+  async readTail(key: string, bytes: number): Promise<Tail> {
+    checkKey(key);
+    checkRange(0, bytes);
+    const path = this.uri(key);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      throw fromLocalError(e, path, 'reading');
+    }
+    try {
+      const s = await fh.stat({ bigint: true });
+      if (!s.isFile()) throw notFound(path, 'is a directory, not a file');
+      const size = Number(s.size);
+      const n = Math.min(bytes, size);
+      const buf = Buffer.alloc(n);
+      for (let got = 0; got < n; ) {
+        const { bytesRead } = await fh.read(buf, got, n - got, size - n + got);
+        if (bytesRead === 0) throw changed(path, `it ended before byte ${size}`);
+        got += bytesRead;
+      }
+      return { bytes: buf, size, etag: etagOf(s) };
+    } finally {
+      await fh.close();
+    }
   }
 
   write(key: string): ObjectWriter {

@@ -15,7 +15,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromS3Error, isMissing, isPreconditionFailed, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
 import { changed, StorageError } from './storage-errors.ts';
-import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
 
 const DEFAULT_PAGE = 1000;
@@ -171,6 +171,38 @@ export class S3Storage implements Storage {
     const chunks: Buffer[] = [];
     for await (const c of this.read(key, o)) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
+  }
+
+  async readTail(key: string, bytes: number): Promise<Tail> {
+    checkKey(key);
+    checkRange(0, bytes);
+    const uri = this.uri(key);
+    if (bytes === 0) {
+      const st = await this.stat(key);
+      return { bytes: Buffer.alloc(0), size: st.size, etag: st.etag };
+    }
+    let res: GetObjectCommandOutput;
+    try {
+      res = await this.#send(uri, 'reading', (sdk, client) => client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=-${bytes}` })), { rangeNotSatisfiable: true });
+    } catch (e) {
+      if (e !== RANGE_NOT_SATISFIABLE) throw e;
+      const st = await this.stat(key); // an empty object has no last bytes to range over
+      return { bytes: Buffer.alloc(0), size: st.size, etag: st.etag };
+    }
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
+    const etag = res.ETag ?? '';
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of res.Body as Readable) chunks.push(c as Buffer);
+    } catch {
+      // A dropped connection: asked for again below, as a resumable read of that version.
+    }
+    const all = Buffer.concat(chunks);
+    const size = range !== null ? Number(range[3]) : undefined;
+    // Whole, and really the end of the object (s3rver answers a suffix range with its first bytes).
+    if (range !== null && size !== undefined && Number(range[2]) === size - 1 && Number(range[1]) === size - all.length && all.length === Math.min(bytes, size)) return { bytes: all, size, etag };
+    const st = await this.stat(key);
+    return { bytes: await this.readRange(key, { start: Math.max(0, st.size - bytes), ifMatch: st.etag }), size: st.size, etag: st.etag };
   }
 
   write(key: string): ObjectWriter {

@@ -56,6 +56,14 @@ export interface ReadOptions {
   readonly ifMatch?: string;
 }
 
+/** What `readTail` gives: the bytes, and what they are the end of. */
+export interface Tail {
+  readonly bytes: Buffer;
+  /** The whole object's size: `bytes` are [size - bytes.length, size). */
+  readonly size: number;
+  readonly etag: string;
+}
+
 /** What a finished write stored. */
 export interface WriteResult {
   readonly key: string;
@@ -117,6 +125,13 @@ export interface Storage {
 
   /** `read` gathered into one buffer: for small reads (index footers, manifests). */
   readRange(key: string, options?: ReadOptions): Promise<Buffer>;
+
+  /**
+   * The last `bytes` bytes of the object (all of it if it is smaller), with its size and etag, in
+   * one request: how a reducer reads a map output's index footer, then its segment with `read`
+   * and `ifMatch: etag`, so that all of it comes from one version. 'not-found' if there is none.
+   */
+  readTail(key: string, bytes: number): Promise<Tail>;
 
   /**
    * Starts a streamed write of `key` (S3: a multipart upload; local: a temporary file renamed at

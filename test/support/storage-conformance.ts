@@ -143,6 +143,22 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       await assert.rejects(read(-1), RangeError);
     });
 
+    test('readTail: the last bytes with the size and etag, for a footer, then a read pinned to that version', async () => {
+      const p = fresh();
+      const bytes = randomBytes(5000);
+      const w = await writeFrom(s, `${p}run`, bytes);
+      const tail = await s.readTail(`${p}run`, 16);
+      assert.deepEqual(tail.bytes, bytes.subarray(5000 - 16));
+      assert.equal(tail.size, 5000);
+      assert.equal(tail.etag, w.etag);
+      assert.deepEqual(await s.readRange(`${p}run`, { start: 100, end: 200, ifMatch: tail.etag }), bytes.subarray(100, 200));
+      assert.deepEqual((await s.readTail(`${p}run`, 10_000)).bytes, bytes, 'more than the size: all of it');
+      assert.deepEqual((await s.readTail(`${p}run`, 0)).bytes, Buffer.alloc(0));
+      await writeFrom(s, `${p}empty`, new Uint8Array(0));
+      assert.deepEqual(await s.readTail(`${p}empty`, 8), { bytes: Buffer.alloc(0), size: 0, etag: (await s.stat(`${p}empty`)).etag });
+      await assert.rejects(s.readTail(`${p}nope`, 8), (e) => isReason(e, 'not-found'));
+    });
+
     test('reading, stat-ing a missing object: not-found naming the URI, even for an empty range', async () => {
       const p = fresh();
       for (const run of [() => s.stat(`${p}nope`), () => s.readRange(`${p}nope`), () => s.readRange(`${p}nope`, { start: 0, end: 0 }), () => s.readRange(`${p}nope`, { start: 7 })]) {
