@@ -384,6 +384,9 @@ class S3Writer implements ObjectWriter {
   constructor(sdk: Promise<Sdk>, bucket: string, key: string, partSize: number, mapError: (e: unknown) => StorageError) {
     this.#key = key;
     this.#mapError = mapError;
+    // The stream's errors (an abort, a failed upload) reach callers through #done; without a
+    // listener, one raised before lib-storage reads the stream would crash the process.
+    this.#body.on('error', () => {});
     this.#done = sdk.then(({ client, Upload }) => new Upload({ client, params: { Bucket: bucket, Key: key, Body: this.#body }, partSize, queueSize: 2, leavePartsOnError: false }).done());
     // Seen here so that a failure before anyone awaits it is not unhandled; `write` sees it through the stream.
     this.#done.catch((e: unknown) => this.#body.destroy(e instanceof Error ? e : new Error(String(e))));

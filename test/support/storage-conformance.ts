@@ -211,6 +211,22 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       assert.deepEqual(await s.readRange(`${p}big`), big, 'a multipart write reads back whole');
     });
 
+    test('an abort right after the first write, and a read stopped early, leave nothing running', async () => {
+      const p = fresh();
+      const w = s.write(`${p}quick`);
+      await w.write(Buffer.from('x'));
+      await w.abort();
+      await assert.rejects(s.stat(`${p}quick`), (e) => isReason(e, 'not-found'));
+      const bytes = randomBytes(2 * 1024 * 1024);
+      await writeFrom(s, `${p}long`, bytes);
+      const stream = s.read(`${p}long`);
+      for await (const chunk of stream) {
+        assert.ok((chunk as Buffer).length > 0);
+        break; // destroys the stream, and the request under it
+      }
+      assert.deepEqual(await s.readRange(`${p}long`, { start: 1_000_000, end: 1_000_010 }), bytes.subarray(1_000_000, 1_000_010));
+    });
+
     test('createIfAbsent: true once, then false, leaving the first bytes', async () => {
       const p = fresh();
       assert.equal(await s.createIfAbsent(`${p}fence/task-1`, Buffer.from('first')), true);
