@@ -2,6 +2,7 @@
 // implementation: a local directory, and S3Storage on each S3 server that runs here, on loopback.
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { isHiddenKey, LocalStorage, S3Storage, type S3StorageOptions } from '../src/storage/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
@@ -13,6 +14,15 @@ describeStorageConformance('local directory', async () => {
   const dir = tempDir('torpedo-storage-');
   return { storage: new LocalStorage(dir), close: async () => removeDir(dir) };
 });
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** What each S3 server here does not keep (docs/storage.md has the table). */
 const EXEMPT: Record<S3ServerKind, Partial<Record<Clause, string>>> = {
@@ -42,18 +52,21 @@ for (const kind of s3ServerKinds()) {
     const missing = new S3Storage({ bucket: 'no-such-bucket', ...base });
     const badCredentials = new S3Storage({ bucket, ...base, credentials: refused, maxAttempts: 2 });
     const admin = s3ClientFor(server);
+    const closed = await closedPort();
+    const unreachable = new S3Storage({ bucket, ...base, endpoint: `http://127.0.0.1:${closed}`, maxAttempts: 2 });
     return {
       storage,
       failing: {
         missingBucket: { storage: missing, uri: 's3://no-such-bucket/' },
         badCredentials,
+        unreachable,
         noCredentials: () => errorWithNoCredentials(server.endpoint, `s3://${bucket}/in/a.txt`),
         secrets: [server.secretAccessKey, refused.secretAccessKey, ...(kind === 's3rver' ? [] : [server.accessKeyId])],
       },
       // s3rver has no ListMultipartUploads (NotImplemented).
       ...(kind === 's3rver' ? {} : { pendingUploads: async (prefix: string) => (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))).Uploads?.length ?? 0 }),
       close: async () => {
-        for (const s of [storage, missing, badCredentials]) s.destroy();
+        for (const s of [storage, missing, badCredentials, unreachable]) s.destroy();
         admin.destroy();
         await server.stop();
       },

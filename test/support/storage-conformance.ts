@@ -25,6 +25,8 @@ export interface FailingStorages {
   readonly badCredentials?: Storage;
   /** Runs a request with no credentials anywhere (in a process of its own) and returns its error. */
   readonly noCredentials?: () => Promise<{ readonly code: string; readonly reason: string; readonly message: string }>;
+  /** A storage whose endpoint refuses connections (a closed port): every request fails after its retries. */
+  readonly unreachable?: Storage;
   /** Strings no message may contain: access key ids and secrets. */
   readonly secrets: readonly string[];
 }
@@ -275,6 +277,26 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       assert.deepEqual(await storage.readRange(`${p}drop`, { start: 1000, end: 2_000_000 }), bytes.subarray(1000, 2_000_000), 'ranged read');
     });
 
+    test('a read whose connection drops after the object changed fails as changed, with no byte of the new version', async (t) => {
+      if (h.faulty === undefined) return t.skip('no fault proxy for this storage');
+      const { storage, faults } = h.faulty;
+      const p = fresh();
+      const old = Buffer.alloc(1024 * 1024, 'o');
+      await writeFrom(s, `${p}moving`, old);
+      faults.dropNextAfter(100_000);
+      const got: Buffer[] = [];
+      const reading = (async () => {
+        for await (const chunk of storage.read(`${p}moving`)) {
+          got.push(chunk as Buffer);
+          if (got.length === 1) await writeFrom(s, `${p}moving`, Buffer.alloc(1024 * 1024, 'n'));
+        }
+      })();
+      await assert.rejects(reading, (e) => isReason(e, 'changed') && e.message.includes(storage.uri(`${p}moving`)));
+      const read = Buffer.concat(got);
+      assert.ok(read.length < old.length, 'the read did not finish');
+      assert.ok(!read.includes('n'), 'no byte of the new version');
+    });
+
     test('throttling replies are retried with backoff; past every retry, a throttled error naming the URI', async (t) => {
       if (h.faulty === undefined) return t.skip('no fault proxy for this storage');
       const { storage, faults } = h.faulty;
@@ -291,7 +313,7 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       faults.throttleNext(0);
     });
 
-    test('a missing bucket, refused credentials and no credentials: clear errors naming the URI, with no secret', async (t) => {
+    test('a missing bucket, refused credentials, no credentials, no server: clear errors naming the URI, with no secret', async (t) => {
       const f = h.failing;
       if (f === undefined) return t.skip('no failing storages for this implementation');
       const clean = (message: string): void => {
@@ -308,6 +330,12 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
         const w = f.badCredentials;
         for (const run of [() => w.stat('in/a.txt'), () => collect(w.list('in/')), () => writeFrom(w, 'out/x', Buffer.from('x'))]) {
           await assert.rejects(run(), (e) => isReason(e, 'access-denied') && e.message.includes('s3://') && e.code === 'TORPEDO_ERR_STORAGE_DENIED' && (clean(e.message), clean(JSON.stringify(e)), clean(String(e.stack)), true));
+        }
+      }
+      if (f.unreachable !== undefined) {
+        const u = f.unreachable;
+        for (const run of [() => u.stat('in/a.txt'), () => u.readRange('in/a.txt'), () => writeFrom(u, 'out/x', Buffer.from('x'))]) {
+          await assert.rejects(run(), (e) => isReason(e, 'connection') && e.message.includes('s3://') && /ECONNREFUSED/.test(e.message) && (clean(e.message), true));
         }
       }
       if (f.noCredentials !== undefined) {
