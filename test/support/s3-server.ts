@@ -12,7 +12,7 @@
 // The kind: startS3Server({ kind }), else TORPEDO_TEST_S3, else radosgw when installed, else s3rver.
 // stop() SIGKILLs the daemons and removes the directory; if the test process dies without stop(),
 // an 'exit' handler and, for deaths that run no handler (SIGKILL), a detached watchdog shell do it.
-// docs/test-s3-server.md says what each kind does not check.
+// docs/s3-test-server.md says what each kind does not check.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -345,7 +345,7 @@ process.stdin.on('end', () => { rmSync(directory, { recursive: true, force: true
 async function startS3rver(): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'torpedo-s3rver-'));
   // Resolved from this repository's node_modules: the child runs with the repository as its cwd.
-  const child = spawn(process.execPath, ['--input-type=module', '-e', S3RVER_MAIN, dir], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', S3RVER_MAIN, dir], {
     cwd: join(import.meta.dirname, '..', '..'),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
