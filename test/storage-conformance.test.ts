@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { isHiddenKey, LocalStorage, S3Storage, type S3StorageOptions } from '../src/storage/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
 import { errorWithNoCredentials } from './support/no-credentials.ts';
+import { startFaultProxy } from './support/s3-fault-proxy.ts';
 import { s3ClientFor, s3ServerKinds, startS3Server, type S3ServerKind } from './support/s3-server.ts';
 import { describeStorageConformance, type Clause } from './support/storage-conformance.ts';
 
@@ -52,10 +53,15 @@ for (const kind of s3ServerKinds()) {
     const missing = new S3Storage({ bucket: 'no-such-bucket', ...base });
     const badCredentials = new S3Storage({ bucket, ...base, credentials: refused, maxAttempts: 2 });
     const admin = s3ClientFor(server);
+    const proxy = await startFaultProxy(server.endpoint);
+    const attempts = 4;
+    const readResumes = 3;
+    const faulty = new S3Storage({ bucket, ...base, endpoint: proxy.endpoint, maxAttempts: attempts, readResumes });
     const closed = await closedPort();
     const unreachable = new S3Storage({ bucket, ...base, endpoint: `http://127.0.0.1:${closed}`, maxAttempts: 2 });
     return {
       storage,
+      faulty: { storage: faulty, faults: proxy, attempts, readResumes },
       failing: {
         missingBucket: { storage: missing, uri: 's3://no-such-bucket/' },
         badCredentials,
@@ -66,8 +72,9 @@ for (const kind of s3ServerKinds()) {
       // s3rver has no ListMultipartUploads (NotImplemented).
       ...(kind === 's3rver' ? {} : { pendingUploads: async (prefix: string) => (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))).Uploads?.length ?? 0 }),
       close: async () => {
-        for (const s of [storage, missing, badCredentials, unreachable]) s.destroy();
+        for (const s of [storage, faulty, missing, badCredentials, unreachable]) s.destroy();
         admin.destroy();
+        await proxy.stop();
         await server.stop();
       },
     };

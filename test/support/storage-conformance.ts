@@ -8,14 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { compareStorageKeys, isStorageError, writeFrom, type Storage, type StorageErrorReason } from '../../src/storage/index.ts';
 
-/** What a harness can do to the requests of `storage` (the S3 fault proxy); absent: no fault tests. */
+/** What a harness can do to the requests of `storage`: the S3 fault proxy (test/support/s3-fault-proxy.ts). */
 export interface StorageFaults {
-  /** The next `n` requests are answered `status` (503 SlowDown, 429) without reaching the server. */
-  throttleNext(n: number, status?: number): void;
-  /** The next response's connection is cut after `bytes` bytes of its body. */
-  dropNextAfter(bytes: number): void;
-  /** Requests seen so far (to see that retries happened). */
-  requests(): number;
+  /** The next `n` requests are answered 503 SlowDown without reaching the server. */
+  throttleNext(n: number): void;
+  /** The next `n` GETs' connections are cut after `bytes` bytes of their bodies. */
+  dropNextAfter(bytes: number, n: number): void;
+  stats(): { readonly throttled: number; readonly dropped: number };
 }
 
 /** Storages of the same kind whose requests must fail, and what their errors must never show. */
@@ -34,7 +33,13 @@ export interface FailingStorages {
 export interface StorageHarness {
   readonly storage: Storage;
   /** A storage on the same backend whose requests go through the fault proxy. */
-  readonly faulty?: { readonly storage: Storage; readonly faults: StorageFaults };
+  readonly faulty?: {
+    readonly storage: Storage;
+    readonly faults: StorageFaults;
+    /** The most attempts `storage` makes per request, and how often a read resumes with no progress. */
+    readonly attempts: number;
+    readonly readResumes: number;
+  };
   readonly failing?: FailingStorages;
   /** Multipart uploads begun and neither completed nor aborted under `prefix` (S3), to see that an abort leaves none. */
   readonly pendingUploads?: (prefix: string) => Promise<number>;
@@ -265,16 +270,21 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       await assert.rejects(s.deletePrefix(''), TypeError);
     });
 
-    test('a read resumed after dropped connections gives the same bytes', async (t) => {
+    test('a read resumed after dropped connections gives the same bytes; one that never progresses fails naming the URI', async (t) => {
       if (h.faulty === undefined) return t.skip('no fault proxy for this storage');
-      const { storage, faults } = h.faulty;
+      const { storage, faults, readResumes } = h.faulty;
       const p = fresh();
       const bytes = randomBytes(3 * 1024 * 1024 + 17);
       await writeFrom(s, `${p}drop`, bytes);
-      faults.dropNextAfter(100_000);
-      assert.deepEqual(await storage.readRange(`${p}drop`), bytes, 'whole read');
-      faults.dropNextAfter(50_000);
-      assert.deepEqual(await storage.readRange(`${p}drop`, { start: 1000, end: 2_000_000 }), bytes.subarray(1000, 2_000_000), 'ranged read');
+      const dropped = faults.stats().dropped;
+      faults.dropNextAfter(100_000, 3);
+      assert.deepEqual(await storage.readRange(`${p}drop`), bytes, 'whole read, three drops');
+      faults.dropNextAfter(50_000, 2);
+      assert.deepEqual(await storage.readRange(`${p}drop`, { start: 1000, end: 2_000_000 }), bytes.subarray(1000, 2_000_000), 'ranged read, two drops');
+      assert.equal(faults.stats().dropped - dropped, 5, 'every drop happened');
+      faults.dropNextAfter(0, readResumes + 1);
+      await assert.rejects(storage.readRange(`${p}drop`), (e) => isReason(e, 'connection') && e.message.includes(storage.uri(`${p}drop`)) && e.code === 'TORPEDO_ERR_STORAGE_UNAVAILABLE');
+      assert.deepEqual(await storage.readRange(`${p}drop`, { start: 5, end: 9 }), bytes.subarray(5, 9), 'all drops used up');
     });
 
     test('a read whose connection drops after the object changed fails as changed, with no byte of the new version', async (t) => {
@@ -283,7 +293,7 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       const p = fresh();
       const old = Buffer.alloc(1024 * 1024, 'o');
       await writeFrom(s, `${p}moving`, old);
-      faults.dropNextAfter(100_000);
+      faults.dropNextAfter(100_000, 1);
       const got: Buffer[] = [];
       const reading = (async () => {
         for await (const chunk of storage.read(`${p}moving`)) {
@@ -299,18 +309,21 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
 
     test('throttling replies are retried with backoff; past every retry, a throttled error naming the URI', async (t) => {
       if (h.faulty === undefined) return t.skip('no fault proxy for this storage');
-      const { storage, faults } = h.faulty;
+      const { storage, faults, attempts } = h.faulty;
       const p = fresh();
       await writeFrom(s, `${p}slow`, Buffer.from('patience'));
-      const before = faults.requests();
-      faults.throttleNext(2, 503);
+      const before = faults.stats().throttled;
+      faults.throttleNext(2);
       assert.equal((await storage.readRange(`${p}slow`)).toString(), 'patience');
-      assert.ok(faults.requests() - before >= 3, 'two throttled requests, then one that got through');
-      faults.throttleNext(2, 429);
+      faults.throttleNext(attempts - 1);
       assert.equal((await storage.stat(`${p}slow`)).size, 8);
-      faults.throttleNext(100, 503);
+      faults.throttleNext(attempts - 1);
+      await writeFrom(storage, `${p}written`, Buffer.from('through'));
+      assert.equal((await s.readRange(`${p}written`)).toString(), 'through');
+      assert.equal(faults.stats().throttled - before, 2 * attempts, 'each throttled reply was retried');
+      faults.throttleNext(attempts);
       await assert.rejects(storage.stat(`${p}slow`), (e) => isReason(e, 'throttled') && e.message.includes(storage.uri(`${p}slow`)) && e.code === 'TORPEDO_ERR_STORAGE_UNAVAILABLE');
-      faults.throttleNext(0);
+      assert.equal(faults.stats().throttled - before, 3 * attempts, 'every attempt was made');
     });
 
     test('a missing bucket, refused credentials, no credentials, no server: clear errors naming the URI, with no secret', async (t) => {
