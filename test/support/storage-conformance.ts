@@ -253,6 +253,11 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
       }
     });
 
+    test('createIfAbsentMode: check-then-write where the server does not keep conditional writes', { skip: o.exempt?.['atomic-create'] === undefined ? 'this storage keeps them (the race test)' : false }, async () => {
+      assert.equal(await s.createIfAbsentMode(), 'check-then-write');
+      assert.deepEqual((await collect(s.list(''))).filter((e) => e.key.startsWith('_torpedo-probe/')), [], 'the probe is removed');
+    });
+
     test('delete: of a missing object is fine; of one removes it', async () => {
       const p = fresh();
       await s.delete(`${p}never-there`);
