@@ -6,17 +6,16 @@
  * retried by the SDK's standard retry strategy, bounded by `maxAttempts`; what still fails is a
  * StorageError naming the URI (s3-errors.ts), never the credentials.
  */
-import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import type { Upload as SdkUpload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromS3Error, isMissing, isPreconditionFailed, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
 import { changed, StorageError } from './storage-errors.ts';
-import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
+import { loadSdk, type Sdk } from './s3-sdk.ts';
+import { S3Writer } from './s3-writer.ts';
 
 const DEFAULT_PAGE = 1000;
 const DEFAULT_PART = 8 * 1024 * 1024;
@@ -37,24 +36,7 @@ export class S3Storage implements Storage {
   }
 
   #sdk(): Promise<Sdk> {
-    const o = this.#o;
-    this.#ready ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, lib]) => ({
-      s3,
-      Upload: lib.Upload,
-      client: new s3.S3Client({
-        ...(o.region !== undefined ? { region: o.region } : {}),
-        ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
-        ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
-        forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
-        // Only the checksums S3 requires: streamed uploads with the SDK's default trailing
-        // checksums are stored corrupted by some servers, and ranged GETs have none to check.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        maxAttempts: this.#attempts,
-        retryMode: o.retryMode ?? 'standard',
-        requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
-      }),
-    }));
+    this.#ready ??= loadSdk(this.#o, this.#attempts);
     return this.#ready;
   }
 
@@ -360,71 +342,6 @@ export class S3Storage implements Storage {
 }
 
 const RANGE_NOT_SATISFIABLE = Symbol('range not satisfiable');
-
-interface Sdk {
-  readonly s3: typeof S3Sdk;
-  readonly Upload: typeof SdkUpload;
-  readonly client: S3Client;
-}
-
-/**
- * A multipart upload fed through a PassThrough: lib-storage cuts it into parts of `partSize`
- * (one PutObject when it is smaller), and completes it only once the stream has ended, so the
- * object appears whole or not at all. Aborting destroys the stream, and lib-storage then aborts
- * the multipart upload; `abort()` waits for that, so no parts are left behind.
- */
-class S3Writer implements ObjectWriter {
-  readonly #key: string;
-  readonly #body = new PassThrough({ highWaterMark: 1024 * 1024 });
-  readonly #done: Promise<{ ETag?: string }>;
-  readonly #mapError: (e: unknown) => StorageError;
-  #size = 0;
-  #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
-
-  constructor(sdk: Promise<Sdk>, bucket: string, key: string, partSize: number, mapError: (e: unknown) => StorageError) {
-    this.#key = key;
-    this.#mapError = mapError;
-    // The stream's errors (an abort, a failed upload) reach callers through #done; without a
-    // listener, one raised before lib-storage reads the stream would crash the process.
-    this.#body.on('error', () => {});
-    this.#done = sdk.then(({ client, Upload }) => new Upload({ client, params: { Bucket: bucket, Key: key, Body: this.#body }, partSize, queueSize: 2, leavePartsOnError: false }).done());
-    // Seen here so that a failure before anyone awaits it is not unhandled; `write` sees it through the stream.
-    this.#done.catch((e: unknown) => this.#body.destroy(e instanceof Error ? e : new Error(String(e))));
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.#state !== 'open') throw new Error(`write of ${this.#key} after it was closed or aborted`);
-    this.#size += chunk.length;
-    try {
-      if (!this.#body.write(chunk)) await once(this.#body, 'drain');
-    } catch (e) {
-      const failure = await this.#done.then(() => e, (d: unknown) => d);
-      await this.abort();
-      throw this.#mapError(failure);
-    }
-  }
-
-  async close(): Promise<WriteResult> {
-    if (this.#state !== 'open') throw new Error(`close of ${this.#key} after it was closed or aborted`);
-    this.#state = 'closing';
-    this.#body.end();
-    try {
-      const res = await this.#done;
-      this.#state = 'closed';
-      return { key: this.#key, size: this.#size, etag: res.ETag ?? '' };
-    } catch (e) {
-      this.#state = 'aborted';
-      throw this.#mapError(e);
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.#state === 'closed' || this.#state === 'aborted') return;
-    this.#state = 'aborted';
-    this.#body.destroy(new Error('write aborted'));
-    await this.#done.catch(() => {});
-  }
-}
 
 function entryOf(key: string, size: number | undefined, modified: Date | undefined, etag: string | undefined): StorageEntry {
   return { key, size: size ?? 0, mtimeMs: modified?.getTime() ?? 0, etag: etag ?? '' };

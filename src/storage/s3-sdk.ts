@@ -1,0 +1,35 @@
+/**
+ * The AWS SDK, loaded at an S3Storage's first request rather than with the module: a process that
+ * never touches S3 (most workers) does not pay for loading it (≈80 ms and 20 MB on Node 20).
+ */
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Upload } from '@aws-sdk/lib-storage';
+import type { S3StorageOptions } from './s3-options.ts';
+
+export interface Sdk {
+  readonly s3: typeof S3Sdk;
+  readonly Upload: typeof Upload;
+  readonly client: S3Client;
+}
+
+/** The SDK's modules and one client configured from `o` (docs/storage.md, "S3 settings"). */
+export async function loadSdk(o: S3StorageOptions, maxAttempts: number): Promise<Sdk> {
+  const [s3, lib] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+  const client = new s3.S3Client({
+    ...(o.region !== undefined ? { region: o.region } : {}),
+    ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
+    ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
+    forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+    // Only the checksums S3 requires: streamed uploads with the SDK's default trailing checksums
+    // are stored corrupted by some servers, and ranged GETs have none to check.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Standard retries: exponential backoff with jitter, throttling (503 SlowDown, 429), 5xx and
+    // connection errors retried, bounded by maxAttempts and a retry quota.
+    maxAttempts,
+    retryMode: o.retryMode ?? 'standard',
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+  });
+  return { s3, Upload: lib.Upload, client };
+}
