@@ -10,7 +10,7 @@ import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fromS3Error, isMissing, isPreconditionFailed, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
+import { fromS3Error, isMissing, isPreconditionFailed, s3Attempts, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
 import { changed, StorageError } from './storage-errors.ts';
 import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
@@ -212,7 +212,9 @@ export class S3Storage implements Storage {
         await this.#send(uri, 'creating', (sdk, client) => client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, IfNoneMatch: '*' })), { raw: true });
         return true;
       } catch (e) {
-        if (isPreconditionFailed(e)) return false;
+        // A 412 after the SDK retried may answer our own first attempt, stored but its reply
+        // lost: the object is ours if it holds exactly our bytes (callers make them unique).
+        if (isPreconditionFailed(e)) return s3Attempts(e) > 1 ? await this.#holds(key, bytes) : false;
         if (s3Status(e) === 409 && i < 10) {
           await sleep(20 * 2 ** Math.min(i, 5));
           continue;
@@ -220,6 +222,11 @@ export class S3Storage implements Storage {
         throw this.#error(e, uri, 'creating');
       }
     }
+  }
+
+  async #holds(key: string, bytes: Uint8Array): Promise<boolean> {
+    const there = await this.readRange(key).catch(() => undefined);
+    return there !== undefined && Buffer.compare(there, bytes) === 0;
   }
 
   /**

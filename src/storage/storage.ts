@@ -144,7 +144,9 @@ export interface Storage {
   /**
    * Stores `bytes` at `key` unless an object is there: true if this call created it, false if it
    * found one (whose bytes it left alone). The fencing primitive of commits. See `createIfAbsentMode`
-   * for whether concurrent creates are decided atomically on this storage.
+   * for whether concurrent creates are decided atomically on this storage. Make `bytes` unique to
+   * the caller (an attempt's id): a retried request whose first reply was lost is told apart from
+   * another caller's create by them. Who calls: task and job commits, dataset names; once each.
    */
   createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean>;
 
