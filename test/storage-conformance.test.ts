@@ -4,7 +4,7 @@ import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { isHiddenKey, LocalStorage, S3Storage, type S3StorageOptions } from '../src/storage/index.ts';
+import { isHiddenKey, listVisible, LocalStorage, S3Storage, type S3StorageOptions } from '../src/storage/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
 import { errorWithNoCredentials } from './support/no-credentials.ts';
 import { startFaultProxy } from './support/s3-fault-proxy.ts';
@@ -89,3 +89,16 @@ test('isHiddenKey: a name past the prefix starting with _ or . is hidden, the pr
   assert.equal(isHiddenKey('in/a_b.txt', 'in/'), false);
 });
 
+
+test('listVisible skips hidden names at any depth, as input listings do', async () => {
+  const dir = tempDir('torpedo-storage-');
+  try {
+    const s = new LocalStorage(dir);
+    for (const k of ['in/a.txt', 'in/_SUCCESS', 'in/.a.txt.crc', 'in/_temporary/0/part', 'in/sub/b.txt', 'in/sub/.hidden/c.txt']) await s.createIfAbsent(k, Buffer.from(k));
+    const keys: string[] = [];
+    for await (const e of listVisible(s, 'in/')) keys.push(e.key);
+    assert.deepEqual(keys, ['in/a.txt', 'in/sub/b.txt']);
+  } finally {
+    removeDir(dir);
+  }
+});

@@ -15,6 +15,10 @@ export interface Sdk {
 
 /** The SDK's modules and one client configured from `o` (docs/storage.md, "S3 settings"). */
 export async function loadSdk(o: S3StorageOptions, maxAttempts: number): Promise<Sdk> {
+  // Every client would print, once per process, that SDK releases after January 2027 need Node
+  // 22: on every torpedo command's stderr. torpedo supports Node 20 (package.json pins a 3.x that
+  // runs on it), so the notice is for its maintainers (docs/storage.md), not for each run.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const [s3, lib] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
   const client = new s3.S3Client({
     ...(o.region !== undefined ? { region: o.region } : {}),

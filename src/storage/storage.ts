@@ -169,6 +169,14 @@ export function isHiddenKey(key: string, prefix = ''): boolean {
   return rest.split('/').some((name) => name.startsWith('_') || name.startsWith('.'));
 }
 
+/**
+ * The listing an input directory gives today: every object under `prefix` but the hidden ones
+ * (`isHiddenKey`: `_SUCCESS`, `_temporary/`, `.crc`, at any depth), in key order.
+ */
+export async function* listVisible(storage: Storage, prefix: string): AsyncIterable<StorageEntry> {
+  for await (const e of storage.list(prefix)) if (!isHiddenKey(e.key, prefix)) yield e;
+}
+
 /** Why a key or prefix is malformed, or undefined if it is well formed. */
 export function keyProblem(key: string, what: 'key' | 'prefix' = 'key'): string | undefined {
   if (what === 'prefix') {
