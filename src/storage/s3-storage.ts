@@ -7,14 +7,15 @@
  * StorageError naming the URI (s3-errors.ts), never the credentials.
  */
 import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromS3Error, isMissing, isPreconditionFailed, s3Attempts, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
 import { changed, StorageError } from './storage-errors.ts';
-import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail } from './storage.ts';
+import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
 import { loadSdk, type Sdk } from './s3-sdk.ts';
+import { S3PendingWriter } from './s3-pending.ts';
 import { S3Writer } from './s3-writer.ts';
 
 const DEFAULT_PAGE = 1000;
@@ -192,6 +193,56 @@ export class S3Storage implements Storage {
     return new S3Writer(this.#sdk(), this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
   }
 
+  writePending(key: string): PendingWriter {
+    checkKey(key);
+    return new S3PendingWriter(this.#sdk(), this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
+  }
+
+  /** CompleteMultipartUpload; a `NoSuchUpload` is a completion already done if the object has the upload's size. */
+  async completePending(p: PendingWrite): Promise<WriteResult> {
+    checkKey(p.key);
+    const uri = this.uri(p.key);
+    try {
+      const res = await this.#send(uri, 'publishing', (sdk, client) => client.send(new sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: p.key, UploadId: p.uploadId, MultipartUpload: { Parts: p.parts.map((x) => ({ PartNumber: x.n, ETag: x.etag })) } })), { raw: true });
+      return { key: p.key, size: p.bytes, etag: res.ETag ?? '' };
+    } catch (e) {
+      // An upload completed already (a retry, a resumed commit) is gone: S3 says NoSuchUpload,
+      // radosgw and s3rver a 500. The object there tells whether it was this one.
+      const failure = this.#error(e, uri, 'publishing');
+      if (failure.reason !== 'not-found' && failure.reason !== 'unavailable') throw failure;
+      const st = await this.stat(p.key).catch(() => undefined);
+      if (st !== undefined && st.size === p.bytes && sameUpload(st.etag, p)) return { key: p.key, size: st.size, etag: st.etag };
+      const gone = await this.#send(uri, 'publishing', (sdk, client) => client.send(new sdk.ListPartsCommand({ Bucket: this.bucket, Key: p.key, UploadId: p.uploadId, MaxParts: 1 })), { raw: true }).then(
+        () => false,
+        (l: unknown) => s3Code(l) === 'NoSuchUpload' || s3Status(l) === 404,
+      );
+      if (gone || s3Code(e) === 'NoSuchUpload') throw new StorageError('not-found', uri, `${uri}: no such pending write (upload ${p.uploadId}: aborted, or completed and replaced since)`);
+      throw failure;
+    }
+  }
+
+  async abortPending(p: Pick<PendingWrite, 'key' | 'uploadId'>): Promise<void> {
+    checkKey(p.key);
+    try {
+      await this.#send(this.uri(p.key), 'aborting', (sdk, client) => client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: p.key, UploadId: p.uploadId })), { raw: true });
+    } catch (e) {
+      if (s3Code(e) !== 'NoSuchUpload') throw this.#error(e, this.uri(p.key), 'aborting');
+    }
+  }
+
+  async *listPending(prefix: string): AsyncIterable<Pick<PendingWrite, 'key' | 'uploadId'>> {
+    checkKey(prefix, 'prefix');
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    for (;;) {
+      const res = await this.#send(this.uri(prefix), 'listing uploads under', (sdk, client) => client.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, MaxUploads: this.#pageSize(), ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}), ...(idMarker !== undefined ? { UploadIdMarker: idMarker } : {}) })));
+      for (const u of res.Uploads ?? []) if (u.Key !== undefined && u.UploadId !== undefined) yield { key: u.Key, uploadId: u.UploadId };
+      if (res.IsTruncated !== true) return;
+      keyMarker = res.NextKeyMarker;
+      idMarker = res.NextUploadIdMarker;
+    }
+  }
+
   async createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
     checkKey(key);
     const uri = this.uri(key);
@@ -349,6 +400,18 @@ export class S3Storage implements Storage {
 }
 
 const RANGE_NOT_SATISFIABLE = Symbol('range not satisfiable');
+
+/**
+ * Whether an object's ETag is the one completing `p` gives: S3 (and radosgw, MinIO) make a
+ * multipart object's ETag the MD5 of its parts' MD5s, then `-` and the number of parts. Parts
+ * whose ETags are not MD5s (SSE-KMS) leave only the size to go by.
+ */
+function sameUpload(etag: string, p: PendingWrite): boolean {
+  const md5s = p.parts.map((x) => x.etag.replace(/"/g, ''));
+  if (!md5s.every((m) => /^[0-9a-f]{32}$/i.test(m))) return true;
+  const whole = createHash('md5').update(Buffer.concat(md5s.map((m) => Buffer.from(m, 'hex')))).digest('hex');
+  return etag.replace(/"/g, '') === `${whole}-${p.parts.length}`;
+}
 
 function entryOf(key: string, size: number | undefined, modified: Date | undefined, etag: string | undefined): StorageEntry {
   return { key, size: size ?? 0, mtimeMs: modified?.getTime() ?? 0, etag: etag ?? '' };

@@ -84,6 +84,29 @@ export interface ObjectWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * A write whose bytes are all stored but not yet published (`Storage.writePending`): on S3 a
+ * multipart upload not completed, locally a hidden temporary file. Whoever holds it (the master,
+ * from a task's commit record) publishes it with `completePending`, or drops it with
+ * `abortPending`. It is plain data: it can be sent between processes and saved.
+ */
+export interface PendingWrite {
+  readonly key: string;
+  /** S3: the multipart upload's id; local: the temporary file's name beside the key. */
+  readonly uploadId: string;
+  /** S3: the parts, as CompleteMultipartUpload names them; local: one part. */
+  readonly parts: readonly { readonly n: number; readonly etag: string; readonly bytes: number }[];
+  /** The whole object's size once published. */
+  readonly bytes: number;
+}
+
+/** A pending write in progress: `close()` stores the last bytes and says what to publish. */
+export interface PendingWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<PendingWrite>;
+  abort(): Promise<void>;
+}
+
 /** How `createIfAbsent` keeps its promise on this storage (docs/storage.md, "createIfAbsent"). */
 export type CreateIfAbsentMode =
   /** The storage decides atomically: of concurrent creates exactly one returns true. */
@@ -140,6 +163,27 @@ export interface Storage {
    * map outputs, uploads; once per object per attempt.
    */
   write(key: string): ObjectWriter;
+
+  /**
+   * Starts a write that `close()` leaves unpublished: nothing is visible under `key` (nor listed)
+   * until someone calls `completePending` with what `close()` returned. Several pending writes of
+   * one key may coexist; each is independent. Who calls: a reduce attempt writing its part at its
+   * final key, for the job commit to publish (docs/object-store-commit.md).
+   */
+  writePending(key: string): PendingWriter;
+
+  /**
+   * Publishes a pending write: the object at its key becomes its bytes, atomically, replacing
+   * any. Idempotent: a pending write already completed (by a call whose reply was lost, or before
+   * a crash) is found by its size and is done. Who calls: the job commit, once per part.
+   */
+  completePending(pending: PendingWrite): Promise<WriteResult>;
+
+  /** Drops a pending write; one already gone is fine. Who calls: losers, the job's clean-up. */
+  abortPending(pending: Pick<PendingWrite, 'key' | 'uploadId'>): Promise<void>;
+
+  /** The pending writes under `prefix` not completed nor aborted (leftovers to clean up), in key order. */
+  listPending(prefix: string): AsyncIterable<Pick<PendingWrite, 'key' | 'uploadId'>>;
 
   /**
    * Stores `bytes` at `key` unless an object is there: true if this call created it, false if it
