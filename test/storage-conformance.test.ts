@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { isHiddenKey, listVisible, LocalStorage, S3Storage, type S3StorageOptions } from '../src/storage/index.ts';
 import { removeDir, tempDir } from './helpers.ts';
-import { errorWithNoCredentials } from './support/no-credentials.ts';
+import { errorInChild } from './support/storage-child-error.ts';
 import { startFaultProxy } from './support/s3-fault-proxy.ts';
 import { s3ClientFor, s3ServerKinds, startS3Server, type S3ServerKind } from './support/s3-server.ts';
 import { describeStorageConformance, type Clause } from './support/storage-conformance.ts';
@@ -67,8 +67,11 @@ for (const kind of s3ServerKinds()) {
         missingBucket: { storage: missing, uri: 's3://no-such-bucket/' },
         badCredentials,
         unreachable,
-        noCredentials: () => errorWithNoCredentials(server.endpoint, `s3://${bucket}/in/a.txt`),
-        secrets: [server.secretAccessKey, refused.secretAccessKey, ...(kind === 's3rver' ? [] : [server.accessKeyId])],
+        inChild: [
+          { what: 'no credentials anywhere', reason: 'no-credentials', run: () => errorInChild(server.endpoint, `s3://${bucket}/in/a.txt`) },
+          { what: 'refused credentials in the environment', reason: 'access-denied', run: () => errorInChild(server.endpoint, `s3://${bucket}/in/a.txt`, { AWS_ACCESS_KEY_ID: refused.accessKeyId, AWS_SECRET_ACCESS_KEY: refused.secretAccessKey }) },
+        ],
+        secrets: [server.secretAccessKey, refused.secretAccessKey, ...(kind === 's3rver' ? [refused.accessKeyId] : [server.accessKeyId])],
       },
       // s3rver has no ListMultipartUploads (NotImplemented).
       ...(kind === 's3rver' ? {} : { pendingUploads: async (prefix: string) => (await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))).Uploads?.length ?? 0 }),

@@ -22,8 +22,8 @@ export interface FailingStorages {
   readonly missingBucket?: { readonly storage: Storage; readonly uri: string };
   /** Credentials the server must refuse: a wrong secret where it checks signatures, else an unknown access key id. */
   readonly badCredentials?: Storage;
-  /** Runs a request with no credentials anywhere (in a process of its own) and returns its error. */
-  readonly noCredentials?: () => Promise<{ readonly code: string; readonly reason: string; readonly message: string }>;
+  /** Requests run in processes of their own (no credentials anywhere; wrong ones in the environment), with the reason each must fail with. */
+  readonly inChild?: readonly { readonly what: string; readonly reason: StorageErrorReason; run(): Promise<{ readonly code: string; readonly reason: string; readonly message: string }> }[];
   /** A storage whose endpoint refuses connections (a closed port): every request fails after its retries. */
   readonly unreachable?: Storage;
   /** Strings no message may contain: access key ids and secrets. */
@@ -401,9 +401,9 @@ export function describeStorageConformance(name: string, setup: () => Promise<St
           await assert.rejects(run(), (e) => isReason(e, 'connection') && e.message.includes('s3://') && /ECONNREFUSED/.test(e.message) && (clean(e.message), true));
         }
       }
-      if (f.noCredentials !== undefined) {
-        const e = await f.noCredentials();
-        assert.equal(e.reason, 'no-credentials', e.message);
+      for (const c of f.inChild ?? []) {
+        const e = await c.run();
+        assert.equal(e.reason, c.reason, `${c.what}: ${e.message}`);
         assert.equal(e.code, 'TORPEDO_ERR_STORAGE_DENIED');
         assert.match(e.message, /s3:\/\/\S+/);
         clean(e.message);
