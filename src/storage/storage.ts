@@ -175,7 +175,8 @@ export interface Storage {
   /**
    * Publishes a pending write: the object at its key becomes its bytes, atomically, replacing
    * any. Idempotent: a pending write already completed (by a call whose reply was lost, or before
-   * a crash) is found by its size and is done. Who calls: the job commit, once per part.
+   * a crash) is recognised (S3: the object's ETag from the parts' MD5s; local: its inode) and is
+   * done; an aborted one is 'not-found'. Who calls: the job commit, once per part.
    */
   completePending(pending: PendingWrite): Promise<WriteResult>;
 
