@@ -135,6 +135,7 @@ function run(cmd: string, args: readonly string[], o: { env: NodeJS.ProcessEnv; 
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
       else resolve(stdout);
     });
+    child.stdin?.on('error', () => {}); // a tool that exits without reading: its failure is reported above
     child.stdin?.end(o.input ?? '');
   });
 }
