@@ -4,5 +4,5 @@ export { s3OptionsFromEnv, type S3StorageOptions } from './s3-options.ts';
 export { S3Storage } from './s3-storage.ts';
 export { isStorageError, StorageError, type StorageErrorReason } from './storage-errors.ts';
 export { isRemoteUri, parseStorageUri, storageFor, type StorageAt, type StorageLocation } from './storage-uri.ts';
-export { checkKey, compareStorageKeys, isHiddenKey, keyProblem, writeFrom } from './storage.ts';
-export type { CreateIfAbsentMode, ListOptions, ListPage, ObjectWriter, ReadOptions, Storage, StorageEntry, StorageStat, WriteResult } from './storage.ts';
+export { checkKey, checkRange, compareStorageKeys, isHiddenKey, keyProblem, listVisible, writeFrom } from './storage.ts';
+export type { CreateIfAbsentMode, ListOptions, ListPage, ObjectWriter, PendingWrite, PendingWriter, ReadOptions, Storage, StorageEntry, StorageStat, Tail, WriteResult } from './storage.ts';

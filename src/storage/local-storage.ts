@@ -8,8 +8,9 @@ import { link, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle }
 import type { BigIntStats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { abortLocalPending, completeLocalPending, listLocalPending, LocalPendingWriter, PENDING_MARK } from './local-pending.ts';
 import { changed, fromLocalError, notFound } from './storage-errors.ts';
-import { checkKey, checkRange, compareStorageKeys, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, compareStorageKeys, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 
 /** The names of writes in progress: never listed, whatever the caller's rule for hidden names. */
 const TEMP_MARK = '.torpedo-write-';
@@ -60,7 +61,7 @@ export class LocalStorage implements Storage {
         throw fromLocalError(e, dir, 'listing');
       }
       for (const name of names) {
-        if (name.startsWith(TEMP_MARK)) continue;
+        if (name.startsWith(TEMP_MARK) || name.startsWith(PENDING_MARK)) continue;
         const path = join(dir, name);
         const s = await stat(path, { bigint: true }).catch((e: NodeJS.ErrnoException) => {
           if (e.code === 'ENOENT' || e.code === 'ELOOP') return undefined;
@@ -133,9 +134,57 @@ export class LocalStorage implements Storage {
     return Buffer.concat(chunks);
   }
 
+  async readTail(key: string, bytes: number): Promise<Tail> {
+    checkKey(key);
+    checkRange(0, bytes);
+    const path = this.uri(key);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      throw fromLocalError(e, path, 'reading');
+    }
+    try {
+      const s = await fh.stat({ bigint: true });
+      if (!s.isFile()) throw notFound(path, 'is a directory, not a file');
+      const size = Number(s.size);
+      const n = Math.min(bytes, size);
+      const buf = Buffer.alloc(n);
+      for (let got = 0; got < n; ) {
+        const { bytesRead } = await fh.read(buf, got, n - got, size - n + got);
+        if (bytesRead === 0) throw changed(path, `it ended before byte ${size}`);
+        got += bytesRead;
+      }
+      return { bytes: buf, size, etag: etagOf(s) };
+    } finally {
+      await fh.close();
+    }
+  }
+
   write(key: string): ObjectWriter {
     checkKey(key);
     return new LocalWriter(key, this.uri(key));
+  }
+
+  writePending(key: string): PendingWriter {
+    checkKey(key);
+    return new LocalPendingWriter(key, this.uri(key));
+  }
+
+  completePending(pending: PendingWrite): Promise<WriteResult> {
+    checkKey(pending.key);
+    return completeLocalPending(this.uri(pending.key), pending, async (path) => etagOf(await stat(path, { bigint: true })));
+  }
+
+  abortPending(pending: Pick<PendingWrite, 'key' | 'uploadId'>): Promise<void> {
+    checkKey(pending.key);
+    return abortLocalPending(this.uri(pending.key), pending.uploadId);
+  }
+
+  async *listPending(prefix: string): AsyncIterable<Pick<PendingWrite, 'key' | 'uploadId'>> {
+    checkKey(prefix, 'prefix');
+    const found = await listLocalPending(prefix === '' ? this.#root : join(this.#root, prefix), prefix);
+    yield* found.sort((a, b) => compareStorageKeys(a.key, b.key) || compareStorageKeys(a.uploadId, b.uploadId));
   }
 
   async createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {

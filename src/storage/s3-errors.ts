@@ -25,6 +25,11 @@ export function s3Status(e: unknown): number | undefined {
   return (e as SdkErrorShape | undefined)?.$metadata?.httpStatusCode;
 }
 
+/** How many attempts the SDK made before giving up with `e` (1 if it did not say). */
+export function s3Attempts(e: unknown): number {
+  return (e as SdkErrorShape | undefined)?.$metadata?.attempts ?? 1;
+}
+
 /** The S3 error code (`NoSuchKey`, `SlowDown` …) or system code (`ECONNRESET`) of an error. */
 export function s3Code(e: unknown): string {
   const x = e as SdkErrorShape | undefined;

@@ -6,28 +6,20 @@
  * retried by the SDK's standard retry strategy, bounded by `maxAttempts`; what still fails is a
  * StorageError naming the URI (s3-errors.ts), never the credentials.
  */
-import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import type { Upload as SdkUpload } from '@aws-sdk/lib-storage';
-import type { NodeHttpHandler } from '@smithy/node-http-handler';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { PassThrough, Readable } from 'node:stream';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fromS3Error, isMissing, isPreconditionFailed, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
+import { fromS3Error, isMissing, isPreconditionFailed, s3Attempts, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
 import { changed, StorageError } from './storage-errors.ts';
-import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
+import { loadSdk, type Sdk } from './s3-sdk.ts';
+import { S3PendingWriter } from './s3-pending.ts';
+import { S3Writer } from './s3-writer.ts';
 
 const DEFAULT_PAGE = 1000;
 
-/** A request handler whose every connection goes to the Unix socket at `path` (the job's storage gateway). */
-async function gatewayHandler(path: string): Promise<NodeHttpHandler> {
-  const [{ NodeHttpHandler }, { Agent }, { connect }] = await Promise.all([import('@smithy/node-http-handler'), import('node:http'), import('node:net')]);
-  const agent = new Agent({ keepAlive: true });
-  (agent as unknown as { createConnection: () => unknown }).createConnection = () => connect(path);
-  return new NodeHttpHandler({ httpAgent: agent, connectionTimeout: 10_000, requestTimeout: 120_000 });
-}
 const DEFAULT_PART = 8 * 1024 * 1024;
 
 export class S3Storage implements Storage {
@@ -46,24 +38,7 @@ export class S3Storage implements Storage {
   }
 
   #sdk(): Promise<Sdk> {
-    const o = this.#o;
-    this.#ready ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage'), o.socketPath !== undefined ? gatewayHandler(o.socketPath) : undefined]).then(([s3, lib, socket]) => ({
-      s3,
-      Upload: lib.Upload,
-      client: new s3.S3Client({
-        ...(o.region !== undefined ? { region: o.region } : {}),
-        ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
-        ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
-        forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
-        // Only the checksums S3 requires: streamed uploads with the SDK's default trailing
-        // checksums are stored corrupted by some servers, and ranged GETs have none to check.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        maxAttempts: this.#attempts,
-        retryMode: o.retryMode ?? 'standard',
-        requestHandler: socket !== undefined ? socket : { connectionTimeout: 10_000, requestTimeout: 120_000 },
-      }),
-    }));
+    this.#ready ??= loadSdk(this.#o, this.#attempts);
     return this.#ready;
   }
 
@@ -182,9 +157,91 @@ export class S3Storage implements Storage {
     return Buffer.concat(chunks);
   }
 
+  async readTail(key: string, bytes: number): Promise<Tail> {
+    checkKey(key);
+    checkRange(0, bytes);
+    const uri = this.uri(key);
+    if (bytes === 0) {
+      const st = await this.stat(key);
+      return { bytes: Buffer.alloc(0), size: st.size, etag: st.etag };
+    }
+    let res: GetObjectCommandOutput;
+    try {
+      res = await this.#send(uri, 'reading', (sdk, client) => client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=-${bytes}` })), { rangeNotSatisfiable: true });
+    } catch (e) {
+      if (e !== RANGE_NOT_SATISFIABLE) throw e;
+      const st = await this.stat(key); // an empty object has no last bytes to range over
+      return { bytes: Buffer.alloc(0), size: st.size, etag: st.etag };
+    }
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
+    const etag = res.ETag ?? '';
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of res.Body as Readable) chunks.push(c as Buffer);
+    } catch {
+      // A dropped connection: asked for again below, as a resumable read of that version.
+    }
+    const all = Buffer.concat(chunks);
+    const size = range !== null ? Number(range[3]) : undefined;
+    // Whole, and really the end of the object (s3rver answers a suffix range with its first bytes).
+    if (range !== null && size !== undefined && Number(range[2]) === size - 1 && Number(range[1]) === size - all.length && all.length === Math.min(bytes, size)) return { bytes: all, size, etag };
+    const st = await this.stat(key);
+    return { bytes: await this.readRange(key, { start: Math.max(0, st.size - bytes), ifMatch: st.etag }), size: st.size, etag: st.etag };
+  }
+
   write(key: string): ObjectWriter {
     checkKey(key);
     return new S3Writer(this.#sdk(), this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
+  }
+
+  writePending(key: string): PendingWriter {
+    checkKey(key);
+    return new S3PendingWriter(this.#sdk(), this.bucket, key, this.#o.partSize ?? DEFAULT_PART, (e) => this.#error(e, this.uri(key), 'writing'));
+  }
+
+  /** CompleteMultipartUpload; a `NoSuchUpload` is a completion already done if the object has the upload's size. */
+  async completePending(p: PendingWrite): Promise<WriteResult> {
+    checkKey(p.key);
+    const uri = this.uri(p.key);
+    try {
+      const res = await this.#send(uri, 'publishing', (sdk, client) => client.send(new sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: p.key, UploadId: p.uploadId, MultipartUpload: { Parts: p.parts.map((x) => ({ PartNumber: x.n, ETag: x.etag })) } })), { raw: true });
+      return { key: p.key, size: p.bytes, etag: res.ETag ?? '' };
+    } catch (e) {
+      // An upload completed already (a retry, a resumed commit) is gone: S3 says NoSuchUpload,
+      // radosgw and s3rver a 500. The object there tells whether it was this one.
+      const failure = this.#error(e, uri, 'publishing');
+      if (failure.reason !== 'not-found' && failure.reason !== 'unavailable') throw failure;
+      const st = await this.stat(p.key).catch(() => undefined);
+      if (st !== undefined && st.size === p.bytes && sameUpload(st.etag, p)) return { key: p.key, size: st.size, etag: st.etag };
+      const gone = await this.#send(uri, 'publishing', (sdk, client) => client.send(new sdk.ListPartsCommand({ Bucket: this.bucket, Key: p.key, UploadId: p.uploadId, MaxParts: 1 })), { raw: true }).then(
+        () => false,
+        (l: unknown) => s3Code(l) === 'NoSuchUpload' || s3Status(l) === 404,
+      );
+      if (gone || s3Code(e) === 'NoSuchUpload') throw new StorageError('not-found', uri, `${uri}: no such pending write (upload ${p.uploadId}: aborted, or completed and replaced since)`);
+      throw failure;
+    }
+  }
+
+  async abortPending(p: Pick<PendingWrite, 'key' | 'uploadId'>): Promise<void> {
+    checkKey(p.key);
+    try {
+      await this.#send(this.uri(p.key), 'aborting', (sdk, client) => client.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: p.key, UploadId: p.uploadId })), { raw: true });
+    } catch (e) {
+      if (s3Code(e) !== 'NoSuchUpload') throw this.#error(e, this.uri(p.key), 'aborting');
+    }
+  }
+
+  async *listPending(prefix: string): AsyncIterable<Pick<PendingWrite, 'key' | 'uploadId'>> {
+    checkKey(prefix, 'prefix');
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    for (;;) {
+      const res = await this.#send(this.uri(prefix), 'listing uploads under', (sdk, client) => client.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, MaxUploads: this.#pageSize(), ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}), ...(idMarker !== undefined ? { UploadIdMarker: idMarker } : {}) })));
+      for (const u of res.Uploads ?? []) if (u.Key !== undefined && u.UploadId !== undefined) yield { key: u.Key, uploadId: u.UploadId };
+      if (res.IsTruncated !== true) return;
+      keyMarker = res.NextKeyMarker;
+      idMarker = res.NextUploadIdMarker;
+    }
   }
 
   async createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
@@ -207,7 +264,9 @@ export class S3Storage implements Storage {
         await this.#send(uri, 'creating', (sdk, client) => client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, IfNoneMatch: '*' })), { raw: true });
         return true;
       } catch (e) {
-        if (isPreconditionFailed(e)) return false;
+        // A 412 after the SDK retried may answer our own first attempt, stored but its reply
+        // lost: the object is ours if it holds exactly our bytes (callers make them unique).
+        if (isPreconditionFailed(e)) return s3Attempts(e) > 1 ? await this.#holds(key, bytes) : false;
         if (s3Status(e) === 409 && i < 10) {
           await sleep(20 * 2 ** Math.min(i, 5));
           continue;
@@ -215,6 +274,11 @@ export class S3Storage implements Storage {
         throw this.#error(e, uri, 'creating');
       }
     }
+  }
+
+  async #holds(key: string, bytes: Uint8Array): Promise<boolean> {
+    const there = await this.readRange(key).catch(() => undefined);
+    return there !== undefined && Buffer.compare(there, bytes) === 0;
   }
 
   /**
@@ -338,66 +402,16 @@ export class S3Storage implements Storage {
 
 const RANGE_NOT_SATISFIABLE = Symbol('range not satisfiable');
 
-interface Sdk {
-  readonly s3: typeof S3Sdk;
-  readonly Upload: typeof SdkUpload;
-  readonly client: S3Client;
-}
-
 /**
- * A multipart upload fed through a PassThrough: lib-storage cuts it into parts of `partSize`
- * (one PutObject when it is smaller), and completes it only once the stream has ended, so the
- * object appears whole or not at all. Aborting destroys the stream, and lib-storage then aborts
- * the multipart upload; `abort()` waits for that, so no parts are left behind.
+ * Whether an object's ETag is the one completing `p` gives: S3 (and radosgw, MinIO) make a
+ * multipart object's ETag the MD5 of its parts' MD5s, then `-` and the number of parts. Parts
+ * whose ETags are not MD5s (SSE-KMS) leave only the size to go by.
  */
-class S3Writer implements ObjectWriter {
-  readonly #key: string;
-  readonly #body = new PassThrough({ highWaterMark: 1024 * 1024 });
-  readonly #done: Promise<{ ETag?: string }>;
-  readonly #mapError: (e: unknown) => StorageError;
-  #size = 0;
-  #state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
-
-  constructor(sdk: Promise<Sdk>, bucket: string, key: string, partSize: number, mapError: (e: unknown) => StorageError) {
-    this.#key = key;
-    this.#mapError = mapError;
-    this.#done = sdk.then(({ client, Upload }) => new Upload({ client, params: { Bucket: bucket, Key: key, Body: this.#body }, partSize, queueSize: 2, leavePartsOnError: false }).done());
-    // Seen here so that a failure before anyone awaits it is not unhandled; `write` sees it through the stream.
-    this.#done.catch((e: unknown) => this.#body.destroy(e instanceof Error ? e : new Error(String(e))));
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.#state !== 'open') throw new Error(`write of ${this.#key} after it was closed or aborted`);
-    this.#size += chunk.length;
-    try {
-      if (!this.#body.write(chunk)) await once(this.#body, 'drain');
-    } catch (e) {
-      const failure = await this.#done.then(() => e, (d: unknown) => d);
-      await this.abort();
-      throw this.#mapError(failure);
-    }
-  }
-
-  async close(): Promise<WriteResult> {
-    if (this.#state !== 'open') throw new Error(`close of ${this.#key} after it was closed or aborted`);
-    this.#state = 'closing';
-    this.#body.end();
-    try {
-      const res = await this.#done;
-      this.#state = 'closed';
-      return { key: this.#key, size: this.#size, etag: res.ETag ?? '' };
-    } catch (e) {
-      this.#state = 'aborted';
-      throw this.#mapError(e);
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.#state === 'closed' || this.#state === 'aborted') return;
-    this.#state = 'aborted';
-    this.#body.destroy(new Error('write aborted'));
-    await this.#done.catch(() => {});
-  }
+function sameUpload(etag: string, p: PendingWrite): boolean {
+  const md5s = p.parts.map((x) => x.etag.replace(/"/g, ''));
+  if (!md5s.every((m) => /^[0-9a-f]{32}$/i.test(m))) return true;
+  const whole = createHash('md5').update(Buffer.concat(md5s.map((m) => Buffer.from(m, 'hex')))).digest('hex');
+  return etag.replace(/"/g, '') === `${whole}-${p.parts.length}`;
 }
 
 function entryOf(key: string, size: number | undefined, modified: Date | undefined, etag: string | undefined): StorageEntry {

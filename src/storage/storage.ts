@@ -56,6 +56,14 @@ export interface ReadOptions {
   readonly ifMatch?: string;
 }
 
+/** What `readTail` gives: the bytes, and what they are the end of. */
+export interface Tail {
+  readonly bytes: Buffer;
+  /** The whole object's size: `bytes` are [size - bytes.length, size). */
+  readonly size: number;
+  readonly etag: string;
+}
+
 /** What a finished write stored. */
 export interface WriteResult {
   readonly key: string;
@@ -73,6 +81,29 @@ export interface ObjectWriter {
   /** Finishes the object and publishes it under its key, replacing what was there. */
   close(): Promise<WriteResult>;
   /** Drops what was written; idempotent, and safe after a failed `write` or `close`. */
+  abort(): Promise<void>;
+}
+
+/**
+ * A write whose bytes are all stored but not yet published (`Storage.writePending`): on S3 a
+ * multipart upload not completed, locally a hidden temporary file. Whoever holds it (the master,
+ * from a task's commit record) publishes it with `completePending`, or drops it with
+ * `abortPending`. It is plain data: it can be sent between processes and saved.
+ */
+export interface PendingWrite {
+  readonly key: string;
+  /** S3: the multipart upload's id; local: the temporary file's name beside the key. */
+  readonly uploadId: string;
+  /** S3: the parts, as CompleteMultipartUpload names them; local: one part. */
+  readonly parts: readonly { readonly n: number; readonly etag: string; readonly bytes: number }[];
+  /** The whole object's size once published. */
+  readonly bytes: number;
+}
+
+/** A pending write in progress: `close()` stores the last bytes and says what to publish. */
+export interface PendingWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<PendingWrite>;
   abort(): Promise<void>;
 }
 
@@ -119,6 +150,13 @@ export interface Storage {
   readRange(key: string, options?: ReadOptions): Promise<Buffer>;
 
   /**
+   * The last `bytes` bytes of the object (all of it if it is smaller), with its size and etag, in
+   * one request: how a reducer reads a map output's index footer, then its segment with `read`
+   * and `ifMatch: etag`, so that all of it comes from one version. 'not-found' if there is none.
+   */
+  readTail(key: string, bytes: number): Promise<Tail>;
+
+  /**
    * Starts a streamed write of `key` (S3: a multipart upload; local: a temporary file renamed at
    * the end). Visible only once `close()` resolves, then whole; an aborted or failed write leaves
    * nothing, and an object it would replace stays intact until then. Who calls: part writers,
@@ -127,9 +165,33 @@ export interface Storage {
   write(key: string): ObjectWriter;
 
   /**
+   * Starts a write that `close()` leaves unpublished: nothing is visible under `key` (nor listed)
+   * until someone calls `completePending` with what `close()` returned. Several pending writes of
+   * one key may coexist; each is independent. Who calls: a reduce attempt writing its part at its
+   * final key, for the job commit to publish (docs/object-store-commit.md).
+   */
+  writePending(key: string): PendingWriter;
+
+  /**
+   * Publishes a pending write: the object at its key becomes its bytes, atomically, replacing
+   * any. Idempotent: a pending write already completed (by a call whose reply was lost, or before
+   * a crash) is recognised (S3: the object's ETag from the parts' MD5s; local: its inode) and is
+   * done; an aborted one is 'not-found'. Who calls: the job commit, once per part.
+   */
+  completePending(pending: PendingWrite): Promise<WriteResult>;
+
+  /** Drops a pending write; one already gone is fine. Who calls: losers, the job's clean-up. */
+  abortPending(pending: Pick<PendingWrite, 'key' | 'uploadId'>): Promise<void>;
+
+  /** The pending writes under `prefix` not completed nor aborted (leftovers to clean up), in key order. */
+  listPending(prefix: string): AsyncIterable<Pick<PendingWrite, 'key' | 'uploadId'>>;
+
+  /**
    * Stores `bytes` at `key` unless an object is there: true if this call created it, false if it
    * found one (whose bytes it left alone). The fencing primitive of commits. See `createIfAbsentMode`
-   * for whether concurrent creates are decided atomically on this storage.
+   * for whether concurrent creates are decided atomically on this storage. Make `bytes` unique to
+   * the caller (an attempt's id): a retried request whose first reply was lost is told apart from
+   * another caller's create by them. Who calls: task and job commits, dataset names; once each.
    */
   createIfAbsent(key: string, bytes: Uint8Array): Promise<boolean>;
 
@@ -150,6 +212,14 @@ export interface Storage {
 export function isHiddenKey(key: string, prefix = ''): boolean {
   const rest = key.startsWith(prefix) ? key.slice(prefix.length) : key;
   return rest.split('/').some((name) => name.startsWith('_') || name.startsWith('.'));
+}
+
+/**
+ * The listing an input directory gives today: every object under `prefix` but the hidden ones
+ * (`isHiddenKey`: `_SUCCESS`, `_temporary/`, `.crc`, at any depth), in key order.
+ */
+export async function* listVisible(storage: Storage, prefix: string): AsyncIterable<StorageEntry> {
+  for await (const e of storage.list(prefix)) if (!isHiddenKey(e.key, prefix)) yield e;
 }
 
 /** Why a key or prefix is malformed, or undefined if it is well formed. */

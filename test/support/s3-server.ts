@@ -12,7 +12,7 @@
 // The kind: startS3Server({ kind }), else TORPEDO_TEST_S3, else radosgw when installed, else s3rver.
 // stop() SIGKILLs the daemons and removes the directory; if the test process dies without stop(),
 // an 'exit' handler and, for deaths that run no handler (SIGKILL), a detached watchdog shell do it.
-// docs/test-s3-server.md says what each kind does not check.
+// docs/s3-test-server.md says what each kind does not check.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,6 +135,7 @@ function run(cmd: string, args: readonly string[], o: { env: NodeJS.ProcessEnv; 
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
       else resolve(stdout);
     });
+    child.stdin?.on('error', () => {}); // a tool that exits without reading: its failure is reported above
     child.stdin?.end(o.input ?? '');
   });
 }
@@ -164,8 +165,20 @@ if [ -f "$2/pids" ]; then kill -9 $(cat "$2/pids") 2>/dev/null; fi
 rm -rf "$2"
 `;
 
+/** A port taken between our probe and the daemon's bind fails the start quickly: try again, twice. */
 async function startRadosgw(): Promise<S3Server> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRadosgwOnce(Date.now() + START_TIMEOUT_MS);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startRadosgwOnce(deadline: number): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'torpedo-ceph-'));
   const children: ChildProcess[] = [];
   const pidFile = join(dir, 'pids');
@@ -212,8 +225,19 @@ async function startRadosgw(): Promise<S3Server> {
 
   const conf = join(dir, 'ceph.conf');
   const env = { ...process.env, CEPH_CONF: conf, LC_ALL: 'C' };
+  // Rejected when a daemon exits before the server is up, so that no step waits on a dead daemon.
+  let started = false;
+  let exitError: Error | undefined;
+  let daemonExited!: (err: Error) => void;
+  const exited = new Promise<never>((_, reject) => {
+    daemonExited = (err) => {
+      exitError = err;
+      reject(err);
+    };
+  });
+  exited.catch(() => {}); // each race below reports it
   const tool = (cmd: string, args: readonly string[], input?: string): Promise<string> =>
-    run(cmd, args, { env, input, timeoutMs: deadline - Date.now() });
+    Promise.race([run(cmd, args, { env, input, timeoutMs: deadline - Date.now() }), exited]);
   const daemon = (name: string, cmd: string, args: readonly string[]): ChildProcess => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
     child.on('error', () => {});
@@ -221,7 +245,9 @@ async function startRadosgw(): Promise<S3Server> {
     children.push(child);
     if (child.pid !== undefined) appendFileSync(pidFile, `${child.pid}\n`);
     child.once('exit', (code, signal) => {
+      if (started) return;
       appendFileSync(join(dir, 'exits'), `${name} exited: ${signal ?? code}\n`);
+      daemonExited(new Error(`${name} exited (${signal ?? code}) during start`));
     });
     return child;
   };
@@ -260,6 +286,8 @@ async function startRadosgw(): Promise<S3Server> {
         `osd data = ${dir}/osd.$id`,
         `rgw data = ${dir}/rgw.$id`,
         'client mount timeout = 60',
+        // A taken port fails the start at once (and it is tried again) rather than after 3 × 5 s.
+        'ms bind retry count = 1',
         // The OSD keeps objects in memory (1 GiB at most), so nothing is written to the disk.
         'osd objectstore = memstore',
         'memstore device bytes = 1073741824',
@@ -314,19 +342,22 @@ async function startRadosgw(): Promise<S3Server> {
     daemon('radosgw', 'radosgw', ['-f', '-n', 'client.rgw.gw']);
     for (;;) {
       if (await answers(rgwPort)) break;
-      if (existsSync(join(dir, 'exits'))) throw new Error('a Ceph daemon exited during start');
+      if (exitError !== undefined) throw exitError;
       if (Date.now() > deadline) throw new Error(`radosgw did not answer on 127.0.0.1:${rgwPort} within ${START_TIMEOUT_MS / 1000} s`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const accessKeyId = `TORPEDO${randomBytes(6).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(24).toString('base64url');
     await tool('radosgw-admin', ['user', 'create', '--uid=torpedo', '--display-name=torpedo', `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`]);
+    started = true;
     let stopped: Promise<void> | undefined;
     return makeServer('radosgw', `http://127.0.0.1:${rgwPort}`, accessKeyId, secretAccessKey, () => (stopped ??= cleanup()));
   } catch (err) {
-    const message = `radosgw test server did not start (${dir}): ${(err as Error).message}\n${logs()}`;
+    started = true;
+    const log = logs();
+    const message = `radosgw test server did not start (${dir}): ${(err as Error).message}\n${log}`;
     await cleanup();
-    throw new Error(message);
+    throw /Address already in use/.test(log) ? new PortTakenError(message) : new Error(message);
   }
 }
 
@@ -345,7 +376,7 @@ process.stdin.on('end', () => { rmSync(directory, { recursive: true, force: true
 async function startS3rver(): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'torpedo-s3rver-'));
   // Resolved from this repository's node_modules: the child runs with the repository as its cwd.
-  const child = spawn(process.execPath, ['--input-type=module', '-e', S3RVER_MAIN, dir], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', S3RVER_MAIN, dir], {
     cwd: join(import.meta.dirname, '..', '..'),
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
-// Runs one S3 request in a process of its own with no credentials anywhere (no AWS variables,
-// a HOME and config files that do not exist, the instance metadata service off so that nothing
-// leaves loopback) through the real storageFor, and returns the error it met.
+// Runs one S3 request in a process of its own through the real storageFor, with only the AWS
+// variables given (a HOME and config files that do not exist, the instance metadata service off
+// so that nothing leaves loopback), and returns the error it met: with none, no credentials at
+// all; with wrong ones from the environment, what the SDK's own chain reads.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { removeDir, ROOT, tempDir } from '../helpers.ts';
@@ -21,7 +22,7 @@ try {
   console.log(JSON.stringify({ code: e.code, reason: e.reason, message: e.message }));
 }`;
 
-export async function errorWithNoCredentials(endpoint: string, uri: string): Promise<ChildError> {
+export async function errorInChild(endpoint: string, uri: string, aws: Readonly<Record<string, string>> = {}): Promise<ChildError> {
   const home = tempDir('torpedo-nocreds-');
   try {
     const env: Record<string, string> = {
@@ -33,6 +34,7 @@ export async function errorWithNoCredentials(endpoint: string, uri: string): Pro
       AWS_ENDPOINT_URL_S3: endpoint,
       AWS_REGION: 'us-east-1',
       AWS_MAX_ATTEMPTS: '1',
+      ...aws,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', SCRIPT, uri], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
