@@ -4,11 +4,12 @@
 // from a local directory. Against a real S3 server on loopback (test/support/s3-server.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { jsonSummary, prose, readParts, removeDir, runCli, tempDir } from './helpers.ts';
+import { startFaultProxy } from './support/s3-fault-proxy.ts';
 import { s3ClientFor, startS3Server, type S3Server } from './support/s3-server.ts';
 
 function listFiles(d: string): string[] {
@@ -24,6 +25,7 @@ describe('inputs in S3', () => {
   let server: S3Server;
   let client: S3Client;
   const files: Record<string, Buffer> = {};
+  let localTasks = 0;
 
   const run = (args: readonly string[], env: NodeJS.ProcessEnv = server.env()) => runCli(['run', ...args, '--no-progress', '--json'], { timeoutMs: 180_000, env });
 
@@ -49,6 +51,10 @@ describe('inputs in S3', () => {
     // Hidden by Hadoop's rule, as in a directory.
     await client.send(new PutObjectCommand({ Bucket: 'logs', Key: '2026/_SUCCESS', Body: 'not input' }));
     await client.send(new PutObjectCommand({ Bucket: 'logs', Key: '2026/.part.tmp', Body: 'not input' }));
+    // What every run on the objects must give: the same files read from a local directory.
+    const local = await run(['wordcount', '--input', join(dir, 'local'), '--output', join(dir, 'out-local'), '--reducers', '2', '--split-size', '64KB']);
+    assert.equal(local.code, 0, local.stderr);
+    localTasks = jsonSummary(local).phases.map.tasks;
   });
   after(async () => {
     client?.destroy();
@@ -57,14 +63,12 @@ describe('inputs in S3', () => {
   });
 
   test('a prefix of objects with every codec gives the part files of the same files read locally', async () => {
-    const local = await run(['wordcount', '--input', join(dir, 'local'), '--output', join(dir, 'out-local'), '--reducers', '2', '--split-size', '64KB']);
-    assert.equal(local.code, 0, local.stderr);
     const out = join(dir, 'out-s3');
     const r = await run(['wordcount', '--input', 's3://logs/2026/', '--output', out, '--reducers', '2', '--split-size', '64KB']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readParts(out), readParts(join(dir, 'out-local')));
     const s = jsonSummary(r);
-    assert.equal(s.phases.map.tasks, jsonSummary(local).phases.map.tasks, 'the same splits: the bzip2 object cut at its blocks');
+    assert.equal(s.phases.map.tasks, localTasks, 'the same splits: the bzip2 object cut at its blocks');
     assert.ok(s.phases.map.tasks >= 6, `${s.phases.map.tasks} map tasks`);
     // No credential in anything the job keeps (its logs, its manifest, its parts) or prints.
     const kept = listFiles(out).map((f) => readFileSync(f, 'latin1')).join('\n') + r.stdout + r.stderr;
@@ -78,6 +82,52 @@ describe('inputs in S3', () => {
     const both = await run(['wordcount', '--input', join(dir, 'local', 'a.txt'), join(dir, 'local', 'b.txt.gz'), '--output', join(dir, 'out-both'), '--reducers', '1']);
     assert.equal(both.code, 0, both.stderr);
     assert.deepEqual(readParts(out), readParts(join(dir, 'out-both')));
+  });
+
+  test('a dropped connection mid-read and throttling replies are retried: the same part files', async () => {
+    const proxy = await startFaultProxy(server.endpoint);
+    try {
+      const bz2 = ({ method, path }: { method: string; path: string }): boolean => method === 'GET' && path.includes('c.bz2');
+      // Cut three reads of the bzip2 object 20 kB in, and throttle three reads of another object.
+      proxy.dropNextAfter(20_000, 3, bz2);
+      proxy.throttleNext(3, ({ method, path }) => method === 'GET' && path.includes('a.txt'));
+      const out = join(dir, 'out-faults');
+      const r = await run(['wordcount', '--input', 's3://logs/2026/', '--output', out, '--reducers', '2', '--split-size', '64KB'], { ...server.env(), AWS_ENDPOINT_URL_S3: proxy.endpoint });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(readParts(out), readParts(join(dir, 'out-local')));
+      assert.equal(proxy.stats().dropped, 3);
+      assert.equal(proxy.stats().throttled, 3);
+      // Throttled past every retry: a clear error naming the URI, and no output made.
+      proxy.throttleNext(50);
+      const gaveUp = await run(['wordcount', '--input', 's3://logs/2026/', '--output', join(dir, 'out-throttled')], { ...server.env(), AWS_ENDPOINT_URL_S3: proxy.endpoint });
+      assert.notEqual(gaveUp.code, 0);
+      assert.match(gaveUp.stderr, /TORPEDO_ERR_STORAGE_UNAVAILABLE: S3 kept throttling .*s3:\/\/logs\/2026\//);
+      assert.ok(!existsSync(join(dir, 'out-throttled')), 'an output was made');
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('2,500 input objects, listed in pages and packed into a few splits', async () => {
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    const body = (i: number): string => `object ${i} word${i % 97} common\n`;
+    for (let i = 0; i < 2500; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => {
+          const name = `f${String(i + j).padStart(5, '0')}.txt`;
+          writeFileSync(join(many, name), body(i + j));
+          return client.send(new PutObjectCommand({ Bucket: 'logs', Key: `many/${name}`, Body: body(i + j) }));
+        }),
+      );
+    }
+    const local = await run(['wordcount', '--input', many, '--output', join(dir, 'out-many-local'), '--reducers', '2']);
+    assert.equal(local.code, 0, local.stderr);
+    const out = join(dir, 'out-many');
+    const r = await run(['wordcount', '--input', 's3://logs/many/', '--output', out, '--reducers', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readParts(out), readParts(join(dir, 'out-many-local')));
+    assert.equal(jsonSummary(r).counters['map input records'], 2500);
   });
 
   test('a missing bucket, a missing key and wrong keys are clear errors naming the URI, and no output is made', async () => {

@@ -2,6 +2,8 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import type { Launcher, WorkerExit } from '../launcher/launcher.ts';
+import { jobGrants } from '../launcher/job-gateway.ts';
+import { TorpedoError } from '../errors.ts';
 import type { ErrorReport } from '../protocol/messages.ts';
 import type { MasterSpec } from '../master/master-spec.ts';
 import { describeError, isConflict, isNotFound, kubeCall, kubeClients, type KubeClients } from './kube-client.ts';
@@ -31,6 +33,11 @@ export interface KubernetesLauncherOptions {
 
 /** The launcher `torpedo master --launcher kubernetes` uses, with settings from its environment. */
 export function createKubernetesLauncher(o: { spec: MasterSpec; env?: NodeJS.ProcessEnv; log?: (line: string) => void }): KubernetesLauncher {
+  // Worker pods have no storage gateway yet (docs/storage.md, "Who may reach what").
+  const remote = jobGrants(o.spec)?.read[0];
+  if (remote !== undefined) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `input s3://${remote.bucket}/${'key' in remote ? remote.key : remote.prefix}: inputs in S3 are read by workers on this machine only for now (torpedo run); on Kubernetes, put them on the job's shared volume`);
+  }
   const env = o.env ?? process.env;
   const settings = kubeSettingsFromEnv(env);
   return new KubernetesLauncher({ spec: o.spec, settings, clients: kubeClients(settings), env, ...(o.log !== undefined ? { log: o.log } : {}) });

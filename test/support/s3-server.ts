@@ -54,7 +54,7 @@ export function s3ServerKinds(): S3ServerKind[] {
   return CEPH_BINARIES.every((b) => existsSync(b)) ? ['radosgw', 's3rver'] : ['s3rver'];
 }
 
-export async function startS3Server(o: { kind?: S3ServerKind } = {}): Promise<S3Server> {
+export async function startS3Server(o: { kind?: S3ServerKind; /** radosgw: the in-memory object store's size (default 1 GiB). */ memoryBytes?: number } = {}): Promise<S3Server> {
   const fromEnv = process.env.TORPEDO_TEST_S3;
   if (o.kind === undefined && fromEnv !== undefined && fromEnv !== '' && fromEnv !== 'radosgw' && fromEnv !== 's3rver') {
     throw new Error(`TORPEDO_TEST_S3=${fromEnv}: expected radosgw or s3rver`);
@@ -63,7 +63,7 @@ export async function startS3Server(o: { kind?: S3ServerKind } = {}): Promise<S3
   if (kind === 'radosgw' && !s3ServerKinds().includes('radosgw')) {
     throw new Error(`radosgw asked for, but Ceph is not installed (need ${CEPH_BINARIES.join(', ')}: apt-get install ceph-mon ceph-osd radosgw ceph-common)`);
   }
-  return kind === 'radosgw' ? startRadosgw() : startS3rver();
+  return kind === 'radosgw' ? startRadosgw(o.memoryBytes ?? 2 ** 30) : startS3rver();
 }
 
 /** An S3 client for `server` as torpedo configures one: path-style, checksums only where required. */
@@ -166,10 +166,10 @@ rm -rf "$2"
 `;
 
 /** A port taken between our probe and the daemon's bind fails the start quickly: try again, twice. */
-async function startRadosgw(): Promise<S3Server> {
+async function startRadosgw(memoryBytes: number): Promise<S3Server> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startRadosgwOnce(Date.now() + START_TIMEOUT_MS);
+      return await startRadosgwOnce(Date.now() + START_TIMEOUT_MS, memoryBytes);
     } catch (err) {
       if (attempt >= 3 || !(err instanceof PortTakenError)) throw err;
     }
@@ -178,7 +178,7 @@ async function startRadosgw(): Promise<S3Server> {
 
 class PortTakenError extends Error {}
 
-async function startRadosgwOnce(deadline: number): Promise<S3Server> {
+async function startRadosgwOnce(deadline: number, memoryBytes: number): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), 'torpedo-ceph-'));
   const children: ChildProcess[] = [];
   const pidFile = join(dir, 'pids');
@@ -290,7 +290,7 @@ async function startRadosgwOnce(deadline: number): Promise<S3Server> {
         'ms bind retry count = 1',
         // The OSD keeps objects in memory (1 GiB at most), so nothing is written to the disk.
         'osd objectstore = memstore',
-        'memstore device bytes = 1073741824',
+        `memstore device bytes = ${memoryBytes}`,
         // One OSD: pools of one replica and one PG, no warnings about it.
         'osd pool default size = 1',
         'osd pool default min size = 1',
