@@ -88,8 +88,8 @@ describe('inputs in S3', () => {
     const proxy = await startFaultProxy(server.endpoint);
     try {
       const bz2 = ({ method, path }: { method: string; path: string }): boolean => method === 'GET' && path.includes('c.bz2');
-      // Cut three reads of the bzip2 object 20 kB in, and throttle three reads of another object.
-      proxy.dropNextAfter(20_000, 3, bz2);
+      // Cut three reads of the bzip2 object 4 kB in, and throttle three reads of another object.
+      proxy.dropNextAfter(4096, 3, bz2);
       proxy.throttleNext(3, ({ method, path }) => method === 'GET' && path.includes('a.txt'));
       const out = join(dir, 'out-faults');
       const r = await run(['wordcount', '--input', 's3://logs/2026/', '--output', out, '--reducers', '2', '--split-size', '64KB'], { ...server.env(), AWS_ENDPOINT_URL_S3: proxy.endpoint });

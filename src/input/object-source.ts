@@ -3,6 +3,8 @@ import type { Storage } from '../storage/storage.ts';
 
 /** Bytes fetched per ranged GET: few requests for a split, and the next range fetched while this one is read. */
 const WINDOW_BYTES = 8 << 20;
+/** Past the split's end only the end of its last line (or bzip2 block) is read: smaller ranges, none ahead. */
+const TAIL_BYTES = 1 << 20;
 
 /**
  * An object of an input in an object store, read as the readers of splits read a local file
@@ -16,15 +18,18 @@ export class ObjectSource {
   readonly #key: string;
   readonly #size: number;
   readonly #etag: string | undefined;
+  readonly #splitEnd: number;
   #window: { start: number; bytes: Buffer } | undefined;
   #ahead: { start: number; bytes: Promise<Buffer> } | undefined;
 
-  constructor(uri: string, size: number, etag: string | undefined) {
+  /** `splitEnd`: where the split's own bytes end; ranges stop there, and after it are small. */
+  constructor(uri: string, size: number, etag: string | undefined, splitEnd = size) {
     const { storage, key } = storageFor(uri);
     this.#storage = storage;
     this.#key = key;
     this.#size = size;
     this.#etag = etag;
+    this.#splitEnd = Math.min(size, splitEnd);
   }
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
@@ -36,7 +41,7 @@ export class ObjectSource {
       const bytes = ahead !== undefined && ahead.start === position ? await ahead.bytes : await this.#fetch(position);
       w = this.#window = { start: position, bytes };
       const next = position + bytes.length;
-      if (next < this.#size && bytes.length > 0) this.#ahead = { start: next, bytes: quiet(this.#fetch(next)) };
+      if (next < this.#splitEnd && bytes.length > 0) this.#ahead = { start: next, bytes: quiet(this.#fetch(next)) };
     }
     const from = position - w.start;
     const n = Math.min(length, w.bytes.length - from);
@@ -54,7 +59,7 @@ export class ObjectSource {
   }
 
   #fetch(start: number): Promise<Buffer> {
-    const end = Math.min(this.#size, start + WINDOW_BYTES);
+    const end = start < this.#splitEnd ? Math.min(this.#splitEnd, start + WINDOW_BYTES) : Math.min(this.#size, start + TAIL_BYTES);
     return this.#storage.readRange(this.#key, { start, end, ...(this.#etag !== undefined ? { ifMatch: this.#etag } : {}) });
   }
 }

@@ -25,7 +25,7 @@ export interface SplitSource {
  */
 export async function openUnchanged(split: Split): Promise<SplitSource> {
   // An object is pinned to the version planned by its ETag, read by read: nothing to open.
-  if (isRemoteUri(split.file) && split.fileSize !== undefined) return new ObjectSource(split.file, split.fileSize, split.fileEtag);
+  if (isRemoteUri(split.file) && split.fileSize !== undefined) return new ObjectSource(split.file, split.fileSize, split.fileEtag, split.end);
   let fh: FileHandle;
   try {
     fh = await open(split.file, 'r');
