@@ -4,8 +4,9 @@
  * never show it; `listLocalPending` finds the ones left.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { TempFile } from './local-temp-file.ts';
 import { fromLocalError, notFound } from './storage-errors.ts';
 import type { PendingWrite, PendingWriter, WriteResult } from './storage.ts';
 
@@ -13,57 +14,31 @@ export const PENDING_MARK = '.torpedo-pending-';
 
 export class LocalPendingWriter implements PendingWriter {
   readonly #key: string;
-  readonly #path: string;
-  readonly #tmp: string;
-  #fh: Promise<FileHandle> | undefined;
-  #size = 0;
-  #done = false;
+  readonly #file: TempFile;
 
   constructor(key: string, path: string) {
     this.#key = key;
-    this.#path = path;
-    this.#tmp = join(dirname(path), `${PENDING_MARK}${basename(path)}-${randomBytes(6).toString('hex')}`);
+    this.#file = new TempFile(path, join(dirname(path), `${PENDING_MARK}${basename(path)}-${randomBytes(6).toString('hex')}`));
   }
 
-  #file(): Promise<FileHandle> {
-    this.#fh ??= mkdir(dirname(this.#path), { recursive: true }).then(() => open(this.#tmp, 'wx', 0o644));
-    return this.#fh;
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.#done) throw new Error(`write of ${this.#path} after it was closed or aborted`);
-    try {
-      const fh = await this.#file();
-      for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      this.#size += chunk.length;
-    } catch (e) {
-      await this.abort();
-      throw fromLocalError(e, this.#path, 'writing');
-    }
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#file.write(chunk);
   }
 
   async close(): Promise<PendingWrite> {
-    if (this.#done) throw new Error(`close of ${this.#path} after it was closed or aborted`);
+    const f = this.#file;
     try {
-      const fh = await this.#file();
-      const { ino } = await fh.stat({ bigint: true });
-      await fh.close();
-      this.#done = true;
+      const ino = await f.seal();
       // The part's etag is the file's inode, which the rename keeps: how a retried completion knows its own file.
-      return { key: this.#key, uploadId: basename(this.#tmp), parts: [{ n: 1, etag: String(ino), bytes: this.#size }], bytes: this.#size };
+      return { key: this.#key, uploadId: basename(f.tmp), parts: [{ n: 1, etag: String(ino), bytes: f.size }], bytes: f.size };
     } catch (e) {
-      await this.abort();
-      throw fromLocalError(e, this.#path, 'writing');
+      await f.abort();
+      throw fromLocalError(e, f.path, 'writing');
     }
   }
 
-  async abort(): Promise<void> {
-    if (this.#done) return;
-    this.#done = true;
-    const fh = this.#fh;
-    if (fh === undefined) return;
-    await fh.then((f) => f.close()).catch(() => {});
-    await unlink(this.#tmp).catch(() => {});
+  abort(): Promise<void> {
+    return this.#file.abort();
   }
 }
 

@@ -9,8 +9,9 @@ import type { BigIntStats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { abortLocalPending, completeLocalPending, listLocalPending, LocalPendingWriter, PENDING_MARK } from './local-pending.ts';
+import { TempFile } from './local-temp-file.ts';
 import { changed, fromLocalError, notFound } from './storage-errors.ts';
-import { checkKey, checkRange, compareStorageKeys, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, gathered, compareStorageKeys, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 
 /** The names of writes in progress: never listed, whatever the caller's rule for hidden names. */
 const TEMP_MARK = '.torpedo-write-';
@@ -103,15 +104,8 @@ export class LocalStorage implements Storage {
     const start = o.start ?? 0;
     checkRange(start, o.end);
     async function* bytes(): AsyncGenerator<Buffer> {
-      let fh: FileHandle;
+      const { fh, s } = await openFile(path);
       try {
-        fh = await open(path, 'r');
-      } catch (e) {
-        throw fromLocalError(e, path, 'reading');
-      }
-      try {
-        const s = await fh.stat({ bigint: true });
-        if (!s.isFile()) throw notFound(path, 'is a directory, not a file');
         if (o.ifMatch !== undefined && etagOf(s) !== o.ifMatch) throw changed(path, 'its size, modification time or inode differ from those asked for');
         const end = Math.min(o.end ?? Number(s.size), Number(s.size));
         for (let at = start; at < end; ) {
@@ -128,25 +122,16 @@ export class LocalStorage implements Storage {
     return Readable.from(bytes(), { objectMode: false });
   }
 
-  async readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of this.read(key, o)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
+  readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
+    return gathered(this.read(key, o));
   }
 
   async readTail(key: string, bytes: number): Promise<Tail> {
     checkKey(key);
     checkRange(0, bytes);
     const path = this.uri(key);
-    let fh: FileHandle;
+    const { fh, s } = await openFile(path);
     try {
-      fh = await open(path, 'r');
-    } catch (e) {
-      throw fromLocalError(e, path, 'reading');
-    }
-    try {
-      const s = await fh.stat({ bigint: true });
-      if (!s.isFile()) throw notFound(path, 'is a directory, not a file');
       const size = Number(s.size);
       const n = Math.min(bytes, size);
       const buf = Buffer.alloc(n);
@@ -234,62 +219,52 @@ export class LocalStorage implements Storage {
 /** A write to a temporary file beside the target, renamed over it at `close`. */
 class LocalWriter implements ObjectWriter {
   readonly #key: string;
-  readonly #path: string;
-  readonly #tmp: string;
-  #fh: Promise<FileHandle> | undefined;
-  #size = 0;
-  #done = false;
+  readonly #file: TempFile;
 
   constructor(key: string, path: string) {
     this.#key = key;
-    this.#path = path;
-    this.#tmp = tempPath(path);
+    this.#file = new TempFile(path, tempPath(path));
   }
 
-  #file(): Promise<FileHandle> {
-    this.#fh ??= mkdir(dirname(this.#path), { recursive: true }).then(() => open(this.#tmp, 'wx', 0o644));
-    return this.#fh;
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.#done) throw new Error(`write of ${this.#path} after it was closed or aborted`);
-    try {
-      const fh = await this.#file();
-      for (let off = 0; off < chunk.length; ) {
-        const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-        off += bytesWritten;
-      }
-      this.#size += chunk.length;
-    } catch (e) {
-      await this.abort();
-      throw fromLocalError(e, this.#path, 'writing');
-    }
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#file.write(chunk);
   }
 
   async close(): Promise<WriteResult> {
-    if (this.#done) throw new Error(`close of ${this.#path} after it was closed or aborted`);
+    const f = this.#file;
     try {
-      const fh = await this.#file();
-      await fh.close();
-      this.#done = true;
-      await rename(this.#tmp, this.#path);
-      const s = await stat(this.#path, { bigint: true });
-      return { key: this.#key, size: this.#size, etag: etagOf(s) };
+      await f.seal();
+      await rename(f.tmp, f.path);
+      const s = await stat(f.path, { bigint: true });
+      return { key: this.#key, size: f.size, etag: etagOf(s) };
     } catch (e) {
-      this.#done = false;
-      await this.abort();
-      throw fromLocalError(e, this.#path, 'writing');
+      await f.discard();
+      throw fromLocalError(e, f.path, 'writing');
     }
   }
 
-  async abort(): Promise<void> {
-    if (this.#done) return;
-    this.#done = true;
-    const fh = this.#fh;
-    if (fh === undefined) return;
-    await fh.then((f) => f.close()).catch(() => {});
-    await unlink(this.#tmp).catch(() => {});
+  abort(): Promise<void> {
+    return this.#file.abort();
   }
+}
+
+/** The file at `path` open for reading, with its status; a directory is not-found. */
+async function openFile(path: string): Promise<{ fh: FileHandle; s: BigIntStats }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw fromLocalError(e, path, 'reading');
+  }
+  const s = await fh.stat({ bigint: true }).catch(async (e: unknown) => {
+    await fh.close();
+    throw fromLocalError(e, path, 'reading');
+  });
+  if (!s.isFile()) {
+    await fh.close();
+    throw notFound(path, 'is a directory, not a file');
+  }
+  return { fh, s };
 }
 
 function tempPath(path: string): string {

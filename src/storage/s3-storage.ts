@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromS3Error, isMissing, isPreconditionFailed, s3Attempts, s3Code, s3Status, type S3ErrorContext } from './s3-errors.ts';
 import { changed, StorageError } from './storage-errors.ts';
-import { checkKey, checkRange, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
+import { checkKey, checkRange, gathered, type CreateIfAbsentMode, type ListOptions, type ListPage, type ObjectWriter, type PendingWrite, type PendingWriter, type ReadOptions, type Storage, type StorageEntry, type StorageStat, type Tail, type WriteResult } from './storage.ts';
 import type { S3StorageOptions } from './s3-options.ts';
 import { loadSdk, type Sdk } from './s3-sdk.ts';
 import { S3PendingWriter } from './s3-pending.ts';
@@ -151,10 +151,8 @@ export class S3Storage implements Storage {
     }
   }
 
-  async readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of this.read(key, o)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
+  readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
+    return gathered(this.read(key, o));
   }
 
   async readTail(key: string, bytes: number): Promise<Tail> {

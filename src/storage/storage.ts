@@ -266,3 +266,10 @@ export async function writeFrom(storage: Storage, key: string, source: Uint8Arra
     throw e;
   }
 }
+
+/** A read gathered into one buffer: `readRange` of every implementation. */
+export async function gathered(read: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of read) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
