@@ -122,8 +122,8 @@ export class LocalStorage implements Storage {
     return Readable.from(bytes(), { objectMode: false });
   }
 
-  readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
-    return gathered(this.read(key, o));
+  async readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
+    return await gathered(this.read(key, o));
   }
 
   async readTail(key: string, bytes: number): Promise<Tail> {

@@ -151,8 +151,8 @@ export class S3Storage implements Storage {
     }
   }
 
-  readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
-    return gathered(this.read(key, o));
+  async readRange(key: string, o: ReadOptions = {}): Promise<Buffer> {
+    return await gathered(this.read(key, o));
   }
 
   async readTail(key: string, bytes: number): Promise<Tail> {
