@@ -7,6 +7,7 @@ import { EXAMPLE_REDUCERS, type ExampleName } from '../../examples/names.ts';
 import { TorpedoError } from '../errors.ts';
 import { nameInputs } from '../input/input-files.ts';
 import { listAnyInputs } from '../input/remote-inputs.ts';
+import { claimRemoteOutput, publishOutput, stagedComplete, stagingDir } from './remote-output.ts';
 import { isRemoteUri } from '../storage/storage-uri.ts';
 import { planSplits, splitSizeForMaps } from '../input/splits.ts';
 import { checkParams, CLI_SPELLING } from '../protocol/job-params.ts';
@@ -109,9 +110,35 @@ export interface PreparedJob {
  * local worker processes.
  */
 export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
+  if (isRemoteUri(o.output)) return await runToObjectStore(o);
   const prepared = await prepareJob(o);
   if ('complete' in prepared) return prepared.complete;
   return runMaster(prepared.spec, { launcher: localLauncher(prepared.spec, prepared.layout, o), ...(o.onStart !== undefined ? { onStart: o.onStart } : {}) });
+}
+
+/**
+ * A job whose output is in an object store: run in a staging directory on this machine, then
+ * published to the output prefix, `_SUCCESS` last (remote-output.ts). `--resume` goes on with
+ * an interrupted job's staging directory, or publishes a finished one a crash left unpublished.
+ */
+async function runToObjectStore(o: RunJobOptions): Promise<JobSummary> {
+  const staging = stagingDir(o.output);
+  if (o.resume === true && stagedComplete(staging)) {
+    await publishOutput(staging, o.output);
+    rmSync(staging, { recursive: true, force: true });
+    return alreadyComplete(o.output, o.job);
+  }
+  const resuming = o.resume === true && existsSync(layoutForOutput(staging).spec);
+  if (!resuming) {
+    await claimRemoteOutput(o.output, o.inputs, o.force);
+    rmSync(staging, { recursive: true, force: true });
+  }
+  const prepared = await prepareJob({ ...o, output: staging });
+  const summary = 'complete' in prepared ? prepared.complete : await runMaster(prepared.spec, { launcher: localLauncher(prepared.spec, prepared.layout, o), ...(o.onStart !== undefined ? { onStart: o.onStart } : {}) });
+  if (summary.status !== 'succeeded') return { ...summary, output: o.output };
+  await publishOutput(staging, o.output);
+  rmSync(staging, { recursive: true, force: true });
+  return { ...summary, output: o.output };
 }
 
 /**
@@ -123,6 +150,9 @@ export async function runLocalJob(o: RunJobOptions): Promise<JobSummary> {
  * interrupted job's directory is kept, and its spec must match.
  */
 export async function prepareJob(o: RunJobOptions): Promise<PreparedJob | { complete: JobSummary }> {
+  if (isRemoteUri(o.output)) {
+    throw new TorpedoError('TORPEDO_ERR_BAD_FLAG', `output ${JSON.stringify(o.output)}: a job directory for another host (--prepare-only, torpedo master) must be on a shared filesystem; an output in S3 is for \`torpedo run\``);
+  }
   const builtin = EXAMPLES[o.job];
   const jobPath = builtin ?? o.job;
   if (o.files !== undefined) checkStreamingFiles(o.files);
