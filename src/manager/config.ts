@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { TorpedoError } from '../errors.ts';
 import { kubeSettingsFromEnv, type KubeSettings } from '../kubernetes/kube-settings.ts';
+import { parseStorageUri } from '../storage/storage-uri.ts';
 import { defaultHome } from './home-dir.ts';
 import { DEFAULT_SANDBOX_IDS, parseSandboxIds, type SandboxIds } from '../sandbox/index.ts';
 
@@ -12,6 +13,12 @@ export interface ManagerConfig {
   readonly port: number;
   /** Storage root: datasets/, jobs/, and the embedded database in db/. */
   readonly home: string;
+  /**
+   * TORPEDO_STORAGE=s3://BUCKET/PREFIX/: where users' datasets are kept (DATASETS under
+   * PREFIX/datasets/), in place of HOME/datasets; undefined: HOME. Credentials and endpoint: the
+   * AWS SDK's standard variables and files.
+   */
+  readonly storage: string | undefined;
   /** postgres://… to use a PostgreSQL server; undefined for the embedded PGlite database. */
   readonly databaseUrl: string | undefined;
   readonly jwtSecret: string;
@@ -119,7 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Flags = {}): ManagerCo
   if (kubernetes !== undefined && home !== kubernetes.dataPath && !home.startsWith(`${kubernetes.dataPath}/`)) {
     throw new TorpedoError('TORPEDO_ERR_CONFIG', `TORPEDO_HOME (${home}) must be on the data volume, mounted at TORPEDO_K8S_DATA_PATH (${kubernetes.dataPath}) in masters and workers`);
   }
+  const storage = env['TORPEDO_STORAGE'] || undefined;
+  if (storage !== undefined) checkStorage(storage, launcher);
   return {
+    storage,
     host: flags.host ?? env['TORPEDO_HOST'] ?? (production ? '0.0.0.0' : '127.0.0.1'),
     port: integer('port', flags.port ?? env['TORPEDO_PORT'] ?? env['PORT'] ?? '7777', 0, 65535),
     home,
@@ -187,6 +197,18 @@ function days(name: string, value: string): number {
     throw new TorpedoError('TORPEDO_ERR_CONFIG', `${name} must be a number of days in [0, 36500] (0: keep for ever), not ${JSON.stringify(value)}`);
   }
   return Math.round(n * 86_400_000);
+}
+
+/** TORPEDO_STORAGE must name an S3 prefix; jobs on Kubernetes cannot read it yet (no gateway in pods). */
+function checkStorage(storage: string, launcher: string): void {
+  let at: ReturnType<typeof parseStorageUri>;
+  try {
+    at = parseStorageUri(storage);
+  } catch (e) {
+    throw new TorpedoError('TORPEDO_ERR_CONFIG', `TORPEDO_STORAGE: ${(e as Error).message}`);
+  }
+  if (at.scheme !== 's3') throw new TorpedoError('TORPEDO_ERR_CONFIG', `TORPEDO_STORAGE must be s3://BUCKET/PREFIX/ (unset: datasets under TORPEDO_HOME), not ${JSON.stringify(storage)}`);
+  if (launcher === 'kubernetes') throw new TorpedoError('TORPEDO_ERR_CONFIG', 'TORPEDO_STORAGE=s3://… works with TORPEDO_LAUNCHER=local for now: worker pods have no storage gateway yet (docs/storage.md)');
 }
 
 function developmentSecret(home: string): string {

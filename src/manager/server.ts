@@ -66,7 +66,7 @@ export async function createManager(config: ManagerConfig, database: Database, o
   const app = Fastify({ logger, logController: new RequestLogController(), bodyLimit: 2 * 1024 * 1024, trustProxy: false, forceCloseConnections: true, ...serverTimeouts(config.http) });
   const log = o.log ?? ((line: string) => app.log.info(line));
   const db = database.db;
-  const datasets = new DatasetStore(config.home, db);
+  const datasets = new DatasetStore(config.home, db, config.storage);
   const metrics = new ManagerMetrics({
     countJobs: () => countJobs({ database }),
     runningJobs: async () => (await db.select({ id: jobs.id }).from(jobs).where(eq(jobs.status, 'running'))).map(({ id }) => ({ id, snapshot: scheduler.live(id) })),

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -65,7 +64,7 @@ export function datasetsRoutes(ctx: ManagerContext) {
         .type('application/octet-stream')
         .header('content-length', row.size)
         .header('content-disposition', `attachment; filename="${name}"`)
-        .send(createReadStream(ctx.datasets.pathOf(ownerId, name)));
+        .send(ctx.datasets.open(ownerId, name));
     });
 
     app.delete('/datasets/:name', { schema: { ...tag('datasets', 'Delete a dataset'), params: nameParam, querystring: ownerQuery }, preHandler: writer }, async (request, reply) => {
